@@ -1,0 +1,37 @@
+# Two commands set everything up on a fresh machine:
+#   make run   - install into .venv and evaluate ISAAC on a shipped trace
+#   make test  - install into .venv (with the test and optional extras) and run the suite
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP_CORE := $(VENV)/.core-installed
+STAMP_DEV  := $(VENV)/.dev-installed
+
+.PHONY: run test bench install install-dev clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip setuptools wheel
+
+$(STAMP_CORE): $(PY) setup.cfg
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(STAMP_DEV): $(STAMP_CORE)
+	$(PY) -m pip install -q -e '.[dev,torch,plot,progress]'
+	touch $@
+
+install: $(STAMP_CORE)
+install-dev: $(STAMP_DEV)
+
+run: $(STAMP_CORE)
+	$(VENV)/bin/pimsim run configs/isaac.yaml --trace traces/resnet20_digits.npz
+
+test: $(STAMP_DEV)
+	$(PY) -m pytest
+
+bench: $(STAMP_DEV)
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info
