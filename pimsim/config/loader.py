@@ -1,0 +1,264 @@
+"""Load a design point: read YAML, follow ``extends:``, merge, validate, fill 'auto'.
+
+Every user mistake raises :class:`pimsim.errors.ConfigError` naming the file, the key
+path, what was found and what was expected (with a did-you-mean for unknown keys).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import importlib
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pimsim.config import schema
+from pimsim.config.schema import AUTO, Design
+from pimsim.errors import ConfigError
+from pimsim.units import BITS_PER_BYTE, ceil_log2, is_power_of_two
+
+MAX_EXTENDS_DEPTH = 16
+
+
+def suggest(word: str, options) -> str:
+    """' (did you mean 'x'?)' for the closest option, or ''."""
+    close = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def read_yaml(path: Path) -> dict:
+    """Parse one YAML file into a mapping, with file-naming errors."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("file not found", file=path) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read file: {exc}", file=path) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"malformed YAML: {problem}", file=path, where=where) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError("a design point must be a YAML mapping", file=path,
+                          found=type(data).__name__, expected="key: value pairs")
+    return data
+
+
+def deep_merge(base: dict, over: dict) -> dict:
+    """``over`` on top of ``base``; nested mappings merge, everything else replaces."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def load_raw(path: str | Path, _seen: tuple = ()) -> tuple[dict, dict[str, Path]]:
+    """Read ``path`` and its ``extends:`` chain; return merged data and key -> defining file."""
+    path = Path(path)
+    resolved = path.resolve()
+    if resolved in _seen:
+        raise ConfigError("'extends' forms a cycle", file=path, where="extends",
+                          found=" -> ".join(str(p) for p in _seen + (resolved,)))
+    if len(_seen) >= MAX_EXTENDS_DEPTH:
+        raise ConfigError("'extends' chain too deep", file=path, where="extends",
+                          expected=f"at most {MAX_EXTENDS_DEPTH} levels")
+    data = read_yaml(path)
+    origin = {key: path for key in data}
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data, origin
+    if not isinstance(parent, str):
+        raise ConfigError("'extends' must be a path", file=path, where="extends", found=parent,
+                          expected="a relative path such as isaac.yaml")
+    base_path = (path.parent / parent)
+    if not base_path.exists():
+        raise ConfigError("'extends' names a missing file", file=path, where="extends",
+                          found=parent)
+    base, base_origin = load_raw(base_path, _seen + (resolved,))
+    merged = deep_merge(base, data)
+    base_origin.update({k: path for k in data})
+    return merged, base_origin
+
+
+def _check_value(value: Any, fld: dataclasses.Field, file: Path, where: str) -> Any:
+    meta = fld.metadata
+    expected_type = type(fld.default)
+    if meta.get("auto") and value == AUTO:
+        return value
+    if meta.get("auto"):
+        expected_type = int
+    if meta.get("choices"):
+        if value not in meta["choices"]:
+            raise ConfigError("unknown value" + suggest(value, meta["choices"]), file=file,
+                              where=where, found=value, expected=" or ".join(meta["choices"]))
+        return value
+    if expected_type is bool:
+        if not isinstance(value, bool):
+            raise ConfigError("wrong type", file=file, where=where, found=value,
+                              expected="true or false")
+        return value
+    if expected_type is str:
+        if not isinstance(value, str):
+            raise ConfigError("wrong type", file=file, where=where, found=value, expected="a string")
+        return value
+    numeric_ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if expected_type is int and not (isinstance(value, int) and not isinstance(value, bool)):
+        if numeric_ok and float(value).is_integer():
+            value = int(value)
+        else:
+            hint = " or 'auto'" if meta.get("auto") else ""
+            raise ConfigError("wrong type", file=file, where=where, found=value,
+                              expected=f"an integer ({meta['unit']}){hint}")
+    if expected_type is float:
+        if not numeric_ok:
+            raise ConfigError("wrong type", file=file, where=where, found=value,
+                              expected=f"a number ({meta['unit']})")
+        value = float(value)
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ConfigError("not a finite number", file=file, where=where, found=value)
+    if meta.get("positive") and value <= 0:
+        raise ConfigError("must be positive", file=file, where=where, found=value,
+                          expected=f"a value > 0 ({meta['unit']})")
+    if not meta.get("positive") and value < 0:
+        raise ConfigError("must not be negative", file=file, where=where, found=value,
+                          expected=f"a value >= 0 ({meta['unit']})")
+    if meta.get("pow2") and not is_power_of_two(int(value)):
+        raise ConfigError("must be a power of two", file=file, where=where, found=value,
+                          expected="1, 2, 4, 8, ... " + meta["unit"])
+    return value
+
+
+def _build_section(name: str, cls: type, data: Any, origin: Path) -> Any:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError("section must be a mapping", file=origin, where=name,
+                          found=type(data).__name__, expected="key: value pairs")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    for key in data:
+        if key not in fields:
+            raise ConfigError(f"unknown key '{key}'" + suggest(key, fields), file=origin,
+                              where=f"{name}.{key}", expected="one of " + ", ".join(fields))
+    values = {key: _check_value(data.get(key, fld.default), fld, origin, f"{name}.{key}")
+              for key, fld in fields.items()}
+    return cls(**values)
+
+
+def required_adc_bits(rows: int, dac_bits: int, bits_per_cell: int, encoding: bool) -> int:
+    """ISAAC's rule (Shafiee et al. 2016, Sec. V): A = log2(R) + v + w, minus 1 when v = 1
+    or w = 1; the flipped-column encoding saves one more bit."""
+    bits = ceil_log2(rows) + dac_bits + bits_per_cell
+    if dac_bits == 1 or bits_per_cell == 1:
+        bits -= 1
+    if encoding:
+        bits -= 1
+    return bits
+
+
+def _resolve(design: Design, origin: dict[str, Path]) -> Design:
+    """Fill 'auto' values and check combinations of keys."""
+    p, xb, dac, adc, ima = design.precision, design.crossbar, design.dac, design.adc, design.ima
+
+    def err(msg: str, section: str, key: str, **kw):
+        return ConfigError(msg, file=origin.get(section, design.source), where=f"{section}.{key}", **kw)
+
+    if p.weight_bits % xb.bits_per_cell:
+        raise err("weight bits are not divisible by bits per cell", "precision", "weight_bits",
+                  found=f"{p.weight_bits} weight bits, {xb.bits_per_cell} bits/cell",
+                  expected="weight_bits a multiple of crossbar.bits_per_cell")
+    if p.input_bits % dac.bits:
+        raise err("input bits are not divisible by DAC bits", "dac", "bits",
+                  found=f"{p.input_bits} input bits, {dac.bits}-bit DAC",
+                  expected="precision.input_bits a multiple of dac.bits")
+    cells = p.weight_bits // xb.bits_per_cell
+    if p.signed_weights == "differential":
+        cells *= 2
+    if cells > xb.cols:
+        raise err("one weight needs more columns than a crossbar has", "crossbar", "cols",
+                  found=f"{cells} cells per weight, {xb.cols} columns",
+                  expected="cols >= weight_bits / bits_per_cell")
+    if xb.cols % adc.per_crossbar:
+        raise err("columns cannot be shared evenly by the ADCs", "adc", "per_crossbar",
+                  found=adc.per_crossbar, expected=f"a divisor of crossbar.cols = {xb.cols}")
+    need = required_adc_bits(xb.rows, dac.bits, xb.bits_per_cell, adc.encoding)
+    if adc.bits == AUTO:
+        adc = dataclasses.replace(adc, bits=need)
+    elif adc.bits < need:
+        raise err("ADC resolution too low for the crossbar", "adc", "bits", found=adc.bits,
+                  expected=f">= {need} bits for {xb.rows} rows, {dac.bits}-bit DAC, "
+                           f"{xb.bits_per_cell} bits/cell (ISAAC's rule; set 'auto')")
+    weights_per_row = xb.cols // cells
+    if ima.input_register_bytes == AUTO:
+        ima = dataclasses.replace(ima, input_register_bytes=ima.crossbars * xb.rows * p.input_bits
+                                  // BITS_PER_BYTE)
+    if ima.output_register_bytes == AUTO:
+        ima = dataclasses.replace(ima, output_register_bytes=ima.crossbars * weights_per_row
+                                  * p.output_bits // BITS_PER_BYTE)
+    return dataclasses.replace(design, adc=adc, ima=ima)
+
+
+def _check_components(table: Any, origin: Path, design_source: str) -> dict:
+    # Imported here: components import the schema, not the other way round.
+    from pimsim.components import registry
+
+    if not isinstance(table, dict) or not table:
+        raise ConfigError("'components' must map each role to a model table", file=origin,
+                          where="components", found=table)
+    missing = [role for role in registry.REQUIRED_ROLES if role not in table]
+    if missing:
+        raise ConfigError("component roles missing", file=origin, where="components",
+                          found=", ".join(missing), expected="an entry for each of "
+                          + ", ".join(registry.REQUIRED_ROLES))
+    out = {}
+    for role, entry in table.items():
+        where = f"components.{role}"
+        if not isinstance(entry, dict) or "model" not in entry:
+            raise ConfigError("a component entry needs a 'model'", file=origin, where=where,
+                              found=entry, expected="{model: NAME, ...reference values}")
+        cls = registry.lookup(entry["model"], file=origin, where=f"{where}.model")
+        out[role] = cls.check_table(entry, file=origin, where=where)
+    return out
+
+
+def load_design(path: str | Path) -> Design:
+    """Read, merge, validate and resolve a design point YAML file."""
+    path = Path(path)
+    data, origin = load_raw(path)
+    known = set(schema.SECTIONS) | set(schema.TOP_LEVEL)
+    for key in data:
+        if key not in known:
+            raise ConfigError(f"unknown key '{key}'" + suggest(key, known), file=origin[key],
+                              where=key, expected="one of " + ", ".join(sorted(known)))
+    for module in data.get("plugins") or []:
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            raise ConfigError(f"cannot import plugin module: {exc}", file=origin["plugins"],
+                              where="plugins", found=module) from None
+    sections = {name: _build_section(name, cls, data.get(name), origin.get(name, path))
+                for name, cls in schema.SECTIONS.items()}
+    name = data.get("name", path.stem)
+    clock = data.get("clock_GHz", 1.2)
+    tech = data.get("technology_nm", 32)
+    for key, value in (("clock_GHz", clock), ("technology_nm", tech)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise ConfigError("must be a positive number", file=origin.get(key, path), where=key,
+                              found=value, expected=schema.TOP_LEVEL[key][0])
+    if "components" not in data:
+        raise ConfigError("no 'components' table", file=path, where="components",
+                          expected="a table of component models (extend configs/isaac.yaml)")
+    components = _check_components(data["components"], origin["components"], str(path))
+    design = Design(name=str(name), source=str(path), technology_nm=float(tech),
+                    clock_GHz=float(clock), components=components,
+                    description=str(data.get("description", "")), **sections)
+    return _resolve(design, origin)
