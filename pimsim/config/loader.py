@@ -52,10 +52,16 @@ def read_yaml(path: Path) -> dict:
 
 
 def deep_merge(base: dict, over: dict) -> dict:
-    """``over`` on top of ``base``; nested mappings merge, everything else replaces."""
+    """``over`` on top of ``base``; nested mappings merge, everything else replaces.
+
+    A component table that names a different ``model`` replaces its base entry whole:
+    reference values of one model mean nothing to another.
+    """
     out = dict(base)
     for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
+        replaces = isinstance(value, dict) and "model" in value and isinstance(out.get(key), dict) \
+            and out[key].get("model") != value["model"]
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and not replaces:
             out[key] = deep_merge(out[key], value)
         else:
             out[key] = value
