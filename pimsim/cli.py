@@ -1,0 +1,171 @@
+"""The ``pimsim`` command line: run, compare, area, validate, export.
+
+User mistakes (bad YAML, bad trace) print one paragraph and exit with status 2; a bug
+still shows its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from pimsim.errors import PimsimError
+
+DEFAULT_BASELINE = Path(__file__).resolve().parent.parent / "configs" / "isaac.yaml"
+EXIT_USER_ERROR = 2
+
+
+def _print(text: str) -> None:
+    sys.stdout.write(text + "\n")
+
+
+def _load_arch(path: str):
+    from pimsim.arch import build_arch
+    from pimsim.config import load_design
+
+    return build_arch(load_design(path))
+
+
+def _evaluate(config: str, trace: str, args) -> dict:
+    """Evaluate one design point on one trace; returns ``Result.as_dict()``."""
+    from pimsim.sim.analytic import evaluate
+    from pimsim.workload.trace import load_network
+
+    arch = _load_arch(config)
+    network = load_network(trace)
+    return evaluate(network, arch).as_dict()
+
+
+def cmd_area(args) -> int:
+    from pimsim.arch import rollup
+    from pimsim.report.area import area_tables
+    from pimsim.report.output import write_tables
+    from pimsim.report.tables import to_json, to_text
+
+    roll = rollup(_load_arch(args.config))
+    data = roll.as_dict()
+    tables = area_tables(roll)
+    if args.out:
+        write_tables(args.out, "area", tables, data)
+    _print(to_json(data) if args.json else "\n\n".join(to_text(t) for t in tables))
+    return 0
+
+
+def cmd_run(args) -> int:
+    from pimsim.report.output import write_tables
+    from pimsim.report.run import energy_table, layer_table, run_table
+    from pimsim.report.tables import to_json, to_text
+
+    result = _evaluate(args.config, args.trace, args)
+    baseline = None
+    if args.baseline and args.baseline.lower() != "none":
+        baseline = _evaluate(args.baseline, args.trace, args)
+    tables = [run_table(result, baseline), energy_table(result), layer_table(result)]
+    data = {"result": result, "baseline": baseline}
+    if args.out:
+        paths = write_tables(args.out, "run", tables, data)
+        sys.stderr.write(f"wrote {len(paths)} files to {args.out}\n")
+    if args.json:
+        _print(to_json(result if baseline is None else {**result, "baseline": baseline}))
+    else:
+        _print("\n\n".join(to_text(t) for t in tables[:2]))
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from pimsim.report.output import write_tables
+    from pimsim.report.run import compare_table
+    from pimsim.report.tables import to_json, to_text
+
+    results = [_evaluate(c, args.trace, args) for c in args.configs]
+    table = compare_table(results)
+    if args.out:
+        write_tables(args.out, "compare", [table], {"results": results})
+    _print(to_json([r["total"] | {"design": r.get("design")} for r in results]) if args.json
+           else to_text(table))
+    return 0
+
+
+def cmd_validate(args) -> int:
+    path = Path(args.file)
+    if path.suffix.lower() in (".yaml", ".yml"):
+        from pimsim.arch import rollup
+
+        roll = rollup(_load_arch(str(path)))
+        _print(f"{path}: OK: design point '{roll.design_name}', chip {roll.chip_area_mm2:.4g} mm2, "
+               f"{roll.chip_power_mW / 1e3:.4g} W peak")
+        return 0
+    from pimsim.workload.trace import validate_trace
+
+    trace = validate_trace(path)
+    net = trace.network
+    _print(f"{path}: OK: network '{net.name}', {len(net)} layers, {net.macs:,} MACs, "
+           f"{'with' if trace.has_tensors else 'without'} tensors")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from pimsim.workload.export import export_command
+
+    path = export_command(args.model, args.out, samples=args.samples, weight_bits=args.weight_bits,
+                          act_bits=args.act_bits)
+    _print(f"wrote {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="pimsim", description="Cycle-level simulator of ReRAM PIM "
+                                "accelerators. Units: energy pJ, time ns, power mW, area mm2.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def outputs(sp, json_help="print one JSON object instead of tables"):
+        sp.add_argument("--json", action="store_true", help=json_help)
+        sp.add_argument("--out", metavar="DIR", help="also write CSV, JSON and Markdown tables to DIR")
+
+    sp = sub.add_parser("run", help="evaluate a design point on a trace, beside the ISAAC baseline")
+    sp.add_argument("config")
+    sp.add_argument("--trace", required=True)
+    sp.add_argument("--baseline", default=str(DEFAULT_BASELINE),
+                    help="baseline design point (default configs/isaac.yaml; 'none' to skip)")
+    outputs(sp)
+    sp.set_defaults(func=cmd_run)
+
+    sp = sub.add_parser("compare", help="one table, a column per design point")
+    sp.add_argument("configs", nargs="+")
+    sp.add_argument("--trace", required=True)
+    outputs(sp)
+    sp.set_defaults(func=cmd_compare)
+
+    sp = sub.add_parser("area", help="area and peak power per component for IMA, tile and chip")
+    sp.add_argument("config")
+    outputs(sp)
+    sp.set_defaults(func=cmd_area)
+
+    sp = sub.add_parser("validate", help="check a design point (.yaml) or a trace (.npz)")
+    sp.add_argument("file")
+    sp.set_defaults(func=cmd_validate)
+
+    sp = sub.add_parser("export", help="export a PyTorch model to a trace (needs the torch extra)")
+    sp.add_argument("model", help="zoo model name or module:function returning (model, example_input)")
+    sp.add_argument("--out", required=True, metavar="PATH")
+    sp.add_argument("--samples", type=int, default=0, help="input samples to record (0: shapes only)")
+    sp.add_argument("--weight-bits", type=int, default=8)
+    sp.add_argument("--act-bits", type=int, default=8)
+    sp.set_defaults(func=cmd_export)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except PimsimError as exc:
+        sys.stderr.write(f"pimsim: error: {exc}\n")
+        return EXIT_USER_ERROR
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

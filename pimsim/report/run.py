@@ -1,0 +1,65 @@
+"""Tables of a network evaluation (``Result.as_dict()``), beside a baseline and compared."""
+
+from __future__ import annotations
+
+from pimsim.report.tables import Table, ratio
+from pimsim.units import PJ_PER_UJ
+
+#: (label, how to read it from a Result dict's "total"), in display order.
+METRICS = (
+    ("MACs per image", lambda t: t.get("macs")),
+    ("crossbars used", lambda t: t.get("crossbars")),
+    ("chips", lambda t: t.get("chips")),
+    ("latency per image (us)", lambda t: _scaled(t.get("latency_ns"), 1e-3)),
+    ("throughput (images/s)", lambda t: t.get("throughput_images_per_s")),
+    ("throughput (GOPS)", lambda t: t.get("gops")),
+    ("energy per image (uJ)", lambda t: _scaled(t.get("energy_pJ"), 1 / PJ_PER_UJ)),
+    ("CE (GOPS/mm2)", lambda t: t.get("gops_per_mm2")),
+    ("PE (GOPS/W)", lambda t: t.get("gops_per_W")),
+)
+
+
+def _scaled(value, factor):
+    return None if value is None else value * factor
+
+
+def run_table(result: dict, baseline: dict | None = None) -> Table:
+    """One design point's totals, with the baseline and design/baseline ratio if given."""
+    name = result.get("design", "design")
+    total = result["total"]
+    if baseline is None:
+        rows = tuple((label, get(total)) for label, get in METRICS)
+        return Table(f"{name} on {result.get('network', '?')}", ("metric", name), rows)
+    base = baseline["total"]
+    bname = baseline.get("design", "baseline")
+    if bname == name:
+        bname = f"{bname} (baseline)"
+    rows = tuple((label, get(total), get(base), ratio(get(total), get(base))) for label, get in METRICS)
+    return Table(f"{name} vs {bname} on {result.get('network', '?')}",
+                 ("metric", name, bname, "ratio"), rows,
+                 notes=("ratio = design / baseline: higher is better for throughput, CE and PE, "
+                        "lower for latency and energy",))
+
+
+def compare_table(results: list[dict]) -> Table:
+    """Totals of several design points on one network, a column each."""
+    names = tuple(r.get("design", f"point{i}") for i, r in enumerate(results))
+    rows = tuple((label,) + tuple(get(r["total"]) for r in results) for label, get in METRICS)
+    network = results[0].get("network", "?") if results else "?"
+    return Table(f"comparison on {network}", ("metric",) + names, rows)
+
+
+def layer_table(result: dict) -> Table:
+    rows = tuple((lay.get("name"), lay.get("kind"), lay.get("macs"), lay.get("crossbars"),
+                  lay.get("replication"), lay.get("time_ns"), lay.get("energy_pJ"))
+                 for lay in result.get("layers", []))
+    return Table(f"{result.get('design', '?')}: per layer",
+                 ("layer", "kind", "MACs", "crossbars", "copies", "time_ns", "energy_pJ"), rows)
+
+
+def energy_table(result: dict) -> Table:
+    breakdown = result["total"].get("energy_breakdown_pJ", {})
+    total = sum(breakdown.values()) or 1.0
+    rows = tuple((role, pj, pj / total) for role, pj in sorted(breakdown.items(), key=lambda kv: -kv[1]))
+    return Table(f"{result.get('design', '?')}: energy per image by component",
+                 ("component", "energy_pJ", "share"), rows)
