@@ -236,10 +236,36 @@ def _check_components(table: Any, origin: Path, design_source: str) -> dict:
     return out
 
 
-def load_design(path: str | Path) -> Design:
-    """Read, merge, validate and resolve a design point YAML file."""
+def apply_overrides(data: dict, origin: dict, overrides: dict[str, Any], path: Path) -> dict:
+    """Set dotted key paths (``{"crossbar.rows": 256}``) on top of the merged YAML data."""
+    data = dict(data)
+    for dotted, value in overrides.items():
+        keys = str(dotted).split(".")
+        node = data
+        for depth, key in enumerate(keys[:-1]):
+            child = node.get(key)
+            if child is None:
+                child = {}
+            elif not isinstance(child, dict):
+                raise ConfigError("override goes through a non-mapping key", file=path,
+                                  where=".".join(keys[:depth + 1]), found=child)
+            node[key] = child = dict(child)
+            node = child
+        node[keys[-1]] = value
+        origin[keys[0]] = Path(f"{path} (override {dotted}={value!r})")
+    return data
+
+
+def load_design(path: str | Path, overrides: dict[str, Any] | None = None) -> Design:
+    """Read, merge, validate and resolve a design point YAML file.
+
+    ``overrides`` maps dotted key paths to values applied last (sweeps use this); errors
+    in them name the file and the override.
+    """
     path = Path(path)
     data, origin = load_raw(path)
+    if overrides:
+        data = apply_overrides(data, origin, overrides, path)
     known = set(schema.SECTIONS) | set(schema.TOP_LEVEL)
     for key in data:
         if key not in known:

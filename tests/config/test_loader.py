@@ -63,3 +63,19 @@ def test_changing_model_replaces_the_table():
     base = {"adc": {"model": "sar_adc", "law": "saberi", "area_um2": 1}}
     over = {"adc": {"model": "other", "area_um2": 2}}
     assert deep_merge(base, over) == {"adc": {"model": "other", "area_um2": 2}}
+
+
+def test_overrides_by_key_path():
+    d = load_design(ISAAC, overrides={"crossbar.rows": 256, "crossbar.cols": 256,
+                                      "components.adc.law": "walden"})
+    assert d.crossbar.rows == 256 and d.adc.bits == 9
+    assert d.components["adc"]["law"] == "walden"
+    assert load_design(ISAAC).crossbar.rows == 128      # the file is untouched
+
+
+def test_bad_override_names_the_override():
+    from pimsim.errors import ConfigError
+
+    with pytest.raises(ConfigError) as info:
+        load_design(ISAAC, overrides={"crossbar.rowz": 64})
+    assert "override crossbar.rowz=64" in str(info.value) and "did you mean 'rows'" in str(info.value)
