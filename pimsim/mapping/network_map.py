@@ -37,6 +37,7 @@ class LayerMap:
     xb_rows: np.ndarray          # used rows of each crossbar of one copy
     xb_cols: np.ndarray          # used (converted) columns of each crossbar
     xb_outs: np.ndarray          # whole weights per row = output values per crossbar
+    xb_weights: np.ndarray       # weights stored in each crossbar
     merges_per_position: int     # row-tile partial sums merged by the tile S+A
     replication: int             # copies (1 for non-MVM layers)
     imas_per_copy: int
@@ -163,7 +164,7 @@ def map_network(network: Network, arch: Arch) -> NetworkMap:
             lm = LayerMap(name=lay.name, kind=lay.kind, positions=int(positions[k]),
                           groups=lay.groups, row_tiles=t.row_tiles, col_tiles=t.col_tiles,
                           groups_per_crossbar=t.groups_per_crossbar, xb_rows=t.rows,
-                          xb_cols=t.cols, xb_outs=t.outs,
+                          xb_cols=t.cols, xb_outs=t.outs, xb_weights=t.weights,
                           merges_per_position=t.merges_per_position,
                           replication=int(copies[k]), imas_per_copy=int(one_copy[k]),
                           imas=int(imas[k]), first_tile=span[0], last_tile=span[1],
@@ -182,7 +183,7 @@ def map_network(network: Network, arch: Arch) -> NetworkMap:
                       if where[s][3] != span[3])
             lm = LayerMap(name=lay.name, kind=lay.kind, positions=0, groups=lay.groups,
                           row_tiles=0, col_tiles=0, groups_per_crossbar=0, xb_rows=_EMPTY,
-                          xb_cols=_EMPTY, xb_outs=_EMPTY, merges_per_position=0, replication=1,
+                          xb_cols=_EMPTY, xb_outs=_EMPTY, xb_weights=_EMPTY, merges_per_position=0, replication=1,
                           imas_per_copy=0, imas=0, first_tile=span[0], last_tile=span[1],
                           chip=span[3], last_chip=span[3], host=host, activation_ops=act,
                           pool_ops=pool, add_ops=add, noc_bits=int(noc), offchip_bits=int(off))

@@ -27,8 +27,9 @@ from pimsim.workload.layer import Layer
 class Tiling:
     """Crossbars of one copy of a layer and what each one holds.
 
-    ``rows``/``cols``/``outs`` have one entry per crossbar: used rows (inputs driven),
-    used columns (cells converted) and whole weights per row (output values produced).
+    ``rows``/``cols``/``outs``/``weights`` have one entry per crossbar: used rows (inputs
+    driven), used columns (cells converted), whole weights per row (output values
+    produced) and weights stored (less than rows x outs when groups are packed).
     """
 
     row_tiles: int               # row tiles per group (1 when groups are packed)
@@ -37,6 +38,7 @@ class Tiling:
     rows: np.ndarray             # int64 [crossbars]
     cols: np.ndarray             # int64 [crossbars]
     outs: np.ndarray             # int64 [crossbars]
+    weights: np.ndarray          # int64 [crossbars]: weights stored (used rows x outs per group)
     merges_per_position: int     # row-tile partial sums merged per output position
 
     @property
@@ -63,7 +65,7 @@ def tile_layer(layer: Layer, design: Design) -> Tiling:
         packed = _split(g, per)          # groups in each crossbar
         return Tiling(row_tiles=1, col_tiles=1, groups_per_crossbar=per,
                       rows=packed * wr, cols=packed * wc * cpw, outs=packed * wc,
-                      merges_per_position=0)
+                      weights=packed * wr * wc, merges_per_position=0)
     row_sizes = _split(wr, xr)
     col_weights = _split(wc, wpr)
     rt, ct = row_sizes.shape[0], col_weights.shape[0]
@@ -71,5 +73,5 @@ def tile_layer(layer: Layer, design: Design) -> Tiling:
     rows = np.tile(np.repeat(row_sizes, ct), g)
     outs = np.tile(np.tile(col_weights, rt), g)
     return Tiling(row_tiles=int(rt), col_tiles=int(ct), groups_per_crossbar=1,
-                  rows=rows, cols=outs * cpw, outs=outs,
+                  rows=rows, cols=outs * cpw, outs=outs, weights=rows * outs,
                   merges_per_position=int(g * (rt - 1) * wc))

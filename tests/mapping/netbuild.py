@@ -52,12 +52,15 @@ class NetBuilder:
         inputs, shape = self._src(src)
         return self._add(Layer(name, "relu", inputs, shape, shape))
 
-    def maxpool(self, name, k, stride=None, src=None):
+    def maxpool(self, name, k, stride=None, src=None, kind="maxpool"):
         inputs, (c, h, w) = self._src(src)
         s = stride or k
         out = (c, conv_out(h, k, s, 0), conv_out(w, k, s, 0))
-        return self._add(Layer(name, "maxpool", inputs, (c, h, w), out, kernel=(k, k),
+        return self._add(Layer(name, kind, inputs, (c, h, w), out, kernel=(k, k),
                                stride=(s, s)))
+
+    def avgpool(self, name, k, stride=None, src=None):
+        return self.maxpool(name, k, stride, src, kind="avgpool")
 
     def flatten(self, name, src=None):
         inputs, (c, h, w) = self._src(src)
@@ -113,7 +116,6 @@ def resnet50_like() -> Network:
     """ResNet-50-sized: stem, 16 bottlenecks (3/4/6/3) with projections, fc: 54 MVM layers."""
     b = NetBuilder("resnet50_like", (3, 224, 224))
     b.conv("stem", 64, 7, stride=2, pad=3).relu("stem_relu").maxpool("pool", 3, 2)
-    cin = 64
     for stage, (blocks, width) in enumerate(zip((3, 4, 6, 3), (64, 128, 256, 512))):
         for i in range(blocks):
             p = f"s{stage}b{i}"
@@ -127,6 +129,5 @@ def resnet50_like() -> Network:
                 b.conv(p + "_proj", width * 4, 1, stride=stride, src=src)
                 skip = p + "_proj"
             b.add(p + "_add", p + "_c3", skip).relu(p + "_out")
-            cin = width * 4
-    b.flatten("flat").linear("fc", 1000)
+    b.avgpool("gap", 7).flatten("flat").linear("fc", 1000)
     return b.build()
