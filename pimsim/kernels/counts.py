@@ -52,6 +52,8 @@ ACTIONS = (
 (A_XB, A_DAC, A_SH, A_ADC, A_SA, A_IR, A_OR, A_EDRAM, A_BUS, A_ROUTER, A_ACT, A_TSA, A_POOL,
  A_TOR, A_OFF) = range(len(ACTIONS))
 
+N_ACTIONS = len(ACTIONS)
+
 SCALARS = ("positions", "merges_per_position", "activation_ops", "pool_ops", "add_ops",
            "noc_bits", "offchip_bits")
 S_POS, S_MERGE, S_ACT, S_POOL, S_ADD, S_NOC, S_OFF = range(len(SCALARS))
@@ -62,7 +64,7 @@ def layer_counts(layer_ptr, xb_rows, xb_cols, xb_outs, scalars, input_cycles, in
                  output_bits, avg_hops):
     """Counts [layers, len(ACTIONS)] for one image (rules in the module doc)."""
     n = layer_ptr.shape[0] - 1
-    out = np.zeros((n, len(ACTIONS)), dtype=np.float64)
+    out = np.zeros((n, N_ACTIONS), dtype=np.float64)
     for layer in range(n):
         rows = 0
         cols = 0
@@ -114,7 +116,7 @@ def _reference(layer_ptr, xb_rows, xb_cols, xb_outs, scalars, input_cycles, inpu
         A_TSA: p * s[:, S_MERGE] + s[:, S_ADD], A_POOL: s[:, S_POOL], A_TOR: 2 * or_bits,
         A_OFF: s[:, S_OFF],
     }
-    out = np.zeros((n, len(ACTIONS)))
+    out = np.zeros((n, N_ACTIONS))
     for a, v in cols_by_action.items():
         out[:, a] = v
     return out

@@ -25,9 +25,3 @@ SCHEMES = ("offset", "differential")
 def columns_for(design: Design, n_weights: int) -> int:
     """Crossbar columns (cells) that ``n_weights`` weights of one row occupy."""
     return n_weights * design.cells_per_weight
-
-
-def column_tiles(design: Design, n_weights: int) -> int:
-    """Crossbars needed side by side for ``n_weights`` output columns (whole weights each)."""
-    per = design.weights_per_crossbar_row
-    return -(-n_weights // per)

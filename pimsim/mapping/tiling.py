@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pimsim.config.schema import Design
+from pimsim.mapping.bitslice import columns_for
 from pimsim.workload.layer import Layer
 
 
@@ -58,13 +59,12 @@ def tile_layer(layer: Layer, design: Design) -> Tiling:
     """Map one copy of an MVM layer onto crossbars (see module doc for the rules)."""
     xr = design.crossbar.rows
     wpr = design.weights_per_crossbar_row
-    cpw = design.cells_per_weight
     wr, wc, g = layer.weight_rows, layer.weight_cols, layer.groups
     if g > 1 and wr <= xr and wc <= wpr:
         per = min(xr // wr, wpr // wc)
         packed = _split(g, per)          # groups in each crossbar
         return Tiling(row_tiles=1, col_tiles=1, groups_per_crossbar=per,
-                      rows=packed * wr, cols=packed * wc * cpw, outs=packed * wc,
+                      rows=packed * wr, cols=columns_for(design, packed * wc), outs=packed * wc,
                       weights=packed * wr * wc, merges_per_position=0)
     row_sizes = _split(wr, xr)
     col_weights = _split(wc, wpr)
@@ -73,5 +73,5 @@ def tile_layer(layer: Layer, design: Design) -> Tiling:
     rows = np.tile(np.repeat(row_sizes, ct), g)
     outs = np.tile(np.tile(col_weights, rt), g)
     return Tiling(row_tiles=int(rt), col_tiles=int(ct), groups_per_crossbar=1,
-                  rows=rows, cols=outs * cpw, outs=outs, weights=rows * outs,
+                  rows=rows, cols=columns_for(design, outs), outs=outs, weights=rows * outs,
                   merges_per_position=int(g * (rt - 1) * wc))
