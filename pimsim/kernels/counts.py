@@ -15,8 +15,8 @@ crossbar.read                      P x crossbars x cycles
 dac.drive                          P x cycles x sum(used rows)
 sample_hold.sample, adc.convert,   P x cycles x sum(used cols)
 shift_add.accumulate
-input_register.access              2 x P x sum(used rows) x input_bits (IR in = written once, read once)
-output_register.access             2 x P x sum(output values) x output_bits (incl. row-tile partial sums)
+input_register.access              2 x IR bits, IR bits = P x sum(used rows) x input_bits
+output_register.access             2 x OR bits, OR bits = P x sum(outputs) x output_bits
 edram.access                       2 x (IR bits + OR bits)
 bus.transfer                       IR bits + OR bits
 tile_output_register.access        2 x OR bits

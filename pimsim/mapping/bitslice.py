@@ -22,6 +22,6 @@ from pimsim.config.schema import Design
 SCHEMES = ("offset", "differential")
 
 
-def columns_for(design: Design, n_weights: int) -> int:
+def columns_for(design: Design, n_weights):
     """Crossbar columns (cells) that ``n_weights`` weights of one row occupy."""
     return n_weights * design.cells_per_weight

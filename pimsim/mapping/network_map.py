@@ -183,7 +183,8 @@ def map_network(network: Network, arch: Arch) -> NetworkMap:
                       if where[s][3] != span[3])
             lm = LayerMap(name=lay.name, kind=lay.kind, positions=0, groups=lay.groups,
                           row_tiles=0, col_tiles=0, groups_per_crossbar=0, xb_rows=_EMPTY,
-                          xb_cols=_EMPTY, xb_outs=_EMPTY, xb_weights=_EMPTY, merges_per_position=0, replication=1,
+                          xb_cols=_EMPTY, xb_outs=_EMPTY, xb_weights=_EMPTY,
+                          merges_per_position=0, replication=1,
                           imas_per_copy=0, imas=0, first_tile=span[0], last_tile=span[1],
                           chip=span[3], last_chip=span[3], host=host, activation_ops=act,
                           pool_ops=pool, add_ops=add, noc_bits=int(noc), offchip_bits=int(off))

@@ -19,7 +19,8 @@ import heapq
 import numpy as np
 
 
-def imas_needed(copies: np.ndarray, crossbars_per_copy: np.ndarray, ima_crossbars: int) -> np.ndarray:
+def imas_needed(copies: np.ndarray, crossbars_per_copy: np.ndarray,
+                ima_crossbars: int) -> np.ndarray:
     """IMAs of each layer: copies of one layer may share an IMA (its registers serve one
     layer), different layers never do."""
     return -(-(copies * crossbars_per_copy) // ima_crossbars)

@@ -10,7 +10,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "mapping"))
 from netbuild import NetBuilder, isaac_arch  # noqa: E402
 
 from pimsim.arch import peak_activity  # noqa: E402
-from pimsim.kernels.counts import ACTIONS, N_ACTIONS, SCALARS, _reference, layer_counts  # noqa: E402
+from pimsim.kernels.counts import (ACTIONS, N_ACTIONS, SCALARS, _reference,  # noqa: E402
+                                   layer_counts)
 from pimsim.mapping import map_network  # noqa: E402
 from pimsim.sim.analytic import count_matrix  # noqa: E402
 

@@ -1,7 +1,6 @@
 """Crossbar tiling of single layers, checked against hand arithmetic (ISAAC: 128x128
 crossbars, 16-bit weights on 2-bit cells -> 8 columns per weight, 16 weights per row)."""
 
-import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
