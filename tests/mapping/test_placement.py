@@ -85,3 +85,15 @@ def test_unknown_input_is_a_trace_error():
     bad = Network("bad", (3, 4, 4), (Layer("r", "relu", ("nope",), (3, 4, 4), (3, 4, 4)),))
     with pytest.raises(TraceError, match="nope"):
         map_network(bad, isaac_arch())
+
+
+def test_resnet50_sized_mapping_conserves_macs_and_fits():
+    from netbuild import resnet50_like
+    net = resnet50_like()
+    arch = isaac_arch()
+    m = map_network(net, arch)
+    for layer, lm in zip(net, m.layers):
+        # every weight stored once per copy; every position multiplies all of them
+        assert lm.positions * int(lm.xb_weights.sum()) == layer.macs
+        assert lm.crossbars == lm.crossbars_per_copy * lm.replication <= lm.imas * 8
+    assert m.imas <= m.chips * 2016 and m.crossbars <= m.crossbars_available
