@@ -121,16 +121,33 @@ def _unit_ops(layer: Layer) -> tuple[int, int, int]:
     return 0, 0, 0
 
 
+Span = tuple[int, int, int, int]    # first tile, last tile, first chip, last chip
+
+
+def _check_graph(network: Network) -> dict[str, Layer]:
+    """Layers by name; TraceError for a duplicate name or an input that is not earlier."""
+    by_name: dict[str, Layer] = {}
+    for lay in network:
+        if lay.name in by_name:
+            raise TraceError("duplicate layer name", file=network.name,
+                             where=f"layer '{lay.name}'", expected="unique layer names")
+        for src in lay.inputs:
+            if src not in by_name:
+                raise TraceError(f"layer input '{src}' is not an earlier layer",
+                                 file=network.name, where=f"layer '{lay.name}'.inputs",
+                                 found=src)
+        by_name[lay.name] = lay
+    return by_name
+
+
+def _bits_out(layer: Layer, design: Design) -> int:
+    return layer.out_elems * design.precision.output_bits
+
+
 def map_network(network: Network, arch: Arch) -> NetworkMap:
     """Map ``network`` onto ``arch``'s design point (rules in docs/mapping.md)."""
     d = arch.design
-    by_name: dict[str, Layer] = {}
-    for lay in network:
-        for src in lay.inputs:
-            if src not in by_name:
-                raise TraceError(f"layer input '{src}' is not an earlier layer", file=network.name,
-                                 where=f"layer '{lay.name}'.inputs", found=src)
-        by_name[lay.name] = lay
+    by_name = _check_graph(network)
     mvm = network.mvm_layers
     tilings: list[Tiling] = [tile_layer(lay, d) for lay in mvm]
     positions = np.array([lay.out_positions for lay in mvm], dtype=np.int64)
@@ -143,24 +160,21 @@ def map_network(network: Network, arch: Arch) -> NetworkMap:
     imas = imas_needed(copies, xb, d.ima.crossbars)
     pl = place(imas, d, chips)
 
-    where: dict[str, tuple[int, int, int, int]] = {}   # name -> tiles and chips of its host
+    where: dict[str, Span] = {}         # layer -> tiles and chips of the units that run it
     hosts: dict[str, str] = {}
     out: list[LayerMap] = []
     k = 0
     for lay in network:
-        in_bits = lay.in_elems * d.precision.input_bits
         if lay.is_mvm:
             t = tilings[k]
             span = (int(pl.first_tile[k]), int(pl.last_tile[k]), int(pl.first_chip[k]),
                     int(pl.last_chip[k]))
-            host = lay.name
-            # inputs arrive over the NoC; from another chip they also cross a link
-            noc = in_bits
-            off = sum(by_name[s].out_elems * d.precision.output_bits for s in lay.inputs
-                      if where[s][3] != span[2])
+            in_bits = lay.in_elems * d.precision.input_bits
+            # the input arrives over the NoC; from another chip it also crosses a link
+            off = sum(_bits_out(by_name[s], d) for s in lay.inputs if where[s][3] != span[2])
             # a layer spread over several chips: its input goes to every extra chip and
-            # its (partial) outputs come back (upper bound: full output vector per chip)
-            off += (span[3] - span[2]) * (in_bits + lay.out_elems * d.precision.output_bits)
+            # its (partial) outputs come back (upper bound: a full output vector per chip)
+            off += (span[3] - span[2]) * (in_bits + _bits_out(lay, d))
             lm = LayerMap(name=lay.name, kind=lay.kind, positions=int(positions[k]),
                           groups=lay.groups, row_tiles=t.row_tiles, col_tiles=t.col_tiles,
                           groups_per_crossbar=t.groups_per_crossbar, xb_rows=t.rows,
@@ -168,27 +182,26 @@ def map_network(network: Network, arch: Arch) -> NetworkMap:
                           merges_per_position=t.merges_per_position,
                           replication=int(copies[k]), imas_per_copy=int(one_copy[k]),
                           imas=int(imas[k]), first_tile=span[0], last_tile=span[1],
-                          chip=span[2], last_chip=span[3], host=host, activation_ops=0,
-                          pool_ops=0, add_ops=0, noc_bits=int(noc), offchip_bits=int(off))
+                          chip=span[2], last_chip=span[3], host=lay.name, activation_ops=0,
+                          pool_ops=0, add_ops=0, noc_bits=int(in_bits), offchip_bits=int(off))
             k += 1
         else:
             src = lay.inputs[0] if lay.inputs else None
-            host = hosts[src] if src is not None else ""
             span = where[src] if src is not None else (0, 0, 0, 0)
             act, pool, add = _unit_ops(lay)
-            # the first input is local (same tiles); further inputs (residual) travel
-            extra = [s for s in lay.inputs[1:]]
-            noc = sum(by_name[s].out_elems * d.precision.output_bits for s in extra)
-            off = sum(by_name[s].out_elems * d.precision.output_bits for s in extra
-                      if where[s][3] != span[3])
+            # the first input is local (same tiles); further (residual) inputs travel
+            extra = lay.inputs[1:]
+            noc = sum(_bits_out(by_name[s], d) for s in extra)
+            off = sum(_bits_out(by_name[s], d) for s in extra if where[s][3] != span[3])
             lm = LayerMap(name=lay.name, kind=lay.kind, positions=0, groups=lay.groups,
                           row_tiles=0, col_tiles=0, groups_per_crossbar=0, xb_rows=_EMPTY,
                           xb_cols=_EMPTY, xb_outs=_EMPTY, xb_weights=_EMPTY,
-                          merges_per_position=0, replication=1,
-                          imas_per_copy=0, imas=0, first_tile=span[0], last_tile=span[1],
-                          chip=span[3], last_chip=span[3], host=host, activation_ops=act,
-                          pool_ops=pool, add_ops=add, noc_bits=int(noc), offchip_bits=int(off))
+                          merges_per_position=0, replication=1, imas_per_copy=0, imas=0,
+                          first_tile=span[0], last_tile=span[1], chip=span[3],
+                          last_chip=span[3], host=hosts[src] if src is not None else "",
+                          activation_ops=act, pool_ops=pool, add_ops=add, noc_bits=int(noc),
+                          offchip_bits=int(off))
         where[lay.name] = span
-        hosts[lay.name] = host
+        hosts[lay.name] = lm.host
         out.append(lm)
     return NetworkMap(network=network.name, design=d, layers=tuple(out), chips=chips)

@@ -81,10 +81,13 @@ def test_layers_take_consecutive_imas_and_never_share_one():
     assert m.imas == start <= 2016
 
 
-def test_unknown_input_is_a_trace_error():
+def test_unknown_input_or_duplicate_name_is_a_trace_error():
     bad = Network("bad", (3, 4, 4), (Layer("r", "relu", ("nope",), (3, 4, 4), (3, 4, 4)),))
     with pytest.raises(TraceError, match="nope"):
         map_network(bad, isaac_arch())
+    relu = Layer("r", "relu", (), (3, 4, 4), (3, 4, 4))
+    with pytest.raises(TraceError, match="duplicate"):
+        map_network(Network("dup", (3, 4, 4), (relu, relu)), isaac_arch())
 
 
 def test_resnet50_sized_mapping_conserves_macs_and_fits():
