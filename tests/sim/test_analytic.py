@@ -157,3 +157,18 @@ def test_resnet50_sized_network_is_fast():
     elapsed = time.perf_counter() - start
     assert elapsed < 0.5, elapsed
     assert math.isfinite(r.total.energy_pJ)
+
+
+def test_adc_limited_cycle_sets_stage_time():
+    # 256 x 256 crossbars: one 1.28 GS/s ADC needs 256 / 1.28 = 200 ns for all columns,
+    # longer than the 100 ns read: cycle 200 ns. A 256 -> 32 linear layer fills one
+    # crossbar (32 weights x 8 cells = 256 columns): 16 cycles x 200 ns = 3200 ns.
+    arch = isaac_with(crossbar={"rows": 256, "cols": 256})
+    net = NetBuilder("one", (256, 1, 1)).linear("fc", 32).build()
+    r = evaluate(net, arch)
+    assert r.total.crossbars == 1
+    assert r.total.interval_ns == pytest.approx(16 * 200.0)
+    # 256 x 32 = 8192 MACs; conversions = 16 cycles x 256 columns = 4096
+    # = MACs x 8 slices x 16 cycles / 256 rows: half a conversion per MAC
+    assert r.total.macs == 256 * 32
+    assert r.total.adc_conversions == 16 * 256 == 256 * 32 * 8 * 16 // 256
