@@ -1,0 +1,122 @@
+"""Per-layer operation counts for one image (numba kernel + plain-numpy reference).
+
+Inputs are flat arrays so the kernel sees no Python objects:
+
+* ``layer_ptr`` [L+1]: crossbars of layer ``l`` (one copy) are ``layer_ptr[l]:layer_ptr[l+1]``
+  of ``xb_rows`` / ``xb_cols`` / ``xb_outs`` (used rows, used columns, output values);
+* ``scalars`` [L, N_SCALARS] int64: per-layer numbers, columns named by ``S_*`` below;
+* design numbers: input cycles, input bits, output bits, NoC average hops.
+
+Output: float64 [L, len(ACTIONS)], one column per ``"role.action"`` in ``ACTIONS``.
+Rules (the same as ``pimsim.arch.rollup.peak_activity``; docs/mapping.md):
+
+=================================  ======================================================
+crossbar.read                      P x crossbars x cycles
+dac.drive                          P x cycles x sum(used rows)
+sample_hold.sample, adc.convert,   P x cycles x sum(used cols)
+shift_add.accumulate
+input_register.access              2 x IR bits, IR bits = P x sum(used rows) x input_bits
+output_register.access             2 x OR bits, OR bits = P x sum(outputs) x output_bits
+edram.access                       2 x (IR bits + OR bits)
+bus.transfer                       IR bits + OR bits
+tile_output_register.access        2 x OR bits
+tile_shift_add.accumulate          P x row-tile merges + residual-add ops
+router.transfer                    NoC bits received x avg hops
+activation.op / maxpool.op         activation / pooling ops of the layer
+offchip_link.transfer              off-chip bits of the layer
+=================================  ======================================================
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+ACTIONS = (
+    "crossbar.read",
+    "dac.drive",
+    "sample_hold.sample",
+    "adc.convert",
+    "shift_add.accumulate",
+    "input_register.access",
+    "output_register.access",
+    "edram.access",
+    "bus.transfer",
+    "router.transfer",
+    "activation.op",
+    "tile_shift_add.accumulate",
+    "maxpool.op",
+    "tile_output_register.access",
+    "offchip_link.transfer",
+)
+(A_XB, A_DAC, A_SH, A_ADC, A_SA, A_IR, A_OR, A_EDRAM, A_BUS, A_ROUTER, A_ACT, A_TSA, A_POOL,
+ A_TOR, A_OFF) = range(len(ACTIONS))
+
+N_ACTIONS = len(ACTIONS)
+
+SCALARS = ("positions", "merges_per_position", "activation_ops", "pool_ops", "add_ops",
+           "noc_bits", "offchip_bits")
+S_POS, S_MERGE, S_ACT, S_POOL, S_ADD, S_NOC, S_OFF = range(len(SCALARS))
+
+
+@njit(cache=True)
+def layer_counts(layer_ptr, xb_rows, xb_cols, xb_outs, scalars, input_cycles, input_bits,
+                 output_bits, avg_hops):
+    """Counts [layers, len(ACTIONS)] for one image (rules in the module doc)."""
+    n = layer_ptr.shape[0] - 1
+    out = np.zeros((n, N_ACTIONS), dtype=np.float64)
+    for layer in range(n):
+        rows = 0
+        cols = 0
+        outs = 0
+        for x in range(layer_ptr[layer], layer_ptr[layer + 1]):
+            rows += xb_rows[x]
+            cols += xb_cols[x]
+            outs += xb_outs[x]
+        nxb = layer_ptr[layer + 1] - layer_ptr[layer]
+        p = float(scalars[layer, S_POS])
+        ir_bits = p * rows * input_bits
+        or_bits = p * outs * output_bits
+        out[layer, A_XB] = p * nxb * input_cycles
+        out[layer, A_DAC] = p * input_cycles * rows
+        conv = p * input_cycles * cols
+        out[layer, A_SH] = conv
+        out[layer, A_ADC] = conv
+        out[layer, A_SA] = conv
+        out[layer, A_IR] = 2.0 * ir_bits
+        out[layer, A_OR] = 2.0 * or_bits
+        out[layer, A_EDRAM] = 2.0 * (ir_bits + or_bits)
+        out[layer, A_BUS] = ir_bits + or_bits
+        out[layer, A_ROUTER] = scalars[layer, S_NOC] * avg_hops
+        out[layer, A_ACT] = scalars[layer, S_ACT]
+        out[layer, A_TSA] = p * scalars[layer, S_MERGE] + scalars[layer, S_ADD]
+        out[layer, A_POOL] = scalars[layer, S_POOL]
+        out[layer, A_TOR] = 2.0 * or_bits
+        out[layer, A_OFF] = scalars[layer, S_OFF]
+    return out
+
+
+def _reference(layer_ptr, xb_rows, xb_cols, xb_outs, scalars, input_cycles, input_bits,
+               output_bits, avg_hops):
+    """Plain-numpy twin of :func:`layer_counts` (for tests)."""
+    n = layer_ptr.shape[0] - 1
+    seg = np.repeat(np.arange(n), np.diff(layer_ptr))
+    rows = np.bincount(seg, weights=xb_rows.astype(np.float64), minlength=n)
+    cols = np.bincount(seg, weights=xb_cols.astype(np.float64), minlength=n)
+    outs = np.bincount(seg, weights=xb_outs.astype(np.float64), minlength=n)
+    nxb = np.diff(layer_ptr).astype(np.float64)
+    s = scalars.astype(np.float64)
+    p = s[:, S_POS]
+    ir_bits, or_bits = p * rows * input_bits, p * outs * output_bits
+    conv = p * input_cycles * cols
+    cols_by_action = {
+        A_XB: p * nxb * input_cycles, A_DAC: p * input_cycles * rows, A_SH: conv, A_ADC: conv,
+        A_SA: conv, A_IR: 2 * ir_bits, A_OR: 2 * or_bits, A_EDRAM: 2 * (ir_bits + or_bits),
+        A_BUS: ir_bits + or_bits, A_ROUTER: s[:, S_NOC] * avg_hops, A_ACT: s[:, S_ACT],
+        A_TSA: p * s[:, S_MERGE] + s[:, S_ADD], A_POOL: s[:, S_POOL], A_TOR: 2 * or_bits,
+        A_OFF: s[:, S_OFF],
+    }
+    out = np.zeros((n, N_ACTIONS))
+    for a, v in cols_by_action.items():
+        out[:, a] = v
+    return out

@@ -1,0 +1,207 @@
+"""``map_network``: a whole network onto crossbars, IMAs, tiles and chips (plain data).
+
+Steps: tile every MVM layer (``tiling``), find the fewest chips that hold one copy of
+each (``placement``), replicate within those chips (``replication``), place the copies,
+then attach every non-MVM layer to the tiles hosting its producer and work out the bits
+each layer receives over the NoC and over off-chip links. Rules: docs/mapping.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pimsim.arch.compose import Arch
+from pimsim.config.schema import Design
+from pimsim.errors import TraceError
+from pimsim.mapping.placement import chips_needed, imas_per_chip, place
+from pimsim.mapping.replication import imas_needed, replicate
+from pimsim.mapping.tiling import Tiling, tile_layer
+from pimsim.workload.layer import POOL_KINDS, Layer, Network
+
+_EMPTY = np.zeros(0, dtype=np.int64)
+
+
+@dataclass(frozen=True, eq=False)
+class LayerMap:
+    """One layer's mapping. Crossbar arrays describe ONE copy; counts are per image."""
+
+    name: str
+    kind: str
+    positions: int               # MVMs per image (output positions); 0 for non-MVM layers
+    groups: int
+    row_tiles: int
+    col_tiles: int
+    groups_per_crossbar: int
+    xb_rows: np.ndarray          # used rows of each crossbar of one copy
+    xb_cols: np.ndarray          # used (converted) columns of each crossbar
+    xb_outs: np.ndarray          # whole weights per row = output values per crossbar
+    xb_weights: np.ndarray       # weights stored in each crossbar
+    merges_per_position: int     # row-tile partial sums merged by the tile S+A
+    replication: int             # copies (1 for non-MVM layers)
+    imas_per_copy: int
+    imas: int                    # IMAs of all copies (0 for non-MVM layers)
+    first_tile: int
+    last_tile: int
+    chip: int                    # chip of the first IMA (or of the host)
+    last_chip: int
+    host: str                    # MVM layer whose tiles run this layer (itself for MVM)
+    activation_ops: int          # activation-unit ops per image
+    pool_ops: int                # max-pool unit ops per image (comparisons / adds)
+    add_ops: int                 # tile shift-and-add ops of residual adds
+    noc_bits: int                # bits this layer receives over the on-chip network
+    offchip_bits: int            # bits this layer receives from (or spreads to) other chips
+
+    @property
+    def is_mvm(self) -> bool:
+        return self.positions > 0 or self.xb_rows.size > 0
+
+    @property
+    def crossbars_per_copy(self) -> int:
+        return int(self.xb_rows.size)
+
+    @property
+    def crossbars(self) -> int:
+        return self.crossbars_per_copy * self.replication
+
+    @property
+    def host_tiles(self) -> int:
+        return self.last_tile - self.first_tile + 1
+
+
+@dataclass(frozen=True, eq=False)
+class NetworkMap:
+    """A network's mapping on one design point."""
+
+    network: str
+    design: Design
+    layers: tuple[LayerMap, ...]
+    chips: int
+
+    def layer(self, name: str) -> LayerMap:
+        for lm in self.layers:
+            if lm.name == name:
+                return lm
+        raise KeyError(name)
+
+    @property
+    def mvm_layers(self) -> tuple[LayerMap, ...]:
+        return tuple(lm for lm in self.layers if lm.is_mvm)
+
+    @property
+    def crossbars(self) -> int:
+        return sum(lm.crossbars for lm in self.layers)
+
+    @property
+    def imas(self) -> int:
+        return sum(lm.imas for lm in self.layers)
+
+    @property
+    def tiles(self) -> int:
+        """Tiles holding at least one IMA of some layer."""
+        used: set[int] = set()
+        for lm in self.mvm_layers:
+            used.update(range(lm.first_tile, lm.last_tile + 1))
+        return len(used)
+
+    @property
+    def crossbars_available(self) -> int:
+        return self.chips * self.design.crossbars_per_chip
+
+
+def _unit_ops(layer: Layer) -> tuple[int, int, int]:
+    """(activation ops, pool ops, add ops) one non-MVM layer needs per image."""
+    if layer.kind == "relu":
+        return layer.out_elems, 0, 0
+    if layer.kind in POOL_KINDS:
+        return 0, layer.out_elems * layer.kernel[0] * layer.kernel[1], 0
+    if layer.kind == "add":
+        return 0, 0, layer.out_elems * max(0, len(layer.inputs) - 1)
+    return 0, 0, 0
+
+
+Span = tuple[int, int, int, int]    # first tile, last tile, first chip, last chip
+
+
+def _check_graph(network: Network) -> dict[str, Layer]:
+    """Layers by name; TraceError for a duplicate name or an input that is not earlier."""
+    by_name: dict[str, Layer] = {}
+    for lay in network:
+        if lay.name in by_name:
+            raise TraceError("duplicate layer name", file=network.name,
+                             where=f"layer '{lay.name}'", expected="unique layer names")
+        for src in lay.inputs:
+            if src not in by_name:
+                raise TraceError(f"layer input '{src}' is not an earlier layer",
+                                 file=network.name, where=f"layer '{lay.name}'.inputs",
+                                 found=src)
+        by_name[lay.name] = lay
+    return by_name
+
+
+def _bits_out(layer: Layer, design: Design) -> int:
+    return layer.out_elems * design.precision.output_bits
+
+
+def map_network(network: Network, arch: Arch) -> NetworkMap:
+    """Map ``network`` onto ``arch``'s design point (rules in docs/mapping.md)."""
+    d = arch.design
+    by_name = _check_graph(network)
+    mvm = network.mvm_layers
+    tilings: list[Tiling] = [tile_layer(lay, d) for lay in mvm]
+    positions = np.array([lay.out_positions for lay in mvm], dtype=np.int64)
+    xb = np.array([t.crossbars for t in tilings], dtype=np.int64)
+    one_copy = imas_needed(np.ones_like(xb), xb, d.ima.crossbars)
+    chips = chips_needed(network.name, int(one_copy.sum()), d)
+    copies = replicate(positions, xb, ima_crossbars=d.ima.crossbars,
+                       budget_imas=chips * imas_per_chip(d),
+                       max_replication=d.mapping.max_replication, enabled=d.mapping.replicate)
+    imas = imas_needed(copies, xb, d.ima.crossbars)
+    pl = place(imas, d, chips)
+
+    where: dict[str, Span] = {}         # layer -> tiles and chips of the units that run it
+    hosts: dict[str, str] = {}
+    out: list[LayerMap] = []
+    k = 0
+    for lay in network:
+        if lay.is_mvm:
+            t = tilings[k]
+            span = (int(pl.first_tile[k]), int(pl.last_tile[k]), int(pl.first_chip[k]),
+                    int(pl.last_chip[k]))
+            in_bits = lay.in_elems * d.precision.input_bits
+            # the input arrives over the NoC; from another chip it also crosses a link
+            off = sum(_bits_out(by_name[s], d) for s in lay.inputs if where[s][3] != span[2])
+            # a layer spread over several chips: its input goes to every extra chip and
+            # its (partial) outputs come back (upper bound: a full output vector per chip)
+            off += (span[3] - span[2]) * (in_bits + _bits_out(lay, d))
+            lm = LayerMap(name=lay.name, kind=lay.kind, positions=int(positions[k]),
+                          groups=lay.groups, row_tiles=t.row_tiles, col_tiles=t.col_tiles,
+                          groups_per_crossbar=t.groups_per_crossbar, xb_rows=t.rows,
+                          xb_cols=t.cols, xb_outs=t.outs, xb_weights=t.weights,
+                          merges_per_position=t.merges_per_position,
+                          replication=int(copies[k]), imas_per_copy=int(one_copy[k]),
+                          imas=int(imas[k]), first_tile=span[0], last_tile=span[1],
+                          chip=span[2], last_chip=span[3], host=lay.name, activation_ops=0,
+                          pool_ops=0, add_ops=0, noc_bits=int(in_bits), offchip_bits=int(off))
+            k += 1
+        else:
+            src = lay.inputs[0] if lay.inputs else None
+            span = where[src] if src is not None else (0, 0, 0, 0)
+            act, pool, add = _unit_ops(lay)
+            # the first input is local (same tiles); further (residual) inputs travel
+            extra = lay.inputs[1:]
+            noc = sum(_bits_out(by_name[s], d) for s in extra)
+            off = sum(_bits_out(by_name[s], d) for s in extra if where[s][3] != span[3])
+            lm = LayerMap(name=lay.name, kind=lay.kind, positions=0, groups=lay.groups,
+                          row_tiles=0, col_tiles=0, groups_per_crossbar=0, xb_rows=_EMPTY,
+                          xb_cols=_EMPTY, xb_outs=_EMPTY, xb_weights=_EMPTY,
+                          merges_per_position=0, replication=1, imas_per_copy=0, imas=0,
+                          first_tile=span[0], last_tile=span[1], chip=span[3],
+                          last_chip=span[3], host=hosts[src] if src is not None else "",
+                          activation_ops=act, pool_ops=pool, add_ops=add, noc_bits=int(noc),
+                          offchip_bits=int(off))
+        where[lay.name] = span
+        hosts[lay.name] = lm.host
+        out.append(lm)
+    return NetworkMap(network=network.name, design=d, layers=tuple(out), chips=chips)

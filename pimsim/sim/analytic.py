@@ -1,0 +1,163 @@
+"""Closed-form whole-network metrics: counts x energies, stage times, pipelined rate.
+
+``evaluate(network, arch)`` maps the network, counts every operation per image with the
+numba kernel, and derives (docs/mapping.md):
+
+* stage time of an MVM layer = ceil(positions / copies) x input_cycles x cycle_ns; of a
+  non-MVM layer = ops x unit latency / (units per tile x tiles hosting it); plus, for
+  either, off-chip bits / (links x link bandwidth);
+* single-image latency = longest path of stage times through the layer graph (each layer
+  starts when all its producers have finished: layer-sequential, no overlap in an image);
+* pipelined interval = the slowest stage; throughput = 1e9 / interval images/s;
+* energy per image = sum(count x energy per action) + static power of every used chip
+  (all its units, and its off-chip links) x interval.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pimsim.arch.compose import CHIP, IMA, TILE, Arch
+from pimsim.arch.rollup import rollup
+from pimsim.errors import ConfigError
+from pimsim.kernels.counts import (ACTIONS, A_ADC, A_EDRAM, A_OFF, A_ROUTER, A_SA, A_TSA, A_XB,
+                                   SCALARS, layer_counts)
+from pimsim.mapping import NetworkMap, map_network
+from pimsim.result import LayerResult, Result, TotalResult
+from pimsim.units import gops, gops_per_W, per_s, power_mW
+from pimsim.workload.layer import Network
+
+_SPLIT = [a.split(".") for a in ACTIONS]
+
+
+def kernel_inputs(nmap: NetworkMap) -> tuple[np.ndarray, ...]:
+    """Flat arrays for :func:`pimsim.kernels.counts.layer_counts`."""
+    layers = nmap.layers
+    sizes = np.array([lm.xb_rows.size for lm in layers], dtype=np.int64)
+    ptr = np.zeros(len(layers) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=ptr[1:])
+
+    def cat(attr: str) -> np.ndarray:
+        parts = [getattr(lm, attr) for lm in layers]
+        return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+
+    scalars = np.array([[getattr(lm, s) for s in SCALARS] for lm in layers],
+                       dtype=np.int64).reshape(len(layers), len(SCALARS))
+    return ptr, cat("xb_rows"), cat("xb_cols"), cat("xb_outs"), scalars
+
+
+def count_matrix(nmap: NetworkMap) -> np.ndarray:
+    """[layers, ACTIONS] operation counts per image."""
+    d = nmap.design
+    return layer_counts(*kernel_inputs(nmap), d.input_cycles, d.precision.input_bits,
+                        d.precision.output_bits, float(d.noc.avg_hops))
+
+
+def energy_vector(arch: Arch) -> np.ndarray:
+    """pJ per action, aligned with ``ACTIONS`` (0 for a role the design lacks)."""
+    return np.array([arch.energy_pJ(r, a) if r in arch.parts else 0.0 for r, a in _SPLIT])
+
+
+def chip_static_mW(arch: Arch) -> dict[str, float]:
+    """role -> static power of all its units on one chip (mW)."""
+    d = arch.design
+    per_level = {IMA: d.tile.imas * d.chip.tiles, TILE: d.chip.tiles, CHIP: 1}
+    return {role: arch.counts[role][1] * per_level[arch.counts[role][0]] * part.static_power_mW
+            for role, part in arch.parts.items()}
+
+
+def stage_times_ns(nmap: NetworkMap, arch: Arch) -> tuple[np.ndarray, np.ndarray]:
+    """(crossbar cycles per copy, stage time in ns) per layer."""
+    d = arch.design
+    cycles = np.zeros(len(nmap.layers), dtype=np.int64)
+    times = np.zeros(len(nmap.layers))
+    links = d.chip.offchip_links
+    if nmap.chips > 1 and links == 0:
+        raise ConfigError(f"network '{nmap.network}' needs {nmap.chips} chips but the chips "
+                          "have no off-chip links", file=d.source, where="chip.offchip_links",
+                          found=0, expected="at least 1 link")
+    link_ns = arch.latency_ns("offchip_link", "transfer") / links if links else 0.0
+    units = {"activation": d.tile.activation_units, "maxpool": d.tile.maxpool_units,
+             "tile_shift_add": d.tile.shift_adds}
+    for i, lm in enumerate(nmap.layers):
+        if lm.is_mvm:
+            cycles[i] = -(-lm.positions // lm.replication) * d.input_cycles
+            t = cycles[i] * d.cycle_ns
+        else:
+            t = 0.0
+            for role, ops in (("activation", lm.activation_ops), ("maxpool", lm.pool_ops),
+                              ("tile_shift_add", lm.add_ops)):
+                if ops:
+                    action = "accumulate" if role == "tile_shift_add" else "op"
+                    t += ops * arch.latency_ns(role, action) / (units[role] * lm.host_tiles)
+        times[i] = t + lm.offchip_bits * link_ns
+    return cycles, times
+
+
+def critical_path_ns(network: Network, times: np.ndarray) -> float:
+    """Longest path of stage times: a layer starts when all its producers are done."""
+    finish: dict[str, float] = {}
+    for lay, t in zip(network, times):
+        start = max((finish[s] for s in lay.inputs), default=0.0)
+        finish[lay.name] = start + float(t)
+    return max(finish.values(), default=0.0)
+
+
+def evaluate(network: Network, arch: Arch) -> Result:
+    """Closed-form energy, latency and throughput of ``network`` on ``arch`` (one image)."""
+    d = arch.design
+    nmap = map_network(network, arch)
+    counts = count_matrix(nmap)
+    e = energy_vector(arch)
+    dyn = counts * e                                     # [layers, actions] pJ
+    cycles, times = stage_times_ns(nmap, arch)
+    interval = float(times.max()) if times.size else 0.0
+    latency = critical_path_ns(network, times)
+
+    static_role = {r: p * nmap.chips * interval for r, p in chip_static_mW(arch).items()}
+    breakdown = {r: 0.0 for r in arch.parts}
+    for (role, _), pj in zip(_SPLIT, dyn.sum(axis=0)):
+        breakdown[role] = breakdown.get(role, 0.0) + float(pj)
+    for role, pj in static_role.items():
+        breakdown[role] += pj
+    e_dyn, e_static = float(dyn.sum()), float(sum(static_role.values()))
+    e_total = e_dyn + e_static
+
+    layers = []
+    for i, (lay, lm) in enumerate(zip(network, nmap.layers)):
+        row = counts[i]
+        by_role: dict[str, float] = {}
+        for (role, _), pj in zip(_SPLIT, dyn[i]):
+            by_role[role] = by_role.get(role, 0.0) + float(pj)
+        layers.append(LayerResult(
+            name=lm.name, kind=lm.kind, macs=lay.macs, crossbars=lm.crossbars,
+            crossbars_per_copy=lm.crossbars_per_copy, replication=lm.replication, imas=lm.imas,
+            chip=lm.chip, cycles=int(cycles[i]), time_ns=float(times[i]),
+            energy_pJ=float(dyn[i].sum()), crossbar_reads=float(row[A_XB]),
+            adc_conversions=float(row[A_ADC]), shift_add_ops=float(row[A_SA] + row[A_TSA]),
+            buffer_bits=float(row[A_EDRAM]), noc_bits=float(row[A_ROUTER]),
+            offchip_bits=float(row[A_OFF]),
+            counts={a: float(c) for a, c in zip(ACTIONS, row)}, energy_breakdown_pJ=by_role))
+
+    tot = counts.sum(axis=0)
+    macs = network.macs
+    g = gops(macs, interval)
+    area = rollup(arch).chip_area_mm2 * nmap.chips
+    p_mW = power_mW(e_total, interval)
+    mapped = nmap.crossbars
+    busy_ns = float(tot[A_XB]) * d.cycle_ns
+    total = TotalResult(
+        macs=macs, crossbars=mapped, crossbars_available=nmap.crossbars_available,
+        imas=nmap.imas, tiles=nmap.tiles, chips=nmap.chips, latency_ns=latency,
+        interval_ns=interval, throughput_images_per_s=per_s(interval), gops=g, area_mm2=area,
+        power_mW=p_mW, gops_per_mm2=g / area if area else 0.0, gops_per_W=gops_per_W(g, p_mW),
+        energy_pJ=e_total, energy_dynamic_pJ=e_dyn, energy_static_pJ=e_static,
+        energy_breakdown_pJ=breakdown,
+        crossbar_utilization=mapped / nmap.crossbars_available,
+        time_utilization=busy_ns / (mapped * interval) if mapped and interval else 0.0,
+        crossbar_reads=float(tot[A_XB]), adc_conversions=float(tot[A_ADC]),
+        shift_add_ops=float(tot[A_SA] + tot[A_TSA]), buffer_bits=float(tot[A_EDRAM]),
+        noc_bits=float(tot[A_ROUTER]), offchip_bits=float(tot[A_OFF]),
+        counts={a: float(c) for a, c in zip(ACTIONS, tot)})
+    return Result(design=d.name, network=network.name, engine="analytic", layers=tuple(layers),
+                  total=total)
