@@ -3,8 +3,12 @@
 Peak power is what ISAAC's Table I reports: every unit running at the rate the
 pipeline drives it when all crossbars are busy. It is computed from per-action energies
 and the **peak activity** of one "MVM period" (all input bits streamed once through every
-crossbar: ``input_cycles x cycle_ns``), plus static power. The same counting rules
-produce per-layer counts in ``pimsim.mapping`` (a test checks they agree).
+crossbar: ``input_cycles x cycle_ns``), plus static power. For the IMA roles, eDRAM, bus and tile
+output register, the per-layer counts (``pimsim.kernels.counts``) follow the same rules
+(tests/kernels/test_counts.py checks a full IMA and a full tile). For the router,
+activation, max-pool and tile shift-and-add units the peak charges every value a full
+tile could move or produce, while per-layer counts charge what a layer needs
+(docs/mapping.md, section 4).
 """
 
 from __future__ import annotations
