@@ -51,6 +51,8 @@ MAX_NPY_HEADER_BYTES = 64 * 2**10
 MAX_BITS = 32
 MAX_SAMPLES = 2**16
 
+TRACE_FILE_MODE = 0o644
+
 NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 """Layer names are zip member prefixes too, so they are kept to a path-safe alphabet."""
 
@@ -700,6 +702,7 @@ def save_trace(path: str | os.PathLike, network: Network,
             for member, arr in arrays:
                 _write_npy(zf, member, arr)
         validate_trace(tmp)
+        os.chmod(tmp, TRACE_FILE_MODE)  # mkstemp makes 0600; a trace is a shared artefact
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
