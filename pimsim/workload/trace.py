@@ -503,17 +503,13 @@ def _read_tensor(zf: zipfile.ZipFile, path: Path, info: TensorInfo) -> np.ndarra
     except KeyError:
         raise TraceError("tensor missing from the archive", file=fname, where=where,
                          found=info.member) from None
-    arr = _read_npy(zf, zinfo, fname, where, max_bytes=MAX_TENSOR_BYTES, dtypes=(info.dtype,),
-                    ndim=len(info.shape))
-    if arr.shape != info.shape:
-        raise TraceError("stored shape differs from the manifest", file=fname,
-                         where=f"{where}.shape", found=list(arr.shape),
-                         expected=str(list(info.shape)))
-    return arr
+    return _read_npy(zf, zinfo, fname, where, max_bytes=MAX_TENSOR_BYTES, dtypes=(info.dtype,),
+                     ndim=len(info.shape), shape=info.shape)
 
 
 def _read_npy(zf: zipfile.ZipFile, zinfo: zipfile.ZipInfo, fname: str, where: str, *,
-              max_bytes: int, dtypes: tuple[str, ...], ndim: int) -> np.ndarray:
+              max_bytes: int, dtypes: tuple[str, ...], ndim: int,
+              shape: tuple[int, ...] | None = None) -> np.ndarray:
     """Read one ``.npy`` member: sizes from the zip directory and the header first."""
     if zinfo.file_size > max_bytes:
         raise TraceError("archive member too large", file=fname, where=where,
@@ -522,10 +518,10 @@ def _read_npy(zf: zipfile.ZipFile, zinfo: zipfile.ZipInfo, fname: str, where: st
         try:
             version = np.lib.format.read_magic(fp)
             if version == (1, 0):
-                shape, fortran, dtype = np.lib.format.read_array_header_1_0(
+                header_shape, fortran, dtype = np.lib.format.read_array_header_1_0(
                     fp, max_header_size=MAX_NPY_HEADER_BYTES)
             elif version in ((2, 0), (3, 0)):
-                shape, fortran, dtype = np.lib.format.read_array_header_2_0(
+                header_shape, fortran, dtype = np.lib.format.read_array_header_2_0(
                     fp, max_header_size=MAX_NPY_HEADER_BYTES)
             else:
                 raise ValueError(f"unsupported .npy version {version}")
@@ -538,21 +534,25 @@ def _read_npy(zf: zipfile.ZipFile, zinfo: zipfile.ZipInfo, fname: str, where: st
         if dtype.name not in dtypes or dtype.byteorder == ">":
             raise TraceError("wrong dtype", file=fname, where=f"{where}.dtype",
                              found=dtype.str, expected=" or ".join(dtypes) + " (little-endian)")
-        if len(shape) != ndim:
+        if len(header_shape) != ndim:
             raise TraceError("wrong number of dimensions", file=fname, where=f"{where}.shape",
-                             found=list(shape), expected=f"{ndim} dimensions")
-        count = math.prod(shape)
+                             found=list(header_shape), expected=f"{ndim} dimensions")
+        if shape is not None and tuple(header_shape) != tuple(shape):
+            raise TraceError("stored shape differs from the manifest", file=fname,
+                             where=f"{where}.shape", found=list(header_shape),
+                             expected=str(list(shape)))
+        count = math.prod(header_shape)
         nbytes = count * dtype.itemsize
         if count > MAX_TENSOR_ELEMS or nbytes > max_bytes:
             raise TraceError("declared array too large", file=fname, where=f"{where}.shape",
-                             found=list(shape), expected=f"at most {MAX_TENSOR_ELEMS} elements")
+                             found=list(header_shape), expected=f"at most {MAX_TENSOR_ELEMS} elements")
         data = fp.read(nbytes + 1)
     if len(data) != nbytes:
         raise TraceError("array data truncated or padded", file=fname, where=where,
                          found=f"{len(data)} bytes", expected=f"{nbytes} bytes")
     arr = np.frombuffer(data, dtype=dtype, count=count)
     order = "F" if fortran else "C"
-    return arr.reshape(shape, order=order).copy(order="C")
+    return arr.reshape(header_shape, order=order).copy(order="C")
 
 
 def _check_values(arr: np.ndarray, info: TensorInfo, path: Path) -> None:
