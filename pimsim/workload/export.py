@@ -19,7 +19,7 @@ import numpy as np
 import pimsim
 from pimsim.errors import TraceError
 from pimsim.workload.layer import Layer, Network
-from pimsim.workload.trace import TensorData, save_trace
+from pimsim.workload.trace import MAX_NAME_LEN, NAME_CHARS, TensorData, save_trace
 
 EXPORTER_VERSION = 1
 """Bumped when the exporter's output changes for the same model."""
@@ -148,8 +148,9 @@ class _GraphWalker:
         src = self._src(node, node.args[0])
         out = self._out(node)
         rank = len(node.meta["tensor_meta"].shape)
-        if out == self.shapes[src] and rank == 2:
-            self.alias[node] = src  # already a vector
+        in_rank = len(node.args[0].meta["tensor_meta"].shape)
+        if in_rank == 2 and rank == 2 and out == self.shapes[src]:
+            self.alias[node] = src  # already a vector: nothing to do
         elif rank == 2:
             self._emit(node, "flatten", [src])
         else:
@@ -309,7 +310,8 @@ def export_torch(model, example_input, path: str | Path, samples=None, weight_bi
     gm = _prepare(model, example_input)
     walker = _GraphWalker(gm)
     layers = walker.walk()
-    network = Network(name=name or path.stem.split(".")[0],
+    default_name = "".join(ch if ch in NAME_CHARS else "_" for ch in path.stem)[:MAX_NAME_LEN]
+    network = Network(name=name or default_name or "model",
                       input_shape=tuple(int(d) for d in example_input.shape[1:]),
                       layers=tuple(layers))
     tensors: dict[str, dict[str, TensorData]] = {}

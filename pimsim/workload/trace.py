@@ -701,7 +701,12 @@ def save_trace(path: str | os.PathLike, network: Network,
             _write_npy(zf, MANIFEST_MEMBER, np.frombuffer(blob, dtype=np.uint8))
             for member, arr in arrays:
                 _write_npy(zf, member, arr)
-        validate_trace(tmp)
+        try:
+            validate_trace(tmp)
+        except TraceError as exc:  # name the file the user asked for, not the temp file
+            raise TraceError(f"refusing to write an invalid trace: {exc.detail}",
+                             file=str(path), where=exc.where, found=exc.found,
+                             expected=exc.expected) from None
         os.chmod(tmp, TRACE_FILE_MODE)  # mkstemp makes 0600; a trace is a shared artefact
         os.replace(tmp, path)
     except BaseException:

@@ -40,3 +40,9 @@ ZOO: dict[str, Callable] = {
 }
 
 __all__ = ["ZOO", "digits_cnn", "resnet18", "resnet20", "resnet50", "vgg16"]
+
+
+def _test_model():
+    """A tiny ``module:function`` model spec target (used by tests and the docs)."""
+    import torch
+    return digits_cnn(), torch.zeros(1, *DIGITS_INPUT)

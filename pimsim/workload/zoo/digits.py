@@ -140,7 +140,7 @@ def make_digits_trace(name: str, out_path: str | Path, seed: int = 0, samples: i
             "dataset": "sklearn load_digits (80/20 stratified split, random_state=0)"
                        + (", 4x pixel-replicated to 32x32, grey x3" if "resnet" in name else ""),
             "test_accuracy": round(result.test_accuracy, 6),
-            "test_images": int(len(result.y_test)), "train_seconds": round(result.train_seconds, 1),
+            "test_images": int(len(result.y_test)),
             "train_threads": threads, "seed": seed,
             "samples_from": f"first {samples} held-out test images"}
     path = export_torch(result.model, x_samples[:1], out_path, samples=x_samples,
