@@ -35,7 +35,8 @@ def make(name: str, out_dir: Path) -> str:
     path = out_dir / f"{name}.npz"
     if name in TRAINED:
         from pimsim.workload.zoo.digits import make_digits_trace
-        _, res = make_digits_trace(name, path, seed=SEED, samples=SAMPLES[name], threads=TRAINED[name])
+        _, res = make_digits_trace(name, path, seed=SEED, samples=SAMPLES[name],
+                                   threads=TRAINED[name])
         extra = f"test accuracy {res.test_accuracy:.4f}, trained in {res.train_seconds:.1f} s"
     else:
         export_command(SHAPES[name], str(path), weights=False, name=name,

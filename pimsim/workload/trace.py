@@ -545,7 +545,8 @@ def _read_npy(zf: zipfile.ZipFile, zinfo: zipfile.ZipInfo, fname: str, where: st
         nbytes = count * dtype.itemsize
         if count > MAX_TENSOR_ELEMS or nbytes > max_bytes:
             raise TraceError("declared array too large", file=fname, where=f"{where}.shape",
-                             found=list(header_shape), expected=f"at most {MAX_TENSOR_ELEMS} elements")
+                             found=list(header_shape),
+                             expected=f"at most {MAX_TENSOR_ELEMS} elements")
         data = fp.read(nbytes + 1)
     if len(data) != nbytes:
         raise TraceError("array data truncated or padded", file=fname, where=where,

@@ -6,9 +6,6 @@ The fixtures (conftest.py) write a small valid trace and rewrite it with one def
 from __future__ import annotations
 
 import io
-import json
-import os
-import pickle
 import zipfile
 from pathlib import Path
 

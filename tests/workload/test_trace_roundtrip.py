@@ -13,7 +13,7 @@ import pytest
 
 from pimsim.errors import TraceError
 from pimsim.workload.layer import Layer, Network
-from pimsim.workload.trace import (FORMAT_VERSION, MANIFEST_MEMBER, load_network, load_trace,
+from pimsim.workload.trace import (FORMAT_VERSION, MANIFEST_MEMBER, load_network,
                                    save_trace, validate_trace)
 
 

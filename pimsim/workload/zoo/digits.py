@@ -130,7 +130,8 @@ def train(name: str, seed: int = 0, threads: int = 1, epochs: int | None = None)
 
 
 def make_digits_trace(name: str, out_path: str | Path, seed: int = 0, samples: int = 32,
-                      threads: int = 1, weight_bits: int = 8, act_bits: int = 8) -> tuple[Path, Trained]:
+                      threads: int = 1, weight_bits: int = 8,
+                      act_bits: int = 8) -> tuple[Path, Trained]:
     """Train ``name`` and export it with ``samples`` held-out test images' activations."""
     from pimsim.workload.export import export_torch
 
