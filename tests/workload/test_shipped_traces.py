@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pimsim.kernels.bitstats import act_bit_stats
 from pimsim.workload.trace import load_trace, validate_trace
 
 TRACES = Path(__file__).resolve().parents[2] / "traces"
@@ -128,5 +129,9 @@ def test_trained_traces_carry_real_data(name):
         acts = trace.activations(lay.name)
         assert acts.shape[0] == meta["samples"] and acts.shape[1:] == lay.in_shape
         assert acts.any()  # real activations, not a zero placeholder
+        # The exporter's per-bit statistic is the bitstats kernel over all sampled values.
+        zero_frac, _, _ = act_bit_stats(acts.reshape(1, -1), meta["act_bits"], acts.size)
+        np.testing.assert_allclose(trace.stats[lay.name]["act_zero_bit_frac"], zero_frac[0],
+                                   atol=1e-6)
     first = trace.network.layers[0].name
     assert trace.act_quant(first)[1] == 0  # inputs scaled to [0, 1]: no offset
