@@ -131,7 +131,7 @@ def _check_graph(network: Network) -> dict[str, Layer]:
         if lay.name in by_name:
             raise TraceError("duplicate layer name", file=network.name,
                              where=f"layer '{lay.name}'", expected="unique layer names")
-        for src in lay.inputs:
+        for src in lay.producers:
             if src not in by_name:
                 raise TraceError(f"layer input '{src}' is not an earlier layer",
                                  file=network.name, where=f"layer '{lay.name}'.inputs",
@@ -171,7 +171,7 @@ def map_network(network: Network, arch: Arch) -> NetworkMap:
                     int(pl.last_chip[k]))
             in_bits = lay.in_elems * d.precision.input_bits
             # the input arrives over the NoC; from another chip it also crosses a link
-            off = sum(_bits_out(by_name[s], d) for s in lay.inputs if where[s][3] != span[2])
+            off = sum(_bits_out(by_name[s], d) for s in lay.producers if where[s][3] != span[2])
             # a layer spread over several chips: its input goes to every extra chip and
             # its (partial) outputs come back (upper bound: a full output vector per chip)
             off += (span[3] - span[2]) * (in_bits + _bits_out(lay, d))
@@ -186,11 +186,11 @@ def map_network(network: Network, arch: Arch) -> NetworkMap:
                           pool_ops=0, add_ops=0, noc_bits=int(in_bits), offchip_bits=int(off))
             k += 1
         else:
-            src = lay.inputs[0] if lay.inputs else None
+            src = lay.producers[0] if lay.producers else None
             span = where[src] if src is not None else (0, 0, 0, 0)
             act, pool, add = _unit_ops(lay)
             # the first input is local (same tiles); further (residual) inputs travel
-            extra = lay.inputs[1:]
+            extra = lay.producers[1:]
             noc = sum(_bits_out(by_name[s], d) for s in extra)
             off = sum(_bits_out(by_name[s], d) for s in extra if where[s][3] != span[3])
             lm = LayerMap(name=lay.name, kind=lay.kind, positions=0, groups=lay.groups,

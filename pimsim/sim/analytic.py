@@ -98,7 +98,7 @@ def critical_path_ns(network: Network, times: np.ndarray) -> float:
     """Longest path of stage times: a layer starts when all its producers are done."""
     finish: dict[str, float] = {}
     for lay, t in zip(network, times):
-        start = max((finish[s] for s in lay.inputs), default=0.0)
+        start = max((finish[s] for s in lay.producers), default=0.0)
         finish[lay.name] = start + float(t)
     return max(finish.values(), default=0.0)
 

@@ -18,6 +18,9 @@ Pair = tuple[int, int]
 #: Layer kinds pimsim understands. ``conv`` and ``linear`` run on crossbars (MVM
 #: layers); the rest run on tile units (activation, max-pool, shift-and-add) or are
 #: free reshapes.
+#: The name layers use in ``inputs`` for the network's input tensor.
+NETWORK_INPUT = "input"
+
 MVM_KINDS = ("conv", "linear")
 POOL_KINDS = ("maxpool", "avgpool")
 LAYER_KINDS = MVM_KINDS + POOL_KINDS + ("relu", "add", "flatten")
@@ -43,6 +46,11 @@ class Layer:
     dilation: Pair = (1, 1)
     groups: int = 1
     bias: bool = False
+
+    @property
+    def producers(self) -> tuple[str, ...]:
+        """Names of the layers this one reads (``inputs`` without the network input)."""
+        return tuple(name for name in self.inputs if name != NETWORK_INPUT)
 
     @property
     def is_mvm(self) -> bool:

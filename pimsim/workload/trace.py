@@ -24,13 +24,14 @@ from typing import Any, Mapping
 import numpy as np
 
 from pimsim.errors import TraceError
-from pimsim.workload.layer import LAYER_KINDS, MVM_KINDS, POOL_KINDS, Layer, Network, conv_out
+from pimsim.workload.layer import (LAYER_KINDS, MVM_KINDS, NETWORK_INPUT, POOL_KINDS, Layer, Network,
+                                   conv_out)
 
 FORMAT_VERSION = 1
 """The trace format version this code writes and the only one it reads."""
 
 MANIFEST_MEMBER = "manifest.npy"
-INPUT_NAME = "input"
+INPUT_NAME = NETWORK_INPUT
 """Producer name that stands for the network input; no layer may use it."""
 
 # --- caps: checked before allocating anything (documented in docs/trace-format.md) ---
