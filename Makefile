@@ -28,7 +28,7 @@ run: $(STAMP_CORE)
 	$(VENV)/bin/pimsim run configs/isaac.yaml --trace traces/resnet20_digits.npz
 
 test: $(STAMP_DEV)
-	$(PY) -m pytest
+	$(PY) -m pytest -q
 
 bench: $(STAMP_DEV)
 	$(PY) benchmarks/run_all.py
