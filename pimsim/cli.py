@@ -108,8 +108,10 @@ def cmd_validate(args) -> int:
 def cmd_export(args) -> int:
     from pimsim.workload.export import export_command
 
-    path = export_command(args.model, args.out, samples=args.samples, weight_bits=args.weight_bits,
-                          act_bits=args.act_bits)
+    kw = {"weight_bits": args.weight_bits, "act_bits": args.act_bits}
+    if args.samples == 0:
+        kw["weights"] = False          # shape-only: no tensors, no sampled activations
+    path = export_command(args.model, args.out, **kw)
     _print(f"wrote {path}")
     return 0
 
@@ -149,7 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("export", help="export a PyTorch model to a trace (needs the torch extra)")
     sp.add_argument("model", help="zoo model name or module:function returning (model, example_input)")
     sp.add_argument("--out", required=True, metavar="PATH")
-    sp.add_argument("--samples", type=int, default=0, help="input samples to record (0: shapes only)")
+    sp.add_argument("--samples", type=int, default=0,
+                    help="0 (default): shape-only trace; otherwise keep weights and the model's "
+                         "example activations")
     sp.add_argument("--weight-bits", type=int, default=8)
     sp.add_argument("--act-bits", type=int, default=8)
     sp.set_defaults(func=cmd_export)

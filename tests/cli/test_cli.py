@@ -1,0 +1,94 @@
+"""The pimsim command line, end to end on shipped files."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pimsim.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+ISAAC = str(ROOT / "configs" / "isaac.yaml")
+CNN = str(ROOT / "traces" / "cnn_digits.npz")
+RESNET20 = str(ROOT / "traces" / "resnet20_cifar_shapes.npz")
+
+
+def run_cli(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_area_json_has_documented_keys(capsys):
+    code, out, _ = run_cli(capsys, "area", ISAAC, "--json")
+    data = json.loads(out)
+    assert code == 0
+    for section, key in [("chip", "area_mm2"), ("chip", "power_mW"), ("tile", "area_mm2"),
+                         ("tile", "power_mW"), ("peak", "gops_per_mm2"), ("peak", "gops_per_W")]:
+        assert data[section][key] > 0
+    assert data["chip"]["area_mm2"] == pytest.approx(85.4, rel=0.01)      # ISAAC Table I
+    assert data["tile"]["power_mW"] == pytest.approx(330, rel=0.01)
+
+
+def test_area_table(capsys):
+    code, out, _ = run_cli(capsys, "area", ISAAC)
+    assert code == 0 and "ISAAC: per IMA" in out and "adc" in out and "CE (GOPS/mm2)" in out
+
+
+def test_run_json_totals_and_layers(capsys):
+    code, out, _ = run_cli(capsys, "run", ISAAC, "--trace", CNN, "--json", "--baseline", "none")
+    data = json.loads(out)
+    assert code == 0
+    total = data["total"]
+    for key in ("energy_pJ", "latency_ns", "throughput_images_per_s", "macs", "crossbars"):
+        assert total[key] > 0, key
+    assert total["macs"] == sum(layer["macs"] for layer in data["layers"])
+    assert total["macs"] == 337536          # the trace's own count (tests/workload check it by hand)
+
+
+def test_run_with_baseline_prints_ratio(capsys):
+    code, out, _ = run_cli(capsys, "run", str(ROOT / "configs" / "isaac_xbar256.yaml"), "--trace", CNN)
+    assert code == 0
+    assert "ISAAC-256 vs ISAAC" in out and "ratio" in out
+
+
+def test_run_writes_files_atomically(tmp_path, capsys):
+    out_dir = tmp_path / "out"
+    code, _, err = run_cli(capsys, "run", ISAAC, "--trace", CNN, "--out", str(out_dir))
+    assert code == 0 and "wrote" in err
+    names = sorted(p.name for p in out_dir.iterdir())
+    assert "run.json" in names and "run.md" in names and any(n.endswith(".csv") for n in names)
+    assert not [n for n in names if n.endswith(".tmp")]
+    data = json.loads((out_dir / "run.json").read_text())
+    assert data["result"]["total"]["macs"] == data["baseline"]["total"]["macs"]
+
+
+def test_compare_has_a_column_per_design(capsys):
+    configs = [ISAAC] + [str(ROOT / "configs" / f"isaac_xbar{n}.yaml") for n in (64, 256)]
+    code, out, _ = run_cli(capsys, "compare", *configs, "--trace", RESNET20)
+    header = out.splitlines()[1]
+    assert code == 0
+    for name in ("ISAAC", "ISAAC-64", "ISAAC-256"):
+        assert name in header
+
+
+def test_validate_config_and_trace(capsys):
+    assert run_cli(capsys, "validate", ISAAC)[1].count("OK") == 1
+    assert "OK" in run_cli(capsys, "validate", CNN)[1]
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["run", "missing.yaml", "--trace", CNN], "missing.yaml: file not found"),
+    (["validate", "nope.npz"], "nope.npz"),
+])
+def test_user_errors_exit_2_with_one_paragraph(capsys, argv, needle):
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 2 and out == ""
+    assert err.startswith("pimsim: error: ") and needle in err and "Traceback" not in err
+
+
+def test_bad_config_error_names_key(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"extends: {ISAAC}\ncrossbar:\n  rows: 100\n")
+    code, _, err = run_cli(capsys, "area", str(bad))
+    assert code == 2 and "crossbar.rows" in err and "power of two" in err
