@@ -59,7 +59,8 @@ def cmd_run(args) -> int:
 
     result = _evaluate(args.config, args.trace, args)
     baseline = None
-    if args.baseline and args.baseline.lower() != "none":
+    same = args.baseline and Path(args.baseline).resolve() == Path(args.config).resolve()
+    if args.baseline and args.baseline.lower() != "none" and not same:
         baseline = _evaluate(args.baseline, args.trace, args)
     tables = [run_table(result, baseline), energy_table(result), layer_table(result)]
     data = {"result": result, "baseline": baseline}

@@ -60,6 +60,7 @@ def layer_table(result: dict) -> Table:
 def energy_table(result: dict) -> Table:
     breakdown = result["total"].get("energy_breakdown_pJ", {})
     total = sum(breakdown.values()) or 1.0
-    rows = tuple((role, pj, pj / total) for role, pj in sorted(breakdown.items(), key=lambda kv: -kv[1]))
+    rows = tuple((role, pj, 100.0 * pj / total)
+                 for role, pj in sorted(breakdown.items(), key=lambda kv: -kv[1]))
     return Table(f"{result.get('design', '?')}: energy per image by component",
-                 ("component", "energy_pJ", "share"), rows)
+                 ("component", "energy_pJ", "share_pct"), rows)
