@@ -54,13 +54,15 @@ def test_run_with_baseline_prints_ratio(capsys):
 
 def test_run_writes_files_atomically(tmp_path, capsys):
     out_dir = tmp_path / "out"
-    code, _, err = run_cli(capsys, "run", ISAAC, "--trace", CNN, "--out", str(out_dir))
+    xbar256 = str(ROOT / "configs" / "isaac_xbar256.yaml")
+    code, _, err = run_cli(capsys, "run", xbar256, "--trace", CNN, "--out", str(out_dir))
     assert code == 0 and "wrote" in err
     names = sorted(p.name for p in out_dir.iterdir())
     assert "run.json" in names and "run.md" in names and any(n.endswith(".csv") for n in names)
     assert not [n for n in names if n.endswith(".tmp")]
     data = json.loads((out_dir / "run.json").read_text())
     assert data["result"]["total"]["macs"] == data["baseline"]["total"]["macs"]
+    assert data["result"]["design"] == "ISAAC-256" and data["baseline"]["design"] == "ISAAC"
 
 
 def test_compare_has_a_column_per_design(capsys):
