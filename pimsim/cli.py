@@ -61,7 +61,11 @@ def cmd_run(args) -> int:
     baseline = None
     same = args.baseline and Path(args.baseline).resolve() == Path(args.config).resolve()
     if args.baseline and args.baseline.lower() != "none" and not same:
-        baseline = _evaluate(args.baseline, args.trace, args)
+        try:
+            baseline = _evaluate(args.baseline, args.trace, args)
+        except PimsimError as exc:
+            # The design point's own figures are still worth showing.
+            sys.stderr.write(f"pimsim: warning: baseline not evaluated: {exc}\n")
     tables = [run_table(result, baseline), energy_table(result), layer_table(result)]
     data = {"result": result, "baseline": baseline}
     if args.out:
@@ -112,9 +116,26 @@ def cmd_export(args) -> int:
     kw = {"weight_bits": args.weight_bits, "act_bits": args.act_bits}
     if args.samples == 0:
         kw["weights"] = False          # shape-only: no tensors, no sampled activations
+    else:
+        kw["samples"] = args.samples
     path = export_command(args.model, args.out, **kw)
     _print(f"wrote {path}")
     return 0
+
+
+def _int_in(low: int, high: int):
+    """argparse type: an integer in [low, high], with a message naming the range."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is outside {low}..{high}")
+        return value
+
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -152,11 +173,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("export", help="export a PyTorch model to a trace (needs the torch extra)")
     sp.add_argument("model", help="zoo model name or module:function returning (model, example_input)")
     sp.add_argument("--out", required=True, metavar="PATH")
-    sp.add_argument("--samples", type=int, default=0,
+    sp.add_argument("--samples", type=_int_in(0, 4096), default=0,
                     help="0 (default): shape-only trace; otherwise keep weights and the model's "
                          "example activations")
-    sp.add_argument("--weight-bits", type=int, default=8)
-    sp.add_argument("--act-bits", type=int, default=8)
+    sp.add_argument("--weight-bits", type=_int_in(2, 32), default=8, help="2..32 (default 8)")
+    sp.add_argument("--act-bits", type=_int_in(1, 32), default=8, help="1..32 (default 8)")
     sp.set_defaults(func=cmd_export)
     return p
 

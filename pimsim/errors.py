@@ -7,6 +7,15 @@ one paragraph and exits non-zero; a real bug still shows its traceback.
 
 from __future__ import annotations
 
+import reprlib
+
+# A hostile input (a YAML alias bomb, a huge number) must not make the message itself huge.
+_REPR = reprlib.Repr()
+_REPR.maxstring = 80
+_REPR.maxother = 80
+_REPR.maxlevel = 3
+_REPR.maxlong = 40
+
 
 class PimsimError(Exception):
     """Base of every error caused by user input."""
@@ -14,7 +23,7 @@ class PimsimError(Exception):
     def __init__(self, message: str, *, file: str | None = None, where: str | None = None,
                  found: object = None, expected: str | None = None):
         self.file = str(file) if file is not None else None
-        self.where = where
+        self.where = None if where is None else str(where)
         self.found = found
         self.expected = expected
         self.detail = message
@@ -29,7 +38,7 @@ class PimsimError(Exception):
         head = ": ".join(parts)
         text = f"{head}: {self.detail}" if head else self.detail
         if self.found is not None:
-            text += f" (found {self.found!r})"
+            text += f" (found {_REPR.repr(self.found)})"
         if self.expected:
             text += f"; expected {self.expected}"
         return text

@@ -15,6 +15,7 @@ Counts (how many units sit in an IMA, tile or chip) belong to ``pimsim.arch``.
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -101,7 +102,7 @@ class Component:
         params = cls.all_params()
         for key in entry:
             if key not in params:
-                close = difflib.get_close_matches(key, list(params), n=1, cutoff=0.6)
+                close = difflib.get_close_matches(str(key), list(params), n=1, cutoff=0.6)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
                 raise ConfigError(f"unknown key '{key}' for model '{cls.model}'{hint}", file=file,
                                   where=f"{where}.{key}", expected="one of " + ", ".join(params))
@@ -111,11 +112,21 @@ class Component:
             if value is REQUIRED:
                 raise ConfigError(f"missing reference value '{key}' ({p.doc})", file=file,
                                   where=f"{where}.{key}", expected=f"a number in {p.unit}")
-            if p.unit not in ("-",) and not isinstance(p.default, str):
+            if p.unit == "-" and not isinstance(value, str):
+                raise ConfigError("wrong type", file=file, where=f"{where}.{key}", found=value,
+                                  expected="text")
+            if p.unit != "-":
                 if isinstance(value, bool) or not isinstance(value, (int, float)):
                     raise ConfigError("wrong type", file=file, where=f"{where}.{key}", found=value,
                                       expected=f"a number in {p.unit}")
-                if value < 0 or value != value:
+                try:
+                    finite = math.isfinite(float(value))
+                except OverflowError:
+                    finite = False
+                if not finite:
+                    raise ConfigError("not a finite number", file=file, where=f"{where}.{key}",
+                                      found=value, expected=f"a value in {p.unit}")
+                if value < 0:
                     raise ConfigError("must not be negative", file=file, where=f"{where}.{key}",
                                       found=value, expected=f"a value >= 0 {p.unit}")
             out[key] = value

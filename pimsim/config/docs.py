@@ -15,8 +15,13 @@ INTRO = """# Configuration reference
 
 A design point is one YAML file. It may start with `extends: other.yaml` (a path relative to
 the file) and override any key; nested sections merge key by key, and a component entry that
-names a different `model` replaces the inherited entry whole. Unknown keys are errors with a
-did-you-mean suggestion; every error names the file and the key path.
+names a different `model` replaces the inherited entry whole. Unknown keys, duplicate keys
+and non-finite numbers are errors, with a did-you-mean suggestion for unknown keys; every
+error names the file and the key path. `pimsim.config.load_design(path, overrides={"crossbar.rows":
+256})` applies dotted key paths last (sweeps use it).
+
+`plugins:` imports the Python modules it names so that their components register: a design
+point is trusted like a Python script (traces, by contrast, are untrusted data).
 
 Units everywhere: energy pJ, time ns, power mW, area mm^2 (component tables: um^2),
 frequency GHz, data in bits unless a key says bytes (`pimsim/units.py`).

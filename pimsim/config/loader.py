@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import importlib
+import math
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,34 @@ from pimsim.units import BITS_PER_BYTE, ceil_log2, is_power_of_two
 MAX_EXTENDS_DEPTH = 16
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys (PyYAML silently keeps the last one)."""
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def finite_number(value: Any) -> bool:
+    """True for an int or float (not bool) that is finite and fits a float."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
 def suggest(word: str, options) -> str:
     """' (did you mean 'x'?)' for the closest option, or ''."""
     close = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.6)
@@ -30,6 +59,8 @@ def suggest(word: str, options) -> str:
 
 def read_yaml(path: Path) -> dict:
     """Parse one YAML file into a mapping, with file-naming errors."""
+    if path.is_dir():
+        raise ConfigError("is a directory, not a YAML file", file=path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -37,7 +68,7 @@ def read_yaml(path: Path) -> dict:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read file: {exc}", file=path) from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 (a SafeLoader subclass)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
@@ -87,9 +118,10 @@ def load_raw(path: str | Path, _seen: tuple = ()) -> tuple[dict, dict[str, Path]
         raise ConfigError("'extends' must be a path", file=path, where="extends", found=parent,
                           expected="a relative path such as isaac.yaml")
     base_path = (path.parent / parent)
-    if not base_path.exists():
-        raise ConfigError("'extends' names a missing file", file=path, where="extends",
-                          found=parent)
+    if not base_path.is_file():
+        problem = "a directory" if base_path.is_dir() else "a missing file"
+        raise ConfigError(f"'extends' names {problem}", file=path, where="extends",
+                          found=parent, expected="a design point YAML file")
     base, base_origin = load_raw(base_path, _seen + (resolved,))
     merged = deep_merge(base, data)
     base_origin.update({k: path for k in data})
@@ -129,9 +161,9 @@ def _check_value(value: Any, fld: dataclasses.Field, file: Path, where: str) -> 
         if not numeric_ok:
             raise ConfigError("wrong type", file=file, where=where, found=value,
                               expected=f"a number ({meta['unit']})")
-        value = float(value)
-        if value != value or value in (float("inf"), float("-inf")):
+        if not finite_number(value):
             raise ConfigError("not a finite number", file=file, where=where, found=value)
+        value = float(value)
     if meta.get("positive") and value <= 0:
         raise ConfigError("must be positive", file=file, where=where, found=value,
                           expected=f"a value > 0 ({meta['unit']})")
@@ -228,12 +260,39 @@ def _check_components(table: Any, origin: Path, design_source: str) -> dict:
     out = {}
     for role, entry in table.items():
         where = f"components.{role}"
+        if not isinstance(role, str):
+            raise ConfigError("a component role must be a name", file=origin, where=where)
         if not isinstance(entry, dict) or "model" not in entry:
             raise ConfigError("a component entry needs a 'model'", file=origin, where=where,
                               found=entry, expected="{model: NAME, ...reference values}")
         cls = registry.lookup(entry["model"], file=origin, where=f"{where}.model")
+        if role not in registry.REQUIRED_ROLES:
+            _check_plugin_role(role, entry, cls, origin)
         out[role] = cls.check_table(entry, file=origin, where=where)
     return out
+
+
+def _check_plugin_role(role: str, entry: dict, cls: type, origin: Path) -> None:
+    """A role pimsim does not place itself must say where it sits; a typo must not pass as one."""
+    from pimsim.components.registry import REQUIRED_ROLES
+
+    where = f"components.{role}"
+    hint = suggest(role, REQUIRED_ROLES)
+    if "level" not in entry:
+        raise ConfigError(f"unknown component role '{role}'{hint}", file=origin, where=where,
+                          expected="a known role, or a plug-in role that declares 'level: ima|tile|chip'"
+                                   " and 'count'")
+    if cls.INSTANCE:
+        raise ConfigError(f"model '{cls.model}' needs parameters only a built-in role provides"
+                          f" ({', '.join(cls.INSTANCE)}){hint}", file=origin, where=where,
+                          expected="a plug-in role to use a model without instance parameters")
+    level, count = entry["level"], entry.get("count", 1)
+    if level not in ("ima", "tile", "chip"):
+        raise ConfigError("unknown level", file=origin, where=f"{where}.level", found=level,
+                          expected="ima, tile or chip")
+    if not finite_number(count) or count <= 0:
+        raise ConfigError("must be a positive number", file=origin, where=f"{where}.count",
+                          found=count, expected="units per level")
 
 
 def apply_overrides(data: dict, origin: dict, overrides: dict[str, Any], path: Path) -> dict:
@@ -271,7 +330,16 @@ def load_design(path: str | Path, overrides: dict[str, Any] | None = None) -> De
         if key not in known:
             raise ConfigError(f"unknown key '{key}'" + suggest(key, known), file=origin[key],
                               where=key, expected="one of " + ", ".join(sorted(known)))
-    for module in data.get("plugins") or []:
+    for key in ("name", "description"):
+        if key in data and not isinstance(data[key], str):
+            raise ConfigError("must be text", file=origin[key], where=key,
+                              found=type(data[key]).__name__, expected="a string")
+    plugins = data.get("plugins") or []
+    if not isinstance(plugins, list) or not all(isinstance(m, str) for m in plugins):
+        raise ConfigError("must be a list of module names", file=origin.get("plugins", path),
+                          where="plugins", found=plugins, expected="e.g. [mypackage.components]")
+    # Importing a plugin runs its code: a design point is trusted like a Python script.
+    for module in plugins:
         try:
             importlib.import_module(module)
         except ImportError as exc:
@@ -283,8 +351,8 @@ def load_design(path: str | Path, overrides: dict[str, Any] | None = None) -> De
     clock = data.get("clock_GHz", 1.2)
     tech = data.get("technology_nm", 32)
     for key, value in (("clock_GHz", clock), ("technology_nm", tech)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            raise ConfigError("must be a positive number", file=origin.get(key, path), where=key,
+        if not finite_number(value) or value <= 0:
+            raise ConfigError("must be a positive finite number", file=origin.get(key, path), where=key,
                               found=value, expected=schema.TOP_LEVEL[key][0])
     if "components" not in data:
         raise ConfigError("no 'components' table", file=path, where="components",

@@ -43,7 +43,9 @@ def run_table(result: dict, baseline: dict | None = None) -> Table:
 
 def compare_table(results: list[dict]) -> Table:
     """Totals of several design points on one network, a column each."""
-    names = tuple(r.get("design", f"point{i}") for i, r in enumerate(results))
+    names = [r.get("design", f"point{i}") for i, r in enumerate(results)]
+    # Two design points may share a name (a file and its copy): number the repeats.
+    names = tuple(f"{n} [{i + 1}]" if names.count(n) > 1 else n for i, n in enumerate(names))
     rows = tuple((label,) + tuple(get(r["total"]) for r in results) for label, get in METRICS)
     network = results[0].get("network", "?") if results else "?"
     return Table(f"comparison on {network}", ("metric",) + names, rows)

@@ -71,7 +71,19 @@ def to_csv(table: Table) -> str:
 
 
 def to_json(data) -> str:
-    return json.dumps(data, indent=2, sort_keys=False, default=_json_default) + "\n"
+    """Strict JSON: a non-finite number (a model bug) becomes null rather than invalid NaN."""
+    return json.dumps(_finite(data), indent=2, sort_keys=False, default=_json_default,
+                      allow_nan=False) + "\n"
+
+
+def _finite(obj):
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
 
 
 def _json_default(obj):

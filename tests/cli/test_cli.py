@@ -58,7 +58,8 @@ def test_run_writes_files_atomically(tmp_path, capsys):
     code, _, err = run_cli(capsys, "run", xbar256, "--trace", CNN, "--out", str(out_dir))
     assert code == 0 and "wrote" in err
     names = sorted(p.name for p in out_dir.iterdir())
-    assert "run.json" in names and "run.md" in names and any(n.endswith(".csv") for n in names)
+    assert "run.json" in names and "run.md" in names
+    assert len([n for n in names if n.endswith(".csv")]) == 3      # totals, energy, per layer
     assert not [n for n in names if n.endswith(".tmp")]
     data = json.loads((out_dir / "run.json").read_text())
     assert data["result"]["total"]["macs"] == data["baseline"]["total"]["macs"]

@@ -85,3 +85,11 @@ components:
 def test_duplicate_registration_refused():
     with pytest.raises(ValueError, match="already registered"):
         register("sar_adc")(FlashADC)
+
+
+def test_plugin_role_level_must_be_known(tmp_path):
+    path = tmp_path / "lvl.yaml"
+    path.write_text(f"extends: {ISAAC}\ncomponents:\n  zero_detector:\n    model: test_zero_detector\n"
+                    "    level: 7\n    check_energy_pJ: 0.1\n    area_um2: 1\n")
+    with pytest.raises(ConfigError, match="zero_detector.level.*unknown level"):
+        load_design(path)

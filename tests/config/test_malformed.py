@@ -52,6 +52,25 @@ CASES = {
     "not a mapping": ("NOEXTENDS\n- a\n- b\n", ["mapping"]),
     "bad clock": ("clock_GHz: fast\n", ["clock_GHz", "positive"]),
     "plugin not importable": ("plugins: [no_such_module_xyz]\n", ["plugins", "no_such_module_xyz"]),
+    "plugins not a list": ("plugins: os\n", ["plugins", "list of module names"]),
+    "duplicate YAML key": ("NOEXTENDS\ncrossbar:\n  rows: 64\n  rows: 128\n",
+                           ["duplicate key 'rows'", "line 3"]),
+    "infinite clock": ("clock_GHz: .inf\n", ["clock_GHz", "finite"]),
+    "huge integer for a float": ("crossbar:\n  read_cycle_ns: " + "1" + "0" * 400 + "\n",
+                                 ["crossbar.read_cycle_ns", "finite"]),
+    "infinite component value": ("components:\n  crossbar:\n    read_energy_pJ: .inf\n",
+                                 ["components.crossbar.read_energy_pJ", "finite"]),
+    "non-text name": ("name: [1, 2]\n", ["name", "must be text"]),
+    "non-string key in component": ("components:\n  crossbar:\n    1: 2\n",
+                                    ["components.crossbar.1", "unknown key"]),
+    "non-string top-level key": ("5: 3\n", ["unknown key '5'"]),
+    "component role typo": ("components:\n  sample_hld:\n    model: sample_hold\n"
+                            "    sample_energy_pJ: 0.001\n    area_um2: 0.04\n",
+                            ["components.sample_hld", "did you mean 'sample_hold'"]),
+    "built-in model in a plug-in role": ("components:\n  adcc:\n    model: sar_adc\n    level: ima\n"
+                                         "    convert_energy_pJ: 1\n    area_um2: 1\n",
+                                         ["components.adcc", "did you mean 'adc'"]),
+    "extends a directory": ("NOEXTENDS\nextends: .\n", ["extends", "directory"]),
 }
 
 
@@ -85,3 +104,14 @@ def test_error_names_overriding_file_for_merged_section(tmp_path):
     with pytest.raises(ConfigError) as info:
         load_design(path)
     assert "child.yaml" in str(info.value)
+
+
+def test_alias_bomb_gives_a_short_error_quickly(tmp_path):
+    # A YAML "billion laughs": the error must neither expand it nor hang.
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)]
+    path = tmp_path / "bomb.yaml"
+    path.write_text(f"extends: {ISAAC}\n" + "\n".join(lines) + "\ndescription: *a8\n")
+    with pytest.raises(ConfigError) as info:
+        load_design(path)
+    assert len(str(info.value)) < 1000
