@@ -297,3 +297,19 @@ def test_meta_nesting_limited(good_trace, rewrite):
 ])
 def test_stats_type_checked(good_trace, rewrite, stats, parts):
     expect(rewrite(good_trace, lambda d: d.__setitem__("stats", stats)), *parts)
+
+
+# --- 9. loading checks the manifest and declared sizes; validate reads every tensor ------
+
+
+def test_load_network_does_not_read_tensors_validate_does(good_trace, rewrite):
+    # Documented in docs/trace-format.md: `pimsim run` (load_network) needs shapes only,
+    # so bad tensor *contents* load; validate_trace (`pimsim validate`) rejects them.
+    w = np.full((4, 2, 3, 3), np.nan, np.float32)
+    p = rewrite(good_trace, members={"c2/weight.npy": w})
+    assert load_trace(p).network.macs > 0
+    expect(p, "layer 'c2'", "tensors.weight", "non-finite", full=True)
+    body = npy_bytes(np.ones((10, 64), np.float32))
+    p = rewrite(good_trace, members={"fc/weight.npy": body[:-4]}, name="t2.npz")
+    load_trace(p)  # 4 bytes short: within the header allowance of the size check
+    expect(p, "layer 'fc'", "tensors.weight", "truncated", full=True)
