@@ -311,7 +311,7 @@ def _unknown_keys(obj: dict, allowed: tuple[str, ...], fname: str, where: str) -
         if key not in allowed:
             close = difflib.get_close_matches(str(key), allowed, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
-            raise TraceError("unknown key", file=fname, where=f"{where}{key}",
+            raise TraceError("unknown key", file=fname, where=f"{where}{_short(key)}",
                              found=_short(key),
                              expected=f"{hint}known keys: {', '.join(allowed)}")
 
