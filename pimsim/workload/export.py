@@ -19,12 +19,23 @@ import numpy as np
 import pimsim
 from pimsim.errors import TraceError
 from pimsim.workload.layer import Layer, Network
-from pimsim.workload.trace import MAX_NAME_LEN, NAME_CHARS, TensorData, save_trace
+from pimsim.workload.trace import MAX_NAME_LEN, MAX_SAMPLES, NAME_CHARS, TensorData, save_trace
 
 EXPORTER_VERSION = 1
 """Bumped when the exporter's output changes for the same model."""
 
 TORCH_HINT = "install the optional torch extra: pip install -e '.[torch]'"
+
+WEIGHT_BITS = (2, 32)
+"""Range of ``weight_bits``: symmetric quantization needs a sign bit and one magnitude bit;
+int32 is the widest stored dtype."""
+ACT_BITS = (1, 32)
+"""Range of ``act_bits``: unsigned, 1 bit (binary activations) to uint32."""
+
+DIGITS_MODELS = {"cnn_digits": 1, "resnet20_digits": 2}
+"""Zoo names with a bundled data set (scikit-learn's digits) -> training threads, as in
+``scripts/make_traces.py``; ``export_command(name, out, samples=N)`` trains them
+(seed 0) and records the first N held-out test images."""
 
 
 def _torch():
@@ -42,6 +53,15 @@ def _torch():
 # ---------------------------------------------------------------------------------
 
 
+def check_bits(value: Any, arg: str, where: str = "export", file: str | None = None) -> int:
+    """``value`` if it is an int in the range of ``arg`` (``weight_bits``/``act_bits``)."""
+    low, high = WEIGHT_BITS if arg == "weight_bits" else ACT_BITS
+    if type(value) is not int or not low <= value <= high:
+        raise TraceError(f"{arg} out of range", file=file, where=f"{where}: {arg}",
+                         found=value, expected=f"an integer {low} <= {arg} <= {high}")
+    return value
+
+
 def _int_dtype(bits: int, signed: bool) -> np.dtype:
     for width in (8, 16, 32):
         if bits <= width:
@@ -49,12 +69,23 @@ def _int_dtype(bits: int, signed: bool) -> np.dtype:
     raise ValueError(f"bits={bits} > 32")
 
 
+def _exact(a: np.ndarray, bits: int) -> np.ndarray:
+    """``a`` in a float type holding every code of ``bits`` bits exactly: float32 (the
+    exporter's historical arithmetic, kept so regenerated traces stay byte-identical) up
+    to 24 bits, float64 above (float32 would round 2**31 - 1 up and overflow int32)."""
+    return a if bits <= 24 else np.asarray(a, np.float64)
+
+
 def quantize_weight(w: np.ndarray, bits: int) -> tuple[np.ndarray, float]:
-    """Symmetric per-tensor quantization: ``w ~= q * scale``, ``|q| <= 2**(bits-1) - 1``."""
+    """Symmetric per-tensor quantization: ``w ~= q * scale``, ``|q| <= 2**(bits-1) - 1``.
+
+    ``2 <= bits <= 32`` (TraceError otherwise).
+    """
+    check_bits(bits, "weight_bits", where="quantize_weight")
     qmax = 2 ** (bits - 1) - 1
     peak = float(np.abs(w).max()) if w.size else 0.0
     scale = peak / qmax if peak > 0 else 1.0
-    q = np.clip(np.rint(w / scale), -qmax, qmax)
+    q = np.clip(np.rint(_exact(w, bits) / scale), -qmax, qmax)
     return q.astype(_int_dtype(bits, signed=True)), scale
 
 
@@ -63,14 +94,28 @@ def quantize_act(x: np.ndarray, bits: int) -> tuple[np.ndarray, float, int]:
 
     Post-ReLU activations get ``zero_point = 0`` (so a zero activation is an all-zero
     bit pattern, which is what bit-slice skipping sees); signed inputs get an offset.
+    ``1 <= bits <= 32`` (TraceError otherwise).
     """
+    check_bits(bits, "act_bits", where="quantize_act")
     qmax = 2 ** bits - 1
     lo = min(float(x.min()), 0.0) if x.size else 0.0
     hi = max(float(x.max()), 0.0) if x.size else 0.0
     scale = (hi - lo) / qmax if hi > lo else 1.0
     zero_point = int(round(-lo / scale))
-    q = np.clip(np.rint(x / scale) + zero_point, 0, qmax)
+    q = np.clip(np.rint(_exact(x, bits) / scale) + zero_point, 0, qmax)
     return q.astype(_int_dtype(bits, signed=False)), scale, zero_point
+
+
+def zero_bit_fraction(q: np.ndarray, bits: int) -> list[float]:
+    """Fraction of zero bits per bit position (LSB first) over all values of ``q``.
+
+    Plain numpy, for the trace's informative ``stats``; the kernels compute the
+    per-row-group versions at analysis time (``pimsim.kernels.bitstats``).
+    """
+    flat = q.reshape(-1)
+    if not flat.size:
+        return [float("nan")] * bits
+    return [(flat.size - np.count_nonzero((flat >> b) & 1)) / flat.size for b in range(bits)]
 
 
 # ---------------------------------------------------------------------------------
@@ -301,12 +346,31 @@ def export_torch(model, example_input, path: str | Path, samples=None, weight_bi
     """Export a torch model to a trace file; returns the path written.
 
     ``example_input``: one batch (usually batch 1) fixing the input shape. ``samples``:
-    a batch of real inputs whose per-layer input activations are recorded (``act_bits``
-    unsigned ints). ``weights=False`` writes a shape-only trace (no tensors at all).
-    ``meta`` is merged over the exporter's own fields (source, bits, versions...).
+    a batch (tensor, 1 to 65536 rows, the example's per-sample shape) of real inputs whose
+    per-layer input activations are recorded (``act_bits`` unsigned ints).
+    ``weights=False`` writes a shape-only trace (no tensors at all). ``meta`` is merged
+    over the exporter's own fields (source, bits, versions...). ``2 <= weight_bits <= 32``,
+    ``1 <= act_bits <= 32``.
     """
     torch = _torch()
     path = Path(path)
+    check_bits(weight_bits, "weight_bits", file=str(path))
+    check_bits(act_bits, "act_bits", file=str(path))
+    if samples is not None:
+        if not isinstance(samples, torch.Tensor):
+            raise TraceError("samples must be a batch of real inputs (a torch tensor)",
+                             file=str(path), where="export: samples",
+                             found=type(samples).__name__,
+                             expected="a tensor of shape (N,) + example_input.shape[1:]")
+        if (tuple(samples.shape[1:]) != tuple(example_input.shape[1:])
+                or not 1 <= samples.shape[0] <= MAX_SAMPLES):
+            raise TraceError("samples do not match the example input", file=str(path),
+                             where="export: samples", found=list(samples.shape),
+                             expected=f"(N, {', '.join(map(str, example_input.shape[1:]))}) "
+                                      f"with 1 <= N <= {MAX_SAMPLES}")
+        if not weights:
+            raise TraceError("samples need weights=True (a shape-only trace stores no "
+                             "activations)", file=str(path), where="export: samples")
     gm = _prepare(model, example_input)
     walker = _GraphWalker(gm)
     layers = walker.walk()
@@ -326,13 +390,12 @@ def export_torch(model, example_input, path: str | Path, samples=None, weight_bi
                 entry["bias"] = TensorData(mod.bias.detach().to(torch.float32).numpy().copy())
             tensors[lname] = entry
         if samples is not None:
-            from pimsim.kernels.bitstats import act_bit_stats
             acts = _record_inputs(gm, walker.source, samples)
             for lname, x in acts.items():
                 q, scale, zp = quantize_act(x, act_bits)
                 tensors[lname]["act"] = TensorData(q, scale, act_bits, zp)
-                zero_bits, _, _ = act_bit_stats(q.reshape(1, -1), act_bits, max(q.size, 1))
-                stats[lname] = {"act_zero_bit_frac": [round(float(v), 6) for v in zero_bits[0]]}
+                stats[lname] = {"act_zero_bit_frac": [round(float(v), 6)
+                                                      for v in zero_bit_fraction(q, act_bits)]}
     info = {"source": type(model).__name__, "dataset": None, "test_accuracy": None,
             "weight_bits": weight_bits, "act_bits": act_bits,
             "samples": 0 if samples is None or not weights else int(samples.shape[0]),
@@ -359,19 +422,68 @@ def load_model_spec(model_spec: str):
                              where="model", found=type(result).__name__)
         return result
     from pimsim.workload.zoo import ZOO
+    if model_spec not in ZOO and model_spec in DIGITS_MODELS:
+        torch = _torch()
+        from pimsim.workload.zoo.digits import RECIPES, build
+        recipe = RECIPES[model_spec]
+        side = 8 * recipe.upsample
+        return build(model_spec), torch.zeros(1, recipe.channels, side, side)
     if model_spec not in ZOO:
+        names = list(ZOO) + [n for n in DIGITS_MODELS if n not in ZOO]
         raise TraceError("unknown model", where="model", found=model_spec,
-                         expected=f"a zoo name ({', '.join(ZOO)}) or module:function")
+                         expected=f"a zoo name ({', '.join(names)}) or module:function")
     return ZOO[model_spec]()
 
 
-def export_command(model_spec: str, out_path: str, **kw) -> Path:
-    """What ``pimsim export MODEL OUT`` does: build the model and export it.
+def export_command(model_spec: str, out_path: str, *, samples: int | None = None,
+                   weight_bits: int = 8, act_bits: int = 8, weights: bool = True,
+                   meta: dict | None = None, name: str | None = None) -> Path:
+    """What ``pimsim export MODEL --out OUT`` does: build the model and export it.
 
-    Keyword arguments go to :func:`export_torch` (``samples``, ``weight_bits``,
-    ``act_bits``, ``meta``, ``weights``, ``name``). Without samples and trained weights
-    (a zoo name), pass ``weights=False`` for a shape-only trace.
+    ``samples`` (int, default none) is the number of activation samples to record. They
+    must be real inputs, so only the zoo models with a bundled data set take N > 0:
+    ``cnn_digits`` and ``resnet20_digits`` are trained on scikit-learn's digits exactly as
+    ``scripts/make_traces.py`` does (seed 0; ~20 s and ~2 min) and the first N of the
+    360 held-out test images are recorded. Any other model refuses N > 0: call
+    ``export_torch(model, example_input, path, samples=x)`` in Python with a batch ``x``
+    of real inputs. With ``samples`` 0 or None the trace has the model's weights as
+    built (a zoo model is untrained) and no activations; ``weights=False`` writes a
+    shape-only trace. ``2 <= weight_bits <= 32``, ``1 <= act_bits <= 32``.
     """
+    check_bits(weight_bits, "weight_bits", file=str(out_path))
+    check_bits(act_bits, "act_bits", file=str(out_path))
+    if samples is not None and (type(samples) is not int or not 0 <= samples <= MAX_SAMPLES):
+        raise TraceError("samples must be a count", file=str(out_path), where="export: samples",
+                         found=samples, expected=f"an integer 0 <= samples <= {MAX_SAMPLES}")
+    if samples:
+        if not weights:
+            raise TraceError("samples need weights (a shape-only trace stores no "
+                             "activations)", file=str(out_path), where="export: samples",
+                             found=samples, expected="samples=0 with weights=False")
+        if model_spec not in DIGITS_MODELS:
+            raise TraceError(
+                "recording activation samples needs real inputs, and this model has no "
+                "bundled data set", file=str(out_path), where="export: samples",
+                found=samples,
+                expected="samples=0 here, and in Python export_torch(model, example_input, "
+                         f"path, samples=x) with a batch x of real inputs (or a digits zoo "
+                         f"model: {', '.join(DIGITS_MODELS)})")
+        if meta is not None or name is not None:
+            raise TraceError("meta and name cannot be set for a trained digits export",
+                             file=str(out_path), where="export: meta",
+                             expected="the reproducible training run's own metadata")
+        _torch()
+        from pimsim.workload.zoo.digits import digits_split, make_digits_trace
+        held_out = len(digits_split()[3])
+        if samples > held_out:
+            raise TraceError("more samples than held-out test images", file=str(out_path),
+                             where="export: samples", found=samples,
+                             expected=f"at most {held_out}")
+        path, _ = make_digits_trace(model_spec, out_path, seed=0, samples=samples,
+                                    threads=DIGITS_MODELS[model_spec],
+                                    weight_bits=weight_bits, act_bits=act_bits)
+        return path
     model, example = load_model_spec(model_spec)
-    meta = {"source": model_spec, **(kw.pop("meta", None) or {})}
-    return export_torch(model, example, out_path, meta=meta, **kw)
+    info = {"source": model_spec, **(meta or {})}
+    return export_torch(model, example, out_path, weight_bits=weight_bits, act_bits=act_bits,
+                        meta=info, weights=weights, name=name)

@@ -12,11 +12,13 @@ Loading a trace reads only the manifest; tensors are read on demand
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import os
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -47,6 +49,16 @@ MAX_TENSOR_ELEMS = 2**27
 """Largest element count of one stored tensor (134 M: VGG-16's 103 M fc6 weight fits)."""
 MAX_TENSOR_BYTES = 2**30
 """Largest uncompressed ``.npy`` member (1 GiB)."""
+MAX_TOTAL_TENSOR_BYTES = 2**31
+"""Largest sum of all declared tensors' bytes in one trace (2 GiB; VGG-16's float and
+int8 weights together are ~0.7 GiB). Checked on load, before any tensor is read."""
+MAX_COMPRESSION_RATIO = 1000
+"""Largest uncompressed / compressed size of a zip member above ``RATIO_FREE_BYTES``:
+deflate cannot exceed ~1032:1, which only constant data reaches (a zip bomb's zeros)."""
+RATIO_FREE_BYTES = 2**20
+"""Members up to 1 MiB uncompressed are exempt from the ratio check."""
+MAX_NUMBER = 2**53
+"""Largest magnitude of an integer given where a float is expected (``scale``, meta)."""
 MAX_NPY_HEADER_BYTES = 64 * 2**10
 """numpy's own header limit is 10 kB; anything larger than this is hostile."""
 MAX_BITS = 32
@@ -65,6 +77,18 @@ TENSOR_ROLES = ("weight", "bias", "weight_q", "act")
 
 _REQUIRED_LAYER_FIELDS = ("name", "type", "inputs", "in_shape", "out_shape")
 _PAIR_FIELDS = ("kernel", "stride", "padding", "dilation")
+#: Every key each JSON object of the manifest may have; anything else is refused.
+TOP_KEYS = ("format_version", "network", "input_shape", "layers", "tensors", "stats", "meta")
+LAYER_KEYS = _REQUIRED_LAYER_FIELDS + _PAIR_FIELDS + ("groups", "bias")
+TENSOR_KEYS = {"weight": ("key", "dtype", "shape"), "bias": ("key", "dtype", "shape"),
+               "weight_q": ("key", "dtype", "shape", "scale", "bits", "zero_point"),
+               "act": ("key", "dtype", "shape", "scale", "bits", "zero_point")}
+MAX_JSON_DEPTH = 32
+"""Deepest nesting of lists/objects accepted inside ``meta`` and ``stats``."""
+
+#: Errors a zip member read can raise on corrupt data (bad CRC, bad deflate stream, short
+#: file); turned into TraceError. Encryption and unknown compression are refused earlier.
+_ZIP_READ_ERRORS = (zipfile.BadZipFile, zlib.error, OSError, EOFError)
 _PAIR_DEFAULTS = {"kernel": (1, 1), "stride": (1, 1), "padding": (0, 0), "dilation": (1, 1)}
 
 
@@ -93,6 +117,10 @@ class TensorInfo:
     @property
     def elems(self) -> int:
         return math.prod(self.shape)
+
+    @property
+    def nbytes(self) -> int:
+        return self.elems * np.dtype(self.dtype).itemsize
 
 
 # ---------------------------------------------------------------------------------
@@ -169,7 +197,7 @@ class Trace:
         try:
             with zipfile.ZipFile(self.path) as zf:
                 return _read_tensor(zf, self.path, info)
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        except _ZIP_READ_ERRORS as exc:
             raise TraceError(f"cannot read tensor: {exc}", file=str(self.path),
                              where=f"layer {info.layer!r}: tensors.{info.role}") from None
 
@@ -192,7 +220,7 @@ def load_trace(path: str | os.PathLike) -> Trace:
     except zipfile.BadZipFile as exc:
         raise TraceError(f"not a readable .npz (zip) file: {exc}", file=str(path),
                          expected="a trace written by pimsim (truncated or not a zip?)") from None
-    except (OSError, EOFError, ValueError) as exc:
+    except (OSError, EOFError, ValueError, zlib.error) as exc:
         raise TraceError(f"cannot read trace: {exc}", file=str(path)) from None
 
 
@@ -213,14 +241,25 @@ def validate_trace(path: str | os.PathLike) -> Trace:
 
 def _load(zf: zipfile.ZipFile, path: Path) -> Trace:
     fname = str(path)
-    members = {i.filename: i for i in zf.infolist()}
+    members: dict[str, zipfile.ZipInfo] = {}
+    for info in zf.infolist():
+        _check_member(info, fname)
+        if info.filename in members:
+            raise TraceError("duplicate member name in the archive", file=fname,
+                             where=info.filename, expected="each member stored once")
+        members[info.filename] = info
     if MANIFEST_MEMBER not in members:
         raise TraceError("no manifest in the archive", file=fname, where=MANIFEST_MEMBER,
                          expected=f"a member {MANIFEST_MEMBER!r} (uint8 JSON)")
     raw = _read_npy(zf, members[MANIFEST_MEMBER], fname, "manifest",
                     max_bytes=MAX_MANIFEST_BYTES, dtypes=("uint8",), ndim=1)
     try:
-        doc = json.loads(raw.tobytes().decode("utf-8"))
+        doc = json.loads(raw.tobytes().decode("utf-8"), object_pairs_hook=_no_duplicates,
+                         parse_constant=_no_constant)
+    except _DuplicateKey as exc:
+        raise TraceError("duplicate key in the manifest JSON (only one value would count)",
+                         file=fname, where="manifest", found=exc.key,
+                         expected="each key once per object") from None
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise TraceError(f"manifest is not valid JSON: {exc}", file=fname,
                          where="manifest") from None
@@ -230,8 +269,56 @@ def _load(zf: zipfile.ZipFile, path: Path) -> Trace:
     return _parse_manifest(doc, path, members)
 
 
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict:
+    out: dict = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON (numbers must be finite)")
+
+
+def _check_member(info: zipfile.ZipInfo, fname: str) -> None:
+    """Refuse, from the zip directory alone, members that cannot or should not be read."""
+    where = f"member {info.filename!r}"
+    if info.flag_bits & 0x1:
+        raise TraceError("encrypted archive members are refused", file=fname, where=where,
+                         expected="an unencrypted .npz")
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise TraceError("unsupported zip compression method", file=fname, where=where,
+                         found=info.compress_type, expected="0 (stored) or 8 (deflate)")
+    if (info.file_size > RATIO_FREE_BYTES
+            and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1)):
+        raise TraceError("compression ratio too high (zip bomb?)", file=fname, where=where,
+                         found=f"{info.file_size} bytes from {info.compress_size}",
+                         expected=f"at most {MAX_COMPRESSION_RATIO}:1 for members over "
+                                  f"{RATIO_FREE_BYTES} bytes")
+
+
+def _unknown_keys(obj: dict, allowed: tuple[str, ...], fname: str, where: str) -> None:
+    """TraceError for the first key of ``obj`` not in ``allowed``, with a did-you-mean."""
+    for key in obj:
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise TraceError("unknown key", file=fname, where=f"{where}{_short(key)}",
+                             found=_short(key),
+                             expected=f"{hint}known keys: {', '.join(allowed)}")
+
+
 def _parse_manifest(doc: dict, path: Path, members: Mapping[str, zipfile.ZipInfo]) -> Trace:
     fname = str(path)
+    _unknown_keys(doc, TOP_KEYS, fname, "manifest.")
     version = doc.get("format_version")
     if "format_version" not in doc:
         raise TraceError("missing field", file=fname, where="manifest.format_version",
@@ -251,17 +338,27 @@ def _parse_manifest(doc: dict, path: Path, members: Mapping[str, zipfile.ZipInfo
     if len(raw_layers) > MAX_LAYERS:
         raise TraceError("too many layers", file=fname, where="manifest.layers",
                          found=len(raw_layers), expected=f"at most {MAX_LAYERS}")
-    meta = doc.get("meta", {})
-    if not isinstance(meta, dict):
-        raise TraceError("wrong type", file=fname, where="manifest.meta",
-                         found=type(meta).__name__, expected="a JSON object")
+    meta = _json_section(doc.get("meta", {}), fname, "manifest.meta")
     layers = _parse_layers(raw_layers, input_shape, fname)
     network = Network(name=name, input_shape=input_shape, layers=tuple(layers), meta=meta)
     tensors = _parse_tensor_index(doc.get("tensors", {}), network, fname, members)
-    stats = doc.get("stats", {})
-    if not isinstance(stats, dict):
-        raise TraceError("wrong type", file=fname, where="manifest.stats",
-                         found=type(stats).__name__, expected="a JSON object")
+    stats = _json_section(doc.get("stats", {}), fname, "manifest.stats")
+    layer_names = {lay.name for lay in network.layers}
+    for lname, entry in stats.items():
+        if lname not in layer_names:
+            raise TraceError("statistics for an unknown layer", file=fname,
+                             where=f"layer {_short(lname)!r}: stats",
+                             expected="a layer of the network")
+        if not isinstance(entry, dict):
+            raise TraceError("wrong type", file=fname, where=f"layer {lname!r}: stats",
+                             found=type(entry).__name__, expected="a JSON object per layer")
+        frac = entry.get("act_zero_bit_frac")
+        if frac is not None and (type(frac) is not list or len(frac) > MAX_BITS or not all(
+                type(v) in (int, float) and 0 <= v <= 1 for v in frac)):
+            raise TraceError("wrong type", file=fname,
+                             where=f"layer {lname!r}: stats.act_zero_bit_frac",
+                             found=_short(frac),
+                             expected=f"a list of at most {MAX_BITS} fractions in [0, 1]")
     return Trace(path, network, meta, tensors, stats)
 
 
@@ -275,7 +372,8 @@ def _parse_layers(raw_layers: list, input_shape: tuple, fname: str) -> list[Laye
                              found=type(raw).__name__)
         lname = raw.get("name")
         if isinstance(lname, str):
-            where = f"layer {lname!r}"
+            where = f"layer {_short(lname)!r}"
+        _unknown_keys(raw, LAYER_KEYS, fname, f"{where}: ")
         for fld in _REQUIRED_LAYER_FIELDS:
             if fld not in raw:
                 raise TraceError("missing field", file=fname, where=f"{where}: {fld}")
@@ -359,6 +457,12 @@ def _check_layer(lay: Layer, producer_shapes: list[tuple], fname: str, where: st
             raise bad("out_shape", "spatial size does not follow the window", list(lay.out_shape),
                       f"H x W = {exp_hw[0]} x {exp_hw[1]} "
                       "(floor((size + 2*pad - dil*(k-1) - 1)/stride) + 1)")
+    if lay.kind in POOL_KINDS:
+        for axis in (0, 1):
+            if lay.padding[axis] > lay.kernel[axis] // 2:
+                raise bad("padding", "pool padding larger than half the kernel",
+                          list(lay.padding), f"at most kernel // 2 = "
+                          f"{[k // 2 for k in lay.kernel]} (PyTorch's rule)")
     if lay.kind == "conv":
         if c % lay.groups or co % lay.groups:
             raise bad("groups", "groups must divide input and output channels", lay.groups,
@@ -393,10 +497,12 @@ def _parse_tensor_index(raw: Any, network: Network, fname: str,
                          found=type(raw).__name__, expected="a JSON object {layer: {role: ...}}")
     names = {lay.name: lay for lay in network.layers}
     out: dict[str, dict[str, TensorInfo]] = {}
+    total = 0
     for lname, roles in raw.items():
         if lname not in names:
             raise TraceError("tensors for an unknown layer", file=fname,
-                             where=f"layer {lname!r}: tensors", expected="a layer of the network")
+                             where=f"layer {_short(lname)!r}: tensors",
+                             expected="a layer of the network")
         lay = names[lname]
         if not isinstance(roles, dict):
             raise TraceError("wrong type", file=fname, where=f"layer {lname!r}: tensors",
@@ -407,11 +513,22 @@ def _parse_tensor_index(raw: Any, network: Network, fname: str,
                              expected="tensors only on conv/linear layers")
         out[lname] = {}
         for role, entry in roles.items():
-            where = f"layer {lname!r}: tensors.{role}"
             if role not in TENSOR_ROLES:
-                raise TraceError("unknown tensor role", file=fname, where=where, found=role,
-                                 expected=f"one of {', '.join(TENSOR_ROLES)}")
-            out[lname][role] = _parse_tensor_entry(entry, lay, role, fname, where, members)
+                close = difflib.get_close_matches(role, TENSOR_ROLES, n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                raise TraceError("unknown tensor role", file=fname,
+                                 where=f"layer {lname!r}: tensors.{_short(role)}",
+                                 found=_short(role), expected=f"{hint}one of "
+                                          f"{', '.join(TENSOR_ROLES)}")
+            where = f"layer {lname!r}: tensors.{role}"
+            info = _parse_tensor_entry(entry, lay, role, fname, where, members)
+            out[lname][role] = info
+            total += info.nbytes
+            if total > MAX_TOTAL_TENSOR_BYTES:
+                raise TraceError("declared tensors too large in total", file=fname,
+                                 where=f"{where}.shape", found=f"{total} bytes so far",
+                                 expected=f"at most {MAX_TOTAL_TENSOR_BYTES} bytes "
+                                          "(MAX_TOTAL_TENSOR_BYTES) over all tensors")
     return out
 
 
@@ -427,6 +544,7 @@ def _parse_tensor_entry(entry: Any, lay: Layer, role: str, fname: str, where: st
     if not isinstance(entry, dict):
         raise TraceError("wrong type", file=fname, where=where, found=type(entry).__name__,
                          expected="a JSON object {key, dtype, shape, ...}")
+    _unknown_keys(entry, TENSOR_KEYS[role], fname, f"{where}.")
     for fld in ("key", "dtype", "shape"):
         if fld not in entry:
             raise TraceError("missing field", file=fname, where=f"{where}.{fld}")
@@ -465,8 +583,8 @@ def _parse_tensor_entry(entry: Any, lay: Layer, role: str, fname: str, where: st
                          where=f"{where}", expected=f"layer {lay.name!r}: bias true")
     scale = bits = zero_point = None
     if role in ("weight_q", "act"):
-        scale = entry.get("scale")
-        if (type(scale) not in (int, float) or not math.isfinite(scale) or scale <= 0):
+        scale = _number(entry.get("scale"), fname, f"{where}.scale")
+        if scale <= 0:
             raise TraceError("scale must be a finite positive number", file=fname,
                              where=f"{where}.scale", found=scale)
         bits = _int(entry.get("bits"), fname, f"{where}.bits", 1, MAX_BITS)
@@ -477,6 +595,8 @@ def _parse_tensor_entry(entry: Any, lay: Layer, role: str, fname: str, where: st
         if role == "act":
             zero_point = _int(entry.get("zero_point", 0), fname, f"{where}.zero_point", 0,
                               2**bits - 1)
+        else:  # symmetric: the key may be written, as 0
+            _int(entry.get("zero_point", 0), fname, f"{where}.zero_point", 0, 0)
     member = members.get(key + ".npy")
     if member is None:
         raise TraceError("tensor listed in the manifest is missing from the archive",
@@ -508,6 +628,9 @@ def _read_tensor(zf: zipfile.ZipFile, path: Path, info: TensorInfo) -> np.ndarra
                      ndim=len(info.shape), shape=info.shape)
 
 
+_READ_CHUNK = 16 * 2**20
+
+
 def _read_npy(zf: zipfile.ZipFile, zinfo: zipfile.ZipInfo, fname: str, where: str, *,
               max_bytes: int, dtypes: tuple[str, ...], ndim: int,
               shape: tuple[int, ...] | None = None) -> np.ndarray:
@@ -515,6 +638,18 @@ def _read_npy(zf: zipfile.ZipFile, zinfo: zipfile.ZipInfo, fname: str, where: st
     if zinfo.file_size > max_bytes:
         raise TraceError("archive member too large", file=fname, where=where,
                          found=f"{zinfo.file_size} bytes", expected=f"at most {max_bytes} bytes")
+    _check_member(zinfo, fname)
+    try:
+        return _read_npy_member(zf, zinfo, fname, where, max_bytes=max_bytes, dtypes=dtypes,
+                                ndim=ndim, shape=shape)
+    except _ZIP_READ_ERRORS as exc:  # corrupt deflate stream, bad CRC, short member
+        raise TraceError(f"corrupt archive member: {exc}", file=fname, where=where,
+                         found=zinfo.filename) from None
+
+
+def _read_npy_member(zf: zipfile.ZipFile, zinfo: zipfile.ZipInfo, fname: str, where: str, *,
+                     max_bytes: int, dtypes: tuple[str, ...], ndim: int,
+                     shape: tuple[int, ...] | None) -> np.ndarray:
     with zf.open(zinfo) as fp:
         try:
             version = np.lib.format.read_magic(fp)
@@ -548,13 +683,24 @@ def _read_npy(zf: zipfile.ZipFile, zinfo: zipfile.ZipInfo, fname: str, where: st
             raise TraceError("declared array too large", file=fname, where=f"{where}.shape",
                              found=list(header_shape),
                              expected=f"at most {MAX_TENSOR_ELEMS} elements")
-        data = fp.read(nbytes + 1)
-    if len(data) != nbytes:
+        # Read straight into the result (no bytes object, no second copy for C order).
+        arr = np.empty(count, dtype=dtype)
+        view = memoryview(arr).cast("B")
+        got = 0
+        while got < nbytes:
+            chunk = fp.readinto(view[got:got + _READ_CHUNK])
+            if not chunk:
+                break
+            got += chunk
+        if got == nbytes and fp.read(1):
+            got += 1
+    if got != nbytes:
         raise TraceError("array data truncated or padded", file=fname, where=where,
-                         found=f"{len(data)} bytes", expected=f"{nbytes} bytes")
-    arr = np.frombuffer(data, dtype=dtype, count=count)
-    order = "F" if fortran else "C"
-    return arr.reshape(header_shape, order=order).copy(order="C")
+                         found=f"{got}{'+' if got > nbytes else ''} bytes",
+                         expected=f"{nbytes} bytes")
+    if fortran:
+        return np.ascontiguousarray(arr.reshape(header_shape[::-1]).T)
+    return arr.reshape(header_shape)
 
 
 def _check_values(arr: np.ndarray, info: TensorInfo, path: Path) -> None:
@@ -598,12 +744,60 @@ def _get(doc: dict, key: str, typ: type, fname: str, prefix: str) -> Any:
 
 def _int(value: Any, fname: str, where: str, low: int, high: int) -> int:
     if type(value) is not int:  # bool and float are refused on purpose
-        raise TraceError("wrong type", file=fname, where=where, found=value,
+        raise TraceError("wrong type", file=fname, where=where, found=_short(value),
                          expected="an integer")
     if not low <= value <= high:
-        raise TraceError("out of range", file=fname, where=where, found=value,
+        raise TraceError("out of range", file=fname, where=where, found=_short(value),
                          expected=f"{low} <= value <= {high}")
     return value
+
+
+def _number(value: Any, fname: str, where: str) -> float:
+    """A finite JSON number: a float, or an int of magnitude <= MAX_NUMBER (not a bool)."""
+    if type(value) is int and abs(value) <= MAX_NUMBER:
+        return float(value)
+    if type(value) is not float or not math.isfinite(value):
+        raise TraceError("not a finite number", file=fname, where=where, found=_short(value),
+                         expected="a finite float (or an integer within +-2**53)")
+    return value
+
+
+def _short(value: Any) -> Any:
+    """``value`` for an error message, with huge integers and long strings abbreviated."""
+    if type(value) is int and value.bit_length() > 64:
+        return f"<integer of {value.bit_length()} bits>"
+    if type(value) is str and len(value) > MAX_NAME_LEN:
+        return value[:MAX_NAME_LEN] + "..."
+    if type(value) in (list, dict) and len(value) > 8:
+        return f"<{type(value).__name__} of {len(value)} items>"
+    return value
+
+
+def _json_section(raw: Any, fname: str, where: str) -> dict:
+    """``meta``/``stats``: an object of JSON scalars, lists and objects; numbers finite."""
+    if type(raw) is not dict:
+        raise TraceError("wrong type", file=fname, where=where, found=type(raw).__name__,
+                         expected="a JSON object")
+    stack: list[tuple[Any, str, int]] = [(raw, where, 0)]
+    while stack:
+        value, at, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise TraceError("nested too deeply", file=fname, where=at,
+                             expected=f"at most {MAX_JSON_DEPTH} levels")
+        if type(value) is dict:
+            stack.extend((v, f"{at}.{_short(k)}", depth + 1) for k, v in value.items())
+        elif type(value) is list:
+            stack.extend((v, f"{at}[{i}]", depth + 1) for i, v in enumerate(value))
+        elif type(value) is int:
+            if value.bit_length() > 64:
+                raise TraceError("integer too large", file=fname, where=at, found=_short(value),
+                                 expected="a 64-bit integer")
+        elif type(value) is float:
+            _number(value, fname, at)
+        elif value is not None and type(value) not in (str, bool):
+            raise TraceError("wrong type", file=fname, where=at, found=type(value).__name__,
+                             expected="a JSON value")
+    return raw
 
 
 def _shape(raw: Any, fname: str, where: str) -> tuple[int, int, int]:

@@ -178,3 +178,120 @@ def test_unfoldable_batchnorm(tmp_path):
     model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.BatchNorm2d(2))
     with pytest.raises(TraceError, match="BatchNorm2d not directly after a Conv2d"):
         export_torch(model, torch.zeros(1, 1, 5, 5), tmp_path / "x.npz")
+
+
+# --- bit widths, samples and the data-flow direction (review findings 6-8) -------------
+
+
+def _tiny():
+    return nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Flatten(), nn.Linear(18, 3))
+
+
+@pytest.mark.parametrize("arg, value", [("weight_bits", 1), ("weight_bits", 33),
+                                        ("weight_bits", 0), ("weight_bits", True),
+                                        ("weight_bits", 8.0), ("act_bits", 0),
+                                        ("act_bits", 33), ("act_bits", None)])
+def test_bit_widths_validated(tmp_path, arg, value):
+    # weight_bits=1 used to raise ZeroDivisionError, 33 a ValueError from the quantizer.
+    out = tmp_path / "x.npz"
+    x = torch.rand(2, 1, 5, 5)
+    for call in (lambda: export_torch(_tiny(), x[:1], out, samples=x, **{arg: value}),
+                 lambda: export_command("cnn_digits", str(out), **{arg: value})):
+        with pytest.raises(TraceError) as err:
+            call()
+        msg = str(err.value)
+        assert str(out) in msg and arg in msg and "out of range" in msg, msg
+    assert not out.exists()
+
+
+def test_bit_width_extremes_export(tmp_path):
+    x = torch.rand(3, 1, 5, 5)
+    for wb, ab in ((2, 1), (32, 32)):
+        p = export_torch(_tiny(), x[:1], tmp_path / f"b{wb}.npz", samples=x, weight_bits=wb,
+                         act_bits=ab)
+        trace = validate_trace(p)
+        fc = trace.network.mvm_layers[-1].name
+        q, _ = trace.weight_q(fc)
+        assert np.abs(q).max() == 2 ** (wb - 1) - 1
+        assert trace.act_quant(fc)[2] == ab
+    from pimsim.workload.export import quantize_weight
+    with pytest.raises(TraceError, match="weight_bits"):
+        quantize_weight(np.ones(3, np.float32), 1)
+
+
+@pytest.mark.parametrize("samples", [4, 1])
+def test_export_command_samples_need_real_inputs(tmp_path, samples):
+    # No bundled data set: the error says how to record real inputs instead.
+    out = tmp_path / "r20.npz"
+    with pytest.raises(TraceError) as err:
+        export_command("resnet20", str(out), samples=samples)
+    msg = str(err.value)
+    assert str(out) in msg and "samples" in msg and "real inputs" in msg, msg
+    assert "export_torch(model, example_input, path, samples=x)" in msg
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("kw", [{"samples": True}, {"samples": -1}, {"samples": 2.0},
+                                {"samples": 4, "weights": False},
+                                {"samples": 10_000}])
+def test_export_command_bad_samples(tmp_path, kw):
+    out = tmp_path / "d.npz"
+    with pytest.raises(TraceError) as err:
+        export_command("cnn_digits", str(out), **kw)
+    assert str(out) in str(err.value) and "samples" in str(err.value)
+
+
+def test_export_torch_samples_must_be_a_batch(tmp_path):
+    x = torch.rand(2, 1, 5, 5)
+    with pytest.raises(TraceError, match="samples must be a batch of real inputs"):
+        export_torch(_tiny(), x[:1], tmp_path / "x.npz", samples=4)
+    with pytest.raises(TraceError, match="do not match the example input"):
+        export_torch(_tiny(), x[:1], tmp_path / "x.npz", samples=torch.rand(2, 1, 6, 6))
+
+
+def test_export_command_digits_samples(tmp_path, monkeypatch):
+    # A digits zoo model is trained (as scripts/make_traces.py does) and the first N
+    # held-out test images are recorded; one epoch here to keep the test fast.
+    from pimsim.workload.zoo import digits
+    real_train = digits.train
+    monkeypatch.setattr(digits, "train", lambda *a, **k: real_train(*a, epochs=1, **k))
+    p = export_command("cnn_digits", str(tmp_path / "d.npz"), samples=5, weight_bits=6,
+                       act_bits=4)
+    trace = validate_trace(p)
+    assert trace.meta["samples"] == 5 and trace.meta["weight_bits"] == 6
+    assert trace.meta["samples_from"] == "first 5 held-out test images"
+    assert trace.meta["dataset"].startswith("sklearn load_digits")
+    first = trace.network.mvm_layers[0].name
+    x_test = digits.digits_split()[2][:5]
+    scale, zp, bits = trace.act_quant(first)
+    deq = (trace.activations(first).astype(np.float64) - zp) * scale
+    assert bits == 4 and np.abs(deq - x_test).max() <= scale / 2 + 1e-6  # the real images
+
+
+def test_export_command_resnet20_digits_shape_only(tmp_path):
+    p = export_command("resnet20_digits", str(tmp_path / "r.npz"), weights=False)
+    net = load_trace(p).network
+    assert net.input_shape == (3, 32, 32) and net.macs == 40_813_184
+
+
+def test_workload_does_not_import_kernels():
+    # Data flows one way (workload -> mapping -> kernels): the exporter computes its
+    # informative stats with plain numpy, and no workload module imports pimsim.kernels.
+    import ast
+    from pathlib import Path
+
+    import pimsim.workload
+    root = Path(pimsim.workload.__file__).parent
+    for src in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(src.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            assert not any(n.startswith("pimsim.kernels") for n in names), src
+
+
+def test_zero_bit_fraction_matches_bitstats_kernel():
+    from pimsim.kernels.bitstats import act_bit_stats
+    from pimsim.workload.export import zero_bit_fraction
+    q = np.random.default_rng(0).integers(0, 16, (3, 5, 2, 2)).astype(np.uint8)
+    want, _, _ = act_bit_stats(q.reshape(1, -1), 4, q.size)
+    np.testing.assert_array_equal(zero_bit_fraction(q, 4), want[0])
