@@ -174,8 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("model", help="zoo model name or module:function returning (model, example_input)")
     sp.add_argument("--out", required=True, metavar="PATH")
     sp.add_argument("--samples", type=_int_in(0, 4096), default=0,
-                    help="0 (default): shape-only trace; otherwise keep weights and the model's "
-                         "example activations")
+                    help="0 (default): shape-only trace; N: weights plus N real held-out "
+                         "samples (digits zoo models; other models: call export_torch in Python)")
     sp.add_argument("--weight-bits", type=_int_in(2, 32), default=8, help="2..32 (default 8)")
     sp.add_argument("--act-bits", type=_int_in(1, 32), default=8, help="1..32 (default 8)")
     sp.set_defaults(func=cmd_export)
