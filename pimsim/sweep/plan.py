@@ -91,7 +91,7 @@ def _point(sweep: Sweep, index: int, role: str, design_path: Path, overrides: di
         design = load_design(design_path, overrides)
     except ConfigError as exc:
         point.update(status=SKIPPED if sweep.skip_invalid else INVALID, key=None,
-                     reason=f"{type(exc).__name__}: {exc}")
+                     reason=str(exc), error_type=type(exc).__name__)
         return point
     point["key"] = point["spec"]["key"] = point_key(design, trace, schedule, sweep.fidelity)
     point.update(status=PLANNED, reason=None, design=design.name, params=design_params(design))
@@ -150,7 +150,7 @@ def always_rejected(sweep: Sweep, points: list[dict]) -> list[str]:
         for value in axis.values:
             mine = [p for p in points if p["role"] == POINT and p["axes"].get(axis.name) == value]
             if mine and all(p["status"] in (SKIPPED, INVALID) for p in mine):
-                notes.append(f"{axis.name} = {value!r} was rejected in every combination: "
+                notes.append(f"{axis.name} = {value!r} was rejected in every combination, e.g. "
                              f"{mine[0]['reason']}")
     return notes
 
