@@ -32,6 +32,8 @@ WORKER_CRASH = "WorkerCrash"
 CRASH_MESSAGE = ("the worker process evaluating this point died without a result (a crash, "
                  "os._exit, or killed, e.g. for memory); the rest of the sweep went on. "
                  "Re-run with --retry-failed to try it again")
+CONNECT_TIMEOUT_S = 15
+"""How long to wait for a Dask scheduler before giving up (s)."""
 
 
 @dataclass
@@ -153,7 +155,7 @@ def run_dask(specs: Iterable[dict], address: str) -> Iterator[dict]:
                           where="--scheduler", found=address,
                           expected="pip install -e '.[dist]'") from None
     try:
-        client = Client(address, timeout=15, set_as_default=False)
+        client = Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
     except (OSError, TimeoutError) as exc:
         raise ConfigError(f"cannot connect to the Dask scheduler: {exc}", where="--scheduler",
                           found=address, expected="the address 'dask scheduler' prints, "
@@ -162,7 +164,7 @@ def run_dask(specs: Iterable[dict], address: str) -> Iterator[dict]:
     try:
         for spec in specs:
             futures[client.submit(run_point, spec, pure=False)] = spec
-        for fut in as_completed(list(futures)):
+        for fut in as_completed(list(futures), loop=client.loop):
             spec = futures.pop(fut)
             if fut.status == "error":
                 exc = fut.exception()
