@@ -58,7 +58,9 @@ def save_figure(fig, stem: Path, formats=FORMATS) -> list[Path]:
     for fmt in formats:
         buf = io.BytesIO()
         meta = {"Date": None} if fmt == "svg" else {}
-        fig.savefig(buf, format=fmt, dpi=110, bbox_inches="tight", metadata=meta)
+        # No bbox_inches="tight": figures lay themselves out (tight_layout), and a second
+        # layout pass per file would double the drawing time.
+        fig.savefig(buf, format=fmt, dpi=110, metadata=meta)
         out.append(write_bytes_atomic(Path(f"{stem}.{fmt}"), buf.getvalue()))
     return out
 
@@ -111,23 +113,29 @@ def pareto_figure(head: dict, rows: list[dict]):
     ax.set_title(f"sweep {head.get('name', '')}: Pareto front (marker area ~ throughput, "
                  f"max {tmax:,.0f} images/s)", fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7, loc="best")
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
     return fig
 
 
-def _stack(rows: list[dict], field: str, scale: float) -> tuple[list[str], dict[str, list[float]]]:
-    """(roles in drawing order, role -> values per row); small roles folded into 'other'."""
+def _roles(rows: list[dict], field: str) -> tuple[list[str], list[str]]:
+    """(roles drawn on their own, largest first; roles folded into 'other')."""
     totals: dict[str, float] = {}
     for r in rows:
         for role, v in (r.get(field) or {}).items():
             totals[role] = totals.get(role, 0.0) + v
     roles = [k for k, v in sorted(totals.items(), key=lambda kv: -kv[1]) if v > 0]
-    keep, rest = roles[:MAX_STACK_ROLES], roles[MAX_STACK_ROLES:]
+    return roles[:MAX_STACK_ROLES], roles[MAX_STACK_ROLES:]
+
+
+def _stack(rows: list[dict], field: str, scale: float, keep: list[str],
+           rest: list[str]) -> dict[str, list[float]]:
+    """role -> value per row, the ``rest`` summed as 'other'."""
     values = {role: [(r.get(field) or {}).get(role, 0.0) * scale for r in rows] for role in keep}
     if rest:
         values["other"] = [sum((r.get(field) or {}).get(k, 0.0) for k in rest) * scale
                            for r in rows]
-    return list(values), values
+    return values
 
 
 def breakdown_figure(head: dict, rows: list[dict], kind: str = "energy"):
@@ -145,22 +153,27 @@ def breakdown_figure(head: dict, rows: list[dict], kind: str = "energy"):
                default=1)
     fig = Figure(figsize=(max(6.0, 0.32 * bars + 3), 3.6 * n))
     axes = fig.subplots(n, 1, squeeze=False)[:, 0]
+    # One role order and colour for every panel, so a colour means one component throughout.
+    keep, rest = _roles([r for r in rows if r["status"] == OK], field)
+    names = keep + (["other"] if rest else [])
+    color = dict(zip(names, _colors(len(names))))
     for ax, trace in zip(axes, traces):
         mine = [r for r in rows if r["trace"] == trace and r["status"] == OK]
         mine.sort(key=lambda r: r["role"] != "baseline")     # baseline first
-        roles, values = _stack(mine, field, scale)
+        values = _stack(mine, field, scale, keep, rest)
         x = list(range(len(mine)))
         bottom = [0.0] * len(mine)
-        for color, role in zip(_colors(len(roles)), roles):
-            ax.bar(x, values[role], bottom=bottom, color=color, label=role, width=0.75)
+        for role in names:
+            ax.bar(x, values[role], bottom=bottom, color=color[role], label=role, width=0.75)
             bottom = [b + v for b, v in zip(bottom, values[role])]
         ax.set_xticks(x)
         ax.set_xticklabels([label(r, head.get("axes")) for r in mine], rotation=60, ha="right",
                            fontsize=6)
         ax.set_ylabel(unit)
+        ax.ticklabel_format(axis="y", style="plain")
         ax.set_title(f"{kind} by component on {trace}", fontsize=9)
         ax.grid(True, axis="y", alpha=0.3)
-        ax.legend(fontsize=6, ncol=2, loc="upper left")
+        ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return fig
 
@@ -210,7 +223,7 @@ def xbar_curves_figure(head: dict, rows: list[dict]):
         ax.set_xlabel("crossbar rows (cells)")
         ax.set_ylabel(name)
         ax.grid(True, which="both", alpha=0.3)
-    axs[0].legend(fontsize=6, loc="best")
+    axs[0].legend(fontsize=6, loc="lower right")
     fig.suptitle(f"sweep {head.get('name', '')}: metrics vs crossbar size (stars: baseline)",
                  fontsize=10)
     fig.tight_layout()

@@ -40,6 +40,7 @@ def add_sweep_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--retry-failed", action="store_true",
                    help="evaluate points stored as failed again")
     p.add_argument("--no-report", action="store_true", help="do not write tables and plots")
+    p.add_argument("--no-plots", action="store_true", help="write tables but no plots")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 
 
@@ -90,16 +91,21 @@ def write_report(out_dir: str | Path, *, plots: bool = True, force: bool = False
     return {"files": files, "tables": tables, "reused": False, "plots_error": plots_error}
 
 
+def _print_failures(out_dir: Path) -> None:
+    from pimsim.report.sweep_tables import failures_table, load_sweep_rows
+    from pimsim.report.tables import to_text
+
+    table = failures_table(*load_sweep_rows(out_dir))
+    if table.rows:
+        print(to_text(table))
+
+
 def _print_report(report: dict, report_dir: Path, quiet: bool) -> None:
     from pimsim.report.tables import to_text
 
-    if not quiet:
-        pareto, failures = report["tables"][1], report["tables"][2]
-        if pareto.rows:
-            print(to_text(pareto))
-        if failures.rows:
-            print()
-            print(to_text(failures))
+    pareto = report["tables"][1]
+    if not quiet and pareto.rows:
+        print(to_text(pareto))
     if report["plots_error"]:
         sys.stderr.write(f"pimsim: plots skipped: {report['plots_error']}\n")
     if report["reused"]:
@@ -128,8 +134,11 @@ def sweep_command(args: argparse.Namespace) -> int:
         print(f"interrupted: every finished point is in {out_dir / POINTS_FILE}; "
               "run the same command again to resume")
         return EXIT_INTERRUPTED
+    if summary.failed or summary.skipped:
+        _print_failures(out_dir)    # every failure with its error, also under --quiet
     if not getattr(args, "no_report", False):
-        _print_report(write_report(out_dir), out_dir / REPORT_DIR, quiet)
+        report = write_report(out_dir, plots=not getattr(args, "no_plots", False))
+        _print_report(report, out_dir / REPORT_DIR, quiet)
     return EXIT_FAILED_POINTS if summary.failed else 0
 
 
@@ -137,5 +146,7 @@ def report_command(args: argparse.Namespace) -> int:
     """``pimsim report DIR [--no-plots] [--force]``: tables and plots of a sweep."""
     out_dir = Path(args.dir)
     report = write_report(out_dir, plots=not args.no_plots, force=args.force)
+    if not args.quiet:
+        _print_failures(out_dir)
     _print_report(report, out_dir / REPORT_DIR, args.quiet)
     return 0
