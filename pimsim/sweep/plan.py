@@ -13,11 +13,15 @@ import dataclasses
 import hashlib
 import itertools
 import json
+import os
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
+from pimsim import __version__
 from pimsim.config import load_design
+from pimsim.config.loader import load_raw
 from pimsim.errors import ConfigError
 from pimsim.sweep.spec import MAX_POINTS, SCHEDULE, TRACE, Sweep, parse_condition
 
@@ -31,8 +35,14 @@ POINT, BASELINE = "point", "baseline"
 PLANNED, SKIPPED, INVALID = "planned", "skipped", "invalid"
 
 
-@lru_cache(maxsize=256)
-def file_sha256(path: str) -> str:
+def file_sha256(path: str | Path) -> str:
+    """Content hash of a file, memoized per (path, mtime, size) within a process."""
+    st = os.stat(path)
+    return _sha256(str(path), st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=1024)
+def _sha256(path: str, mtime_ns: int, size: int) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -98,13 +108,20 @@ def _point(sweep: Sweep, index: int, role: str, design_path: Path, overrides: di
     return point
 
 
-def expand(sweep: Sweep) -> tuple[list[dict], int]:
-    """(points in grid order followed by baseline points, count excluded by ``where``).
+@dataclass(frozen=True)
+class Grid:
+    """The combinations to plan, found without loading any design (cheap)."""
 
-    A point is plain data: ``index``, ``role``, ``axes`` (name -> value as shown),
-    ``trace``/``schedule`` (file stems), ``status``, ``reason``, ``key``, ``params`` and
-    ``spec`` (what :func:`pimsim.sweep.point.run_point` takes).
-    """
+    combos: tuple[tuple[dict, dict], ...]      # (raw axis values, values as shown)
+    excluded: int                              # combinations a 'where' condition removed
+    pairs: tuple[tuple[str, str | None], ...]  # (trace, schedule) used, for baselines
+
+    def size(self, sweep: Sweep) -> int:
+        """Points the plan will hold: grid points plus one baseline per trace/schedule."""
+        return len(self.combos) + (len(self.pairs) if sweep.baseline is not None else 0)
+
+
+def grid(sweep: Sweep) -> Grid:
     sizes = [len(a.values) for a in sweep.axes]
     total = 1
     for n in sizes:
@@ -112,33 +129,67 @@ def expand(sweep: Sweep) -> tuple[list[dict], int]:
     if total > MAX_POINTS:
         raise ConfigError("sweep too large", file=sweep.source, where="axes", found=total,
                           expected=f"at most {MAX_POINTS} points")
-    points: list[dict] = []
-    excluded = 0
-    traces: list[tuple[str, str | None]] = []
+    combos, pairs, excluded = [], [], 0
     for combo in itertools.product(*(a.values for a in sweep.axes)):
         raw = {a.name: v for a, v in zip(sweep.axes, combo)}
         shown = {a.name: _display(a.kind, v) for a, v in zip(sweep.axes, combo)}
         if not all(c.holds(shown) for c in sweep.where):
             excluded += 1
             continue
-        overrides: dict[str, Any] = {}
-        trace = schedule = None
-        for axis in sweep.axes:
-            if axis.kind == TRACE:
-                trace = raw[axis.name]
-            elif axis.kind == SCHEDULE:
-                schedule = raw[axis.name]
-            else:
-                overrides.update({k: raw[axis.name] for k in axis.keys})
-        if (trace, schedule) not in traces:
-            traces.append((trace, schedule))
-        points.append(_point(sweep, len(points), POINT, sweep.base, overrides, trace, schedule,
-                             shown, _debug_flags(sweep, shown)))
+        combos.append((raw, shown))
+        pair = (_of_kind(sweep, raw, TRACE), _of_kind(sweep, raw, SCHEDULE))
+        if pair not in pairs:
+            pairs.append(pair)
+    return Grid(tuple(combos), excluded, tuple(pairs))
+
+
+def _of_kind(sweep: Sweep, raw: dict, kind: str) -> str | None:
+    return next((raw[a.name] for a in sweep.axes if a.kind == kind), None)
+
+
+def iter_points(sweep: Sweep, g: Grid | None = None) -> Iterator[dict]:
+    """Points in grid order, then one baseline point per trace (and schedule).
+
+    A point is plain data: ``index``, ``role``, ``axes`` (name -> value as shown),
+    ``trace``/``schedule`` (file stems), ``status``, ``reason``, ``key``, ``params`` and
+    ``spec`` (what :func:`pimsim.sweep.point.run_point` takes). Each design is loaded
+    here (to check it and compute its key), so this is a generator: a runner can start
+    evaluating the first points while later ones are still being planned.
+    """
+    g = g or grid(sweep)
+    index = 0
+    for raw, shown in g.combos:
+        overrides = {k: raw[a.name] for a in sweep.config_axes for k in a.keys}
+        yield _point(sweep, index, POINT, sweep.base, overrides, _of_kind(sweep, raw, TRACE),
+                     _of_kind(sweep, raw, SCHEDULE), shown, _debug_flags(sweep, shown))
+        index += 1
     if sweep.baseline is not None:
-        for trace, schedule in traces:
-            points.append(_point(sweep, len(points), BASELINE, sweep.baseline, {}, trace,
-                                 schedule, {}, {}))
-    return points, excluded
+        for trace, schedule in g.pairs:
+            yield _point(sweep, index, BASELINE, sweep.baseline, {}, trace, schedule, {}, {})
+            index += 1
+
+
+def expand(sweep: Sweep) -> tuple[list[dict], int]:
+    """(all points of :func:`iter_points`, count excluded by ``where``)."""
+    g = grid(sweep)
+    return list(iter_points(sweep, g)), g.excluded
+
+
+def plan_fingerprint(sweep: Sweep) -> str:
+    """Hash of everything a plan is computed from: the sweep file, every file in the base
+    and baseline ``extends`` chains, the traces and schedules. Equal fingerprints let a
+    rerun reuse the stored plan instead of loading every design again."""
+    h = hashlib.sha256(f"plan v{STORE_VERSION} pimsim {__version__}".encode())
+    files = {sweep.source}
+    for design in filter(None, (sweep.base, sweep.baseline)):
+        _, origin = load_raw(design)
+        files.update(Path(p).resolve() for p in origin.values())
+    for path in sorted(str(f) for f in files):
+        h.update(f"{path}\0{file_sha256(path)}\0".encode())
+    for axis in sweep.axes:
+        if axis.kind != "config":
+            h.update("".join(file_sha256(v) for v in axis.values).encode())
+    return h.hexdigest()[:KEY_HEX]
 
 
 def always_rejected(sweep: Sweep, points: list[dict]) -> list[str]:

@@ -42,9 +42,13 @@ class Progress:
             else:
                 self._draw(force=True)
 
-    def update(self, failed: bool = False) -> None:
+    def update(self, failed: bool = False, evaluated: bool = True) -> None:
+        """One more point done; ``evaluated=False`` for one taken from the store or
+        skipped (it does not count towards the rate the ETA is computed from)."""
         self.done += 1
         self.failed += bool(failed)
+        if not evaluated:
+            self._start_done += 1
         if self._bar is not None:
             if failed:
                 self._bar.set_postfix(failed=self.failed, refresh=False)

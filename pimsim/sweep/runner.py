@@ -10,6 +10,7 @@ a fresh single-worker pool, so the culprit is recorded as failed and the rest go
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import signal
@@ -21,12 +22,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from pimsim.errors import ConfigError
-from pimsim.sweep.plan import INVALID, PLANNED, POINT, SKIPPED, always_rejected, expand
+from pimsim.errors import ConfigError, PimsimError
+from pimsim.sweep.plan import (INVALID, PLANNED, POINT, SKIPPED, always_rejected, grid, iter_points,
+                               plan_fingerprint)
 from pimsim.sweep.point import FAILED, OK, run_point
 from pimsim.sweep.progress import Progress
 from pimsim.sweep.spec import Sweep
-from pimsim.sweep.store import Store
+from pimsim.sweep.store import Store, read_manifest
 
 WORKER_CRASH = "WorkerCrash"
 CRASH_MESSAGE = ("the worker process evaluating this point died without a result (a crash, "
@@ -114,18 +116,29 @@ def _isolated(suspects: list[dict]) -> Iterator[dict]:
 
 
 def run_local(specs: Iterable[dict], workers: int) -> Iterator[dict]:
-    """A process pool; at most 2 x workers points in flight, so a crash has few suspects."""
-    pending = deque(specs)
+    """A process pool, fed lazily: at most 2 x workers points in flight (so a crash has few
+    suspects), and no pool at all when ``specs`` turns out empty."""
+    source = iter(specs)
+    first = next(source, None)
+    if first is None:
+        return
+    source = itertools.chain([first], source)
+    exhausted = False
     pool = None
     try:
-        while pending:
+        while True:
             pool = _new_pool(workers)
             inflight: dict = {}
             suspects: list[dict] = []
-            while (pending or inflight) and not suspects:
-                while pending and len(inflight) < 2 * workers:
-                    spec = pending.popleft()
-                    inflight[pool.submit(run_point, spec)] = spec
+            while not suspects:
+                while not exhausted and len(inflight) < 2 * workers:
+                    spec = next(source, None)
+                    if spec is None:
+                        exhausted = True
+                    else:
+                        inflight[pool.submit(run_point, spec)] = spec
+                if not inflight:
+                    break
                 done, _ = wait(inflight, return_when=FIRST_COMPLETED)
                 for fut in done:
                     spec = inflight.pop(fut)
@@ -135,11 +148,12 @@ def run_local(specs: Iterable[dict], workers: int) -> Iterator[dict]:
                         suspects.append(spec)
                         continue
                     yield record
-            if suspects:
-                suspects += list(inflight.values())   # broken too, or about to be
-                pool.shutdown(wait=True, cancel_futures=True)
-                pool = None
-                yield from _isolated(suspects)
+            if not suspects:
+                return
+            suspects += list(inflight.values())   # broken too, or about to be
+            pool.shutdown(wait=True, cancel_futures=True)
+            pool = None
+            yield from _isolated(suspects)
     finally:
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
@@ -187,8 +201,9 @@ def _backend(workers: int | None, scheduler: str | None) -> tuple[str, Callable]
     return f"{n} local process{'es' if n > 1 else ''}", lambda specs: run_local(specs, n)
 
 
-def manifest(sweep: Sweep, points: list[dict], excluded: int) -> dict:
-    """The plan as stored in ``sweep.json``: everything reports need besides the records."""
+def manifest(sweep: Sweep, points: list[dict], excluded: int, fingerprint: str | None) -> dict:
+    """The plan as stored in ``sweep.json``: everything reports need besides the records.
+    ``fingerprint`` is set only for a complete plan (a rerun may then reuse it)."""
     return {"name": sweep.name, "description": sweep.description, "sweep_file": str(sweep.source),
             "base": str(sweep.base), "baseline": str(sweep.baseline) if sweep.baseline else None,
             "fidelity": sweep.fidelity, "metrics": list(sweep.metrics),
@@ -196,8 +211,17 @@ def manifest(sweep: Sweep, points: list[dict], excluded: int) -> dict:
                       "values": [Path(v).stem if a.kind != "config" else v for v in a.values]}
                      for a in sweep.axes],
             "skip_invalid": sweep.skip_invalid, "where": [c.text for c in sweep.where],
-            "excluded": excluded,
-            "points": points}
+            "excluded": excluded, "plan_fingerprint": fingerprint, "points": points}
+
+
+def _stored_plan(store: Store, fingerprint: str) -> list[dict] | None:
+    try:
+        old = read_manifest(store.dir)
+    except PimsimError:
+        return None
+    if old.get("plan_fingerprint") == fingerprint and isinstance(old.get("points"), list):
+        return old["points"]
+    return None
 
 
 def run_sweep(sweep: Sweep, out_dir: str | Path, *, workers: int | None = None,
@@ -210,37 +234,56 @@ def run_sweep(sweep: Sweep, out_dir: str | Path, *, workers: int | None = None,
     sweep file's ``scheduler``). ``retry_failed``: run points stored as failed again.
     ``on_record`` is called after each record is stored. Ctrl-C stops the sweep, keeps
     every stored point and returns with ``interrupted`` set.
+
+    Planning (loading each point's design) is streamed into the backend, so evaluation
+    starts with the first new point; a rerun of an unchanged sweep reuses the stored plan.
     """
     t0 = time.monotonic()
-    points, excluded = expand(sweep)
+    g = grid(sweep)
+    fingerprint = plan_fingerprint(sweep)
     scheduler = scheduler or sweep.scheduler
     backend_name, backend = _backend(workers, scheduler)
-    summary = Summary(name=sweep.name, out_dir=str(out_dir), excluded=excluded,
-                      backend=backend_name, notes=always_rejected(sweep, points))
+    summary = Summary(name=sweep.name, out_dir=str(out_dir), excluded=g.excluded,
+                      backend=backend_name)
+    points: list[dict] = []
+    planned = False
     with Store(out_dir) as store:
         records = store.read()
-        store.write_manifest(manifest(sweep, points, excluded))
-        specs: dict[str, dict] = {}
-        for p in points:
-            if p["status"] == PLANNED and p["key"] not in specs:
-                specs[p["key"]] = p["spec"]
-        todo = [s for k, s in specs.items()
-                if k not in records or (retry_failed and records[k].get("status") != OK)]
-        summary.reused = len(specs) - len(todo)
-        progress = Progress(len(specs), summary.reused, quiet=quiet, desc=sweep.name)
+        stored = _stored_plan(store, fingerprint)
+        progress = Progress(g.size(sweep), quiet=quiet, desc=sweep.name)
+
+        def todo() -> Iterator[dict]:
+            nonlocal planned
+            seen: set[str] = set()
+            for p in stored if stored is not None else iter_points(sweep, g):
+                points.append(p)
+                key = p.get("key")
+                if p["status"] == PLANNED and key not in seen:
+                    seen.add(key)
+                    rec = records.get(key)
+                    if rec is None or (retry_failed and rec.get("status") != OK):
+                        yield p["spec"]
+                        continue
+                    summary.reused += 1
+                progress.update(evaluated=False)  # stored, skipped, or a duplicate design
+            planned = True
+            store.write_manifest(manifest(sweep, points, g.excluded, fingerprint))
+
         try:
-            if todo:
-                for record in backend(todo):
-                    store.append(record)
-                    records[record["key"]] = record
-                    summary.evaluated += 1
-                    progress.update(failed=record.get("status") != OK)
-                    if on_record is not None:
-                        on_record(record)
+            for record in backend(todo()):
+                store.append(record)
+                records[record["key"]] = record
+                summary.evaluated += 1
+                progress.update(failed=record.get("status") != OK)
+                if on_record is not None:
+                    on_record(record)
         except KeyboardInterrupt:
             summary.interrupted = True
         finally:
             progress.close()
+            if not planned:             # interrupted while planning: keep what was planned
+                store.write_manifest(manifest(sweep, points, g.excluded, None))
+    summary.notes = always_rejected(sweep, points)
     _count(summary, points, records)
     summary.elapsed_s = time.monotonic() - t0
     return summary

@@ -64,10 +64,10 @@ def test_xbar_adc_end_to_end_then_instant(tmp_path, capsys, monkeypatch):
     assert csv[0].startswith("xbar,adc.bits,trace,status,energy_pJ")
     assert len(csv) == 1 + 8 + 2                                # points + 2 baselines
 
-    def no_evaluation(*a, **k):
-        raise AssertionError("a finished sweep must not evaluate again")
+    def no_pool(*a, **k):
+        raise AssertionError("a finished sweep must not start a pool")
 
-    monkeypatch.setattr(runner, "run_local", no_evaluation)
+    monkeypatch.setattr(runner, "_new_pool", no_pool)
     t0 = time.monotonic()
     assert sweep_command(_args(sweep, "--workers", 2, "--out", out, "-q")) == 0
     assert time.monotonic() - t0 < 2.0

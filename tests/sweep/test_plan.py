@@ -51,8 +51,6 @@ def test_key_follows_trace_content_and_fidelity(write_sweep, tmp_path):
     b = expand(load_sweep(write_sweep(axes={"trace": [str(copy)]})))[0][0]["key"]
     assert a == b                                   # same bytes, same key
     shutil.copyfile(VGG16, copy)
-    from pimsim.sweep import plan
-    plan.file_sha256.cache_clear()
     c = expand(load_sweep(write_sweep(axes={"trace": [str(copy)]})))[0][0]["key"]
     d = expand(load_sweep(write_sweep(axes={"trace": [str(RESNET20)]}, fidelity="event")))[0][0]["key"]
     assert len({a, c, d}) == 3

@@ -109,3 +109,23 @@ def test_unreachable_scheduler_is_a_user_error(write_sweep, tmp_path, monkeypatc
     sweep = load_sweep(write_sweep())
     with pytest.raises(ConfigError, match="cannot connect to the Dask scheduler"):
         run_sweep(sweep, tmp_path / "out", scheduler="tcp://127.0.0.1:9", quiet=True)
+
+
+def test_rerun_reuses_the_plan_until_an_input_changes(write_sweep, tmp_path, monkeypatch):
+    from pimsim.sweep import plan
+
+    path = write_sweep()
+    run_sweep(load_sweep(path), tmp_path / "out", workers=0, quiet=True)
+
+    def no_loading(*a, **k):
+        raise AssertionError("an unchanged sweep must not load its designs again")
+
+    with monkeypatch.context() as m:
+        m.setattr(plan, "load_design", no_loading)
+        again = run_sweep(load_sweep(path), tmp_path / "out", workers=0, quiet=True)
+    assert again.evaluated == 0 and again.ok == 5
+    # a changed sweep file (one more ADC setting) is planned afresh; old results are reused
+    data = sweep_dict()
+    data["axes"]["adc.bits"] = ["auto", 8, 9, 10]
+    grown = run_sweep(load_sweep(write_sweep(data)), tmp_path / "out", workers=0, quiet=True)
+    assert grown.points == 8 and grown.evaluated == 2 and grown.reused == UNIQUE - 1
