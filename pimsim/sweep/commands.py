@@ -91,11 +91,14 @@ def write_report(out_dir: str | Path, *, plots: bool = True, force: bool = False
     return {"files": files, "tables": tables, "reused": False, "plots_error": plots_error}
 
 
-def _print_failures(out_dir: Path) -> None:
-    from pimsim.report.sweep_tables import failures_table, load_sweep_rows
-    from pimsim.report.tables import to_text
+def _print_failures(out_dir: Path, skips: bool = True) -> None:
+    from pimsim.report.sweep_tables import SKIPPED, failures_table, load_sweep_rows
+    from pimsim.report.tables import Table, to_text
 
     table = failures_table(*load_sweep_rows(out_dir))
+    if not skips:
+        table = Table(table.title, table.columns,
+                      tuple(r for r in table.rows if r[2] != SKIPPED), table.notes)
     if table.rows:
         print(to_text(table))
 
@@ -134,8 +137,8 @@ def sweep_command(args: argparse.Namespace) -> int:
         print(f"interrupted: every finished point is in {out_dir / POINTS_FILE}; "
               "run the same command again to resume")
         return EXIT_INTERRUPTED
-    if summary.failed or summary.skipped:
-        _print_failures(out_dir)    # every failure with its error, also under --quiet
+    if summary.failed or (summary.skipped and not quiet):
+        _print_failures(out_dir, skips=not quiet)   # failures with their errors, even if quiet
     if not getattr(args, "no_report", False):
         report = write_report(out_dir, plots=not getattr(args, "no_plots", False))
         _print_report(report, out_dir / REPORT_DIR, quiet)

@@ -51,7 +51,7 @@ def test_xbar_adc_end_to_end_then_instant(tmp_path, capsys, monkeypatch):
     pytest.importorskip("matplotlib")
     sweep = _reduced_xbar_adc(tmp_path)
     out = tmp_path / "out"
-    assert sweep_command(_args(sweep, "--workers", 2, "--out", out, "-q")) == 0
+    assert sweep_command(_args(sweep, "--workers", 2, "--out", out)) == 0
     text = capsys.readouterr().out
     assert "8 points: 6 ok, 0 failed, 2 skipped" in text       # 256 rows refuse an 8-bit ADC
     assert "ADC resolution too low" in text                      # skips are listed with why

@@ -71,3 +71,11 @@ def test_shipped_xbar_adc_plan():
     assert len(grid) == 32
     assert sum(p["status"] == SKIPPED for p in grid) == 6      # 256/8, 512/8, 512/9 x 2 traces
     assert all(p["status"] == PLANNED for p in points if p["status"] != SKIPPED)
+
+
+def test_shipped_cell_precision_plan():
+    points, _ = expand(load_sweep(ROOT / "configs" / "sweeps" / "cell_precision.yaml"))
+    grid = [p for p in points if p["role"] == POINT]
+    skipped = {(p["axes"]["crossbar.bits_per_cell"], p["axes"]["precision.weight_bits"])
+               for p in grid if p["status"] == SKIPPED}
+    assert len(grid) == 16 and skipped == {(3, 4), (3, 8), (3, 16)}
