@@ -68,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  in-process (1 core):        {n / t_serial:7.1f} points/s  ({t_serial:.2f} s)")
         print(f"  local pool ({args.workers} processes):   {n / t_pool:7.1f} points/s  "
               f"({t_pool:.2f} s, pool start-up included)")
-        print(f"  resume a finished sweep:    {t_again:7.2f} s (0 evaluated, {again.reused} reused)")
+        print(f"  resume a finished sweep:    {t_again:7.2f} s "
+              f"(0 evaluated, {again.reused} reused)")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0

@@ -99,7 +99,8 @@ def pareto_figure(head: dict, rows: list[dict]):
                 color=color, lw=1.2, ls="--", drawstyle="steps-pre")
         for r in front:
             if r["role"] == "point":
-                ax.annotate(label(r, head.get("axes")), (r["total"][PARETO_X], r["total"][PARETO_Y]),
+                ax.annotate(label(r, head.get("axes")),
+                            (r["total"][PARETO_X], r["total"][PARETO_Y]),
                             fontsize=6, xytext=(4, 3), textcoords="offset points")
         base = baseline_for(rows, trace)
         if base:

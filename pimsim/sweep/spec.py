@@ -341,12 +341,14 @@ def load_sweep(path: str | Path) -> Sweep:
         raise _err(source, "metrics", "must be a non-empty list of metric names", found=metrics)
     for i, m in enumerate(metrics):
         if m not in SCALAR_METRICS:
-            raise _err(source, f"metrics[{i}]", f"unknown metric '{m}'" + suggest(m, SCALAR_METRICS),
+            raise _err(source, f"metrics[{i}]",
+                       f"unknown metric '{m}'" + suggest(m, SCALAR_METRICS),
                        expected="a number in Result.total: " + ", ".join(SCALAR_METRICS))
 
     scheduler = data.get("scheduler")
     if scheduler is not None and not isinstance(scheduler, str):
-        raise _err(source, "scheduler", "must be an address such as tcp://HOST:8786", found=scheduler)
+        raise _err(source, "scheduler", "must be an address such as tcp://HOST:8786",
+                   found=scheduler)
 
     debug = data.get("debug") or {}
     if not isinstance(debug, dict):
@@ -357,7 +359,8 @@ def load_sweep(path: str | Path) -> Sweep:
     debug_out: dict[str, Any] = {}
     for key in ("fail_where", "crash_where"):
         if key in debug:
-            debug_out[key] = [c.text for c in _conditions(debug[key], names, source, f"debug.{key}")]
+            conds = _conditions(debug[key], names, source, f"debug.{key}")
+            debug_out[key] = [c.text for c in conds]
     if "sleep_s" in debug:
         if not _number(debug["sleep_s"]) or debug["sleep_s"] < 0:
             raise _err(source, "debug.sleep_s", "must be a number >= 0 (s)", found=debug["sleep_s"])

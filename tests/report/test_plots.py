@@ -51,7 +51,8 @@ def test_pareto_front_matches_brute_force():
             if dominated:
                 assert i not in front
         # every non-dominated value pair is represented on the front
-        best = {p for p in pts if not any((a >= p[0] and b >= p[1]) and (a, b) != p for a, b in pts)}
+        best = {p for p in pts
+                if not any(a >= p[0] and b >= p[1] and (a, b) != p for a, b in pts)}
         assert {pts[i] for i in front} == best
 
 
@@ -89,8 +90,8 @@ def test_plots_are_valid_images_with_labelled_axes(sweep_dir, tmp_path):
     files = []
     for name, fig in (("pareto", pareto), ("xbar_curves", curves), ("area", area)):
         files += plots.save_figure(fig, tmp_path / name)
-    assert sorted(p.name for p in files) == sorted(f"{n}.{f}" for n in ("pareto", "xbar_curves",
-                                                                       "area") for f in ("png", "svg"))
+    want = [f"{n}.{f}" for n in ("pareto", "xbar_curves", "area") for f in ("png", "svg")]
+    assert sorted(p.name for p in files) == sorted(want)
     for path in files:
         if path.suffix == ".png":
             assert path.read_bytes()[:8] == PNG_MAGIC

@@ -52,7 +52,8 @@ def test_key_follows_trace_content_and_fidelity(write_sweep, tmp_path):
     assert a == b                                   # same bytes, same key
     shutil.copyfile(VGG16, copy)
     c = expand(load_sweep(write_sweep(axes={"trace": [str(copy)]})))[0][0]["key"]
-    d = expand(load_sweep(write_sweep(axes={"trace": [str(RESNET20)]}, fidelity="event")))[0][0]["key"]
+    event = write_sweep(axes={"trace": [str(RESNET20)]}, fidelity="event")
+    d = expand(load_sweep(event))[0][0]["key"]
     assert len({a, c, d}) == 3
 
 

@@ -4,7 +4,6 @@ import time
 
 import pytest
 
-from pimsim.sweep.plan import POINT
 from pimsim.sweep.point import FAILED, OK
 from pimsim.sweep.runner import WORKER_CRASH, run_sweep
 from pimsim.sweep.spec import load_sweep

@@ -40,13 +40,15 @@ def test_unknown_top_key_suggests(write_sweep):
 
 
 def test_unknown_config_key_path_suggests(write_sweep):
-    text = _error(write_sweep, axes={"crossbar.row": [64, 128], "trace": sweep_dict()["axes"]["trace"]})
+    trace = sweep_dict()["axes"]["trace"]
+    text = _error(write_sweep, axes={"crossbar.row": [64, 128], "trace": trace})
     assert "axes.crossbar.row" in text and "did you mean 'rows'" in text
 
 
 def test_unknown_section_and_component_role(write_sweep):
     trace = sweep_dict()["axes"]["trace"]
-    assert "did you mean 'crossbar'" in _error(write_sweep, axes={"crosbar.rows": [64], "trace": trace})
+    text = _error(write_sweep, axes={"crosbar.rows": [64], "trace": trace})
+    assert "did you mean 'crossbar'" in text
     text = _error(write_sweep, axes={"components.adcc.law": ["walden"], "trace": trace})
     assert "unknown component role 'adcc'" in text and "did you mean 'adc'" in text
 
@@ -72,7 +74,8 @@ def test_trace_axis_required_and_checked(write_sweep):
 
 def test_schedule_axis_validated_as_paths(write_sweep, tmp_path):
     trace = sweep_dict()["axes"]["trace"]
-    assert "axes.schedule[0]" in _error(write_sweep, axes={"schedule": ["nope.yaml"], "trace": trace})
+    text = _error(write_sweep, axes={"schedule": ["nope.yaml"], "trace": trace})
+    assert "axes.schedule[0]" in text
     (tmp_path / "s.yaml").write_text("{}\n")
     sweep = load_sweep(write_sweep(axes={"schedule": ["s.yaml"], "trace": trace}))
     assert sweep.axis("schedule").values == (str(tmp_path / "s.yaml"),)
@@ -90,8 +93,8 @@ def test_missing_base_and_unknown_axis_key(write_sweep):
 
 def test_same_key_on_two_axes(write_sweep):
     trace = sweep_dict()["axes"]["trace"]
-    text = _error(write_sweep, axes={"crossbar.rows": [64], "xb": {"keys": ["crossbar.rows"],
-                                                                    "values": [128]}, "trace": trace})
+    linked = {"keys": ["crossbar.rows"], "values": [128]}
+    text = _error(write_sweep, axes={"crossbar.rows": [64], "xb": linked, "trace": trace})
     assert "more than one axis" in text
 
 
@@ -113,7 +116,8 @@ def test_ranges_include_stop():
     assert expand_range({"start": 0.1, "stop": 0.3, "step": 0.1}, src, "a") == [0.1, 0.2, 0.3]
     assert expand_range({"start": 10, "stop": 4, "step": -3}, src, "a") == [10, 7, 4]
     for bad in ({"start": 1, "stop": 4}, {"start": 1, "stop": 4, "step": -1},
-                {"start": 1, "stop": 4, "step": 1, "factor": 2}, {"start": 0, "stop": 4, "factor": 2},
+                {"start": 1, "stop": 4, "step": 1, "factor": 2},
+                {"start": 0, "stop": 4, "factor": 2},
                 {"start": "a", "stop": 4, "step": 1}):
         with pytest.raises(ConfigError):
             expand_range(bad, src, "a")
