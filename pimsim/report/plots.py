@@ -53,14 +53,18 @@ def write_bytes_atomic(path: Path, data: bytes) -> Path:
 
 
 def save_figure(fig, stem: Path, formats=FORMATS) -> list[Path]:
-    """``stem``.png / ``stem``.svg; SVGs carry no date so reruns give the same file."""
+    """``stem``.png / ``stem``.svg; SVGs carry no date so reruns give the same file, and
+    keep their text as text (half the size, searchable) instead of glyph outlines."""
+    import matplotlib
+
     out = []
     for fmt in formats:
         buf = io.BytesIO()
         meta = {"Date": None} if fmt == "svg" else {}
         # No bbox_inches="tight": figures lay themselves out (tight_layout), and a second
         # layout pass per file would double the drawing time.
-        fig.savefig(buf, format=fmt, dpi=110, metadata=meta)
+        with matplotlib.rc_context({"svg.fonttype": "none"}):
+            fig.savefig(buf, format=fmt, dpi=110, metadata=meta)
         out.append(write_bytes_atomic(Path(f"{stem}.{fmt}"), buf.getvalue()))
     return out
 

@@ -98,7 +98,11 @@ def test_plots_are_valid_images_with_labelled_axes(sweep_dir, tmp_path):
             img = mpimg.imread(path)
             assert img.ndim == 3 and img.shape[0] > 200 and img.shape[1] > 200
         else:
-            assert ET.parse(path).getroot().tag.endswith("svg")
+            root = ET.parse(path).getroot()
+            assert root.tag.endswith("svg")
+            text = " ".join(t for t in root.itertext())
+            if path.stem == "pareto":
+                assert "energy efficiency PE (GOPS/W)" in text
     assert not list(tmp_path.glob(".*.tmp"))          # no temp files left behind
 
 

@@ -25,11 +25,11 @@ def _args(*argv, report=False) -> argparse.Namespace:
 
 
 def _reduced_xbar_adc(tmp_path: Path) -> Path:
-    """The shipped xbar_adc sweep, cut to 2 crossbar sizes x 2 ADC settings x 2 traces."""
+    """The shipped xbar_adc sweep, cut to 2 crossbar sizes x 2 ADC settings on ResNet-20."""
     src = ROOT / "configs" / "sweeps" / "xbar_adc.yaml"
     data = yaml.safe_load(src.read_text())
     data["base"] = str((src.parent / data["base"]).resolve())
-    data["axes"]["trace"] = [str((src.parent / t).resolve()) for t in data["axes"]["trace"]]
+    data["axes"]["trace"] = [str((src.parent / data["axes"]["trace"][0]).resolve())]
     data["axes"]["xbar"]["values"] = [128, 256]
     data["axes"]["adc.bits"] = ["auto", 8]
     path = tmp_path / "xbar_adc_small.yaml"
@@ -53,7 +53,7 @@ def test_xbar_adc_end_to_end_then_instant(tmp_path, capsys, monkeypatch):
     out = tmp_path / "out"
     assert sweep_command(_args(sweep, "--workers", 2, "--out", out)) == 0
     text = capsys.readouterr().out
-    assert "8 points: 6 ok, 0 failed, 2 skipped" in text       # 256 rows refuse an 8-bit ADC
+    assert "4 points: 3 ok, 0 failed, 1 skipped" in text       # 256 rows refuse an 8-bit ADC
     assert "ADC resolution too low" in text                      # skips are listed with why
     for name in REPORT_FILES:
         assert (out / "report" / name).stat().st_size > 0
@@ -62,7 +62,7 @@ def test_xbar_adc_end_to_end_then_instant(tmp_path, capsys, monkeypatch):
             assert (out / "report" / f"{name}.{fmt}").stat().st_size > 1000
     csv = (out / "report" / "sweep_results.csv").read_text().splitlines()
     assert csv[0].startswith("xbar,adc.bits,trace,status,energy_pJ")
-    assert len(csv) == 1 + 8 + 2                                # points + 2 baselines
+    assert len(csv) == 1 + 4 + 1                                # points + the baseline
 
     def no_pool(*a, **k):
         raise AssertionError("a finished sweep must not start a pool")
