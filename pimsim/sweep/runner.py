@@ -153,9 +153,22 @@ def run_local(specs: Iterable[dict], workers: int) -> Iterator[dict]:
             pool.shutdown(wait=True, cancel_futures=True)
             pool = None
             yield from _isolated(suspects)
+    except BaseException:
+        # Ctrl-C, or the consumer stopped: points in flight are abandoned, so do not wait
+        # for them (an engine point may take minutes).
+        if pool is not None:
+            _terminate(pool)
+        raise
     finally:
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    # ProcessPoolExecutor has no public way to stop busy workers before Python 3.14
+    # (terminate_workers); its process table is the only handle.
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        proc.terminate()
 
 
 def run_dask(specs: Iterable[dict], address: str) -> Iterator[dict]:
@@ -284,6 +297,7 @@ def run_sweep(sweep: Sweep, out_dir: str | Path, *, workers: int | None = None,
                 store.write_manifest(manifest(sweep, points, g.excluded, None))
     summary.notes = always_rejected(sweep, points)
     _count(summary, points, records)
+    summary.points = len(g.combos)     # also when interrupted before all were planned
     summary.elapsed_s = time.monotonic() - t0
     return summary
 
