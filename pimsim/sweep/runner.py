@@ -187,17 +187,28 @@ def run_dask(specs: Iterable[dict], address: str) -> Iterator[dict]:
                           found=address, expected="the address 'dask scheduler' prints, "
                           "e.g. tcp://HOST:8786") from None
     futures = {}
+    suspects = []
     try:
         for spec in specs:
             futures[client.submit(run_point, spec, pure=False)] = spec
         for fut in as_completed(list(futures), loop=client.loop):
             spec = futures.pop(fut)
             if fut.status == "error":
-                exc = fut.exception()
-                yield _crash_record(spec, f"Dask reported {type(exc).__name__}: {exc}",
-                                    type(exc).__name__)
+                suspects.append(spec)   # run_point never raises: its worker died
             else:
                 yield fut.result()
+        # A dying worker takes the tasks queued on it down too: re-run each suspect alone,
+        # so only the point that kills its worker again is recorded as failed.
+        for spec in suspects:
+            fut = client.submit(run_point, spec, pure=False)
+            futures[fut] = spec
+            try:
+                record = fut.result()
+            except Exception as exc:  # noqa: BLE001 - KilledWorker and kin: the worker died
+                record = _crash_record(spec, f"Dask reported {type(exc).__name__}: {exc}",
+                                       type(exc).__name__)
+            futures.pop(fut)
+            yield record
     finally:
         if futures:
             client.cancel(list(futures))
