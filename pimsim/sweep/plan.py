@@ -181,7 +181,7 @@ def plan_fingerprint(sweep: Sweep) -> str:
     rerun reuse the stored plan instead of loading every design again."""
     h = hashlib.sha256(f"plan v{STORE_VERSION} pimsim {__version__}".encode())
     files = {sweep.source}
-    for design in filter(None, (sweep.base, sweep.baseline)):
+    for design in {sweep.base, sweep.baseline} - {None}:     # often the same file
         _, origin = load_raw(design)
         files.update(Path(p).resolve() for p in origin.values())
     for path in sorted(str(f) for f in files):
