@@ -109,6 +109,10 @@ def _isolated(suspects: list[dict]) -> Iterator[dict]:
                 pool.shutdown(wait=True)
                 pool = None
                 yield _crash_record(spec)
+    except BaseException:
+        if pool is not None:
+            _terminate(pool)
+        raise
     finally:
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
