@@ -80,3 +80,16 @@ def test_shipped_cell_precision_plan():
     skipped = {(p["axes"]["crossbar.bits_per_cell"], p["axes"]["precision.weight_bits"])
                for p in grid if p["status"] == SKIPPED}
     assert len(grid) == 16 and skipped == {(3, 4), (3, 8), (3, 16)}
+
+
+def test_where_on_trace_stem_and_typo_notes(write_sweep):
+    from pimsim.sweep.plan import always_rejected
+    axes = dict(sweep_dict()["axes"], trace=[str(RESNET20), str(VGG16)])
+    axes["crossbar.bits_per_cell"] = [2, 5]            # 5 divides no 16-bit weight: a typo
+    sweep = load_sweep(write_sweep(axes=axes, constraints={"skip_invalid": True,
+                                                           "where": ["trace == vgg16_shapes"]}))
+    points, excluded = expand(sweep)
+    assert excluded == 12
+    assert {p["trace"] for p in points} == {"vgg16_shapes"}
+    notes = always_rejected(sweep, points)
+    assert len(notes) == 1 and notes[0].startswith("crossbar.bits_per_cell = 5 was rejected")
