@@ -1,0 +1,118 @@
+"""Evaluate one sweep point: the single function every backend (process pool, Dask) runs.
+
+``run_point(spec)`` takes plain data and returns plain data, never raises for a point's
+own failure (the error is recorded in the result), and is importable at module level so
+spawned processes and Dask workers can unpickle it. The engine is chosen here only: the
+closed form (``fidelity: analytic``) now, ``pimsim.sim.simulate(..., fidelity=...)`` when
+the discrete-event engine is available.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import socket
+import time
+import traceback
+from functools import lru_cache
+from pathlib import Path
+
+from pimsim.errors import ConfigError, PimsimError
+
+OK, FAILED = "ok", "failed"
+
+#: Scalar totals kept for every point (all of them: a later report may ask for any).
+_SKIP_TOTAL = ("energy_breakdown_pJ", "counts")
+
+
+@lru_cache(maxsize=32)
+def _network(path: str, mtime_ns: int, size: int):
+    # Keyed by mtime and size too: a long-lived Dask worker must see a rewritten trace.
+    from pimsim.workload.trace import load_network
+
+    return load_network(path)
+
+
+def load_network_cached(path: str):
+    st = os.stat(path)
+    return _network(path, st.st_mtime_ns, st.st_size)
+
+
+def area_breakdown_mm2(arch, chips: int) -> dict[str, float]:
+    """role -> area of all its units on the chips used (mm2); sums to ``total.area_mm2``."""
+    from pimsim.arch import rollup
+    from pimsim.arch.compose import CHIP, IMA, TILE
+
+    d = arch.design
+    per_chip = {IMA: d.tile.imas * d.chip.tiles, TILE: d.chip.tiles, CHIP: 1}
+    return {row.role: row.area_mm2 * per_chip[row.level] * chips for row in rollup(arch).rows}
+
+
+def evaluate_spec(spec: dict) -> dict:
+    """Load, build, evaluate; returns ``Result.as_dict()`` plus the area breakdown."""
+    from pimsim.arch import build_arch
+    from pimsim.config import load_design
+
+    design = load_design(spec["base"], spec.get("overrides") or {})
+    arch = build_arch(design)
+    network = load_network_cached(spec["trace"])
+    fidelity = spec.get("fidelity", "analytic")
+    # Schedules are validated and part of the key; applying them is the engine's job
+    # (techniques), so spec["schedule"] is passed through and not used yet.
+    if fidelity == "analytic":
+        from pimsim.sim.analytic import evaluate
+
+        result = evaluate(network, arch).as_dict()
+    else:
+        try:
+            from pimsim.sim import simulate
+        except ImportError:
+            raise ConfigError(f"fidelity '{fidelity}' needs the discrete-event engine "
+                              "(pimsim.sim.simulate), which this version lacks",
+                              where="fidelity", found=fidelity, expected="analytic") from None
+        result = simulate(network, arch, fidelity=fidelity).as_dict()
+    result["area_breakdown_mm2"] = area_breakdown_mm2(arch, result["total"]["chips"])
+    return result
+
+
+def _debug(flags: dict) -> None:
+    """Test hooks from the sweep file's ``debug:`` section."""
+    if flags.get("sleep_s"):
+        time.sleep(flags["sleep_s"])
+    if flags.get("crash"):
+        if multiprocessing.parent_process() is not None:
+            os._exit(1)            # a worker dying without a word, as on a segfault or OOM kill
+        raise RuntimeError("debug crash hook (not in a worker process, so raised instead)")
+    if flags.get("fail"):
+        raise RuntimeError("debug failure hook: this point fails on purpose")
+
+
+def run_point(spec: dict) -> dict:
+    """Evaluate one point; a plain-data record with ``status`` 'ok' or 'failed'.
+
+    ``spec``: ``key``, ``base`` (design file), ``overrides`` (dotted key -> value),
+    ``trace``, ``schedule`` (path or None), ``fidelity``, ``debug`` (test hooks).
+    The record's ``total`` holds every scalar of ``Result.total`` (units in the names),
+    plus ``energy_breakdown_pJ`` and ``area_breakdown_mm2`` (role -> pJ per image / mm2).
+    """
+    start = time.perf_counter()
+    record = {"key": spec.get("key"), "status": OK, "error": None}
+    try:
+        _debug(spec.get("debug") or {})
+        result = evaluate_spec(spec)
+        total = result["total"]
+        record.update(design=result["design"], network=result["network"],
+                      engine=result["engine"],
+                      total={k: v for k, v in total.items() if k not in _SKIP_TOTAL},
+                      energy_breakdown_pJ=dict(total["energy_breakdown_pJ"]),
+                      area_breakdown_mm2=result["area_breakdown_mm2"])
+    except Exception as exc:  # noqa: BLE001 - a point's failure is data, the sweep goes on
+        error = {"type": type(exc).__name__, "message": str(exc)}
+        if not isinstance(exc, PimsimError):
+            # A bug, not a user mistake: keep where it happened.
+            error["traceback"] = "".join(traceback.format_exception(exc)[-6:])
+        record.update(status=FAILED, error=error)
+    record.update(elapsed_s=time.perf_counter() - start, host=socket.gethostname(),
+                  pid=os.getpid(), fidelity=spec.get("fidelity", "analytic"),
+                  trace=Path(spec["trace"]).name)
+    return record

@@ -1,0 +1,68 @@
+"""run_point: the same numbers as evaluate(), breakdowns that add up, failures as data."""
+
+import math
+
+import pytest
+
+from pimsim.arch import build_arch
+from pimsim.config import load_design
+from pimsim.sim.analytic import evaluate
+from pimsim.sweep.point import FAILED, OK, run_point
+from pimsim.workload.trace import load_network
+
+from .conftest import ISAAC, RESNET20
+
+
+def _spec(**over):
+    spec = {"key": "k1", "base": str(ISAAC), "overrides": {"crossbar.rows": 256,
+                                                          "crossbar.cols": 256},
+            "trace": str(RESNET20), "schedule": None, "fidelity": "analytic", "debug": {}}
+    spec.update(over)
+    return spec
+
+
+def test_matches_evaluate_and_breakdowns_add_up():
+    rec = run_point(_spec())
+    assert rec["status"] == OK and rec["key"] == "k1" and rec["error"] is None
+    want = evaluate(load_network(RESNET20),
+                    build_arch(load_design(ISAAC, {"crossbar.rows": 256, "crossbar.cols": 256})))
+    for name in ("energy_pJ", "latency_ns", "gops_per_W", "gops_per_mm2", "area_mm2", "chips"):
+        assert rec["total"][name] == getattr(want.total, name)
+    assert math.isclose(sum(rec["energy_breakdown_pJ"].values()), rec["total"]["energy_pJ"],
+                        rel_tol=1e-9)
+    assert math.isclose(sum(rec["area_breakdown_mm2"].values()), rec["total"]["area_mm2"],
+                        rel_tol=1e-9)
+    assert rec["area_breakdown_mm2"]["adc"] > 0
+
+
+def test_area_breakdown_counts_every_chip():
+    # VGG-16 on 64x64 crossbars spreads over many chips; area is per chip used
+    from .conftest import VGG16
+    rec = run_point(_spec(overrides={"crossbar.rows": 64, "crossbar.cols": 64}, trace=str(VGG16)))
+    assert rec["total"]["chips"] > 1
+    assert math.isclose(sum(rec["area_breakdown_mm2"].values()), rec["total"]["area_mm2"],
+                        rel_tol=1e-9)
+
+
+def test_failure_is_recorded_not_raised():
+    rec = run_point(_spec(overrides={"adc.bits": 3}))
+    assert rec["status"] == FAILED
+    assert rec["error"]["type"] == "ConfigError"
+    assert "ADC resolution too low" in rec["error"]["message"]
+    assert "traceback" not in rec["error"]            # a user mistake, not a bug
+    rec = run_point(_spec(debug={"fail": True}))
+    assert rec["status"] == FAILED and rec["error"]["type"] == "RuntimeError"
+    assert "on purpose" in rec["error"]["message"] and "traceback" in rec["error"]
+
+
+def test_crash_hook_raises_in_the_driver_process():
+    rec = run_point(_spec(debug={"crash": True}))     # never os._exit in the test process
+    assert rec["status"] == FAILED and "crash hook" in rec["error"]["message"]
+
+
+def test_engine_fidelity_without_engine():
+    import pimsim.sim
+    if hasattr(pimsim.sim, "simulate"):
+        pytest.skip("the engine is present: fidelity 'fast' is evaluated by it")
+    rec = run_point(_spec(fidelity="fast"))
+    assert rec["status"] == FAILED and "discrete-event engine" in rec["error"]["message"]

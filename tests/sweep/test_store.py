@@ -1,0 +1,42 @@
+"""The points store: durable appends, torn lines, last record wins, one writer."""
+
+import json
+
+import pytest
+
+from pimsim.sweep.store import POINTS_FILE, Store, StoreBusy, read_records
+
+
+def test_append_read_last_wins(tmp_path):
+    with Store(tmp_path) as store:
+        store.append({"key": "a", "status": "failed"})
+        store.append({"key": "b", "status": "ok", "total": {"x": 1.5}})
+        store.append({"key": "a", "status": "ok"})
+        records = store.read()
+    assert records["a"]["status"] == "ok" and records["b"]["total"] == {"x": 1.5}
+    assert "finished_at" in records["a"]
+    assert len((tmp_path / POINTS_FILE).read_text().splitlines()) == 3
+
+
+def test_torn_last_line_is_ignored_and_not_glued(tmp_path):
+    path = tmp_path / POINTS_FILE
+    path.write_text(json.dumps({"key": "a", "status": "ok"}) + "\n" + '{"key": "b", "sta')
+    records, bad = read_records(path)
+    assert list(records) == ["a"] and bad == 1
+    with Store(tmp_path) as store:
+        store.append({"key": "c", "status": "ok"})
+    records, bad = read_records(path)
+    assert sorted(records) == ["a", "c"] and bad == 1
+
+
+def test_missing_file_is_empty(tmp_path):
+    assert read_records(tmp_path / "nope.jsonl") == ({}, 0)
+
+
+def test_one_writer_per_directory(tmp_path):
+    with Store(tmp_path):
+        with pytest.raises(StoreBusy, match="another sweep"):
+            with Store(tmp_path):
+                pass
+    with Store(tmp_path):                            # released on exit
+        pass
