@@ -1,4 +1,4 @@
-"""The ``pimsim`` command line: run, compare, area, validate, export.
+"""The ``pimsim`` command line: run, compare, area, validate, sweep, report, export.
 
 User mistakes (bad YAML, bad trace) print one paragraph and exit with status 2; a bug
 still shows its traceback.
@@ -169,6 +169,17 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("validate", help="check a design point (.yaml) or a trace (.npz)")
     sp.add_argument("file")
     sp.set_defaults(func=cmd_validate)
+
+    from pimsim.sweep.commands import (REPORT_HELP, SWEEP_HELP, add_report_arguments,
+                                       add_sweep_arguments, report_command, sweep_command)
+
+    sp = sub.add_parser("sweep", help=SWEEP_HELP)
+    add_sweep_arguments(sp)
+    sp.set_defaults(func=sweep_command)
+
+    sp = sub.add_parser("report", help=REPORT_HELP)
+    add_report_arguments(sp)
+    sp.set_defaults(func=report_command)
 
     sp = sub.add_parser("export", help="export a PyTorch model to a trace (needs the torch extra)")
     sp.add_argument("model", help="zoo model name or module:function returning (model, example_input)")

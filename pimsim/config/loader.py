@@ -23,8 +23,9 @@ from pimsim.units import BITS_PER_BYTE, ceil_log2, is_power_of_two
 MAX_EXTENDS_DEPTH = 16
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys (PyYAML silently keeps the last one)."""
+class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """Safe loader (libyaml's when available: sweeps parse many files) that refuses duplicate
+    keys, which PyYAML would silently resolve to the last one."""
 
 
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:

@@ -58,8 +58,7 @@ def write_tables(out_dir: str | Path, stem: str, tables: list[Table], data: dict
     written = [write_atomic(out_dir / f"{stem}.json", to_json(data))]
     used: set[str] = set()
     for i, table in enumerate(tables):
-        # The part after "design:" names the table; titles without one use the whole text.
-        name = slug(table.title.split(":", 1)[-1])
+        name = table.slug or slug(table.title)
         if name in used:
             name = f"{name}_{i + 1}"
         used.add(name)

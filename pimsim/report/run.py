@@ -29,7 +29,7 @@ def run_table(result: dict, baseline: dict | None = None) -> Table:
     total = result["total"]
     if baseline is None:
         rows = tuple((label, get(total)) for label, get in METRICS)
-        return Table(f"{name} on {result.get('network', '?')}", ("metric", name), rows)
+        return Table(f"{name} on {result.get('network', '?')}", ("metric", name), rows, slug="totals")
     base = baseline["total"]
     bname = baseline.get("design", "baseline")
     if bname == name:
@@ -38,7 +38,7 @@ def run_table(result: dict, baseline: dict | None = None) -> Table:
     return Table(f"{name} vs {bname} on {result.get('network', '?')}",
                  ("metric", name, bname, "ratio"), rows,
                  notes=("ratio = design / baseline: higher is better for throughput, CE and PE, "
-                        "lower for latency and energy",))
+                        "lower for latency and energy",), slug="totals")
 
 
 def compare_table(results: list[dict]) -> Table:
@@ -48,7 +48,7 @@ def compare_table(results: list[dict]) -> Table:
     names = tuple(f"{n} [{i + 1}]" if names.count(n) > 1 else n for i, n in enumerate(names))
     rows = tuple((label,) + tuple(get(r["total"]) for r in results) for label, get in METRICS)
     network = results[0].get("network", "?") if results else "?"
-    return Table(f"comparison on {network}", ("metric",) + names, rows)
+    return Table(f"comparison on {network}", ("metric",) + names, rows, slug="comparison")
 
 
 def layer_table(result: dict) -> Table:
@@ -56,7 +56,8 @@ def layer_table(result: dict) -> Table:
                   lay.get("replication"), lay.get("time_ns"), lay.get("energy_pJ"))
                  for lay in result.get("layers", []))
     return Table(f"{result.get('design', '?')}: per layer",
-                 ("layer", "kind", "MACs", "crossbars", "copies", "time_ns", "energy_pJ"), rows)
+                 ("layer", "kind", "MACs", "crossbars", "copies", "time_ns", "energy_pJ"), rows,
+                 slug="layers")
 
 
 def energy_table(result: dict) -> Table:
@@ -65,4 +66,4 @@ def energy_table(result: dict) -> Table:
     rows = tuple((role, pj, 100.0 * pj / total)
                  for role, pj in sorted(breakdown.items(), key=lambda kv: -kv[1]))
     return Table(f"{result.get('design', '?')}: energy per image by component",
-                 ("component", "energy_pJ", "share_pct"), rows)
+                 ("component", "energy_pJ", "share_pct"), rows, slug="energy")

@@ -104,7 +104,7 @@ def results_table(head: dict, rows: list[dict]) -> Table:
              "PE vs baseline = GOPS/W of the point / GOPS/W of the baseline on the same trace",
              "skipped: the config loader rejects the combination (constraints.skip_invalid)"]
     return Table(f"results: sweep {head.get('name', '?')} ({head.get('fidelity', '?')})",
-                 columns, tuple(out), notes=tuple(notes))
+                 columns, tuple(out), notes=tuple(notes), slug="results")
 
 
 def failures_table(head: dict, rows: list[dict]) -> Table:
@@ -115,7 +115,7 @@ def failures_table(head: dict, rows: list[dict]) -> Table:
                  _one_line((r.get("error") or {}).get("message") or r.get("reason") or ""))
                 for r in rows if r["status"] in (FAILED, SKIPPED))
     return Table(f"failures and skips: sweep {head.get('name', '?')}",
-                 ("point", "trace", "status", "error", "message"), out)
+                 ("point", "trace", "status", "error", "message"), out, slug="failures_and_skips")
 
 
 def _one_line(text: str, limit: int = 300) -> str:
@@ -158,7 +158,7 @@ def pareto_table(head: dict, rows: list[dict]) -> Table:
                  ("trace", "point", "CE (GOPS/mm2)", "PE (GOPS/W)", "throughput (images/s)",
                   "CE vs baseline", "PE vs baseline"), tuple(out),
                  notes=("a point is on the front when no other point on the same trace has both "
-                        "higher CE and higher PE",))
+                        "higher CE and higher PE",), slug="pareto_front")
 
 
 def sweep_tables(head: dict, rows: list[dict]) -> list[Table]:

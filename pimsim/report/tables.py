@@ -18,6 +18,7 @@ class Table:
     columns: tuple[str, ...]
     rows: tuple[tuple, ...]
     notes: tuple[str, ...] = field(default=())
+    slug: str = ""      # file-name part when written (``run_<slug>.csv``); from the title if empty
 
     def records(self) -> list[dict]:
         return [dict(zip(self.columns, row)) for row in self.rows]

@@ -2,11 +2,17 @@
 
 ``load_sweep(path)`` validates a sweep file, ``run_sweep(sweep, out_dir)`` runs it
 resumably into ``out_dir`` (docs/sweeps.md); ``run_point(spec)`` is the one function
-every backend runs per point.
+every backend runs per point. Names load on first use, so ``pimsim --help`` stays fast.
 """
 
-from pimsim.sweep.point import run_point
-from pimsim.sweep.runner import Summary, run_sweep
-from pimsim.sweep.spec import Sweep, load_sweep
+from importlib import import_module
 
-__all__ = ["Summary", "Sweep", "load_sweep", "run_point", "run_sweep"]
+_WHERE = {"run_point": "point", "Summary": "runner", "run_sweep": "runner", "Sweep": "spec",
+          "load_sweep": "spec"}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        return getattr(import_module(f"pimsim.sweep.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'pimsim.sweep' has no attribute {name!r}")
