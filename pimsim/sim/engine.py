@@ -52,7 +52,8 @@ FIDELITIES = ("fast", "event")
 #: Why a compute process (layer copy or non-MVM worker) is idle.
 CAUSES = ("input_wait", "buffer_full", "buffer_bandwidth", "adc_busy", "network", "unit_busy")
 DEFAULT_IMAGES = 4           # images in flight: enough for the pipeline to reach steady state
-PROGRESS_EVERY = 20000       # simpy events between progress callbacks
+PROGRESS_EVERY = 20000
+STALL_EPS_NS = 1e-6          # float noise of closed-form times is not a stall       # simpy events between progress callbacks
 NS_PER_US = 1e3              # trace-event timestamps are in microseconds
 GBPS_TO_BITS_PER_NS = BITS_PER_BYTE  # 1 GB/s = 8 bits/ns
 _ROLES = [a.split(".") for a in ACTIONS]
@@ -174,12 +175,13 @@ class _Layer:
         self.start0 = math.inf
         self.finish0 = 0.0
         self.sink = False
+        self.finish_img: dict[int, float] = {}
         self.slots = 0
         self.overcommit = False
         self.tid = 0
 
     def stall(self, cause: str, dt: float) -> None:
-        if dt > 0:
+        if dt > STALL_EPS_NS:
             self.stalls[cause] += dt
 
 
@@ -204,6 +206,7 @@ class Engine:
         self.link_bw = d.noc.link_GBps * GBPS_TO_BITS_PER_NS
         self.hop_ns = d.noc.avg_hops * arch.latency_ns("router", "transfer")
         self.off_ns_per_bit = arch.latency_ns("offchip_link", "transfer")
+        self.tsa_ns = arch.latency_ns("tile_shift_add", "accumulate") / d.tile.shift_adds
         self.servers: dict[tuple[str, int], Server] = {}
         self.layers = [_Layer(i, lay, lm) for i, (lay, lm) in enumerate(zip(network, nmap.layers))]
         self.image_finish = [math.nan] * images
@@ -243,6 +246,15 @@ class Engine:
                 L.parts_out = (L.ppr > 0).sum(axis=0).astype(np.int64)
                 span = lm.last_tile - lm.first_tile + 1
                 L.copy_tile = [lm.first_tile + (k * span) // c for k in range(c)]
+                # a copy larger than a tile spreads over several: its tiles' eDRAMs, buses
+                # and shift-and-add units work on its row tiles in parallel
+                per_tile = d.tile.imas
+                L.copy_tiles = []
+                for k in range(c):
+                    first_ima = (k * lm.imas) // c
+                    n_tiles = max(1, -(-lm.imas_per_copy // per_tile))
+                    t0 = lm.first_tile + first_ima // per_tile
+                    L.copy_tiles.append([min(t0 + j, lm.last_tile) for j in range(n_tiles)])
                 L.units = []
                 for k in range(c):
                     rows = np.nonzero(L.ppr[k])[0]
@@ -257,6 +269,8 @@ class Engine:
                 L.rows_sum = int(lm.xb_rows.sum())
                 L.cols_sum = int(lm.xb_cols.sum())
                 L.outs_sum = int(lm.xb_outs.sum())
+                L.fetch_bits = L.lay.weight_rows * L.lay.groups * d.precision.input_bits
+                L.store_bits = L.lay.out_shape[0] * d.precision.output_bits
                 # the slowest crossbar of the group sets the conversion time of a read
                 adcs = d.adc.per_crossbar
                 L.t_conv = math.ceil(int(lm.xb_cols.max()) / adcs) * self.t_sample if nxb else 0.0
@@ -382,12 +396,16 @@ class Engine:
         """One copy of an MVM layer: its units (positions of one output row), all images."""
         env, d = self.env, self.d
         tile = L.copy_tile[k]
-        edram, bus = self.server("edram", tile), self.server("bus", tile)
+        tiles = sorted(set(L.copy_tiles[k]))
+        spread = len(L.copy_tiles[k])
+        bufs = [self.server(role, t) for t in tiles for role in ("edram", "bus")]
         adc = simpy.Resource(env, capacity=1) if self.fidelity == "event" else None
         adc_free = 0.0
         tag = ["buffer_bandwidth"]
         prev = None
-        ir_per_pos = L.rows_sum * d.precision.input_bits
+        # timing moves each receptive field once (the bus broadcasts it to the column
+        # tiles); the count (docs/mapping.md) charges every crossbar's IR slice
+        fetch_per_pos = L.fetch_bits
         lo, hi, edges = L.lo, L.hi, L.edges_in
         for img in range(self.images):
             for r, n, uidx in L.units[k]:
@@ -397,29 +415,33 @@ class Engine:
                     if ev is not None:
                         yield ev
                 L.stall("input_wait", env.now - t0)
-                # fetch the receptive fields from eDRAM over the bus into the IR
-                ir = n * ir_per_pos
-                _, end = book_together(env.now, [edram, bus],
-                                       [2 * ir / self.edram_bw, ir / self.bus_bw])
-                if end > env.now:
-                    L.stall("buffer_bandwidth", end - env.now)
-                    yield env.timeout(end - env.now)
+                # fetch the receptive fields from eDRAM over the bus into the IR; the
+                # rows are released when the fetch is booked (no later write can overtake
+                # a booked read of the same FIFO port)
+                ir = n * fetch_per_pos / spread
+                _, t_start = book_together(env.now, bufs,
+                                           [2 * ir / self.edram_bw, ir / self.bus_bw] * len(tiles))
+                L.stall("buffer_bandwidth", t_start - env.now)
                 for ei, e in enumerate(edges):
                     e.release(img, lo[ei][r], hi[ei][r])
-                t_start = env.now
                 if img == 0:
                     L.start0 = min(L.start0, t_start)
                 if adc is None:
+                    # the read / S+H / ADC recurrence of reads_event in closed form: the
+                    # i-th conversion starts at cs0 + i x max(read, conversion)
                     m = n * self.cyc
                     cs0 = max(t_start + self.t_read, adc_free)
                     last = cs0 + (m - 1) * L.period
                     L.stall("adc_busy", (cs0 - t_start - self.t_read)
                             + (m - 1) * max(0.0, L.t_conv - self.t_read))
-                    yield env.timeout(last - t_start)
+                    yield env.timeout(last - env.now)
                     ready = adc_free = last + L.t_conv
                     L.counts += self.unit_table[uidx]
                 else:
-                    ready = yield from self.reads_event(L, n, adc)
+                    if t_start > env.now:
+                        yield env.timeout(t_start - env.now)
+                    yield from self.reads_event(L, n, adc)
+                    ready = env.now + L.t_conv        # the last conversion just started
                 dt = env.now - t_start
                 L.busy += dt
                 L.copy_busy[k] += dt
@@ -439,7 +461,6 @@ class Engine:
         c = L.counts
         ib, ob = d.precision.input_bits, d.precision.output_bits
         ir_bits, or_bits = L.rows_sum * ib, L.outs_sum * ob
-        conv = None
         for _ in range(n):
             for _ in range(self.cyc):
                 yield env.timeout(self.t_read)         # drive rows, settle, sample and hold
@@ -450,18 +471,18 @@ class Engine:
                     t0 = env.now
                     yield req
                     L.stall("adc_busy", env.now - t0)
-                conv = env.process(self.convert(L, adc, req))
+                # the conversion batch runs while the next read proceeds
+                done = env.timeout(L.t_conv)
+                done.callbacks.append(lambda _ev, req=req: self.converted(L, adc, req))
             c[A_IR] += 2 * ir_bits
             c[A_OR] += 2 * or_bits
             c[A_EDRAM] += 2 * (ir_bits + or_bits)
             c[A_BUS] += ir_bits + or_bits
             c[A_TOR] += 2 * or_bits
             c[A_TSA] += L.lm.merges_per_position
-        return conv
 
-    def convert(self, L: _Layer, adc: simpy.Resource, req):
-        """One conversion batch: the used columns through the ADCs, each shifted and added."""
-        yield self.env.timeout(L.t_conv)
+    def converted(self, L: _Layer, adc: simpy.Resource, req) -> None:
+        """A conversion batch is done: the used columns went through the ADCs and S+A."""
         c = L.counts
         c[A_SH] += L.cols_sum
         c[A_ADC] += L.cols_sum
@@ -472,24 +493,21 @@ class Engine:
         """Output stage of one unit: S+A merge, eDRAM write, delivery to the consumers."""
         env, d = self.env, self.d
         t_begin = env.now
-        tag[0] = "adc_busy"
-        if isinstance(ready, simpy.Event):
-            yield ready
-        elif ready > env.now:
-            yield env.timeout(ready - env.now)
+        # row-tile merges on the tile S+A, then the outputs into eDRAM over the bus: booked
+        # back to back from the end of the last conversion (one timeout)
+        t = ready
+        tiles = sorted(set(L.copy_tiles[k]))
+        spread = len(L.copy_tiles[k])
         merges = L.lm.merges_per_position
         if merges:
-            tag[0] = "unit_busy"
-            tsa = self.server("tile_shift_add", tile)
-            _, end = tsa.book(env.now, n * merges * self.arch.latency_ns(
-                "tile_shift_add", "accumulate") / d.tile.shift_adds)
-            yield env.timeout(end - env.now)
-        orb = n * L.outs_sum * d.precision.output_bits
-        tag[0] = "buffer_bandwidth"
-        _, end = book_together(env.now, [self.server("edram", tile), self.server("bus", tile)],
-                               [2 * orb / self.edram_bw, orb / self.bus_bw])
-        if end > env.now:
-            yield env.timeout(end - env.now)
+            _, t = book_together(t, [self.server("tile_shift_add", x) for x in tiles],
+                                 [n * merges * self.tsa_ns / spread] * len(tiles))
+        orb = n * L.store_bits / spread
+        _, t = book_together(t, [self.server(role, x) for x in tiles for role in ("edram", "bus")],
+                             [2 * orb / self.edram_bw, orb / self.bus_bw] * len(tiles))
+        if t > env.now:
+            tag[0] = "buffer_bandwidth"
+            yield env.timeout(t - env.now)
         yield from self.deliver(L, img, r, n, tile, tag)
         if self.trace is not None:
             self._x(L.lay.name, "output", t_begin, env.now - t_begin, tile, L.tid + 2 * k + 1,
@@ -602,6 +620,7 @@ class Engine:
         self.done_units += 1
         if img == 0:
             L.finish0 = max(L.finish0, now)
+        L.finish_img[img] = max(L.finish_img.get(img, 0.0), now)
         if L.sink:
             self.sink_left[img] -= 1
             if self.sink_left[img] == 0:

@@ -30,8 +30,9 @@ class Server:
 
     def book(self, now: float, service_ns: float) -> tuple[float, float]:
         """Reserve the earliest free port for ``service_ns``; (start, end) in ns."""
-        i = min(range(len(self.free_at)), key=self.free_at.__getitem__)
-        start = max(now, self.free_at[i])
+        free = self.free_at
+        i = 0 if len(free) == 1 else min(range(len(free)), key=free.__getitem__)
+        start = now if now > free[i] else free[i]
         end = start + service_ns
         self.free_at[i] = end
         self.busy_ns += service_ns
