@@ -51,7 +51,7 @@ from pimsim.workload.layer import POOL_KINDS, Layer, Network
 FIDELITIES = ("fast", "event")
 #: Why a compute process (layer copy or non-MVM worker) is idle.
 CAUSES = ("input_wait", "buffer_full", "buffer_bandwidth", "adc_busy", "network", "unit_busy")
-DEFAULT_IMAGES = 4           # images in flight: enough for the pipeline to reach steady state
+DEFAULT_IMAGES = 3           # images in flight: enough for the pipeline to reach steady state
 PROGRESS_EVERY = 20000
 STALL_EPS_NS = 1e-6          # float noise of closed-form times is not a stall       # simpy events between progress callbacks
 NS_PER_US = 1e3              # trace-event timestamps are in microseconds
@@ -290,6 +290,7 @@ class Engine:
                 else:
                     L.unit_role, ops = "", 0
                 L.row_ops = split_even(int(ops), L.rows).tolist()
+        self.unit_layer = unit_layer
         self.unit_table = unit_counts(np.array(unit_layer, dtype=np.int64),
                                       np.array(unit_pos, dtype=np.int64), ptr, xr, xc, xo,
                                       merges, d.input_cycles, d.precision.input_bits,
@@ -407,6 +408,7 @@ class Engine:
         # tiles); the count (docs/mapping.md) charges every crossbar's IR slice
         fetch_per_pos = L.fetch_bits
         lo, hi, edges = L.lo, L.hi, L.edges_in
+        runs = self.unit_runs
         for img in range(self.images):
             for r, n, uidx in L.units[k]:
                 t0 = env.now
@@ -436,7 +438,7 @@ class Engine:
                             + (m - 1) * max(0.0, L.t_conv - self.t_read))
                     yield env.timeout(last - env.now)
                     ready = adc_free = last + L.t_conv
-                    L.counts += self.unit_table[uidx]
+                    runs[uidx] += 1           # counts = runs x the unit's kernel row, at the end
                 else:
                     if t_start > env.now:
                         yield env.timeout(t_start - env.now)
@@ -657,6 +659,7 @@ class Engine:
     # -- run ------------------------------------------------------------------------------
     def run(self) -> None:
         env = self.env
+        self.unit_runs = [0] * len(self.unit_table)
         step = env.step
         n = 0
         try:
@@ -668,6 +671,13 @@ class Engine:
         except EmptySchedule:
             pass
         self.events = n
+        # fast fidelity: each unit's kernel counts times the number of times it ran
+        if len(self.unit_table):
+            layer_of = np.array(self.unit_layer, dtype=np.int64)
+            per_unit = self.unit_table * np.array(self.unit_runs, dtype=np.float64)[:, None]
+            for L in self.layers:
+                if L.is_mvm:
+                    L.counts += per_unit[layer_of == L.idx].sum(axis=0)
         if any(math.isnan(f) for f in self.image_finish):
             raise RuntimeError(f"engine deadlock: {self.network.name} did not finish all "
                                "images (a buffer too small for a join?)")
