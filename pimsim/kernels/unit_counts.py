@@ -1,11 +1,12 @@
 """Per-unit work of the engine's ``fast`` fidelity (numba kernels + plain-numpy twins).
 
-The engine splits an MVM layer's output positions over its copies round-robin in raster
-order (position ``p`` goes to copy ``p mod copies``) and aggregates one copy's positions
-of one output row into one *unit*. Everything a unit costs is arithmetic done here,
+The engine splits an MVM layer's output positions over its copies: each output row is
+cut into chunks of consecutive positions, dealt to the copies round-robin in raster
+order, and one copy's positions of one output row form one *unit*. Everything a unit costs is arithmetic done here,
 before the event loop:
 
-* :func:`positions_per_row` -- [copies, H] positions of each copy in each output row;
+* :func:`positions_per_row` -- [copies, H] positions of each copy in each output row
+  (rows cut into chunks of consecutive positions dealt round-robin);
 * :func:`unit_counts` -- [units, len(ACTIONS)] operation counts of each unit, by the
   counting rules of :mod:`pimsim.kernels.counts` with ``P`` = the unit's positions
   (position-independent actions -- router, activation, pooling, residual adds, off-chip
@@ -27,28 +28,35 @@ from pimsim.kernels.counts import (A_ADC, A_BUS, A_DAC, A_EDRAM, A_IR, A_OR, A_S
 
 
 @njit(cache=True)
-def positions_per_row(height, width, copies):
-    """[copies, height] int64: positions of output row ``r`` that copy ``k`` computes."""
-    out = np.zeros((copies, height), dtype=np.int64)
-    if copies <= 0:
+def positions_per_row(height, width, copies, chunk=1):
+    """[copies, height] int64: positions of output row ``r`` that copy ``k`` computes.
+
+    Each row is cut into chunks of ``chunk`` consecutive positions (the last one shorter);
+    chunks are dealt to the copies round-robin in raster order.
+    """
+    out = np.zeros((max(copies, 0), height), dtype=np.int64)
+    if copies <= 0 or width <= 0:
         return out
+    per_row = (width + chunk - 1) // chunk
+    j = 0
     for r in range(height):
-        first = r * width
-        for k in range(copies):
-            # positions p in [first, first + width) with p = k (mod copies)
-            hi = (first + width - 1 - k) // copies if first + width - 1 >= k else -1
-            lo = (first - 1 - k) // copies if first - 1 >= k else -1
-            out[k, r] = hi - lo
+        for c in range(per_row):
+            out[j % copies, r] += min(chunk, width - c * chunk)
+            j += 1
     return out
 
 
-def _positions_per_row_reference(height: int, width: int, copies: int) -> np.ndarray:
+def _positions_per_row_reference(height: int, width: int, copies: int,
+                                 chunk: int = 1) -> np.ndarray:
     """Plain-numpy twin of :func:`positions_per_row`."""
     out = np.zeros((max(copies, 0), height), dtype=np.int64)
     if copies <= 0 or height * width == 0:
         return out
     p = np.arange(height * width)
-    np.add.at(out, (p % copies, p // width), 1)
+    row, col = p // width, p % width
+    per_row = -(-width // chunk)
+    chunk_id = row * per_row + col // chunk
+    np.add.at(out, (chunk_id % copies, row), 1)
     return out
 
 

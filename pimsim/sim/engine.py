@@ -53,6 +53,7 @@ FIDELITIES = ("fast", "event")
 CAUSES = ("input_wait", "buffer_full", "buffer_bandwidth", "adc_busy", "network", "unit_busy")
 DEFAULT_IMAGES = 3           # images in flight: enough for the pipeline to reach steady state
 PROGRESS_EVERY = 20000
+CHUNKS_PER_COPY = 32         # fast and event: position chunks dealt to each copy per image
 STALL_EPS_NS = 1e-6          # float noise of closed-form times is not a stall       # simpy events between progress callbacks
 NS_PER_US = 1e3              # trace-event timestamps are in microseconds
 GBPS_TO_BITS_PER_NS = BITS_PER_BYTE  # 1 GB/s = 8 bits/ns
@@ -242,7 +243,10 @@ class Engine:
             lm = L.lm
             if L.is_mvm:
                 c = lm.replication
-                L.ppr = positions_per_row(L.rows, L.width, c)
+                # chunks of consecutive positions: about CHUNKS_PER_COPY per copy and image
+                # (fewer, larger units; a copy's share stays within one chunk of P / c)
+                L.chunk = max(1, min(L.width, lm.positions // (c * CHUNKS_PER_COPY)))
+                L.ppr = positions_per_row(L.rows, L.width, c, L.chunk)
                 L.parts_out = (L.ppr > 0).sum(axis=0).astype(np.int64)
                 span = lm.last_tile - lm.first_tile + 1
                 L.copy_tile = [lm.first_tile + (k * span) // c for k in range(c)]

@@ -47,16 +47,19 @@ def test_units_of_a_layer_sum_to_its_per_image_counts():
     np.testing.assert_array_equal(units, whole)
 
 
-@pytest.mark.parametrize("h,w,c", [(32, 32, 1), (32, 32, 3), (7, 7, 49), (1, 1, 1), (5, 3, 40),
-                                   (0, 4, 2), (112, 112, 193), (4, 4, 0)])
-def test_positions_per_row_matches_reference_and_deals_round_robin(h, w, c):
-    got = uc.positions_per_row(h, w, c)
-    np.testing.assert_array_equal(got, uc._positions_per_row_reference(h, w, c))
+@pytest.mark.parametrize("h,w,c,g", [(32, 32, 1, 1), (32, 32, 3, 1), (7, 7, 49, 1), (1, 1, 1, 1),
+                                     (5, 3, 40, 1), (0, 4, 2, 1), (112, 112, 193, 1), (4, 4, 0, 1),
+                                     (224, 224, 113, 14), (7, 7, 2, 3), (5, 9, 4, 9), (3, 5, 2, 8)])
+def test_positions_per_row_matches_reference_and_deals_round_robin(h, w, c, g):
+    got = uc.positions_per_row(h, w, c, g)
+    np.testing.assert_array_equal(got, uc._positions_per_row_reference(h, w, c, g))
     assert got.sum() == (h * w if c > 0 else 0)
     if c > 0 and h * w:
         per_copy = got.sum(axis=1)
-        # round-robin: every copy has floor or ceil of P / c positions
-        assert per_copy.max() == -(-h * w // c) and per_copy.min() == h * w // c
+        if g == 1:   # position by position: every copy has floor or ceil of P / c
+            assert per_copy.max() == -(-h * w // c) and per_copy.min() == h * w // c
+        else:        # chunk by chunk: shares differ by at most one chunk
+            assert per_copy.max() - per_copy.min() <= g
 
 
 @pytest.mark.parametrize("total,parts", [(0, 3), (10, 3), (7, 7), (5, 9), (123456789, 1000),
