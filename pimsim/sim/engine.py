@@ -105,10 +105,19 @@ class Edge:
         self.offchip_rows = offchip_rows.tolist()
         self.readers = readers.tolist()
         self.slots = slots
-        self.credits = simpy.Container(env, capacity=slots, init=slots)
+        self.free = slots                     # row slots free in the consumer's buffer
+        self.slot_waiter: simpy.Event | None = None
         self._img: dict[int, _ImageRows] = {}
         self.seq_next = 0                     # image-major row index whose turn it is
         self.turns: dict[int, simpy.Event] = {}
+
+    def put_slot(self) -> None:
+        """A row left the buffer: wake the producer waiting for a slot, or count it free."""
+        if self.slot_waiter is not None:
+            ev, self.slot_waiter = self.slot_waiter, None
+            ev.succeed()
+        else:
+            self.free += 1
 
     def next_turn(self) -> None:
         """The row in turn got its slot: pass the turn on (waking its owner if waiting)."""
@@ -138,7 +147,7 @@ class Edge:
         if st.got[row] != self.parts[row]:
             return
         if st.readers[row] == 0:              # a row no output needs (stride > kernel)
-            self.credits.put(1)
+            self.put_slot()
         old = st.prefix
         while st.prefix < self.rows and st.got[st.prefix] == self.parts[st.prefix]:
             st.prefix += 1
@@ -152,7 +161,20 @@ class Edge:
         for i in range(lo, hi + 1):
             st.readers[i] -= 1
             if st.readers[i] == 0:
-                self.credits.put(1)
+                self.put_slot()
+
+
+class _Drain:
+    """One unit's output stage in flight (the copy waits on it: the OR is one deep)."""
+
+    __slots__ = ("L", "k", "tile", "img", "r", "n", "begin", "done", "event", "cause")
+
+    def __init__(self, L: "_Layer", k: int, tile: int, img: int, r: int, n: int, begin: float):
+        self.L, self.k, self.tile, self.img, self.r, self.n = L, k, tile, img, r, n
+        self.begin = begin
+        self.done = False
+        self.event: simpy.Event | None = None
+        self.cause = "buffer_bandwidth"      # what it is waiting on now (for stalls)
 
 
 class _Layer:
@@ -259,6 +281,7 @@ class Engine:
                     n_tiles = max(1, -(-lm.imas_per_copy // per_tile))
                     t0 = lm.first_tile + first_ima // per_tile
                     L.copy_tiles.append([min(t0 + j, lm.last_tile) for j in range(n_tiles)])
+                L.copy_tileset = [sorted(set(t)) for t in L.copy_tiles]
                 L.units = []
                 for k in range(c):
                     rows = np.nonzero(L.ppr[k])[0]
@@ -395,18 +418,34 @@ class Engine:
         tile = L.lm.first_tile
         for img in range(self.images):
             for r in range(rows):
-                yield from self.deliver_edge(e, img, r, width, tile, None)
+                yield from self.deliver_source(e, L, img, r, width, tile)
+
+    def deliver_source(self, e: Edge, L: _Layer, img: int, r: int, width: int, tile: int):
+        """One input row over the consumer tile's NoC link into its buffer."""
+        yield from self.take_slot(e, img, r)
+        arrive = self.env.now
+        if e.offchip_rows[r]:
+            off = e.offchip_rows[r]
+            L.offchip_bits += off
+            _, arrive = self.server("offchip_link", tile // self.tiles_per_chip).book(
+                arrive, off * self.off_ns_per_bit)
+        if e.over_noc:
+            bits = width * e.bits_per_position
+            L.router_bits += bits
+            _, arrive = self.server("router", self.router_of(tile)).book(
+                arrive, bits / self.link_bw + self.hop_ns)
+        ev = self.env.timeout(arrive - self.env.now)
+        ev.callbacks.append(lambda _ev: e.arrive(img, r))
 
     def copy(self, L: _Layer, k: int):
         """One copy of an MVM layer: its units (positions of one output row), all images."""
         env, d = self.env, self.d
         tile = L.copy_tile[k]
-        tiles = sorted(set(L.copy_tiles[k]))
+        tiles = L.copy_tileset[k]
         spread = len(L.copy_tiles[k])
         bufs = [self.server(role, t) for t in tiles for role in ("edram", "bus")]
         adc = simpy.Resource(env, capacity=1) if self.fidelity == "event" else None
         adc_free = 0.0
-        tag = ["buffer_bandwidth"]
         prev = None
         # timing moves each receptive field once (the bus broadcasts it to the column
         # tiles); the count (docs/mapping.md) charges every crossbar's IR slice
@@ -455,11 +494,12 @@ class Engine:
                     self._x(L.lay.name, "compute", t_start, dt, tile, L.tid + 2 * k,
                             {"image": img, "row": r, "positions": n})
                 # the output register is one deep: wait for the previous unit's outputs
-                if prev is not None and not prev.triggered:
-                    t0, cause = env.now, tag[0]
-                    yield prev
+                if prev is not None and not prev.done:
+                    t0, cause = env.now, prev.cause
+                    prev.event = env.event()
+                    yield prev.event
                     L.stall(cause, env.now - t0)
-                prev = env.process(self.drain(L, k, tile, img, r, n, ready, tag))
+                prev = self.drain(L, k, tile, img, r, n, ready)
 
     def reads_event(self, L: _Layer, n: int, adc: simpy.Resource):
         """``event`` fidelity: every read cycle of the copy's crossbar group, every ADC batch."""
@@ -495,14 +535,26 @@ class Engine:
         c[A_SA] += L.cols_sum
         adc.release(req)
 
-    def drain(self, L: _Layer, k: int, tile: int, img: int, r: int, n: int, ready, tag):
-        """Output stage of one unit: S+A merge, eDRAM write, delivery to the consumers."""
-        env, d = self.env, self.d
-        t_begin = env.now
-        # row-tile merges on the tile S+A, then the outputs into eDRAM over the bus: booked
-        # back to back from the end of the last conversion (one timeout)
-        t = ready
-        tiles = sorted(set(L.copy_tiles[k]))
+    def drain(self, L: _Layer, k: int, tile: int, img: int, r: int, n: int,
+              ready: float) -> "_Drain":
+        """Output stage of one unit: S+A merge, eDRAM write, delivery to the consumers.
+
+        Booked from the end of the last conversion; runs as timeout callbacks and becomes
+        a process only if it must wait for a buffer slot.
+        """
+        env = self.env
+        dr = _Drain(L, k, tile, img, r, n, env.now)
+        # book the units when the last conversion is done, not before: the servers are
+        # FIFO in request order, an early booking would block the copy's next fetch
+        ev = env.timeout(max(0.0, ready - env.now))
+        ev.callbacks.append(lambda _ev: self._drain_store(dr))
+        return dr
+
+    def _drain_store(self, dr: "_Drain") -> None:
+        env, L, k, n = self.env, dr.L, dr.k, dr.n
+        # row-tile merges on the tile S+A, then the outputs into eDRAM over the bus
+        t = env.now
+        tiles = L.copy_tileset[k]
         spread = len(L.copy_tiles[k])
         merges = L.lm.merges_per_position
         if merges:
@@ -511,14 +563,34 @@ class Engine:
         orb = n * L.store_bits / spread
         _, t = book_together(t, [self.server(role, x) for x in tiles for role in ("edram", "bus")],
                              [2 * orb / self.edram_bw, orb / self.bus_bw] * len(tiles))
-        if t > env.now:
-            tag[0] = "buffer_bandwidth"
-            yield env.timeout(t - env.now)
-        yield from self.deliver(L, img, r, n, tile, tag)
+        ev = env.timeout(max(0.0, t - env.now))
+        ev.callbacks.append(lambda _ev: self._drain_send(dr, 0))
+
+    def _drain_send(self, dr: "_Drain", first: int, resumed: bool = False) -> None:
+        blocked, hold = self.deliver_now(dr.L, dr.img, dr.r, dr.n, dr.tile, first, resumed)
+        if blocked is not None:
+            dr.cause = "buffer_full"
+            self.env.process(self._drain_blocked(dr, blocked))
+        elif hold > self.env.now:                # the output register holds the data
+            dr.cause = "network"
+            ev = self.env.timeout(hold - self.env.now)
+            ev.callbacks.append(lambda _ev: self._drain_finish(dr))
+        else:
+            self._drain_finish(dr)
+
+    def _drain_blocked(self, dr: "_Drain", index: int):
+        yield from self.take_slot(dr.L.edges_out[index], dr.img, dr.r)
+        self._drain_send(dr, index, resumed=True)
+
+    def _drain_finish(self, dr: "_Drain") -> None:
+        dr.done = True
+        L = dr.L
         if self.trace is not None:
-            self._x(L.lay.name, "output", t_begin, env.now - t_begin, tile, L.tid + 2 * k + 1,
-                    {"image": img, "row": r})
-        self.unit_done(L, img)
+            self._x(L.lay.name, "output", dr.begin, self.env.now - dr.begin, dr.tile,
+                    L.tid + 2 * dr.k + 1, {"image": dr.img, "row": dr.r})
+        self.unit_done(L, dr.img)
+        if dr.event is not None:
+            dr.event.succeed()
 
     def worker(self, L: _Layer, w: int):
         """A non-MVM layer's rows on one host tile's units."""
@@ -532,7 +604,6 @@ class Engine:
                      "tile_shift_add": self.d.tile.shift_adds}[role]
             op_ns = self.arch.latency_ns(role, action) / units
             col = {"activation": A_ACT, "maxpool": A_POOL, "tile_shift_add": A_TSA}[role]
-        tag = [None]
         for img in range(self.images):
             for r in L.worker_rows[w]:
                 t0 = env.now
@@ -557,68 +628,86 @@ class Engine:
                     if self.trace is not None:
                         self._x(L.lay.name, "compute", start, end - start, tile, L.tid + 2 * w,
                                 {"image": img, "row": r})
-                waits = yield from self.deliver(L, img, r, L.width, tile, tag)
+                waits = yield from self.deliver(L, img, r, L.width, tile)
                 for cause, dt in waits.items():
                     L.stall(cause, dt)
                 self.unit_done(L, img)
 
-    def deliver(self, L: _Layer, img: int, r: int, n: int, tile: int, tag):
-        """Send one output row part (``n`` positions) to every consumer; {cause: wait ns}."""
-        waits: dict[str, float] = {}
-        for e in L.edges_out:
-            w = yield from self.deliver_edge(e, img, r, n, tile, tag)
-            for cause, dt in w.items():
-                waits[cause] = waits.get(cause, 0.0) + dt
-        return waits
+    def take_slot(self, e: Edge, img: int, r: int):
+        """Wait for row ``r``'s turn and a free slot in the consumer's buffer (process)."""
+        seq = img * e.rows + r
+        if seq != e.seq_next:
+            turn = e.turns[seq] = self.env.event()
+            yield turn
+        if e.free == 0:
+            e.slot_waiter = self.env.event()
+            yield e.slot_waiter
+        else:
+            e.free -= 1
+        e.next_turn()
 
-    def deliver_edge(self, e: Edge, img: int, r: int, n: int, tile: int, tag):
+    def deliver_now(self, L: _Layer, img: int, r: int, n: int, tile: int, first: int = 0,
+                    resumed: bool = False) -> tuple[int | None, float]:
+        """Send one output row part (``n`` positions) to the consumers from edge ``first``.
+
+        Returns (index of an edge whose row slot must be waited for, or None; the time
+        the last network link starts sending -- the output register holds the data until
+        then). Slots go to rows in image-major order, so copies running ahead into the
+        next image cannot take the slots of rows the consumer needs first (deadlock).
+        """
         env = self.env
-        waits: dict[str, float] = {}
-        C = self.layers[e.consumer]
-        st = e.state(img)
-        off = 0
-        if not st.taken[r]:
-            # the first part of a row takes its slot; slots go to rows in image-major
-            # order, so copies running ahead into the next image cannot starve the rows
-            # the consumer needs first (that would deadlock)
-            st.taken[r] = True
+        hold = env.now
+        for i in range(first, len(L.edges_out)):
+            e = L.edges_out[i]
+            st = e.state(img)
+            off = 0
+            if resumed and i == first:           # this part claimed the row and got a slot
+                off = e.offchip_rows[r]
+            elif not st.taken[r]:
+                # the first part of a row claims its slot; the other parts of the row
+                # (other copies) travel with it
+                st.taken[r] = True
+                if img * e.rows + r != e.seq_next or e.free == 0:
+                    return i, hold
+                e.free -= 1
+                e.next_turn()
+                off = e.offchip_rows[r]
+            C = self.layers[e.consumer]
+            arrive = env.now
+            if off:
+                C.offchip_bits += off
+                chip = tile // self.tiles_per_chip
+                _, arrive = self.server("offchip_link", chip).book(arrive,
+                                                                  off * self.off_ns_per_bit)
+            if e.over_noc:
+                bits = n * e.bits_per_position
+                C.router_bits += bits
+                link = self.server("router", self.router_of(tile))
+                start, arrive = link.book(arrive, bits / self.link_bw + self.hop_ns)
+                hold = max(hold, start)
+                if self.trace is not None:
+                    self._x(f"{C.lay.name}<-", "noc", start, arrive - start,
+                            -1 - self.router_of(tile), 0, {"image": img, "row": r, "bits": bits})
+            ev = env.timeout(arrive - env.now)
+            ev.callbacks.append(lambda _ev, e=e: e.arrive(img, r))
+        return None, hold
+
+    def deliver(self, L: _Layer, img: int, r: int, n: int, tile: int):
+        """``deliver_now`` inside a process, waiting where it must; {cause: wait ns}."""
+        env = self.env
+        waits = {"buffer_full": 0.0, "network": 0.0}
+        first, resumed = 0, False
+        while True:
+            blocked, hold = self.deliver_now(L, img, r, n, tile, first, resumed)
+            if blocked is None:
+                break
             t0 = env.now
-            seq = img * e.rows + r
-            if seq != e.seq_next:
-                if tag is not None:
-                    tag[0] = "buffer_full"
-                turn = e.turns[seq] = env.event()
-                yield turn
-            got = e.credits.get(1)
-            if not got.triggered:
-                if tag is not None:
-                    tag[0] = "buffer_full"
-                yield got
-            e.next_turn()
-            if env.now > t0:
-                waits["buffer_full"] = env.now - t0
-            off = e.offchip_rows[r]
-        arrive = env.now
-        if off:
-            C.offchip_bits += off
-            chip = tile // self.tiles_per_chip
-            _, arrive = self.server("offchip_link", chip).book(arrive, off * self.off_ns_per_bit)
-        if e.over_noc:
-            bits = n * e.bits_per_position
-            C.router_bits += bits
-            link = self.server("router", self.router_of(tile))
-            start, end = link.book(arrive, bits / self.link_bw + self.hop_ns)
-            if start > env.now:                  # the output register holds the data
-                if tag is not None:
-                    tag[0] = "network"
-                waits["network"] = start - env.now
-                yield env.timeout(start - env.now)
-            arrive = end
-            if self.trace is not None:
-                self._x(f"{self.layers[e.consumer].lay.name}<-", "noc", start, end - start,
-                        -1 - self.router_of(tile), 0, {"image": img, "row": r, "bits": bits})
-        ev = env.timeout(max(0.0, arrive - env.now))
-        ev.callbacks.append(lambda _ev, e=e, img=img, r=r: e.arrive(img, r))
+            yield from self.take_slot(L.edges_out[blocked], img, r)
+            waits["buffer_full"] += env.now - t0
+            first, resumed = blocked, True
+        if hold > env.now:
+            waits["network"] = hold - env.now
+            yield env.timeout(hold - env.now)
         return waits
 
     def unit_done(self, L: _Layer, img: int) -> None:
