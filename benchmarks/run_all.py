@@ -40,7 +40,8 @@ def main() -> None:
     print("wall s: elapsed; cpu s: this process's CPU time (what a quiet machine's wall time "
           "would be: one core, no contention); events/s per CPU second")
     print(f"{'case':24} {'images':>6} {'wall s':>8} {'cpu s':>7} {'events':>9} {'events/s':>10} "
-          f"{'RSS MiB':>8} {'heap MiB':>8} {'latency us':>11} {'interval us':>11} {'MNSIM 3 s / ours (wall/cpu)':>28}")
+          f"{'RSS MiB':>8} {'heap MiB':>8} {'latency us':>11} {'interval us':>11} "
+          f"{'MNSIM 3 s / ours (wall/cpu)':>28}")
     for case in ENGINE_CASES:
         r = engine_case(case)
         ratio = ""

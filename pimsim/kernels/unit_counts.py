@@ -2,8 +2,8 @@
 
 The engine splits an MVM layer's output positions over its copies: each output row is
 cut into chunks of consecutive positions, dealt to the copies round-robin in raster
-order, and one copy's positions of one output row form one *unit*. Everything a unit costs is arithmetic done here,
-before the event loop:
+order, and one copy's positions of one output row form one *unit*. Everything a unit
+costs is arithmetic done here, before the event loop:
 
 * :func:`positions_per_row` -- [copies, H] positions of each copy in each output row
   (rows cut into chunks of consecutive positions dealt round-robin);

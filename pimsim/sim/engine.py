@@ -41,7 +41,7 @@ from pimsim.kernels.counts import (A_ACT, A_ADC, A_BUS, A_DAC, A_EDRAM, A_IR, A_
                                    N_ACTIONS)
 from pimsim.kernels.unit_counts import positions_per_row, split_even, unit_counts
 from pimsim.mapping import NetworkMap, map_network
-from pimsim.result import (EngineStats, LayerResult, LayerTiming, Result, TotalResult)
+from pimsim.result import EngineStats, LayerResult, LayerTiming, Result, TotalResult
 from pimsim.sim.analytic import chip_static_mW, energy_vector, kernel_inputs
 from pimsim.sim.resources import Server, book_together
 from pimsim.sim.weights import weight_load
@@ -52,9 +52,9 @@ FIDELITIES = ("fast", "event")
 #: Why a compute process (layer copy or non-MVM worker) is idle.
 CAUSES = ("input_wait", "buffer_full", "buffer_bandwidth", "adc_busy", "network", "unit_busy")
 DEFAULT_IMAGES = 3           # images in flight: enough for the pipeline to reach steady state
-PROGRESS_EVERY = 20000
+PROGRESS_EVERY = 20000       # simpy events between progress callbacks
 CHUNKS_PER_COPY = 32         # fast and event: position chunks dealt to each copy per image
-STALL_EPS_NS = 1e-6          # float noise of closed-form times is not a stall       # simpy events between progress callbacks
+STALL_EPS_NS = 1e-6          # float noise of closed-form times is not a stall
 NS_PER_US = 1e3              # trace-event timestamps are in microseconds
 GBPS_TO_BITS_PER_NS = BITS_PER_BYTE  # 1 GB/s = 8 bits/ns
 _ROLES = [a.split(".") for a in ACTIONS]
@@ -600,8 +600,9 @@ class Engine:
         unit = self.server(role, tile) if role else None
         if role:
             action = "accumulate" if role == "tile_shift_add" else "op"
-            units = {"activation": self.d.tile.activation_units, "maxpool": self.d.tile.maxpool_units,
-                     "tile_shift_add": self.d.tile.shift_adds}[role]
+            t = self.d.tile
+            units = {"activation": t.activation_units, "maxpool": t.maxpool_units,
+                     "tile_shift_add": t.shift_adds}[role]
             op_ns = self.arch.latency_ns(role, action) / units
             col = {"activation": A_ACT, "maxpool": A_POOL, "tile_shift_add": A_TSA}[role]
         for img in range(self.images):
