@@ -186,3 +186,20 @@ def test_analytic_fidelity_and_bad_fidelity():
     assert simulate(cnn3(), arch, fidelity="analytic").engine == "analytic"
     with pytest.raises(ValueError):
         simulate(cnn3(), arch, fidelity="cycle")
+
+
+def test_multi_chip_counts_offchip_traffic_like_the_closed_form():
+    arch = isaac_with(tile={"imas": 1}, chip={"tiles": 2})   # 2 IMAs per chip: cnn3 needs 2
+    r = simulate(cnn3(), arch, fidelity="fast", images=2)
+    closed = evaluate(cnn3(), arch)
+    assert r.total.chips == closed.total.chips > 1
+    assert r.total.offchip_bits == closed.total.offchip_bits > 0
+    assert r.total.counts == closed.total.counts
+    assert r.engine_stats.component_busy_ns["offchip_link"] > 0
+
+
+def test_one_image_interval_is_its_latency_and_timeline_true_keeps_events():
+    r = simulate(cnn3(), isaac_arch(), fidelity="fast", images=1, timeline=True)
+    assert r.total.interval_ns == r.total.latency_ns == r.engine_stats.image_finish_ns[0]
+    assert any(e["ph"] == "X" for e in r.engine_stats.timeline)
+    assert "timeline" not in r.engine_stats.as_dict()
