@@ -343,13 +343,13 @@ class Engine:
             lo, hi = _windows(lay, L.rows, rows)
             bits = d.precision.input_bits if L.is_mvm else d.precision.output_bits
             row_bits = ch * width * bits
-            # rows the consumer needs to make progress: its window plus one stride; the
-            # earlier operand of a join (a residual skip) waits for the later one, so it
-            # must be able to hold a whole tensor (else the producer deadlocks)
+            # rows the consumer needs to make progress: its window plus one stride; an
+            # operand of a join (residual add) may have to wait for the other branch for
+            # a whole image, so it must be able to hold a whole tensor (else a producer
+            # feeding both branches deadlocks)
             step = int(np.diff(lo).max()) if lo.size > 1 else 1
             need = int((hi - lo).max()) + 1 + max(1, step)
-            srcs = [by_name[s].idx for s in lay.inputs]
-            if len(srcs) > 1 and P is not None and P.idx != max(srcs):
+            if len(lay.inputs) > 1:
                 need = rows
             need = min(need, rows)
             geo.append((rows, ch, width, parts, lo, hi, bits, row_bits, need))
