@@ -198,7 +198,6 @@ class _Layer:
         self.start0 = math.inf
         self.finish0 = 0.0
         self.sink = False
-        self.finish_img: dict[int, float] = {}
         self.slots = 0
         self.overcommit = False
         self.tid = 0
@@ -716,7 +715,6 @@ class Engine:
         self.done_units += 1
         if img == 0:
             L.finish0 = max(L.finish0, now)
-        L.finish_img[img] = max(L.finish_img.get(img, 0.0), now)
         if L.sink:
             self.sink_left[img] -= 1
             if self.sink_left[img] == 0:
@@ -761,7 +759,7 @@ class Engine:
                 step()
                 n += 1
                 if self.progress is not None and n % PROGRESS_EVERY == 0:
-                    self.progress(self._units_done(), self.total_units)
+                    self.progress(self.done_units, self.total_units)
         except EmptySchedule:
             pass
         self.events = n
@@ -777,9 +775,6 @@ class Engine:
                                "images (a buffer too small for a join?)")
         if self.progress is not None:
             self.progress(self.total_units, self.total_units)
-
-    def _units_done(self) -> int:
-        return self.done_units
 
 
 def _thread_name(pid: int, tid: int, name: str) -> dict:
