@@ -77,6 +77,59 @@ class TotalResult:
 
 
 @dataclass(frozen=True)
+class LayerTiming:
+    """Discrete-event figures of one layer (engine only)."""
+
+    name: str
+    start_ns: float                  # image 0: first unit starts computing
+    finish_ns: float                 # image 0: last output row leaves the layer
+    busy_ns: float                   # per image: compute time summed over copies / workers
+    stalls_ns: dict[str, float]      # per image: idle time of its copies / workers by cause
+    buffer_rows: int                 # input-row slots granted in the consumer's eDRAM (max edge)
+    buffer_overcommit: bool          # the slots needed to make progress exceed the eDRAM share
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class WeightLoad:
+    """Programming every used cell before inference (write drivers)."""
+
+    cells: int                       # cells written (used rows x used columns, all copies)
+    crossbars: int
+    time_ns: float                   # crossbars program in parallel; rows by the drivers
+    energy_pJ: float
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class EngineStats:
+    """What only the discrete-event engine knows (``Result.engine_stats``)."""
+
+    fidelity: str                    # "fast" or "event"
+    images: int                      # images simulated in flight
+    sim_time_ns: float               # last completion
+    image_finish_ns: tuple[float, ...]
+    single_image_latency_ns: float   # image 0, start to finish
+    interval_ns: float               # mean time between completions (images > 1)
+    events: int                      # simpy events processed
+    component_ops: dict[str, float]  # "role.action" -> ops over the whole run
+    component_busy_ns: dict[str, float]   # role -> busy time summed over its units (run)
+    component_utilization: dict[str, float]  # role -> busy / (units on used chips x sim time)
+    stalls_ns: dict[str, float]      # per image: cause -> idle time of compute processes
+    layers: tuple[LayerTiming, ...]
+    timeline: tuple[dict, ...] = ()  # trace events (only when a timeline was requested)
+
+    def as_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d.pop("timeline")
+        return d
+
+
+@dataclass(frozen=True)
 class Result:
     """An evaluation of one network on one design point."""
 
@@ -85,6 +138,8 @@ class Result:
     engine: str                      # "analytic" or the engine's fidelity
     layers: tuple[LayerResult, ...]
     total: TotalResult
+    engine_stats: EngineStats | None = None     # discrete-event engine only
+    weight_load: WeightLoad | None = None       # discrete-event engine only
 
     def layer(self, name: str) -> LayerResult:
         for lr in self.layers:
@@ -93,5 +148,10 @@ class Result:
         raise KeyError(name)
 
     def as_dict(self) -> dict:
-        return {"design": self.design, "network": self.network, "engine": self.engine,
-                "total": self.total.as_dict(), "layers": [lr.as_dict() for lr in self.layers]}
+        d = {"design": self.design, "network": self.network, "engine": self.engine,
+             "total": self.total.as_dict(), "layers": [lr.as_dict() for lr in self.layers]}
+        if self.engine_stats is not None:
+            d["engine_stats"] = self.engine_stats.as_dict()
+        if self.weight_load is not None:
+            d["weight_load"] = self.weight_load.as_dict()
+        return d

@@ -36,6 +36,8 @@ class Crossbar:
     cols: int = spec(128, "cells", "bitlines (outputs) per crossbar", pow2=True)
     bits_per_cell: int = spec(2, "bits", "bits stored in one ReRAM cell")
     read_cycle_ns: float = spec(100.0, "ns", "one crossbar read: drive rows, settle, sample and hold")
+    write_drivers: int = spec(1, "drivers", "write drivers per crossbar: rows programmed in parallel "
+                              "during weight load (docs/engine.md)")
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,9 @@ class Tile:
     output_register_bytes: int = spec(3072, "bytes", "tile output register")
     bus_width_bits: int = spec(384, "bits", "wires of the eDRAM-to-IMA bus")
     tiles_per_router: int = spec(4, "tiles", "tiles sharing one on-chip router")
+    edram_ports: int = spec(1, "ports", "concurrent eDRAM accesses (engine: requests queue per port)")
+    edram_bandwidth_GBps: float = spec(38.4, "GB/s", "bandwidth of one eDRAM port (ISAAC: 256 bits "
+                                       "per 1.2 GHz clock); the engine times buffer traffic with it")
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,8 @@ class Chip:
 class NoC:
     avg_hops: float = spec(1.0, "hops", "mean router hops of one inter-layer transfer")
     flit_bits: int = spec(32, "bits", "router flit width")
+    link_GBps: float = spec(17.28, "GB/s", "bandwidth of each tile's link into the NoC (engine); "
+                            "default: ISAAC's roll-up router traffic, 221184 bits per 1600 ns per tile")
 
 
 @dataclass(frozen=True)

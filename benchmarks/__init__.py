@@ -1,0 +1,1 @@
+"""Speed / scale measurements (printed, not timed tests): ``python benchmarks/run_all.py``."""

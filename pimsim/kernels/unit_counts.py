@@ -1,0 +1,144 @@
+"""Per-unit work of the engine's ``fast`` fidelity (numba kernels + plain-numpy twins).
+
+The engine splits an MVM layer's output positions over its copies: each output row is
+cut into chunks of consecutive positions, dealt to the copies round-robin in raster
+order, and one copy's positions of one output row form one *unit*. Everything a unit
+costs is arithmetic done here, before the event loop:
+
+* :func:`positions_per_row` -- [copies, H] positions of each copy in each output row
+  (rows cut into chunks of consecutive positions dealt round-robin);
+* :func:`unit_counts` -- [units, len(ACTIONS)] operation counts of each unit, by the
+  counting rules of :mod:`pimsim.kernels.counts` with ``P`` = the unit's positions
+  (position-independent actions -- router, activation, pooling, residual adds, off-chip
+  -- are zero here: the engine charges them per row as data moves);
+* :func:`split_even` -- an integer total split over parts, so per-row shares of a
+  per-image count sum back to it exactly.
+
+All counts are whole numbers held in float64 (exact below 2**53), so summing units in any
+order gives exactly the per-image totals of the closed form.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from pimsim.kernels.counts import (A_ADC, A_BUS, A_DAC, A_EDRAM, A_IR, A_OR, A_SA, A_SH, A_TOR,
+                                   A_TSA, A_XB, N_ACTIONS)
+
+
+@njit(cache=True)
+def positions_per_row(height, width, copies, chunk=1):
+    """[copies, height] int64: positions of output row ``r`` that copy ``k`` computes.
+
+    Each row is cut into chunks of ``chunk`` consecutive positions (the last one shorter);
+    chunks are dealt to the copies round-robin in raster order.
+    """
+    out = np.zeros((max(copies, 0), height), dtype=np.int64)
+    if copies <= 0 or width <= 0:
+        return out
+    per_row = (width + chunk - 1) // chunk
+    j = 0
+    for r in range(height):
+        for c in range(per_row):
+            out[j % copies, r] += min(chunk, width - c * chunk)
+            j += 1
+    return out
+
+
+def _positions_per_row_reference(height: int, width: int, copies: int,
+                                 chunk: int = 1) -> np.ndarray:
+    """Plain-numpy twin of :func:`positions_per_row`."""
+    out = np.zeros((max(copies, 0), height), dtype=np.int64)
+    if copies <= 0 or height * width == 0:
+        return out
+    p = np.arange(height * width)
+    row, col = p // width, p % width
+    per_row = -(-width // chunk)
+    chunk_id = row * per_row + col // chunk
+    np.add.at(out, (chunk_id % copies, row), 1)
+    return out
+
+
+@njit(cache=True)
+def unit_counts(unit_layer, unit_positions, layer_ptr, xb_rows, xb_cols, xb_outs, merges,
+                input_cycles, input_bits, output_bits):
+    """[units, N_ACTIONS] counts of each unit (``unit_positions`` positions of ``unit_layer``).
+
+    ``layer_ptr`` / ``xb_*`` are the CSR crossbar arrays of one copy per layer (as for
+    :func:`pimsim.kernels.counts.layer_counts`); ``merges`` [layers] row-tile merges per
+    position.
+    """
+    n_layers = layer_ptr.shape[0] - 1
+    per_layer = np.zeros((n_layers, 4), dtype=np.float64)    # crossbars, rows, cols, outs
+    for layer in range(n_layers):
+        for x in range(layer_ptr[layer], layer_ptr[layer + 1]):
+            per_layer[layer, 1] += xb_rows[x]
+            per_layer[layer, 2] += xb_cols[x]
+            per_layer[layer, 3] += xb_outs[x]
+        per_layer[layer, 0] = layer_ptr[layer + 1] - layer_ptr[layer]
+    n = unit_layer.shape[0]
+    out = np.zeros((n, N_ACTIONS), dtype=np.float64)
+    for u in range(n):
+        layer = unit_layer[u]
+        p = float(unit_positions[u])
+        nxb = per_layer[layer, 0]
+        rows = per_layer[layer, 1]
+        cols = per_layer[layer, 2]
+        outs = per_layer[layer, 3]
+        ir_bits = p * rows * input_bits
+        or_bits = p * outs * output_bits
+        conv = p * input_cycles * cols
+        out[u, A_XB] = p * nxb * input_cycles
+        out[u, A_DAC] = p * input_cycles * rows
+        out[u, A_SH] = conv
+        out[u, A_ADC] = conv
+        out[u, A_SA] = conv
+        out[u, A_IR] = 2.0 * ir_bits
+        out[u, A_OR] = 2.0 * or_bits
+        out[u, A_EDRAM] = 2.0 * (ir_bits + or_bits)
+        out[u, A_BUS] = ir_bits + or_bits
+        out[u, A_TSA] = p * merges[layer]
+        out[u, A_TOR] = 2.0 * or_bits
+    return out
+
+
+def _reference(unit_layer, unit_positions, layer_ptr, xb_rows, xb_cols, xb_outs, merges,
+               input_cycles, input_bits, output_bits):
+    """Plain-numpy twin of :func:`unit_counts` (for tests)."""
+    n_layers = layer_ptr.shape[0] - 1
+    seg = np.repeat(np.arange(n_layers), np.diff(layer_ptr))
+    rows = np.bincount(seg, weights=xb_rows.astype(np.float64), minlength=n_layers)
+    cols = np.bincount(seg, weights=xb_cols.astype(np.float64), minlength=n_layers)
+    outs = np.bincount(seg, weights=xb_outs.astype(np.float64), minlength=n_layers)
+    nxb = np.diff(layer_ptr).astype(np.float64)
+    lay = np.asarray(unit_layer, dtype=np.int64)
+    p = np.asarray(unit_positions, dtype=np.float64)
+    ir, orr = p * rows[lay] * input_bits, p * outs[lay] * output_bits
+    conv = p * input_cycles * cols[lay]
+    out = np.zeros((lay.size, N_ACTIONS))
+    out[:, A_XB] = p * nxb[lay] * input_cycles
+    out[:, A_DAC] = p * input_cycles * rows[lay]
+    out[:, A_SH] = out[:, A_ADC] = out[:, A_SA] = conv
+    out[:, A_IR], out[:, A_OR] = 2 * ir, 2 * orr
+    out[:, A_EDRAM], out[:, A_BUS] = 2 * (ir + orr), ir + orr
+    out[:, A_TSA] = p * np.asarray(merges, dtype=np.float64)[lay]
+    out[:, A_TOR] = 2 * orr
+    return out
+
+
+@njit(cache=True)
+def split_even(total, parts):
+    """int64[parts]: ``total`` split into near-equal whole shares that sum to ``total``."""
+    out = np.zeros(max(parts, 0), dtype=np.int64)
+    for i in range(parts):
+        out[i] = (total * (i + 1)) // parts - (total * i) // parts
+    return out
+
+
+def _split_even_reference(total: int, parts: int) -> np.ndarray:
+    """Plain-numpy twin of :func:`split_even`."""
+    if parts <= 0:
+        return np.zeros(0, dtype=np.int64)
+    edges = (total * np.arange(parts + 1, dtype=np.int64)) // parts
+    return np.diff(edges)

@@ -1,0 +1,38 @@
+"""``simulate``: one entry point for every fidelity (the CLI's ``pimsim run``)."""
+
+from __future__ import annotations
+
+import os
+from typing import Callable
+
+from pimsim.arch.compose import Arch
+from pimsim.result import Result
+from pimsim.sim.analytic import evaluate
+from pimsim.sim.engine import DEFAULT_IMAGES, FIDELITIES, run_engine
+from pimsim.sim.timeline import write_timeline
+from pimsim.workload.layer import Network
+
+
+def simulate(network: Network, arch: Arch, fidelity: str = "fast", images: int = DEFAULT_IMAGES,
+             timeline: str | os.PathLike | bool | None = None,
+             progress: Callable[[int, int], None] | None = None) -> Result:
+    """Evaluate ``network`` on ``arch``.
+
+    fidelity: ``"analytic"`` (closed form, :func:`pimsim.sim.evaluate`), ``"fast"`` (one
+    event per copy's output row) or ``"event"`` (one event per crossbar read cycle);
+    images: images in flight (latency = image 0, throughput from the completion interval);
+    timeline: a path to write Chrome/Perfetto trace JSON to, or True to keep the events in
+    ``result.engine_stats.timeline`` only; progress: ``callable(done, total)`` in units of
+    work, called periodically.
+    """
+    if fidelity == "analytic":
+        if timeline:
+            raise ValueError("the analytic fidelity has no timeline; use 'fast' or 'event'")
+        return evaluate(network, arch)
+    if fidelity not in FIDELITIES:
+        raise ValueError(f"fidelity must be 'analytic', 'fast' or 'event', not {fidelity!r}")
+    result = run_engine(network, arch, fidelity=fidelity, images=images,
+                        timeline=bool(timeline), progress=progress)
+    if timeline and timeline is not True:
+        write_timeline(result, timeline)
+    return result

@@ -1,0 +1,209 @@
+"""Discrete-event engine: fidelities agree, counts match the closed form, timing by hand,
+contention shows up with its cause, the ADC / DAC change timing through the model."""
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "mapping"))
+from netbuild import NetBuilder, cnn3, isaac_arch, isaac_with, resnet_block  # noqa: E402
+
+from pimsim.kernels.counts import ACTIONS  # noqa: E402
+from pimsim.sim import evaluate, simulate  # noqa: E402
+from pimsim.sim.analytic import chip_static_mW  # noqa: E402
+from pimsim.sim.engine import CAUSES  # noqa: E402
+
+LATENCY_REL = 1e-9      # fast vs event: the same recurrences, summed in another order
+
+
+def _one_crossbar():
+    return NetBuilder("one", (128, 1, 1)).linear("fc", 16).build()
+
+
+@pytest.fixture(scope="module")
+def runs():
+    """fast and event results of the two small networks (2 images in flight)."""
+    arch = isaac_arch()
+    out = {}
+    for make in (cnn3, resnet_block):
+        net = make()
+        out[net.name] = {f: simulate(net, arch, fidelity=f, images=2) for f in ("fast", "event")}
+        out[net.name]["analytic"] = evaluate(net, arch)
+    return out
+
+
+@pytest.mark.parametrize("name", ["cnn3", "resnet20_block1"])
+def test_event_and_fast_agree(runs, name):
+    fast, event = runs[name]["fast"], runs[name]["event"]
+    assert fast.engine == "fast" and event.engine == "event"
+    for lf, le in zip(fast.layers, event.layers):
+        assert lf.counts == le.counts, lf.name                # every component, exactly
+        assert lf.energy_pJ == le.energy_pJ
+    assert fast.total.energy_dynamic_pJ == event.total.energy_dynamic_pJ
+    assert fast.total.latency_ns == pytest.approx(event.total.latency_ns, rel=LATENCY_REL)
+    assert fast.total.interval_ns == pytest.approx(event.total.interval_ns, rel=LATENCY_REL)
+    # event mode really stepped read by read: many more events for the same work
+    assert event.engine_stats.events > 5 * fast.engine_stats.events
+
+
+@pytest.mark.parametrize("name", ["cnn3", "resnet20_block1"])
+def test_engine_counts_and_dynamic_energy_equal_closed_form(runs, name):
+    fast, closed = runs[name]["fast"], runs[name]["analytic"]
+    for lf, la in zip(fast.layers, closed.layers):
+        assert lf.counts == la.counts, lf.name
+        assert lf.energy_pJ == la.energy_pJ, lf.name
+    assert fast.total.counts == closed.total.counts
+    assert fast.total.energy_dynamic_pJ == closed.total.energy_dynamic_pJ
+    # static energy: every unit of the used chips for one pipelined interval
+    arch = isaac_arch()
+    static = sum(chip_static_mW(arch).values()) * fast.total.chips * fast.total.interval_ns
+    assert fast.total.energy_static_pJ == pytest.approx(static, rel=1e-12)
+    assert sum(fast.total.energy_breakdown_pJ.values()) == pytest.approx(fast.total.energy_pJ,
+                                                                        rel=1e-12)
+
+
+def test_one_crossbar_timing_by_hand():
+    # linear 128 -> 16 on ISAAC: one full crossbar, one position per image
+    arch = isaac_arch()
+    d = arch.design
+    r = simulate(_one_crossbar(), arch, fidelity="fast", images=3)
+    closed = evaluate(_one_crossbar(), arch)
+    in_bits = 128 * d.precision.input_bits
+    link = in_bits / (d.noc.link_GBps * 8) + d.noc.avg_hops * arch.latency_ns("router", "transfer")
+    edram_bw = d.tile.edram_bandwidth_GBps * 8
+    fetch = max(2 * in_bits / edram_bw, in_bits / (d.tile.bus_width_bits * d.clock_GHz))
+    read = d.crossbar.read_cycle_ns
+    conv = d.crossbar.cols / d.adc.sample_rate_GSps          # 128 samples at 1.28 GS/s
+    reads = d.input_cycles * max(read, conv) + min(read, conv)  # S+H pipelines read / convert
+    store = 2 * 16 * d.precision.output_bits / edram_bw
+    assert r.total.latency_ns == pytest.approx(link + fetch + reads + store, rel=1e-12)
+    # back to back: the crossbar's 16 reads plus the next image's fetch (not overlapped)
+    assert r.total.interval_ns == pytest.approx(closed.total.interval_ns + fetch, rel=1e-12)
+    assert r.total.counts == closed.total.counts
+
+
+def test_pipeline_starts_a_layer_as_soon_as_its_receptive_field_is_in():
+    # two 3x3 convs, one copy each: conv2's first output row needs conv1's rows 0 and 1
+    arch = isaac_with(mapping={"replicate": False})
+    d = arch.design
+    net = NetBuilder("two", (16, 16, 16)).conv("c1", 16, 3).conv("c2", 16, 3).build()
+    r = simulate(net, arch, fidelity="fast", images=1)
+    t = {lt.name: lt for lt in r.engine_stats.layers}
+    row = 16 * d.input_cycles * d.cycle_ns                  # one output row of one copy
+    assert t["c2"].start_ns >= 2 * row                      # waits for two input rows...
+    assert t["c2"].start_ns < 3 * row                       # ...and not for more
+    assert t["c2"].start_ns < t["c1"].finish_ns             # layers overlap
+    assert r.total.latency_ns < evaluate(net, arch).total.latency_ns  # vs layer-sequential
+    assert t["c2"].stalls_ns["input_wait"] > 0
+
+
+@pytest.mark.parametrize("override,cause", [
+    ({"tile": {"edram_bandwidth_GBps": 0.2}}, "buffer_bandwidth"),
+    ({"noc": {"link_GBps": 0.05}}, "network"),
+])
+def test_lower_bandwidth_raises_latency_and_names_the_cause(override, cause):
+    base = simulate(cnn3(), isaac_arch(), fidelity="fast", images=4)
+    slow = simulate(cnn3(), isaac_with(**override), fidelity="fast", images=4)
+    assert slow.total.latency_ns > 1.5 * base.total.latency_ns
+    assert slow.total.interval_ns > base.total.interval_ns
+    assert slow.engine_stats.stalls_ns[cause] > 10 * max(base.engine_stats.stalls_ns[cause], 1.0)
+    assert slow.total.counts == base.total.counts            # same work, more time
+
+
+def test_small_buffer_stalls_producers_as_buffer_full():
+    base = simulate(cnn3(), isaac_arch(), fidelity="fast", images=3)
+    small = simulate(cnn3(), isaac_with(tile={"edram_bytes": 1024}), fidelity="fast", images=3)
+    assert small.engine_stats.stalls_ns["buffer_full"] > base.engine_stats.stalls_ns["buffer_full"]
+    assert any(lt.buffer_overcommit for lt in small.engine_stats.layers)
+    assert not any(lt.buffer_overcommit for lt in base.engine_stats.layers)
+    # a residual block (a producer feeding both branches of a join) still completes
+    tiny = simulate(resnet_block(), isaac_with(tile={"edram_bytes": 1024}), fidelity="fast",
+                    images=3)
+    assert all(f > 0 for f in tiny.engine_stats.image_finish_ns)
+
+
+def _latency(arch, fidelity="fast"):
+    return simulate(cnn3(), arch, fidelity=fidelity, images=1).total.latency_ns
+
+
+def test_dac_bits_and_adcs_change_latency_through_the_model():
+    base = _latency(isaac_arch())
+    # 2-bit DAC: 8 read cycles per 16-bit input instead of 16
+    assert _latency(isaac_with(dac={"bits": 2})) < base
+    # half-rate ADC: converting 128 columns takes 200 ns > the 100 ns read: ADC-bound
+    slow_adc = isaac_with(adc={"sample_rate_GSps": 0.64})
+    assert _latency(slow_adc) > base
+    # a second ADC per crossbar at the same half rate restores the read-bound cycle
+    two = isaac_with(adc={"sample_rate_GSps": 0.64, "per_crossbar": 2})
+    assert _latency(two) < _latency(slow_adc)
+    assert _latency(two) == pytest.approx(base, rel=1e-9)
+
+
+def test_adc_bound_design_agrees_between_fidelities_and_reports_adc_stalls():
+    arch = isaac_with(adc={"sample_rate_GSps": 0.64})
+    net = _one_crossbar()
+    f = simulate(net, arch, fidelity="fast", images=2)
+    e = simulate(net, arch, fidelity="event", images=2)
+    assert f.total.latency_ns == pytest.approx(e.total.latency_ns, rel=LATENCY_REL)
+    assert f.engine_stats.stalls_ns["adc_busy"] == pytest.approx(
+        e.engine_stats.stalls_ns["adc_busy"], rel=1e-9)
+    # every read after the first waits (200 - 100) ns for the ADC; image 1's first read
+    # (fetched right after image 0's last read) also waits for image 0's last conversion
+    d = arch.design
+    conv, read = d.crossbar.cols / 0.64, d.crossbar.read_cycle_ns
+    fetch = 2 * 128 * d.precision.input_bits / (d.tile.edram_bandwidth_GBps * 8)
+    run = 2 * (d.input_cycles - 1) * (conv - read) + (conv - read - fetch)
+    assert f.engine_stats.stalls_ns["adc_busy"] == pytest.approx(run / 2, rel=1e-9)
+
+
+def test_result_has_engine_figures_and_serialises(runs):
+    r = runs["resnet20_block1"]["fast"]
+    d = json.loads(json.dumps(r.as_dict()))
+    s = d["engine_stats"]
+    assert set(s["stalls_ns"]) == set(CAUSES)
+    assert s["images"] == 2 and len(s["image_finish_ns"]) == 2
+    assert s["single_image_latency_ns"] == r.total.latency_ns
+    assert set(s["component_ops"]) == set(ACTIONS)
+    for role in ("crossbar", "adc", "edram", "bus", "router"):
+        assert 0 < s["component_utilization"][role] <= 1, role
+        assert s["component_busy_ns"][role] > 0
+    for lt in r.engine_stats.layers:
+        assert 0 <= lt.start_ns <= lt.finish_ns <= r.total.latency_ns
+    assert d["weight_load"]["cells"] > 0 and d["weight_load"]["energy_pJ"] > 0
+    add = next(lt for lt in r.engine_stats.layers if lt.name == "b1_add")
+    conv2 = next(lt for lt in r.engine_stats.layers if lt.name == "b1_conv2")
+    assert add.finish_ns >= conv2.finish_ns                  # the add waits for both operands
+
+
+def test_progress_is_reported_to_completion():
+    calls = []
+    simulate(cnn3(), isaac_arch(), fidelity="event", images=1,
+             progress=lambda done, total: calls.append((done, total)))
+    assert calls and calls[-1][0] == calls[-1][1] > 0
+    assert all(0 <= d <= t for d, t in calls)
+
+
+def test_analytic_fidelity_and_bad_fidelity():
+    arch = isaac_arch()
+    assert simulate(cnn3(), arch, fidelity="analytic").engine == "analytic"
+    with pytest.raises(ValueError):
+        simulate(cnn3(), arch, fidelity="cycle")
+
+
+def test_multi_chip_counts_offchip_traffic_like_the_closed_form():
+    arch = isaac_with(tile={"imas": 1}, chip={"tiles": 2})   # 2 IMAs per chip: cnn3 needs 2
+    r = simulate(cnn3(), arch, fidelity="fast", images=2)
+    closed = evaluate(cnn3(), arch)
+    assert r.total.chips == closed.total.chips > 1
+    assert r.total.offchip_bits == closed.total.offchip_bits > 0
+    assert r.total.counts == closed.total.counts
+    assert r.engine_stats.component_busy_ns["offchip_link"] > 0
+
+
+def test_one_image_interval_is_its_latency_and_timeline_true_keeps_events():
+    r = simulate(cnn3(), isaac_arch(), fidelity="fast", images=1, timeline=True)
+    assert r.total.interval_ns == r.total.latency_ns == r.engine_stats.image_finish_ns[0]
+    assert any(e["ph"] == "X" for e in r.engine_stats.timeline)
+    assert "timeline" not in r.engine_stats.as_dict()
