@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import bench_kernels  # noqa: E402
+from benchmarks import bench_kernels, bench_sweep  # noqa: E402
 
 MNSIM_REFERENCE_S = 3.0
 ENGINE_CASES = ("fast:resnet50", "fast:resnet18", "fast:vgg16", "fast:resnet20",
@@ -59,6 +59,8 @@ def main() -> None:
     for k in bench_kernels.run():
         print(f"{k['kernel']:20} {k['elements']:>10} {k['numba_elements_per_s']:>12.3g} "
               f"{k['numpy_elements_per_s']:>12.3g} {k['speedup']:>7.1f}x")
+    print()
+    bench_sweep.main([])
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from pimsim.errors import PimsimError
@@ -27,14 +28,52 @@ def _load_arch(path: str):
     return build_arch(load_design(path))
 
 
-def _evaluate(config: str, trace: str, args) -> dict:
+class _ProgressBar:
+    """``callable(done, total)`` for the engine: a bar on stderr once a run passes
+    ``DELAY_S`` (tqdm when installed, else a plain line); silent when stderr is no terminal."""
+
+    DELAY_S = 1.5
+
+    def __init__(self, desc: str):
+        self.desc, self.start, self.bar = desc, time.monotonic(), None
+        self.enabled = sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or (self.bar is None and time.monotonic() - self.start < self.DELAY_S):
+            return
+        if self.bar is None:
+            try:
+                from tqdm import tqdm
+
+                self.bar = tqdm(total=total, desc=self.desc, unit="unit", leave=False)
+            except ImportError:
+                self.bar = False
+        if self.bar:
+            self.bar.update(done - self.bar.n)
+        else:
+            sys.stderr.write(f"\r{self.desc}: {100 * done / max(total, 1):5.1f}%")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.bar:
+            self.bar.close()
+        elif self.bar is False:
+            sys.stderr.write("\n")
+
+
+def _evaluate(config: str, trace: str, args, timeline: str | None = None) -> dict:
     """Evaluate one design point on one trace; returns ``Result.as_dict()``."""
-    from pimsim.sim.analytic import evaluate
+    from pimsim.sim import simulate
     from pimsim.workload.trace import load_network
 
     arch = _load_arch(config)
     network = load_network(trace)
-    return evaluate(network, arch).as_dict()
+    bar = _ProgressBar(f"{arch.design.name} on {network.name} ({args.fidelity})")
+    try:
+        result = simulate(network, arch, fidelity=args.fidelity, timeline=timeline, progress=bar)
+    finally:
+        bar.close()
+    return result.as_dict()
 
 
 def cmd_area(args) -> int:
@@ -53,11 +92,14 @@ def cmd_area(args) -> int:
 
 
 def cmd_run(args) -> int:
+    if args.timeline and args.fidelity == "analytic":
+        raise PimsimError("the analytic fidelity has no timeline: use --fidelity fast or event",
+                          where="--timeline")
     from pimsim.report.output import write_tables
     from pimsim.report.run import energy_table, layer_table, run_table
     from pimsim.report.tables import to_json, to_text
 
-    result = _evaluate(args.config, args.trace, args)
+    result = _evaluate(args.config, args.trace, args, timeline=args.timeline)
     baseline = None
     same = args.baseline and Path(args.baseline).resolve() == Path(args.config).resolve()
     if args.baseline and args.baseline.lower() != "none" and not same:
@@ -143,6 +185,12 @@ def build_parser() -> argparse.ArgumentParser:
                                 "accelerators. Units: energy pJ, time ns, power mW, area mm2.")
     sub = p.add_subparsers(dest="command", required=True)
 
+    def engine(sp):
+        sp.add_argument("--fidelity", choices=("fast", "event", "analytic"), default="fast",
+                        help="fast (default): discrete-event engine, one event per copy's output "
+                             "row; event: one per crossbar read cycle (small networks); analytic: "
+                             "closed form")
+
     def outputs(sp, json_help="print one JSON object instead of tables"):
         sp.add_argument("--json", action="store_true", help=json_help)
         sp.add_argument("--out", metavar="DIR", help="also write CSV, JSON and Markdown tables to DIR")
@@ -152,12 +200,16 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--trace", required=True)
     sp.add_argument("--baseline", default=str(DEFAULT_BASELINE),
                     help="baseline design point (default configs/isaac.yaml; 'none' to skip)")
+    sp.add_argument("--timeline", metavar="FILE",
+                    help="write a Chrome/Perfetto trace-event JSON of the run (fast or event)")
+    engine(sp)
     outputs(sp)
     sp.set_defaults(func=cmd_run)
 
     sp = sub.add_parser("compare", help="one table, a column per design point")
     sp.add_argument("configs", nargs="+")
     sp.add_argument("--trace", required=True)
+    engine(sp)
     outputs(sp)
     sp.set_defaults(func=cmd_compare)
 

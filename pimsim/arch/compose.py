@@ -61,7 +61,7 @@ def unit_counts(design: Design) -> dict[str, tuple[str, float]]:
         "shift_add": (IMA, d.ima.shift_adds),
         "input_register": (IMA, 1),
         "output_register": (IMA, 1),
-        "write_driver": (IMA, x),
+        "write_driver": (IMA, x * d.crossbar.write_drivers),
         "edram": (TILE, 1),
         "bus": (TILE, 1),
         "router": (TILE, 1 / d.tile.tiles_per_router),

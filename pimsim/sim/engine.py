@@ -46,7 +46,7 @@ from pimsim.sim.analytic import chip_static_mW, energy_vector, kernel_inputs
 from pimsim.sim.resources import Server, book_together
 from pimsim.sim.weights import weight_load
 from pimsim.units import BITS_PER_BYTE, gops, gops_per_W, per_s, power_mW
-from pimsim.workload.layer import POOL_KINDS, Layer, Network
+from pimsim.workload.layer import NETWORK_INPUT, POOL_KINDS, Layer, Network
 
 FIDELITIES = ("fast", "event")
 #: Why a compute process (layer copy or non-MVM worker) is idle.
@@ -326,7 +326,7 @@ class Engine:
         edram_bits = d.tile.edram_bytes * BITS_PER_BYTE
         plans = []
         for L in layers:
-            srcs = list(L.lay.inputs) or [None]
+            srcs = [None if s == NETWORK_INPUT else s for s in L.lay.inputs] or [None]
             for order, src in enumerate(srcs):
                 P = by_name[src] if src is not None else None
                 plans.append((P, L, order))

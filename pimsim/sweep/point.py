@@ -2,9 +2,9 @@
 
 ``run_point(spec)`` takes plain data and returns plain data, never raises for a point's
 own failure (the error is recorded in the result), and is importable at module level so
-spawned processes and Dask workers can unpickle it. The engine is chosen here only: the
-closed form (``fidelity: analytic``) now, ``pimsim.sim.simulate(..., fidelity=...)`` when
-the discrete-event engine is available.
+spawned processes and Dask workers can unpickle it. The engine is chosen here only:
+``pimsim.sim.simulate(..., fidelity=...)`` with ``analytic`` (closed form, the default for
+sweeps: fastest), ``fast`` or ``event`` (the discrete-event engine).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import traceback
 from functools import lru_cache
 from pathlib import Path
 
-from pimsim.errors import ConfigError, PimsimError
+from pimsim.errors import PimsimError
 
 OK, FAILED = "ok", "failed"
 
@@ -59,18 +59,9 @@ def evaluate_spec(spec: dict) -> dict:
     fidelity = spec.get("fidelity", "analytic")
     # Schedules are validated and part of the key; applying them is the engine's job
     # (techniques), so spec["schedule"] is passed through and not used yet.
-    if fidelity == "analytic":
-        from pimsim.sim.analytic import evaluate
+    from pimsim.sim import simulate
 
-        result = evaluate(network, arch).as_dict()
-    else:
-        try:
-            from pimsim.sim import simulate
-        except ImportError:
-            raise ConfigError(f"fidelity '{fidelity}' needs the discrete-event engine "
-                              "(pimsim.sim.simulate), which this version lacks",
-                              where="fidelity", found=fidelity, expected="analytic") from None
-        result = simulate(network, arch, fidelity=fidelity).as_dict()
+    result = simulate(network, arch, fidelity=fidelity).as_dict()
     result["area_breakdown_mm2"] = area_breakdown_mm2(arch, result["total"]["chips"])
     return result
 

@@ -95,3 +95,26 @@ def test_bad_config_error_names_key(tmp_path, capsys):
     bad.write_text(f"extends: {ISAAC}\ncrossbar:\n  rows: 100\n")
     code, _, err = run_cli(capsys, "area", str(bad))
     assert code == 2 and "crossbar.rows" in err and "power of two" in err
+
+
+@pytest.mark.parametrize("fidelity", ["fast", "event", "analytic"])
+def test_run_fidelities_agree_on_counts(capsys, fidelity):
+    code, out, _ = run_cli(capsys, "run", ISAAC, "--trace", CNN, "--json", "--baseline", "none",
+                           "--fidelity", fidelity)
+    assert code == 0
+    total = json.loads(out)["total"]
+    assert total["macs"] == 337536 and total["energy_dynamic_pJ"] > 0
+
+
+def test_timeline_file_is_trace_event_json(tmp_path, capsys):
+    path = tmp_path / "t.json"
+    code, _, _ = run_cli(capsys, "run", ISAAC, "--trace", CNN, "--timeline", str(path),
+                         "--baseline", "none")
+    events = json.loads(path.read_text())["traceEvents"]
+    assert code == 0 and any(e.get("ph") == "X" and e["dur"] >= 0 for e in events)
+
+
+def test_timeline_needs_an_engine_fidelity(capsys, tmp_path):
+    code, _, err = run_cli(capsys, "run", ISAAC, "--trace", CNN, "--fidelity", "analytic",
+                           "--timeline", str(tmp_path / "t.json"))
+    assert code == 2 and "--timeline" in err

@@ -60,9 +60,8 @@ def test_crash_hook_raises_in_the_driver_process():
     assert rec["status"] == FAILED and "crash hook" in rec["error"]["message"]
 
 
-def test_engine_fidelity_without_engine():
-    import pimsim.sim
-    if hasattr(pimsim.sim, "simulate"):
-        pytest.skip("the engine is present: fidelity 'fast' is evaluated by it")
-    rec = run_point(_spec(fidelity="fast"))
-    assert rec["status"] == FAILED and "discrete-event engine" in rec["error"]["message"]
+def test_fast_fidelity_runs_the_engine_with_the_closed_forms_counts():
+    fast, closed = run_point(_spec(fidelity="fast")), run_point(_spec(fidelity="analytic"))
+    assert fast["status"] == closed["status"] == "ok"
+    assert fast["engine"] != closed["engine"]
+    assert fast["total"]["energy_dynamic_pJ"] == pytest.approx(closed["total"]["energy_dynamic_pJ"])
