@@ -95,3 +95,80 @@ def ou_zero_stats(acts: np.ndarray, bits: int, tile_rows: int, ou_rows: int) -> 
     return {"ou": zo / (n * ous) if m else np.zeros(zo.size),
             "rows": zr / (n * sizes) if m else np.zeros(zo.size),
             "xb": zx / n if m else np.zeros(zo.size), "ous": ous}
+
+
+# ---------------------------------------------------------------------------------
+# Weights: zero cell columns per row tile and ERA-BS bit-flip release
+# ---------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _cells_of(w, bpc, slices, differential, bias, out):
+    """Cell levels of one signed weight into ``out[cpw]``."""
+    mask = (1 << bpc) - 1
+    if differential:
+        p = w if w > 0 else 0
+        n = -w if w < 0 else 0
+        for s in range(slices):
+            out[s] = (p >> (s * bpc)) & mask
+            out[slices + s] = (n >> (s * bpc)) & mask
+    else:
+        b = w + bias
+        for s in range(slices):
+            out[s] = (b >> (s * bpc)) & mask
+
+
+@njit(cache=True)
+def flip_release(wq, bpc, slices, differential, bias, tile_rows, budget, tolerance):
+    """ERA-BS bit flip on signed ints ``wq[g, rows, cols]``.
+
+    In each row tile, a cell column (slice of one weight column and polarity) with
+    ``0 < nonzero cells <= budget`` whose cells' values have an L2 norm of at most
+    ``tolerance`` x the weight column's L2 norm in the tile is zeroed (released).
+    Returns ``(new wq, live[g, tiles, cols, cpw])``: live = nonzero after the flip.
+    """
+    g, rows, cols = wq.shape
+    cpw = slices * 2 if differential else slices
+    tiles = (rows + tile_rows - 1) // tile_rows
+    out = wq.copy()
+    live = np.zeros((g, tiles, cols, cpw), np.bool_)
+    cells = np.zeros(cpw, np.int64)
+    nz = np.zeros(cpw, np.int64)
+    e2 = np.zeros(cpw, np.float64)
+    release = np.zeros(cpw, np.bool_)
+    for k in range(g):
+        for t in range(tiles):
+            r0 = t * tile_rows
+            r1 = min(r0 + tile_rows, rows)
+            for j in range(cols):
+                nz[:] = 0
+                e2[:] = 0.0
+                norm2 = 0.0
+                for r in range(r0, r1):
+                    w = out[k, r, j]
+                    norm2 += float(w) * float(w)
+                    _cells_of(w, bpc, slices, differential, bias, cells)
+                    for c in range(cpw):
+                        if cells[c] != 0:
+                            nz[c] += 1
+                            v = float(cells[c] << ((c % slices) * bpc))
+                            e2[c] += v * v
+                any_release = False
+                for c in range(cpw):
+                    release[c] = (nz[c] > 0 and nz[c] <= budget
+                                  and e2[c] <= tolerance * tolerance * norm2)
+                    any_release = any_release or release[c]
+                    live[k, t, j, c] = nz[c] > 0 and not release[c]
+                if not any_release:
+                    continue
+                for r in range(r0, r1):
+                    _cells_of(out[k, r, j], bpc, slices, differential, bias, cells)
+                    pos = 0
+                    neg = 0
+                    for s in range(slices):
+                        if not release[s]:
+                            pos += cells[s] << (s * bpc)
+                        if differential and not release[slices + s]:
+                            neg += cells[slices + s] << (s * bpc)
+                    out[k, r, j] = pos - neg if differential else pos - bias
+    return out, live

@@ -40,16 +40,21 @@ def base_tile_of(tiling: Tiling, groups: int) -> np.ndarray:
     return np.tile(np.repeat(np.arange(tiling.row_tiles), tiling.col_tiles), groups)
 
 
-def compact_tiling(layer: Layer, design: Design, live: np.ndarray,
-                   rows_mode: str = "none") -> tuple[Tiling, np.ndarray]:
+def compact_tiling(layer: Layer, design: Design, live: np.ndarray | None,
+                   rows_mode: str = "none",
+                   tile_live: np.ndarray | None = None) -> tuple[Tiling, np.ndarray]:
     """``(tiling, row tile of each crossbar)`` of ``layer`` holding only the ``live``
-    cells (see module doc). Row tiles are numbered per group and column block."""
+    cells (see module doc). Row tiles are numbered per group and column block. With
+    ``rows_mode="none"`` the per-row-tile column liveness ``tile_live[g, tiles, cols,
+    cpw]`` may be given instead of ``live`` (it is all that mode needs)."""
     base = tile_layer(layer, design)
-    if base.groups_per_crossbar > 1 or live.all():
+    every = live.all() if live is not None else tile_live.all()
+    if base.groups_per_crossbar > 1 or every:
         return base, base_tile_of(base, layer.groups)   # packed groups are left as they are
     xr, xc = design.crossbar.rows, design.crossbar.cols
     wpr = design.weights_per_crossbar_row
-    g, wr, wc, cpw = live.shape
+    g, wr, wc, cpw = (layer.groups, layer.weight_rows, layer.weight_cols,
+                      design.cells_per_weight)
     rows, cols, outs, weights, tile_of = [], [], [], [], []
     merges = 0
     max_rt = max_ct = 0
@@ -57,32 +62,35 @@ def compact_tiling(layer: Layer, design: Design, live: np.ndarray,
         col_blocks = _chunks(wc, wpr) if rows_mode == "per_column_tile" else [(0, wc)]
         tiles_per_col = np.zeros(wc, np.int64)      # row tiles a weight column appears in
         for c0, c1 in col_blocks:
-            sub = live[grp, :, c0:c1]                # (wr, cols, cpw)
-            if rows_mode == "none":
-                keep_rows = np.arange(wr)
-            else:
-                keep_rows = np.flatnonzero(sub.any(axis=(1, 2)))
+            sub = live[grp, :, c0:c1] if live is not None else None   # (wr, cols, cpw)
+            keep_rows = (np.arange(wr) if rows_mode == "none"
+                         else np.flatnonzero(sub.any(axis=(1, 2))))
             rts = _chunks(len(keep_rows), xr)
             max_rt = max(max_rt, len(rts))
             for t, (r0, r1) in enumerate(rts):
-                block = sub[keep_rows[r0:r1]]                    # (rows, cols, cpw)
-                col_live = block.any(axis=0).reshape(-1)         # cell columns, weight-major
-                owner = np.repeat(np.arange(c0, c1), cpw)[col_live]
-                tiles_per_col[np.unique(owner)] += 1
+                if live is None:
+                    col_live = tile_live[grp, t, c0:c1].reshape(-1)
+                else:
+                    block = sub[keep_rows[r0:r1]] if rows_mode != "none" else sub[r0:r1]
+                    col_live = block.any(axis=0).reshape(-1)     # cell columns, weight-major
+                owner = np.repeat(np.arange(c0, c1), cpw)[col_live]   # non-decreasing
                 n = owner.size
-                pieces = _chunks(n, xc)
-                max_ct = max(max_ct, len(pieces))
-                seen: set[int] = set()
-                for a, b in pieces:
-                    part = owner[a:b]
-                    distinct = np.unique(part)
-                    first = [int(w) for w in distinct if int(w) not in seen]
-                    seen.update(first)
-                    rows.append(r1 - r0)
-                    cols.append(b - a)
-                    outs.append(distinct.size)
-                    weights.append((r1 - r0) * len(first))
-                    tile_of.append(t)
+                if n == 0:
+                    continue
+                is_new = np.ones(n, bool)
+                is_new[1:] = owner[1:] != owner[:-1]
+                tiles_per_col[owner[is_new]] += 1
+                chunk = np.arange(n) // xc
+                n_chunks = int(chunk[-1]) + 1
+                max_ct = max(max_ct, n_chunks)
+                starts_chunk = np.arange(n) % xc == 0
+                rows.extend([r1 - r0] * n_chunks)
+                cols.extend(np.bincount(chunk, minlength=n_chunks).tolist())
+                outs.extend(np.bincount(chunk, weights=is_new | starts_chunk,
+                                        minlength=n_chunks).astype(np.int64).tolist())
+                weights.extend(((r1 - r0) * np.bincount(chunk, weights=is_new, minlength=n_chunks))
+                               .astype(np.int64).tolist())
+                tile_of.extend([t] * n_chunks)
         merges += int(np.maximum(tiles_per_col - 1, 0).sum())
     if not rows:                 # everything removed: keep one minimal crossbar (a bias-only layer)
         rows, cols, outs, weights, tile_of = [1], [1], [1], [0], [0]
@@ -99,10 +107,11 @@ def cell_values(wq: np.ndarray, design: Design) -> np.ndarray:
     s = design.slices_per_weight
     shifts = np.arange(s, dtype=np.int64) * bpc
     mask = (1 << bpc) - 1
-    w = np.asarray(wq, dtype=np.int64)
+    w = np.asarray(wq, dtype=np.int32)
+    shifts = shifts.astype(np.int32)
     if design.precision.signed_weights == "differential":
-        pos = (np.maximum(w, 0)[..., None] >> shifts) & mask
-        neg = (np.maximum(-w, 0)[..., None] >> shifts) & mask
+        pos = ((np.maximum(w, 0)[..., None] >> shifts) & mask).astype(np.uint8)
+        neg = ((np.maximum(-w, 0)[..., None] >> shifts) & mask).astype(np.uint8)
         return np.concatenate([pos, neg], axis=-1)
     biased = w + (1 << (design.precision.weight_bits - 1))
-    return (biased[..., None] >> shifts) & mask
+    return ((biased[..., None] >> shifts) & mask).astype(np.uint8)

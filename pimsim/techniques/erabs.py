@@ -26,11 +26,11 @@ from __future__ import annotations
 import numpy as np
 
 from pimsim.config.schema import Design
-from pimsim.kernels.ou_stats import ou_zero_stats
+from pimsim.kernels.ou_stats import flip_release, ou_zero_stats
 from pimsim.mapping.network_map import LayerOverride
 from pimsim.mapping.tiling import tile_layer
 from pimsim.techniques.base import LayerEffect, Technique, TechniqueOutcome
-from pimsim.techniques.compact import base_tile_of, cell_values, compact_tiling
+from pimsim.techniques.compact import base_tile_of, compact_tiling
 from pimsim.techniques.schedule import LayerSchedule, Schedule
 from pimsim.workload.layer import Layer
 from pimsim.workload.unroll import input_rows, unrolled_weight
@@ -58,15 +58,17 @@ def weights_from_cells(cells: np.ndarray, design: Design) -> np.ndarray:
     """Inverse of :func:`pimsim.techniques.compact.cell_values`."""
     bpc = design.crossbar.bits_per_cell
     s = design.slices_per_weight
-    shifts = np.arange(s, dtype=np.int64) * bpc
+    shifts = np.arange(s, dtype=np.int32) * bpc
+    c = cells.astype(np.int32)
     if design.precision.signed_weights == "differential":
-        return ((cells[..., :s] << shifts).sum(-1) - (cells[..., s:] << shifts).sum(-1))
-    return (cells << shifts).sum(-1) - (1 << (design.precision.weight_bits - 1))
+        return ((c[..., :s] << shifts).sum(-1) - (c[..., s:] << shifts).sum(-1))
+    return (c << shifts).sum(-1) - (1 << (design.precision.weight_bits - 1))
 
 
 def flip_columns(cells: np.ndarray, tile_rows: int, budget: int, design: Design,
                  tolerance: float = 1.0) -> np.ndarray:
-    """Cells with every (row tile, cell column) released — zeroed — when it holds at most
+    """Plain-numpy reference of :func:`pimsim.kernels.ou_stats.flip_release` on cell
+    levels ``[g, rows, cols, cpw]`` (``pimsim.techniques.compact.cell_values``): cells with every (row tile, cell column) released — zeroed — when it holds at most
     ``budget`` nonzero cells and zeroing them changes that weight column's values in the
     row tile by at most ``tolerance`` (relative L2; adaptive flipping: low-order slices
     go first, the few cells of large weights' top slices stay)."""
@@ -75,12 +77,12 @@ def flip_columns(cells: np.ndarray, tile_rows: int, budget: int, design: Design,
         return out
     bpc, s = design.crossbar.bits_per_cell, design.slices_per_weight
     cpw = cells.shape[-1]
-    weight = (1 << (np.arange(cpw) % s * bpc)).astype(np.float64)     # value of one level
+    weight = (1 << (np.arange(cpw) % s * bpc)).astype(np.float32)     # value of one level
     for r0 in range(0, cells.shape[1], tile_rows):
         block = out[:, r0:r0 + tile_rows]                 # view (g, rows, cols, cpw)
         nz = (block != 0).sum(axis=1)                     # (g, cols, cpw)
         contrib = block * weight                          # value each cell adds
-        col_norm = np.sqrt((weights_from_cells(block, design).astype(np.float64) ** 2)
+        col_norm = np.sqrt((weights_from_cells(block, design).astype(np.float32) ** 2)
                            .sum(axis=1))                  # (g, cols)
         err = np.sqrt((contrib ** 2).sum(axis=1)) / np.maximum(col_norm, 1e-30)[..., None]
         release = (nz > 0) & (nz <= budget) & (err <= tolerance)
@@ -136,7 +138,10 @@ class OUPrune:
 
 
 def act_vectors(trace, lay: Layer) -> np.ndarray:
-    """The trace's sampled input vectors ``(M * groups, rows)`` minus the zero point."""
+    """The trace's sampled input vectors ``(M * groups, rows)`` minus the zero point
+    (a shape-only network's stand-in vectors: ``pimsim.techniques.synthetic``)."""
+    if hasattr(trace, "vectors"):
+        return trace.vectors(lay)
     _, zp, _ = trace.act_quant(lay.name)
     a = trace.activations(lay.name).astype(np.int64) - zp
     v = input_rows(a, lay)
@@ -167,6 +172,7 @@ class ERABS(Technique):
         w_new = None
         changed_tiling = False
         ref_q, ref_scale = trace.weight_q(lay.name)
+        ref_q = np.asarray(ref_q)
         ref = ref_q.astype(np.float64) * ref_scale
         n_w = lay.weights
         kept, err, live_frac = n_w, 0.0, 1.0
@@ -175,13 +181,15 @@ class ERABS(Technique):
             wq, scale = layer_int_weights(trace, lay, ls.bits)
             if ls.quant == "exponent":
                 wq = np.sign(wq) * exponent_quantize(np.abs(wq), ls.terms, (1 << (ls.bits - 1)) - 1)
-            cells = cell_values(unrolled_weight(wq, lay), design)
-            cells = flip_columns(cells, design.crossbar.rows, ls.flip_budget, design,
-                                 ls.flip_tolerance)
-            live = cells != 0
-            tiling, tile_of = compact_tiling(lay, design, live)
+            d = design
+            wq_new, tile_live = flip_release(
+                np.ascontiguousarray(unrolled_weight(wq, lay), dtype=np.int64),
+                d.crossbar.bits_per_cell, d.slices_per_weight,
+                d.precision.signed_weights == "differential",
+                1 << (d.precision.weight_bits - 1), d.crossbar.rows, ls.flip_budget,
+                ls.flip_tolerance)
+            tiling, tile_of = compact_tiling(lay, design, None, tile_live=tile_live)
             changed_tiling = not same_tiling(tiling, base)
-            wq_new = weights_from_cells(cells, design)
             w_new = (to_trace_shape(wq_new, ref_q.shape) * scale).astype(np.float32)
             kept = int((wq_new != 0).sum())
             err = float(np.linalg.norm(w_new - ref) / max(np.linalg.norm(ref), 1e-30))
