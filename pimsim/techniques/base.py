@@ -107,7 +107,7 @@ class Technique:
         from pimsim.techniques.schedule import check_schedule
 
         check_schedule(schedule, trace.network, design)
-        out = self.transform(trace, design, schedule)
+        out = self.transform(trace, design, schedule.resolved(trace.network))
         if accuracy and trace.has_tensors:
             out.accuracy_before = acc(trace, limit=limit)
             out.accuracy_after = (out.accuracy_before if not out.weights and not out.act_transforms

@@ -179,8 +179,10 @@ class ERABS(Technique):
         if ls.enabled and (ls.quant == "exponent" or ls.flip_budget > 0
                            or ls.bits != trace.info(lay.name, "weight_q").bits):
             wq, scale = layer_int_weights(trace, lay, ls.bits)
-            if ls.quant == "exponent":
-                wq = np.sign(wq) * exponent_quantize(np.abs(wq), ls.terms, (1 << (ls.bits - 1)) - 1)
+            if ls.quant == "exponent":      # a lookup table over all magnitudes: fast
+                qmax = (1 << (ls.bits - 1)) - 1
+                table = exponent_quantize(np.arange(qmax + 1), ls.terms, qmax)
+                wq = np.sign(wq) * table[np.minimum(np.abs(wq), qmax)]
             d = design
             wq_new, tile_live = flip_release(
                 np.ascontiguousarray(unrolled_weight(wq, lay), dtype=np.int64),

@@ -92,7 +92,7 @@ SPEC: dict[str, dict[str, tuple[str, Any, str]]] = {
         "criterion": ("criterion", lambda v: v in CRITERIA, "one of " + ", ".join(CRITERIA)),
     },
 }
-TOP_KEYS = ("technique", "network", "default", "layers", "description")
+TOP_KEYS = ("technique", "network", "default", "layers", "description", "dense_ends")
 
 
 @dataclass(frozen=True)
@@ -105,9 +105,20 @@ class Schedule:
     default: LayerSchedule = LayerSchedule()
     layers: dict[str, LayerSchedule] = field(default_factory=dict)
     description: str = ""
+    dense_ends: bool = False      # leave the first and last MVM layers unchanged
 
     def for_layer(self, name: str) -> LayerSchedule:
         return self.layers.get(name, self.default)
+
+    def resolved(self, network: Network) -> "Schedule":
+        """The schedule with ``dense_ends`` turned into per-layer ``enabled: false``."""
+        if not self.dense_ends or not network.mvm_layers:
+            return self
+        ends = {network.mvm_layers[0].name, network.mvm_layers[-1].name}
+        layers = dict(self.layers)
+        for name in ends:
+            layers[name] = replace(layers.get(name, self.default), enabled=False)
+        return replace(self, layers=layers, dense_ends=False)
 
 
 def _suggest(word: str, options) -> str:
@@ -179,8 +190,13 @@ def parse_schedule(doc: Any, source: str = "<schedule>") -> Schedule:
                             expected="layer name -> settings")
     layers = {str(name): _layer_settings(body, default, source, f"layers.{name}")
               for name, body in raw_layers.items()}
+    dense = doc.get("dense_ends", False)
+    if not isinstance(dense, bool):
+        raise ScheduleError("wrong type", file=source, where="dense_ends", found=dense,
+                            expected="true or false")
     return Schedule(technique=tech, source=source, network=network, default=default,
-                    layers=layers, description=str(doc.get("description", "")))
+                    layers=layers, description=str(doc.get("description", "")),
+                    dense_ends=dense)
 
 
 def load_schedule(path: str | Path) -> Schedule:

@@ -17,7 +17,7 @@ import numpy as np
 
 from pimsim.workload.layer import Layer
 
-MAX_VECTORS = 2048
+MAX_VECTORS = 1024
 
 
 class SyntheticTrace:
