@@ -3,8 +3,9 @@
 Static, weights:
 
 * **exponent-based quantization**: each weight magnitude (``bits``-bit sign-magnitude
-  integer) is rounded to at most ``terms`` power-of-two terms (a ``terms``-bit mantissa
-  times a power of two), so most bit positions, hence most cells, are zero;
+  integer) is rounded to the nearest ``mantissa x 2**exponent`` with a ``terms``-bit
+  mantissa (so at most ``terms`` nonzero bits, all within ``terms`` adjacent positions),
+  so most bit positions, hence most cells, are zero;
 * **bit flip**: in every row tile (crossbar rows), a cell column (one slice of one weight
   column, one polarity) holding at most ``flip_budget`` nonzero cells has those cells
   flipped to 0, so the whole column is zero and released; the surviving columns are
@@ -39,8 +40,8 @@ ZERO_DETECTOR, CONTROL, INDEX = "zero_detector", "sparsity_control", "index_buff
 
 
 def exponent_quantize(mag: np.ndarray, terms: int, max_mag: int) -> np.ndarray:
-    """Non-negative integers rounded to at most ``terms`` set bits (round to nearest, ties
-    up; values that would exceed ``max_mag`` are truncated instead)."""
+    """Non-negative integers rounded to the nearest ``terms``-bit mantissa x power of two
+    (ties up; values that would exceed ``max_mag`` are truncated instead)."""
     m = np.asarray(mag, dtype=np.int64)
     out = m.copy()
     nz = m > 0
