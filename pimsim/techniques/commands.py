@@ -10,11 +10,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
 from pimsim.techniques.apply import ROOT, apply_schedule, metrics, open_trace
-from pimsim.techniques.schedule import parse_schedule
+from pimsim.techniques.schedule import Schedule, load_schedule, parse_schedule
 
 CONFIGS = ROOT / "configs"
 SCHEDULES = CONFIGS / "schedules"
@@ -65,20 +66,54 @@ def apply_one(trace: str, config: str, schedule: str, *, limit: int | None = Non
     return data
 
 
+RATIO_GRID = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+
+
+def ratio_within(trace, config, schedule: Schedule, max_drop: float,
+                 limit: int | None = None) -> float:
+    """Largest pruning ratio of ``RATIO_GRID`` whose accuracy drop on the held-out digits
+    is at most ``max_drop`` (0 when none is): the accuracy-matched operating point."""
+    best = 0.0
+    for r in RATIO_GRID:
+        d = replace(schedule.default, ratio=r)
+        s = replace(schedule, default=d, layers={k: replace(v, ratio=r)
+                                                 for k, v in schedule.layers.items()})
+        o = apply_schedule(trace, config, s, limit=limit).outcome
+        if o.accuracy_before - o.accuracy_after > max_drop:
+            break
+        best = r
+    return best
+
+
 def compare(traces: Sequence[str] = REAL_TRACES + SHAPE_TRACES, *, limit: int | None = None,
-            out_dir: str | None = None) -> list[dict]:
+            max_drop: float | None = 0.01, out_dir: str | None = None) -> list[dict]:
     """``pimsim techniques compare``: every row of ``ROWS`` on every trace; metric ratios
-    vs ISAAC and vs PIM-Prune, accuracy on the held-out digits (real traces)."""
+    vs ISAAC and vs PIM-Prune, accuracy on the held-out digits (real traces).
+
+    With ``max_drop`` the pruning rows use, per real trace, the largest ratio whose
+    accuracy drop is at most ``max_drop``; shape-only networks use the ratio found on the
+    real trace evaluated last before them (the donor, resnet20_digits, by default).
+    ``max_drop=None`` keeps the schedules' own ratios."""
     records = []
+    chosen: dict[str, float] = {}
     for path in traces:
         trace = open_trace(ROOT / path if not Path(path).is_absolute() else path)
-        got: dict[str, tuple[dict, object]] = {}
+        got: dict[str, tuple[dict, object, float | None]] = {}
         for label, cfg, sched in ROWS:
-            schedule = SCHEDULES / sched if sched else parse_schedule({"technique": "none"})
+            schedule = (load_schedule(SCHEDULES / sched) if sched
+                        else parse_schedule({"technique": "none"}))
+            ratio = None
+            if max_drop is not None and schedule.technique in ("pim_prune", "cim_pruning"):
+                if trace.has_tensors:
+                    chosen[label] = ratio_within(trace, CONFIGS / cfg, schedule, max_drop, limit)
+                ratio = chosen.get(label, schedule.default.ratio)
+                schedule = replace(schedule, default=replace(schedule.default, ratio=ratio))
             a = apply_schedule(trace, CONFIGS / cfg, schedule, limit=limit)
-            got[label] = (a.metrics_after, a.outcome)
-        for label, (m, o) in got.items():
+            got[label] = (a.metrics_after, a.outcome, ratio)
+        for label, (m, o, ratio) in got.items():
             rec = {"network": trace.network.name, "row": label,
+                   "prune_ratio": ratio if ratio is not None else float("nan"),
+                   "compression": o.compression if o.layers else 1.0,
                    "accuracy": o.accuracy_after if o.accuracy_after is not None else float("nan"),
                    "crossbars": m["crossbars"], "chips": m["chips"]}
             for ref in ("ISAAC", "PIM-Prune"):
@@ -168,6 +203,9 @@ def add_parser(subparsers) -> None:
     s = sub.add_parser("compare", help="ISAAC, PIM-Prune, ERA-BS variants, CIM pruning")
     s.add_argument("traces", nargs="*", default=list(REAL_TRACES + SHAPE_TRACES))
     s.add_argument("--limit", type=int, default=None)
+    s.add_argument("--max-drop", type=float, default=0.01,
+                   help="pruning rows: largest ratio with at most this accuracy drop "
+                   "(negative: keep the schedules' ratios)")
     s.add_argument("--out", default=None, help="folder for CSV / JSON / Markdown")
     s = sub.add_parser("curves", help="compression vs accuracy per CIM granularity")
     s.add_argument("trace", nargs="?", default="traces/cnn_digits.npz")
@@ -186,7 +224,8 @@ def run(args) -> int:
         data = apply_one(args.trace, args.config, args.schedule, limit=args.limit,
                          out_dir=args.out)
     elif args.techniques_cmd == "compare":
-        data = compare(args.traces, limit=args.limit, out_dir=args.out)
+        data = compare(args.traces, limit=args.limit, out_dir=args.out,
+                       max_drop=args.max_drop if args.max_drop >= 0 else None)
     else:
         data = curves(args.trace, args.config, args.granularities.split(","),
                       [float(x) for x in args.ratios.split(",")],
