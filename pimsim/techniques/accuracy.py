@@ -132,10 +132,25 @@ def run_model(trace, x: np.ndarray, weights: Mapping[str, np.ndarray] | None = N
     return last.reshape(last.shape[0], -1)
 
 
+_BASELINE: dict[tuple, float] = {}
+
+
 def accuracy(trace, weights: Mapping[str, np.ndarray] | None = None,
              act_transforms: Mapping[str, ActTransform] | None = None,
              limit: int | None = None) -> float:
-    """Top-1 accuracy in [0, 1] on the held-out digits (first ``limit`` images if given)."""
+    """Top-1 accuracy in [0, 1] on the held-out digits (first ``limit`` images if given).
+
+    The unmodified model's accuracy is computed once per trace file and limit (it is
+    re-evaluated, never read from the trace's metadata)."""
+    if not weights and not act_transforms:
+        key = (str(trace.path), limit)
+        if key not in _BASELINE:
+            _BASELINE[key] = _accuracy(trace, None, None, limit)
+        return _BASELINE[key]
+    return _accuracy(trace, weights, act_transforms, limit)
+
+
+def _accuracy(trace, weights, act_transforms, limit) -> float:
     x, y = test_set_for(trace)
     if limit is not None:
         x, y = x[:limit], y[:limit]
