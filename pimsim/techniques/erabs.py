@@ -69,7 +69,8 @@ def weights_from_cells(cells: np.ndarray, design: Design) -> np.ndarray:
 def flip_columns(cells: np.ndarray, tile_rows: int, budget: int, design: Design,
                  tolerance: float = 1.0) -> np.ndarray:
     """Plain-numpy reference of :func:`pimsim.kernels.ou_stats.flip_release` on cell
-    levels ``[g, rows, cols, cpw]`` (``pimsim.techniques.compact.cell_values``): cells with every (row tile, cell column) released — zeroed — when it holds at most
+    levels ``[g, rows, cols, cpw]`` (``pimsim.techniques.compact.cell_values``): cells
+    with every (row tile, cell column) released — zeroed — when it holds at most
     ``budget`` nonzero cells and zeroing them changes that weight column's values in the
     row tile by at most ``tolerance`` (relative L2; adaptive flipping: low-order slices
     go first, the few cells of large weights' top slices stay)."""

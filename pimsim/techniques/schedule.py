@@ -51,7 +51,7 @@ class LayerSchedule:
     skip: bool = False            # run-time zero OU bit-slice skipping
     ou_rows: int = 16             # OU: rows activated together (cells)
     ou_cols: int = 16             # OU: columns converted together (cells)
-    threshold: float = 0.0        # OU pruning: zero an OU's inputs when its max < threshold x full scale
+    threshold: float = 0.0        # OU pruning: zero an OU's inputs if max < threshold x full scale
     target_sparsity: float | None = None  # alternative to threshold: fraction of OU inputs zeroed
     # structured pruning (PIM-Prune, CIM granularity)
     granularity: str = "filter"
@@ -168,7 +168,8 @@ def _layer_settings(raw: Any, base: LayerSchedule, file: str, where: str) -> Lay
 def parse_schedule(doc: Any, source: str = "<schedule>") -> Schedule:
     """A :class:`Schedule` from a parsed YAML document; ScheduleError on any mistake."""
     if not isinstance(doc, dict):
-        raise ScheduleError("a schedule must be a YAML mapping", file=source, found=type(doc).__name__,
+        raise ScheduleError("a schedule must be a YAML mapping", file=source,
+                            found=type(doc).__name__,
                             expected="keys " + ", ".join(TOP_KEYS))
     for key in doc:
         if key not in TOP_KEYS:

@@ -31,8 +31,9 @@ class SyntheticTrace:
         self.path = f"<synthetic {network.name}>"
         mvm = network.mvm_layers
         dm = donor.network.mvm_layers
-        self._donor_of = {lay.name: dm[min(len(dm) - 1, round(i * (len(dm) - 1) / max(len(mvm) - 1, 1)))].name
-                          for i, lay in enumerate(mvm)}
+        def depth(i: int) -> int:      # donor layer at the same relative depth
+            return min(len(dm) - 1, round(i * (len(dm) - 1) / max(len(mvm) - 1, 1)))
+        self._donor_of = {lay.name: dm[depth(i)].name for i, lay in enumerate(mvm)}
         self._w: dict[str, tuple[np.ndarray, float]] = {}
 
     def has(self, layer: str, role: str) -> bool:

@@ -19,7 +19,8 @@ def test_support_roles_have_area_and_energy():
         assert arch.parts[role].area_mm2 > 0 and arch.energy_pJ(role, action) > 0
     rows = {r.role: r for r in rollup(arch).rows}
     for role in ("zero_detector", "sparsity_control", "index_buffer"):
-        assert rows[role].area_mm2 == pytest.approx(arch.counts[role][1] * arch.parts[role].area_mm2)
+        per_unit = arch.parts[role].area_mm2
+        assert rows[role].area_mm2 == pytest.approx(arch.counts[role][1] * per_unit)
     ima = sum(r.area_mm2 for r in rows.values() if r.level == "ima")
     assert rollup(arch).ima_area_mm2 == pytest.approx(ima)     # counted in the IMA's area
 
