@@ -49,7 +49,7 @@ def digits_test_set(upsample: int = 1, channels: int = 1) -> tuple[np.ndarray, n
     return x_te, y_te
 
 
-def test_set_for(trace) -> tuple[np.ndarray, np.ndarray]:
+def held_out_for(trace) -> tuple[np.ndarray, np.ndarray]:
     c, h, _ = trace.network.input_shape
     return digits_test_set(h // 8, c)
 
@@ -151,7 +151,7 @@ def accuracy(trace, weights: Mapping[str, np.ndarray] | None = None,
 
 
 def _accuracy(trace, weights, act_transforms, limit) -> float:
-    x, y = test_set_for(trace)
+    x, y = held_out_for(trace)
     if limit is not None:
         x, y = x[:limit], y[:limit]
     correct = 0

@@ -103,7 +103,7 @@ class Technique:
 
     def apply(self, trace, design: Design, schedule: Schedule, *, accuracy: bool = True,
               limit: int | None = None) -> TechniqueOutcome:
-        from pimsim.techniques.accuracy import accuracy as acc, test_set_for
+        from pimsim.techniques.accuracy import accuracy as acc, held_out_for
         from pimsim.techniques.schedule import check_schedule
 
         check_schedule(schedule, trace.network, design)
@@ -112,6 +112,6 @@ class Technique:
             out.accuracy_before = acc(trace, limit=limit)
             out.accuracy_after = (out.accuracy_before if not out.weights and not out.act_transforms
                                   else acc(trace, out.weights, out.act_transforms, limit=limit))
-            n = len(test_set_for(trace)[1])
+            n = len(held_out_for(trace)[1])
             out.accuracy_images = n if limit is None else min(limit, n)
         return out
