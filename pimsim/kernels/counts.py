@@ -120,3 +120,21 @@ def _reference(layer_ptr, xb_rows, xb_cols, xb_outs, scalars, input_cycles, inpu
     for a, v in cols_by_action.items():
         out[:, a] = v
     return out
+
+
+def apply_skips(counts: np.ndarray, skip_reads: np.ndarray, skip_drives: np.ndarray,
+                skip_conversions: np.ndarray) -> np.ndarray:
+    """Counts with per-layer run-time skipped fractions removed (technique hook).
+
+    ``skip_reads`` scales ``crossbar.read``, ``skip_drives`` ``dac.drive`` and
+    ``skip_conversions`` the S+H samples, ADC conversions and IMA shift-adds of each layer
+    (fractions in [0, 1], from zero input bit-slices; ``pimsim.techniques``). A zero
+    fraction multiplies by exactly 1.0, so the counts are unchanged bit for bit.
+    """
+    out = counts.copy()
+    out[:, A_XB] *= 1.0 - np.asarray(skip_reads, dtype=np.float64)
+    out[:, A_DAC] *= 1.0 - np.asarray(skip_drives, dtype=np.float64)
+    keep = 1.0 - np.asarray(skip_conversions, dtype=np.float64)
+    for a in (A_SH, A_ADC, A_SA):
+        out[:, a] *= keep
+    return out

@@ -8,7 +8,8 @@ each layer receives over the NoC and over off-chip links. Rules: docs/mapping.md
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from typing import Mapping
 
 import numpy as np
 
@@ -52,6 +53,12 @@ class LayerMap:
     add_ops: int                 # tile shift-and-add ops of residual adds
     noc_bits: int                # bits this layer receives over the on-chip network
     offchip_bits: int            # bits this layer receives from (or spreads to) other chips
+    # Technique hooks (pimsim.techniques); the defaults leave every count and time as is.
+    skip_reads: float = 0.0        # fraction of crossbar.read work skipped (zero OU bit-slices)
+    skip_drives: float = 0.0       # fraction of dac.drive work skipped
+    skip_conversions: float = 0.0  # fraction of S+H / ADC / IMA shift-add work skipped
+    skip_cycles: float = 0.0       # fraction of the stage's read cycles skipped
+    extra_counts: tuple[tuple[str, float], ...] = ()  # ("role.action", per image) of plug-ins
 
     @property
     def is_mvm(self) -> bool:
@@ -68,6 +75,24 @@ class LayerMap:
     @property
     def host_tiles(self) -> int:
         return self.last_tile - self.first_tile + 1
+
+
+@dataclass(frozen=True)
+class LayerOverride:
+    """A technique's change to one MVM layer's mapped work (``pimsim.techniques``).
+
+    ``tiling`` replaces the layer's im2col tiling before chips, replication and placement
+    are decided (pruned or compacted weights free crossbars); the ``skip_*`` fractions in
+    [0, 1] remove run-time work (zero input bit-slices); ``extra_counts`` are per-image
+    actions of plug-in support roles. The default changes nothing.
+    """
+
+    tiling: Tiling | None = None
+    skip_reads: float = 0.0
+    skip_drives: float = 0.0
+    skip_conversions: float = 0.0
+    skip_cycles: float = 0.0
+    extra_counts: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, eq=False)
@@ -144,12 +169,19 @@ def _bits_out(layer: Layer, design: Design) -> int:
     return layer.out_elems * design.precision.output_bits
 
 
-def map_network(network: Network, arch: Arch) -> NetworkMap:
-    """Map ``network`` onto ``arch``'s design point (rules in docs/mapping.md)."""
+def map_network(network: Network, arch: Arch,
+                overrides: Mapping[str, LayerOverride] | None = None) -> NetworkMap:
+    """Map ``network`` onto ``arch``'s design point (rules in docs/mapping.md).
+
+    ``overrides`` (layer name -> :class:`LayerOverride`) carries a technique's changes;
+    without it the mapping is the plain one.
+    """
     d = arch.design
     by_name = _check_graph(network)
     mvm = network.mvm_layers
-    tilings: list[Tiling] = [tile_layer(lay, d) for lay in mvm]
+    ov = dict(overrides or {})
+    tilings: list[Tiling] = [ov[lay.name].tiling if lay.name in ov and ov[lay.name].tiling
+                             is not None else tile_layer(lay, d) for lay in mvm]
     positions = np.array([lay.out_positions for lay in mvm], dtype=np.int64)
     xb = np.array([t.crossbars for t in tilings], dtype=np.int64)
     one_copy = imas_needed(np.ones_like(xb), xb, d.ima.crossbars)
@@ -184,6 +216,12 @@ def map_network(network: Network, arch: Arch) -> NetworkMap:
                           imas=int(imas[k]), first_tile=span[0], last_tile=span[1],
                           chip=span[2], last_chip=span[3], host=lay.name, activation_ops=0,
                           pool_ops=0, add_ops=0, noc_bits=int(in_bits), offchip_bits=int(off))
+            if lay.name in ov:
+                o = ov[lay.name]
+                lm = replace(lm, skip_reads=float(o.skip_reads), skip_drives=float(o.skip_drives),
+                             skip_conversions=float(o.skip_conversions),
+                             skip_cycles=float(o.skip_cycles),
+                             extra_counts=tuple(sorted(o.extra_counts.items())))
             k += 1
         else:
             src = lay.producers[0] if lay.producers else None

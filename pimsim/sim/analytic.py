@@ -20,9 +20,12 @@ import numpy as np
 from pimsim.arch.compose import CHIP, IMA, TILE, Arch
 from pimsim.arch.rollup import rollup
 from pimsim.errors import ConfigError
+from typing import Mapping
+
 from pimsim.kernels.counts import (ACTIONS, A_ADC, A_EDRAM, A_OFF, A_ROUTER, A_SA, A_TSA, A_XB,
-                                   SCALARS, layer_counts)
+                                   SCALARS, apply_skips, layer_counts)
 from pimsim.mapping import NetworkMap, map_network
+from pimsim.mapping.network_map import LayerOverride
 from pimsim.result import LayerResult, Result, TotalResult
 from pimsim.units import gops, gops_per_W, per_s, power_mW
 from pimsim.workload.layer import Network
@@ -49,8 +52,22 @@ def kernel_inputs(nmap: NetworkMap) -> tuple[np.ndarray, ...]:
 def count_matrix(nmap: NetworkMap) -> np.ndarray:
     """[layers, ACTIONS] operation counts per image."""
     d = nmap.design
-    return layer_counts(*kernel_inputs(nmap), d.input_cycles, d.precision.input_bits,
-                        d.precision.output_bits, float(d.noc.avg_hops))
+    counts = layer_counts(*kernel_inputs(nmap), d.input_cycles, d.precision.input_bits,
+                          d.precision.output_bits, float(d.noc.avg_hops))
+    skips = np.array([[lm.skip_reads, lm.skip_drives, lm.skip_conversions] for lm in nmap.layers])
+    if skips.size and skips.any():      # technique hook; no-op (identical counts) otherwise
+        counts = apply_skips(counts, skips[:, 0], skips[:, 1], skips[:, 2])
+    return counts
+
+
+def extra_count_matrix(nmap: NetworkMap) -> tuple[list[str], np.ndarray]:
+    """Plug-in support roles' ``"role.action"`` keys and their per-layer counts."""
+    keys = sorted({k for lm in nmap.layers for k, _ in lm.extra_counts})
+    out = np.zeros((len(nmap.layers), len(keys)))
+    for i, lm in enumerate(nmap.layers):
+        for k, v in lm.extra_counts:
+            out[i, keys.index(k)] += v
+    return keys, out
 
 
 def energy_vector(arch: Arch) -> np.ndarray:
@@ -82,6 +99,8 @@ def stage_times_ns(nmap: NetworkMap, arch: Arch) -> tuple[np.ndarray, np.ndarray
     for i, lm in enumerate(nmap.layers):
         if lm.is_mvm:
             cycles[i] = -(-lm.positions // lm.replication) * d.input_cycles
+            if lm.skip_cycles:          # technique hook: skipped zero bit-slice cycles
+                cycles[i] = int(np.ceil(cycles[i] * (1.0 - lm.skip_cycles)))
             t = cycles[i] * d.cycle_ns
         else:
             t = 0.0
@@ -103,20 +122,38 @@ def critical_path_ns(network: Network, times: np.ndarray) -> float:
     return max(finish.values(), default=0.0)
 
 
-def evaluate(network: Network, arch: Arch) -> Result:
-    """Closed-form energy, latency and throughput of ``network`` on ``arch`` (one image)."""
+def evaluate(network: Network, arch: Arch,
+             overrides: Mapping[str, LayerOverride] | None = None) -> Result:
+    """Closed-form energy, latency and throughput of ``network`` on ``arch`` (one image).
+
+    ``overrides`` (layer name -> ``LayerOverride``) is a technique's change to the mapped
+    workload (``pimsim.techniques``); without it this is the plain evaluation.
+    """
     d = arch.design
-    nmap = map_network(network, arch)
+    nmap = map_network(network, arch, overrides)
     counts = count_matrix(nmap)
     e = energy_vector(arch)
     dyn = counts * e                                     # [layers, actions] pJ
+    xkeys, xcounts = extra_count_matrix(nmap)
+    for key in xkeys:
+        if key.split(".")[0] not in arch.parts:
+            raise ConfigError(f"the mapped workload counts '{key}' but the design has no such "
+                              "component role", file=d.source, where="components",
+                              expected=f"a '{key.split('.')[0]}' entry (a support role)")
+    if xkeys:
+        ex = np.array([arch.energy_pJ(*k.split(".")) for k in xkeys])
+        xdyn = xcounts * ex
+        counts = np.concatenate([counts, xcounts], axis=1)
+        dyn = np.concatenate([dyn, xdyn], axis=1)
+    actions = list(ACTIONS) + xkeys
+    split = _SPLIT + [k.split(".") for k in xkeys]
     cycles, times = stage_times_ns(nmap, arch)
     interval = float(times.max()) if times.size else 0.0
     latency = critical_path_ns(network, times)
 
     static_role = {r: p * nmap.chips * interval for r, p in chip_static_mW(arch).items()}
     breakdown = {r: 0.0 for r in arch.parts}
-    for (role, _), pj in zip(_SPLIT, dyn.sum(axis=0)):
+    for (role, _), pj in zip(split, dyn.sum(axis=0)):
         breakdown[role] = breakdown.get(role, 0.0) + float(pj)
     for role, pj in static_role.items():
         breakdown[role] += pj
@@ -127,7 +164,7 @@ def evaluate(network: Network, arch: Arch) -> Result:
     for i, (lay, lm) in enumerate(zip(network, nmap.layers)):
         row = counts[i]
         by_role: dict[str, float] = {}
-        for (role, _), pj in zip(_SPLIT, dyn[i]):
+        for (role, _), pj in zip(split, dyn[i]):
             by_role[role] = by_role.get(role, 0.0) + float(pj)
         layers.append(LayerResult(
             name=lm.name, kind=lm.kind, macs=lay.macs, crossbars=lm.crossbars,
@@ -137,7 +174,7 @@ def evaluate(network: Network, arch: Arch) -> Result:
             adc_conversions=float(row[A_ADC]), shift_add_ops=float(row[A_SA] + row[A_TSA]),
             buffer_bits=float(row[A_EDRAM]), noc_bits=float(row[A_ROUTER]),
             offchip_bits=float(row[A_OFF]),
-            counts={a: float(c) for a, c in zip(ACTIONS, row)}, energy_breakdown_pJ=by_role))
+            counts={a: float(c) for a, c in zip(actions, row)}, energy_breakdown_pJ=by_role))
 
     tot = counts.sum(axis=0)
     macs = network.macs
@@ -158,6 +195,6 @@ def evaluate(network: Network, arch: Arch) -> Result:
         crossbar_reads=float(tot[A_XB]), adc_conversions=float(tot[A_ADC]),
         shift_add_ops=float(tot[A_SA] + tot[A_TSA]), buffer_bits=float(tot[A_EDRAM]),
         noc_bits=float(tot[A_ROUTER]), offchip_bits=float(tot[A_OFF]),
-        counts={a: float(c) for a, c in zip(ACTIONS, tot)})
+        counts={a: float(c) for a, c in zip(actions, tot)})
     return Result(design=d.name, network=network.name, engine="analytic", layers=tuple(layers),
                   total=total)

@@ -1,0 +1,235 @@
+"""Functions the CLI wires in: ``pimsim techniques apply | compare | curves``.
+
+Each returns plain data and writes CSV / JSON / Markdown (and a PNG plot when
+matplotlib is installed) when given an output folder. ``add_parser(subparsers)`` adds
+the ``techniques`` command with its options; ``run(args)`` dispatches.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Sequence
+
+from pimsim.techniques.apply import ROOT, apply_schedule, metrics, open_trace
+from pimsim.techniques.schedule import Schedule, load_schedule, parse_schedule
+
+CONFIGS = ROOT / "configs"
+SCHEDULES = CONFIGS / "schedules"
+REAL_TRACES = ("traces/cnn_digits.npz", "traces/resnet20_digits.npz")
+SHAPE_TRACES = ("traces/resnet20_cifar_shapes.npz", "traces/vgg16_shapes.npz")
+
+#: The comparison's rows: (label, design point, schedule). ISAAC is the paper's design
+#: (16-bit); ISAAC-8b isolates what the traced models' 8-bit precision alone gives.
+ROWS = (
+    ("ISAAC", "isaac.yaml", None),
+    ("ISAAC-8b", "isaac_8bit.yaml", None),
+    ("PIM-Prune", "pim_prune.yaml", "pim_prune.yaml"),
+    ("ERA-BS weights", "era_bs.yaml", "era_bs_weights.yaml"),
+    ("ERA-BS activations", "era_bs.yaml", "era_bs_acts.yaml"),
+    ("ERA-BS full", "era_bs.yaml", "era_bs_full.yaml"),
+    ("CIM pruning", "pim_prune.yaml", "cim_xbar_column.yaml"),
+)
+METRICS = ("mapped_gops_per_W", "mapped_gops_per_mm2", "gops_per_W", "gops_per_mm2",
+           "throughput_images_per_s")
+
+
+def _write(out_dir: str | Path | None, stem: str, records: list[dict]) -> None:
+    if not out_dir or not records:
+        return
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    cols = list(records[0])
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=cols)
+    w.writeheader()
+    w.writerows(records)
+    (out / f"{stem}.csv").write_text(buf.getvalue())
+    (out / f"{stem}.json").write_text(json.dumps(records, indent=1, default=float))
+    fmt = lambda v: f"{v:.4g}" if isinstance(v, float) else str(v)   # noqa: E731
+    md = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    md += ["| " + " | ".join(fmt(r[c]) for c in cols) + " |" for r in records]
+    (out / f"{stem}.md").write_text("\n".join(md) + "\n")
+
+
+def apply_one(trace: str, config: str, schedule: str, *, limit: int | None = None,
+              out_dir: str | None = None) -> dict:
+    """``pimsim techniques apply``: one schedule, summary + metrics before/after."""
+    a = apply_schedule(trace, config, schedule, limit=limit)
+    data = {**a.outcome.summary(), "before": a.metrics_before, "after": a.metrics_after}
+    if out_dir:
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        (Path(out_dir) / "technique.json").write_text(json.dumps(data, indent=1, default=float))
+    return data
+
+
+RATIO_GRID = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+
+
+def ratio_within(trace, config, schedule: Schedule, max_drop: float,
+                 limit: int | None = None) -> float:
+    """Largest pruning ratio of ``RATIO_GRID`` whose accuracy drop on the held-out digits
+    is at most ``max_drop`` (0 when none is): the accuracy-matched operating point."""
+    best = 0.0
+    for r in RATIO_GRID:
+        d = replace(schedule.default, ratio=r)
+        s = replace(schedule, default=d, layers={k: replace(v, ratio=r)
+                                                 for k, v in schedule.layers.items()})
+        o = apply_schedule(trace, config, s, limit=limit).outcome
+        if o.accuracy_before - o.accuracy_after > max_drop:
+            break
+        best = r
+    return best
+
+
+def compare(traces: Sequence[str] = REAL_TRACES + SHAPE_TRACES, *, limit: int | None = None,
+            max_drop: float | None = 0.01, out_dir: str | None = None) -> list[dict]:
+    """``pimsim techniques compare``: every row of ``ROWS`` on every trace; metric ratios
+    vs ISAAC and vs PIM-Prune, accuracy on the held-out digits (real traces).
+
+    With ``max_drop`` the pruning rows use, per real trace, the largest ratio whose
+    accuracy drop is at most ``max_drop``; shape-only networks use the ratio found on the
+    real trace evaluated last before them (the donor, resnet20_digits, by default).
+    ``max_drop=None`` keeps the schedules' own ratios."""
+    records = []
+    chosen: dict[str, float] = {}
+    for path in traces:
+        trace = open_trace(ROOT / path if not Path(path).is_absolute() else path)
+        got: dict[str, tuple[dict, object, float | None]] = {}
+        for label, cfg, sched in ROWS:
+            schedule = (load_schedule(SCHEDULES / sched) if sched
+                        else parse_schedule({"technique": "none"}))
+            ratio = None
+            if max_drop is not None and schedule.technique in ("pim_prune", "cim_pruning"):
+                if trace.has_tensors:
+                    chosen[label] = ratio_within(trace, CONFIGS / cfg, schedule, max_drop, limit)
+                ratio = chosen.get(label, schedule.default.ratio)
+                schedule = replace(schedule, default=replace(schedule.default, ratio=ratio))
+            a = apply_schedule(trace, CONFIGS / cfg, schedule, limit=limit)
+            got[label] = (a.metrics_after, a.outcome, ratio)
+        for label, (m, o, ratio) in got.items():
+            rec = {"network": trace.network.name, "row": label,
+                   "prune_ratio": ratio if ratio is not None else float("nan"),
+                   "compression": o.compression if o.layers else 1.0,
+                   "accuracy": o.accuracy_after if o.accuracy_after is not None else float("nan"),
+                   "crossbars": m["crossbars"], "chips": m["chips"]}
+            for ref in ("ISAAC", "PIM-Prune"):
+                r = got[ref][0]
+                for k in METRICS:
+                    rec[f"{k}_vs_{ref}"] = m[k] / r[k] if r[k] else float("nan")
+            rec.update({k: m[k] for k in METRICS})
+            records.append(rec)
+    _write(out_dir, "techniques_compare", records)
+    return records
+
+
+def curves(trace: str = "traces/cnn_digits.npz", config: str = "configs/pim_prune.yaml",
+           granularities: Sequence[str] = ("filter", "channel", "xbar_column", "ou_block"),
+           ratios: Sequence[float] = (0.0, 0.2, 0.4, 0.6, 0.8, 0.9), *,
+           skip_first_last: bool = True, limit: int | None = None,
+           out_dir: str | None = None) -> list[dict]:
+    """``pimsim techniques curves``: compression vs accuracy drop per CIM granularity,
+    with energy and effective throughput per point (magnitude pruning, no fine-tuning;
+    the first and last MVM layers are kept dense unless ``skip_first_last`` is off)."""
+    tr = open_trace(ROOT / trace if not Path(trace).is_absolute() else trace)
+    mvm = [lay.name for lay in tr.network.mvm_layers]
+    keep = {mvm[0]: {"enabled": False}, mvm[-1]: {"enabled": False}} if skip_first_last else {}
+    records = []
+    for gran in granularities:
+        for ratio in ratios:
+            sched = parse_schedule({"technique": "cim_pruning", "layers": keep,
+                                    "default": {"pruning": {"granularity": gran,
+                                                            "ratio": float(ratio)}}})
+            a = apply_schedule(tr, ROOT / config if not Path(config).is_absolute() else config,
+                               sched, limit=limit)
+            o, m0, m = a.outcome, a.metrics_before, a.metrics_after
+            records.append({
+                "network": tr.network.name, "granularity": gran, "ratio": float(ratio),
+                "compression": o.compression, "accuracy_before": o.accuracy_before,
+                "accuracy_after": o.accuracy_after,
+                "accuracy_drop": (o.accuracy_before - o.accuracy_after
+                                  if o.accuracy_after is not None else float("nan")),
+                "crossbars": o.crossbars_after,
+                "energy_pJ": m["energy_pJ"], "energy_dynamic_pJ": m["energy_dynamic_pJ"],
+                "energy_dynamic_ratio": m0["energy_dynamic_pJ"] / m["energy_dynamic_pJ"],
+                "throughput_images_per_s": m["throughput_images_per_s"],
+                "effective_throughput_ratio": (m["throughput_images_per_s"]
+                                               / m0["throughput_images_per_s"])})
+    _write(out_dir, f"curves_{tr.network.name}", records)
+    if out_dir:
+        plot_curves(records, Path(out_dir) / f"curves_{tr.network.name}.png")
+    return records
+
+
+def plot_curves(records: list[dict], path: Path) -> Path | None:
+    """Accuracy drop vs compression per granularity (PNG); None without matplotlib."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for gran in dict.fromkeys(r["granularity"] for r in records):
+        pts = [r for r in records if r["granularity"] == gran]
+        ax.plot([r["compression"] for r in pts], [100 * r["accuracy_drop"] for r in pts],
+                marker="o", label=gran)
+    ax.set_xscale("log")
+    ax.set_xlabel("compression (weights / weights kept)")
+    ax.set_ylabel("accuracy drop (%-points, held-out digits)")
+    ax.set_title(f"{records[0]['network']}: structured pruning, no fine-tuning")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def add_parser(subparsers) -> None:
+    """Add ``techniques {apply,compare,curves}`` to the ``pimsim`` parser."""
+    p = subparsers.add_parser("techniques", help="sparsity techniques: ERA-BS, PIM-Prune, "
+                              "CIM-granularity pruning")
+    sub = p.add_subparsers(dest="techniques_cmd", required=True)
+    s = sub.add_parser("apply", help="apply one schedule to a trace and evaluate it")
+    s.add_argument("schedule", help="schedule YAML (configs/schedules/*.yaml)")
+    s.add_argument("trace", help="trace .npz")
+    s.add_argument("-c", "--config", default=str(CONFIGS / "era_bs.yaml"),
+                   help="design point YAML (needs the support roles the technique counts)")
+    s.add_argument("--limit", type=int, default=None, help="held-out images used (default all)")
+    s.add_argument("--out", default=None, help="folder for technique.json")
+    s = sub.add_parser("compare", help="ISAAC, PIM-Prune, ERA-BS variants, CIM pruning")
+    s.add_argument("traces", nargs="*", default=list(REAL_TRACES + SHAPE_TRACES))
+    s.add_argument("--limit", type=int, default=None)
+    s.add_argument("--max-drop", type=float, default=0.01,
+                   help="pruning rows: largest ratio with at most this accuracy drop "
+                   "(negative: keep the schedules' ratios)")
+    s.add_argument("--out", default=None, help="folder for CSV / JSON / Markdown")
+    s = sub.add_parser("curves", help="compression vs accuracy per CIM granularity")
+    s.add_argument("trace", nargs="?", default="traces/cnn_digits.npz")
+    s.add_argument("-c", "--config", default=str(CONFIGS / "pim_prune.yaml"))
+    s.add_argument("--granularities", default="filter,channel,xbar_column,ou_block")
+    s.add_argument("--ratios", default="0,0.2,0.4,0.6,0.8,0.9")
+    s.add_argument("--prune-first-last", action="store_true",
+                   help="also prune the first and last MVM layers")
+    s.add_argument("--limit", type=int, default=None)
+    s.add_argument("--out", default=None, help="folder for CSV / JSON / Markdown / PNG")
+
+
+def run(args) -> int:
+    """Dispatch ``pimsim techniques ...``; prints JSON."""
+    if args.techniques_cmd == "apply":
+        data = apply_one(args.trace, args.config, args.schedule, limit=args.limit,
+                         out_dir=args.out)
+    elif args.techniques_cmd == "compare":
+        data = compare(args.traces, limit=args.limit, out_dir=args.out,
+                       max_drop=args.max_drop if args.max_drop >= 0 else None)
+    else:
+        data = curves(args.trace, args.config, args.granularities.split(","),
+                      [float(x) for x in args.ratios.split(",")],
+                      skip_first_last=not args.prune_first_last, limit=args.limit,
+                      out_dir=args.out)
+    print(json.dumps(data, indent=1, default=float))
+    return 0
