@@ -233,6 +233,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_report_arguments(sp)
     sp.set_defaults(func=report_command)
 
+    from pimsim.techniques.commands import add_parser as add_techniques
+
+    add_techniques(sub)
+
     sp = sub.add_parser("export", help="export a PyTorch model to a trace (needs the torch extra)")
     sp.add_argument("model", help="zoo model name or module:function returning (model, example_input)")
     sp.add_argument("--out", required=True, metavar="PATH")

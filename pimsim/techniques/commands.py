@@ -19,8 +19,9 @@ from pimsim.techniques.schedule import Schedule, load_schedule, parse_schedule
 
 CONFIGS = ROOT / "configs"
 SCHEDULES = CONFIGS / "schedules"
-REAL_TRACES = ("traces/cnn_digits.npz", "traces/resnet20_digits.npz")
-SHAPE_TRACES = ("traces/resnet20_cifar_shapes.npz", "traces/vgg16_shapes.npz")
+REAL_TRACES = tuple(str(ROOT / "traces" / n) for n in ("cnn_digits.npz", "resnet20_digits.npz"))
+SHAPE_TRACES = tuple(str(ROOT / "traces" / n) for n in ("resnet20_cifar_shapes.npz",
+                                                        "vgg16_shapes.npz"))
 
 #: The comparison's rows: (label, design point, schedule). ISAAC is the paper's design
 #: (16-bit); ISAAC-8b isolates what the traced models' 8-bit precision alone gives.
@@ -126,7 +127,7 @@ def compare(traces: Sequence[str] = REAL_TRACES + SHAPE_TRACES, *, limit: int | 
     return records
 
 
-def curves(trace: str = "traces/cnn_digits.npz", config: str = "configs/pim_prune.yaml",
+def curves(trace: str = REAL_TRACES[0], config: str = "configs/pim_prune.yaml",
            granularities: Sequence[str] = ("filter", "channel", "xbar_column", "ou_block"),
            ratios: Sequence[float] = (0.0, 0.2, 0.4, 0.6, 0.8, 0.9), *,
            skip_first_last: bool = True, limit: int | None = None,
@@ -192,6 +193,7 @@ def add_parser(subparsers) -> None:
     """Add ``techniques {apply,compare,curves}`` to the ``pimsim`` parser."""
     p = subparsers.add_parser("techniques", help="sparsity techniques: ERA-BS, PIM-Prune, "
                               "CIM-granularity pruning")
+    p.set_defaults(func=run)
     sub = p.add_subparsers(dest="techniques_cmd", required=True)
     s = sub.add_parser("apply", help="apply one schedule to a trace and evaluate it")
     s.add_argument("schedule", help="schedule YAML (configs/schedules/*.yaml)")
@@ -208,7 +210,7 @@ def add_parser(subparsers) -> None:
                    "(negative: keep the schedules' ratios)")
     s.add_argument("--out", default=None, help="folder for CSV / JSON / Markdown")
     s = sub.add_parser("curves", help="compression vs accuracy per CIM granularity")
-    s.add_argument("trace", nargs="?", default="traces/cnn_digits.npz")
+    s.add_argument("trace", nargs="?", default=REAL_TRACES[0])
     s.add_argument("-c", "--config", default=str(CONFIGS / "pim_prune.yaml"))
     s.add_argument("--granularities", default="filter,channel,xbar_column,ou_block")
     s.add_argument("--ratios", default="0,0.2,0.4,0.6,0.8,0.9")
