@@ -95,25 +95,23 @@ class WriteCounter:
         return self.counts[i].max(axis=2)
 
     def used_counts(self, i: int) -> np.ndarray:
-        """1-D counts of the cells of layer ``i`` that can hold a weight (any row map)."""
-        lay = self.layouts[i]
-        # every physical row of a partly used row tile may receive a weight row after a
-        # swap, so "used" = used columns of every row of a crossbar that holds a row
-        used = lay.used_cells_mask().any(axis=1, keepdims=True) & np.ones(
-            (1, lay.xb_rows, 1), bool)
-        wrote = self.counts[i] > 0
-        return self.counts[i][(used & self._rows_used(i)) | wrote]
-
-    def _rows_used(self, i: int) -> np.ndarray:
-        """bool ``(crossbars, xb_rows, 1)``: physical rows that hold a weight row now."""
-        lay = self.layouts[i]
-        x = np.arange(lay.crossbars)
-        rt = (x // lay.col_tiles) % lay.row_tiles
-        nrows = np.minimum(lay.xb_rows, lay.rows - rt * lay.xb_rows)
-        logical_used = np.arange(lay.xb_rows)[None, :] < nrows[:, None]
-        phys = np.zeros((lay.crossbars, lay.xb_rows), bool)
-        np.put_along_axis(phys, self.row_maps[i].astype(np.int64), logical_used, axis=1)
-        return phys[:, :, None]
+        """1-D counts of the cells of layer ``i`` that hold a weight now or were written."""
+        return held_cell_counts(self.layouts[i], self.counts[i], self.row_maps[i])
 
     def total_writes(self) -> int:
         return int(sum(int(c.sum()) for c in self.counts))
+
+
+def held_cell_counts(lay: CellLayout, counts: np.ndarray, row_map: np.ndarray) -> np.ndarray:
+    """1-D counts of the cells that hold a weight under ``row_map`` or were ever written."""
+    x = np.arange(lay.crossbars)
+    ct = x % lay.col_tiles
+    rt = (x // lay.col_tiles) % lay.row_tiles
+    nrows = np.minimum(lay.xb_rows, lay.rows - rt * lay.xb_rows)
+    ncols = np.minimum(lay.wpr, lay.cols - ct * lay.wpr) * lay.cells_per_weight
+    logical_used = np.arange(lay.xb_rows)[None, :] < nrows[:, None]
+    phys_rows = np.zeros((lay.crossbars, lay.xb_rows), bool)
+    np.put_along_axis(phys_rows, np.asarray(row_map, np.int64), logical_used, axis=1)
+    cols = np.arange(lay.xb_cols)[None, :] < ncols[:, None]
+    held = phys_rows[:, :, None] & cols[:, None, :]
+    return counts[held | (counts > 0)]

@@ -35,6 +35,8 @@ from pimsim.endurance.counting import WriteCounter
 from pimsim.training.policies import UpdatePolicy
 from pimsim.training.updates import UpdateRecord
 
+UPDATE_RULES = ("masked", "lazy", "accumulate")
+
 TORCH_HINT = "in-memory training needs torch: pip install -e '.[torch]'"
 
 MODEL_ALIASES = {"cnn_digits": "cnn_digits", "resnet20": "resnet20_digits",
@@ -106,11 +108,19 @@ def _quantize(w, scale: float, qmax: int):
 def train_with_policy(model: str, policy: UpdatePolicy, design: Design, *, epochs: int | None = None,
                       seed: int = 0, device: str = "cpu", threads: int = 1,
                       write_model: str = "level", headroom: float = 2.0,
-                      max_steps: int | None = None, progress=None) -> TrainingRun:
+                      max_steps: int | None = None, update_rule: str = "accumulate",
+                      progress=None) -> TrainingRun:
     """Train zoo ``model`` on digits with ``policy``; count per-cell writes on ``design``.
 
     ``max_steps`` stops early (CI); ``progress(epoch, step, acc_or_None)`` is called per epoch.
+    ``update_rule`` (:data:`UPDATE_RULES`): ``masked`` zeroes unselected gradients and
+    restores unselected weights; ``lazy`` also leaves the Adam moments of unselected
+    weights untouched (each selected update is a full Adam step); ``accumulate`` is
+    ``lazy`` plus a digital gradient accumulator: an unselected structure's gradients are
+    summed and applied when it is next selected (error feedback).
     """
+    if update_rule not in UPDATE_RULES:
+        raise ValueError(f"update_rule must be one of {UPDATE_RULES}")
     torch = torch_or_error()
     from torch import nn
 
@@ -155,6 +165,8 @@ def train_with_policy(model: str, policy: UpdatePolicy, design: Design, *, epoch
         policy.setup(layer_of, total_steps)
         struct_xb = [lay.structure_crossbar() for lay in layouts]
         heat_since_swap = np.zeros(int(offsets[-1]), np.int64)
+        accum = [torch.zeros_like(m.weight) for _, m in mods] if update_rule == "accumulate" \
+            else None
 
         opt = torch.optim.Adam(net.parameters(), lr=recipe.lr)
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=n_epochs)
@@ -198,8 +210,25 @@ def train_with_policy(model: str, policy: UpdatePolicy, design: Design, *, epoch
                     wm = folded(wm, m.weight.shape)
                     masks.append(wm)
                     olds.append(m.weight.detach().clone())
-                    m.weight.grad.mul_(wm)
+                    if accum is not None:
+                        accum[k].add_(m.weight.grad)
+                        m.weight.grad.copy_(accum[k] * wm)
+                        accum[k].mul_(~wm)
+                    else:
+                        m.weight.grad.mul_(wm)
+                saved = []
+                if update_rule != "masked":
+                    for _, m in mods:
+                        st = opt.state.get(m.weight, {})
+                        saved.append({key: st[key].clone() for key in ("exp_avg", "exp_avg_sq")
+                                      if key in st})
                 opt.step()
+                if update_rule != "masked":
+                    with torch.no_grad():
+                        for k, (_, m) in enumerate(mods):
+                            st = opt.state[m.weight]
+                            for key, old in saved[k].items():
+                                st[key].copy_(torch.where(masks[k], st[key], old))
                 cells = 0
                 rows_max = 0
                 with torch.no_grad():
@@ -246,7 +275,7 @@ def train_with_policy(model: str, policy: UpdatePolicy, design: Design, *, epoch
             "design": design.name, "weight_bits": design.precision.weight_bits,
             "bits_per_cell": design.crossbar.bits_per_cell,
             "signed_weights": design.precision.signed_weights, "write_model": write_model,
-            "headroom": headroom, "threads": threads, "device": device,
+            "headroom": headroom, "update_rule": update_rule, "threads": threads, "device": device,
             "test_accuracy": acc, "wall_s": wall,
             "dataset": "sklearn load_digits, 80/20 stratified split, random_state=0"}
     lays = [{"name": lay.name, "groups": lay.groups, "rows": lay.rows, "cols": lay.cols,
