@@ -75,7 +75,14 @@ def load_endurance_config(path: str | Path | None = None) -> dict:
         path = Path(__file__).resolve().parents[2] / "configs" / "endurance.yaml"
     with open(path, encoding="utf-8") as fh:
         cfg = yaml.safe_load(fh) or {}
-    limit = float(cfg.get("endurance", {}).get("cycles", 1e8))
+    section = cfg.setdefault("endurance", {})
+    try:
+        limit = float(section.get("cycles", 1e8))    # YAML reads "1e8" as a string
+    except (TypeError, ValueError):
+        from pimsim.errors import ConfigError
+        raise ConfigError("not a number", file=str(path), where="endurance.cycles",
+                          found=section.get("cycles"), expected="cycles, e.g. 1.0e+8") from None
+    section["cycles"] = limit
     if not ENDURANCE_MIN <= limit <= ENDURANCE_MAX:
         from pimsim.errors import ConfigError
         raise ConfigError("endurance limit outside the reported range", file=str(path),
