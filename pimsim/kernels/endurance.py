@@ -56,6 +56,7 @@ def count_writes(q_old, q_new, row_map, counts, rows_written, weight_bits, bits_
     cpw = 2 * slices if differential else slices
     rt_n = (r_n + xr - 1) // xr
     ct_n = (c_n + wpr - 1) // wpr
+    mask = (1 << bits_per_cell) - 1
     total = 0
     for g in range(g_n):
         for r in range(r_n):
@@ -73,12 +74,23 @@ def count_writes(q_old, q_new, row_map, counts, rows_written, weight_bits, bits_
                     if a == b:
                         continue
                     col = (c - c0) * cpw
-                    for j in range(cpw):
-                        if (_level(a, j, slices, bits_per_cell, weight_bits, differential)
-                                != _level(b, j, slices, bits_per_cell, weight_bits, differential)):
+                    # XOR of the stored words: a cell changes iff its slice of the XOR is non-zero
+                    if differential:
+                        d_pos = (a if a > 0 else 0) ^ (b if b > 0 else 0)
+                        d_neg = (-a if a < 0 else 0) ^ (-b if b < 0 else 0)
+                    else:
+                        d_pos = a ^ b           # the offset cancels in the XOR
+                        d_neg = 0
+                    for j in range(slices):
+                        sh = (slices - 1 - j) * bits_per_cell
+                        if (d_pos >> sh) & mask:
                             changed += 1
                             if not whole_row:
                                 counts[x, pr, col + j] += 1
+                        if differential and (d_neg >> sh) & mask:
+                            changed += 1
+                            if not whole_row:
+                                counts[x, pr, col + slices + j] += 1
                 if changed:
                     rows_written[x] += 1
                     if whole_row:
