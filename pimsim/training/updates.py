@@ -37,6 +37,7 @@ import numpy as np
 
 RECORD_VERSION = 1
 MANIFEST = "manifest"
+RECORD_FILE_MODE = 0o644
 
 
 @dataclass
@@ -83,6 +84,7 @@ def save_record(path: str | Path, rec: UpdateRecord) -> Path:
         arrays[f"{name}/weight_updates"] = arr.astype(np.uint32)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    os.chmod(tmp, RECORD_FILE_MODE)     # mkstemp makes 0600; records are ordinary outputs
     try:
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
             for key, arr in arrays.items():
