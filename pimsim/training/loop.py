@@ -24,6 +24,7 @@ held-out split with the quantized crossbar weights.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -129,8 +130,13 @@ def train_with_policy(model: str, policy: UpdatePolicy, design: Design, *, epoch
     if model not in MODEL_ALIASES:
         raise ValueError(f"unknown model {model!r}; one of {', '.join(MODEL_ALIASES)}")
     recipe = RECIPES[MODEL_ALIASES[model]]
-    if device == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("--device cuda requested but CUDA is not available")
+    if device == "cuda":
+        if not torch.cuda.is_available():
+            from pimsim.errors import PimsimError
+            raise PimsimError("CUDA is not available", where="--device", found=device,
+                              expected="--device cpu, or a CUDA build of torch and a GPU")
+        # deterministic cuBLAS needs a fixed workspace (set before the first CUDA call)
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     dev = torch.device(device)
     n_epochs = recipe.epochs if epochs is None else int(epochs)
     x_tr, y_tr, x_te, y_te = digits_split(recipe.upsample, recipe.channels)
