@@ -164,8 +164,8 @@ def _ratio(a: float, b: float) -> float:
 
 POLICY_COLUMNS = ("policy", "accuracy_%", "drop_pp", "upd_mean", "upd_max", "saving_mean_x",
                   "saving_max_x", "cell_mean", "cell_max", "cell_saving_mean_x",
-                  "lifetime_runs", "lifetime_ext_x", "energy_per_epoch_uJ",
-                  "time_per_epoch_ms", "write_energy_share")
+                  "lifetime_runs", "lifetime_ext_x", "energy_per_epoch_mJ",
+                  "time_per_epoch_ms", "write_energy_per_epoch_uJ", "write_time_per_epoch_us")
 
 
 def policy_table(summaries: list[dict]) -> Table:
@@ -173,12 +173,15 @@ def policy_table(summaries: list[dict]) -> Table:
     rows = []
     for s in summaries:
         c = s.get("cost", {})
+        epochs = c["steps"] / c["steps_per_epoch"] if c.get("steps_per_epoch") else 0.0
+        per_epoch = (lambda v: v / epochs) if epochs else (lambda v: 0.0)
         rows.append((s["policy"], 100.0 * s["test_accuracy"], s.get("accuracy_drop_pp"),
                      s["weight_updates_mean"], s["weight_updates_max"], s.get("saving_mean"),
                      s.get("saving_max"), s["cell_writes_mean"], s["cell_writes_max"],
                      s.get("saving_cell_mean"), s["lifetime_runs"], s.get("lifetime_extension"),
-                     c.get("energy_per_epoch_pJ", 0.0) / 1e6, c.get("time_per_epoch_ns", 0.0) / 1e6,
-                     c.get("write_energy_share")))
+                     c.get("energy_per_epoch_pJ", 0.0) / 1e9, c.get("time_per_epoch_ns", 0.0) / 1e6,
+                     per_epoch(c.get("write_energy_pJ", 0.0)) / 1e6,
+                     per_epoch(c.get("write_time_ns", 0.0)) / 1e3))
     first = summaries[0] if summaries else {}
     notes = (
         "upd = reprogrammings per weight (times its integer value changed); cell = writes per "
