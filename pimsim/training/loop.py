@@ -305,7 +305,6 @@ def quantized_accuracy(net, mods, scales, qmax, x_te, y_te, dev) -> float:
     import copy
 
     import torch
-    from torch import nn
     qnet = copy.deepcopy(net)
     qmods = dict(qnet.named_modules())
     with torch.no_grad():
@@ -315,7 +314,6 @@ def quantized_accuracy(net, mods, scales, qmax, x_te, y_te, dev) -> float:
     qnet.eval()
     with torch.no_grad():
         pred = qnet(torch.from_numpy(x_te).to(dev)).argmax(1).cpu().numpy()
-    del nn
     return float((pred == y_te).mean())
 
 
