@@ -57,6 +57,7 @@ def count_writes(q_old, q_new, row_map, counts, rows_written, weight_bits, bits_
     rt_n = (r_n + xr - 1) // xr
     ct_n = (c_n + wpr - 1) // wpr
     mask = (1 << bits_per_cell) - 1
+    wmask = (1 << weight_bits) - 1
     total = 0
     for g in range(g_n):
         for r in range(r_n):
@@ -79,18 +80,28 @@ def count_writes(q_old, q_new, row_map, counts, rows_written, weight_bits, bits_
                         d_pos = (a if a > 0 else 0) ^ (b if b > 0 else 0)
                         d_neg = (-a if a < 0 else 0) ^ (-b if b < 0 else 0)
                     else:
-                        d_pos = a ^ b           # the offset cancels in the XOR
+                        # q + 2**(n-1) is q's n-bit two's complement with bit n-1 flipped,
+                        # so within n bits the biased words differ exactly where q's do
+                        d_pos = (a ^ b) & wmask
                         d_neg = 0
-                    for j in range(slices):
-                        sh = (slices - 1 - j) * bits_per_cell
-                        if (d_pos >> sh) & mask:
+                    # walk the slices from the least significant end and stop when the
+                    # rest of the XOR is zero: small updates touch only the low slices
+                    j = slices - 1
+                    while d_pos != 0:
+                        if d_pos & mask:
                             changed += 1
                             if not whole_row:
                                 counts[x, pr, col + j] += 1
-                        if differential and (d_neg >> sh) & mask:
+                        d_pos >>= bits_per_cell
+                        j -= 1
+                    j = 2 * slices - 1
+                    while d_neg != 0:
+                        if d_neg & mask:
                             changed += 1
                             if not whole_row:
-                                counts[x, pr, col + slices + j] += 1
+                                counts[x, pr, col + j] += 1
+                        d_neg >>= bits_per_cell
+                        j -= 1
                 if changed:
                     rows_written[x] += 1
                     if whole_row:

@@ -12,6 +12,9 @@ def random_case(rng, g, r, c, xr, wpr, weight_bits, bpc, differential, change=0.
     q_old = rng.integers(-qmax, qmax + 1, size=(g, r, c)).astype(np.int32)
     step = rng.integers(-3, 4, size=(g, r, c)) * (rng.random((g, r, c)) < change)
     q_new = np.clip(q_old + step, -qmax, qmax).astype(np.int32)
+    # some weights jump to an unrelated value (sign flips, high slices)
+    jump = rng.random((g, r, c)) < 0.2
+    q_new[jump] = rng.integers(-qmax, qmax + 1, size=int(jump.sum()))
     rt, ct = -(-r // xr) if r else 0, -(-c // wpr) if c else 0
     n_xb = g * rt * ct
     cpw = (2 if differential else 1) * (-(-weight_bits // bpc))
