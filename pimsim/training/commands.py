@@ -3,7 +3,7 @@
 The lead wires these into the CLI::
 
     pimsim train CONFIG --model NAME --policy POLICY [--epochs N] [--device cpu|cuda]
-                 [--compare-policies] [--out DIR] [--seed S] [--jobs J] [--max-steps N]
+                 [--compare-policies [--policies P1,P2]] [--out DIR] [--seed S] [--jobs J] [--max-steps N]
                  [--write-model level|row] [--update-rule masked|lazy|accumulate]
                  [--endurance-config YAML]
     pimsim endurance CONFIG RECORD.npz... [--out DIR] [--endurance-config YAML]
@@ -262,6 +262,8 @@ def add_train_arguments(sp, defaults: bool = False) -> None:
     sp.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     sp.add_argument("--compare-policies", action="store_true",
                     help="train every policy and print one comparison table")
+    sp.add_argument("--policies", metavar="P1,P2",
+                    help="with --compare-policies: only these policies (comma-separated)")
     sp.add_argument("--out", metavar="DIR", help="records and tables (default results/train_MODEL)")
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--jobs", type=int, default=1, help="policies trained in parallel")
@@ -290,14 +292,15 @@ def train_command(args) -> int:
     from pimsim.training.policies import POLICIES
 
     torch_or_error()
-    if not getattr(args, "compare_policies", False) and args.policy not in POLICIES:
-        raise PimsimError("unknown update policy", where="--policy", found=args.policy,
-                          expected="one of " + ", ".join(POLICIES))
     cfg = load_endurance_config(getattr(args, "endurance_config", None))
     tcfg = cfg.get("training") or {}
     policies = DEFAULT_POLICIES if getattr(args, "compare_policies", False) else (args.policy,)
-    if getattr(args, "compare_policies", False) and "sgd" not in policies:
-        policies = ("sgd",) + tuple(policies)
+    if getattr(args, "compare_policies", False) and getattr(args, "policies", None):
+        policies = tuple(p.strip() for p in args.policies.split(",") if p.strip())
+    unknown = [p for p in policies if p not in POLICIES]
+    if unknown:
+        raise PimsimError("unknown update policy", where="--policy", found=unknown[0],
+                          expected="one of " + ", ".join(POLICIES))
     out = getattr(args, "out", None) or os.path.join("results", f"train_{args.model}")
     kw = dict(epochs=getattr(args, "epochs", None), seed=getattr(args, "seed", 0) or 0,
               device=getattr(args, "device", "cpu") or "cpu",

@@ -38,3 +38,13 @@ def test_train_and_endurance_commands(tmp_path, capsys):
                                no_plots=True)
     assert endurance_command(args2) == 0
     assert "essence" in capsys.readouterr().out
+
+
+def test_unknown_policy_is_a_user_error():
+    pytest.importorskip("torch")
+    from pimsim.errors import PimsimError
+    from pimsim.training.commands import train_command
+    args = argparse.Namespace(config=str(ROOT / "configs" / "isaac.yaml"), model="cnn_digits",
+                              policy="adagrad", compare_policies=False)
+    with pytest.raises(PimsimError, match="unknown update policy"):
+        train_command(args)
