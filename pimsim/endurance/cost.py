@@ -11,7 +11,8 @@ One training step on a mini-batch of ``B`` images:
   units and are not charged (an assumption; PipeLayer-style in-crossbar gradient
   computation would add one more pass);
 * **weight-update writes** through the write drivers: energy = cell writes x
-  ``write_driver.write`` energy per cell; time = max over crossbars of (rows with any
+  ``write_driver.write`` energy per cell x the layer's replication (each copy the mapping
+  made for the inference pipeline is programmed alike); time = max over crossbars of (rows with any
   write in that crossbar) x ``write_driver.write`` latency (one row pulse programs all
   columns of a row; rows of one crossbar are sequential; crossbars are written in
   parallel, each by its own driver);
@@ -81,15 +82,19 @@ def step_read_time_ns(read: ReadCost, batch: int) -> float:
 
 def training_cost(read: ReadCost, step_cells: np.ndarray, step_rows: np.ndarray,
                   step_batch: np.ndarray, steps_per_epoch: int, write_energy_pJ: float,
-                  write_pulse_ns: float) -> TrainingCost:
-    """Whole-run costs from per-step cell writes, rows and batch sizes (arrays [steps])."""
+                  write_pulse_ns: float, copies: float = 1.0) -> TrainingCost:
+    """Whole-run costs from per-step cell writes, rows and batch sizes (arrays [steps]).
+
+    ``copies``: writes-weighted mean replication of the layers (every replica of a layer
+    is programmed alike, in parallel: energy x copies, time unchanged).
+    """
     cells = np.asarray(step_cells, np.float64)
     rows = np.asarray(step_rows, np.float64)
     batch = np.asarray(step_batch, np.int64)
     steps = int(cells.size)
     read_e = float(2.0 * read.energy_dynamic_pJ * batch.sum())
     read_t = float(sum(step_read_time_ns(read, int(b)) for b in batch))
-    write_e = float(cells.sum() * write_energy_pJ)
+    write_e = float(cells.sum() * write_energy_pJ * copies)
     write_t = float(rows.sum() * write_pulse_ns)
     time = read_t + write_t
     static_e = read.power_static_mW * time          # mW x ns = pJ

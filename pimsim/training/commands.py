@@ -133,12 +133,32 @@ def summarize(rec: UpdateRecord, design, arch, endurance_cycles: float,
     }
     if network is not None:
         rc = read_cost(network, arch)
+        copies = replication_weight(rec, network, arch)
+        out["write_copies"] = copies
         batches = batch_sizes(N_TRAIN.get(meta["model"], 1437), meta["batch"], rec.steps)
         cost = training_cost(rc, rec.step_cells, rec.step_rows, batches,
                              meta["steps_per_epoch"], arch.energy_pJ("write_driver", "write"),
-                             arch.latency_ns("write_driver", "write"))
+                             arch.latency_ns("write_driver", "write"), copies=copies)
         out["cost"] = cost.as_dict()
     return out
+
+
+def fx_name(module_name: str) -> str:
+    """The layer name torch.fx (and so the exporter) gives module ``module_name``."""
+    name = module_name.replace(".", "_")
+    return "_" + name if name[:1].isdigit() else name
+
+
+def replication_weight(rec: UpdateRecord, network, arch) -> float:
+    """Writes-weighted mean replication of the record's layers in the inference mapping."""
+    from pimsim.mapping import map_network
+    reps = {lm.name: lm.replication for lm in map_network(network, arch).mvm_layers}
+    total = weighted = 0.0
+    for lay in rec.layers:
+        cells = float(rec.cell_counts[lay["name"]].sum())
+        total += cells
+        weighted += cells * reps.get(fx_name(lay["name"]), 1)
+    return weighted / total if total else 1.0
 
 
 def add_comparisons(summaries: list[dict]) -> list[dict]:

@@ -81,3 +81,17 @@ def test_record_roundtrip(runs, tmp_path):
                                   .astype(bool))
     with np.load(path, allow_pickle=False) as z:                # readable without pickle
         assert "manifest" in z.files
+
+
+def test_record_layers_match_the_shipped_trace(runs, isaac_arch):
+    from pimsim.mapping import map_network
+    from pimsim.training.commands import fx_name, replication_weight
+    from pimsim.workload.trace import load_network
+    net = load_network("traces/cnn_digits.npz")
+    by_name = {lay.name: lay for lay in net.mvm_layers}
+    for lay in runs["sgd"].record.layers:
+        t = by_name[fx_name(lay["name"])]                     # every crossbar layer found
+        assert (t.weight_rows, t.weight_cols) == (lay["rows"], lay["cols"])
+    reps = [lm.replication for lm in map_network(net, isaac_arch).mvm_layers]
+    w = replication_weight(runs["sgd"].record, net, isaac_arch)
+    assert min(reps) <= w <= max(reps)
