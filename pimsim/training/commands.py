@@ -118,6 +118,8 @@ def summarize(rec: UpdateRecord, design, arch, endurance_cycles: float,
     out = {
         "model": meta["model"], "policy": meta["policy"], "params": meta["params"],
         "seed": meta["seed"], "epochs": meta["epochs"], "steps": meta["steps"],
+        "steps_per_epoch": meta["steps_per_epoch"], "update_rule": meta.get("update_rule"),
+        "write_model": meta.get("write_model"),
         "test_accuracy": meta["test_accuracy"], "wall_s": meta["wall_s"],
         "weight_updates_mean": weight_total / weights if weights else 0.0,
         "weight_updates_max": int(upd_all.max()) if upd_all.size else 0,
@@ -211,8 +213,10 @@ def policy_table(summaries: list[dict]) -> Table:
         "energy/time per epoch: forward + backward reads + write-driver writes + static "
         "(pimsim.endurance.cost)",
     )
-    title = (f"training endurance: {first.get('model', '?')}, {first.get('epochs', '?')} epochs, "
-             f"seed {first.get('seed', '?')}")
+    spe = first.get("steps_per_epoch") or 0
+    epochs = f"{first['steps'] / spe:.3g}" if spe else "?"
+    title = (f"training endurance: {first.get('model', '?')}, {first.get('steps', '?')} steps "
+             f"({epochs} epochs), seed {first.get('seed', '?')}")
     return Table(title, POLICY_COLUMNS, tuple(rows), notes)
 
 
