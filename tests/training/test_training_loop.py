@@ -95,3 +95,11 @@ def test_record_layers_match_the_shipped_trace(runs, isaac_arch):
     reps = [lm.replication for lm in map_network(net, isaac_arch).mvm_layers]
     w = replication_weight(runs["sgd"].record, net, isaac_arch)
     assert min(reps) <= w <= max(reps)
+
+
+def test_cuda_request_without_cuda_is_a_user_error(isaac):
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is available here")
+    from pimsim.errors import PimsimError
+    with pytest.raises(PimsimError, match="CUDA"):
+        train_with_policy("cnn_digits", make_policy("sgd"), isaac, device="cuda", max_steps=1)
