@@ -233,9 +233,21 @@ def build_parser() -> argparse.ArgumentParser:
     add_report_arguments(sp)
     sp.set_defaults(func=report_command)
 
-    from pimsim.techniques.commands import add_parser as add_techniques
+    from pimsim.techniques.cli_args import add_parser as add_techniques
+    from pimsim.training.cli_args import (add_endurance_arguments, add_train_arguments,
+                                          endurance, train)
 
     add_techniques(sub)
+
+    sp = sub.add_parser("train", help="train a zoo model in the loop with an update policy "
+                        "(endurance); needs the torch extra")
+    add_train_arguments(sp)
+    sp.set_defaults(func=train)
+
+    sp = sub.add_parser("endurance", help="per-cell write tables and lifetime from saved "
+                        "training update records")
+    add_endurance_arguments(sp)
+    sp.set_defaults(func=endurance)
 
     sp = sub.add_parser("export", help="export a PyTorch model to a trace (needs the torch extra)")
     sp.add_argument("model", help="zoo model name or module:function returning (model, example_input)")

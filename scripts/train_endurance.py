@@ -14,7 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pimsim.training.commands import add_train_arguments, train_command  # noqa: E402
+from pimsim.training.cli_args import add_train_arguments  # noqa: E402
+from pimsim.training.commands import train_command  # noqa: E402
 
 
 def main(argv=None) -> int:

@@ -1,8 +1,8 @@
 """Functions the CLI wires in: ``pimsim techniques apply | compare | curves``.
 
 Each returns plain data and writes CSV / JSON / Markdown (and a PNG plot when
-matplotlib is installed) when given an output folder. ``add_parser(subparsers)`` adds
-the ``techniques`` command with its options; ``run(args)`` dispatches.
+matplotlib is installed) when given an output folder. ``run(args)`` dispatches; the
+options are in :mod:`pimsim.techniques.cli_args`.
 """
 
 from __future__ import annotations
@@ -17,11 +17,9 @@ from typing import Sequence
 from pimsim.techniques.apply import ROOT, apply_schedule, metrics, open_trace
 from pimsim.techniques.schedule import Schedule, load_schedule, parse_schedule
 
-CONFIGS = ROOT / "configs"
+from pimsim.techniques.cli_args import CONFIGS, REAL_TRACES, SHAPE_TRACES
+
 SCHEDULES = CONFIGS / "schedules"
-REAL_TRACES = tuple(str(ROOT / "traces" / n) for n in ("cnn_digits.npz", "resnet20_digits.npz"))
-SHAPE_TRACES = tuple(str(ROOT / "traces" / n) for n in ("resnet20_cifar_shapes.npz",
-                                                        "vgg16_shapes.npz"))
 
 #: The comparison's rows: (label, design point, schedule). ISAAC is the paper's design
 #: (16-bit); ISAAC-8b isolates what the traced models' 8-bit precision alone gives.
@@ -187,37 +185,6 @@ def plot_curves(records: list[dict], path: Path) -> Path | None:
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
-
-
-def add_parser(subparsers) -> None:
-    """Add ``techniques {apply,compare,curves}`` to the ``pimsim`` parser."""
-    p = subparsers.add_parser("techniques", help="sparsity techniques: ERA-BS, PIM-Prune, "
-                              "CIM-granularity pruning")
-    p.set_defaults(func=run)
-    sub = p.add_subparsers(dest="techniques_cmd", required=True)
-    s = sub.add_parser("apply", help="apply one schedule to a trace and evaluate it")
-    s.add_argument("schedule", help="schedule YAML (configs/schedules/*.yaml)")
-    s.add_argument("trace", help="trace .npz")
-    s.add_argument("-c", "--config", default=str(CONFIGS / "era_bs.yaml"),
-                   help="design point YAML (needs the support roles the technique counts)")
-    s.add_argument("--limit", type=int, default=None, help="held-out images used (default all)")
-    s.add_argument("--out", default=None, help="folder for technique.json")
-    s = sub.add_parser("compare", help="ISAAC, PIM-Prune, ERA-BS variants, CIM pruning")
-    s.add_argument("traces", nargs="*", default=list(REAL_TRACES + SHAPE_TRACES))
-    s.add_argument("--limit", type=int, default=None)
-    s.add_argument("--max-drop", type=float, default=0.01,
-                   help="pruning rows: largest ratio with at most this accuracy drop "
-                   "(negative: keep the schedules' ratios)")
-    s.add_argument("--out", default=None, help="folder for CSV / JSON / Markdown")
-    s = sub.add_parser("curves", help="compression vs accuracy per CIM granularity")
-    s.add_argument("trace", nargs="?", default=REAL_TRACES[0])
-    s.add_argument("-c", "--config", default=str(CONFIGS / "pim_prune.yaml"))
-    s.add_argument("--granularities", default="filter,channel,xbar_column,ou_block")
-    s.add_argument("--ratios", default="0,0.2,0.4,0.6,0.8,0.9")
-    s.add_argument("--prune-first-last", action="store_true",
-                   help="also prune the first and last MVM layers")
-    s.add_argument("--limit", type=int, default=None)
-    s.add_argument("--out", default=None, help="folder for CSV / JSON / Markdown / PNG")
 
 
 def run(args) -> int:

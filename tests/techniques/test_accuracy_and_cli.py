@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from pimsim.techniques import commands
+from pimsim.techniques import cli_args, commands
 from pimsim.techniques.accuracy import digits_test_set, run_model, held_out_for
 
 
@@ -30,7 +30,7 @@ def test_executor_logits_shape_and_weights_matter(cnn):
 
 def test_cli_parser_and_apply(tmp_path, capsys):
     p = argparse.ArgumentParser()
-    commands.add_parser(p.add_subparsers(dest="cmd"))
+    cli_args.add_parser(p.add_subparsers(dest="cmd"))
     args = p.parse_args(["techniques", "apply", "configs/schedules/era_bs_acts.yaml",
                          "traces/cnn_digits.npz", "--limit", "30", "--out", str(tmp_path)])
     assert commands.run(args) == 0
