@@ -13,9 +13,10 @@ One training step on a mini-batch of ``B`` images:
 * **weight-update writes** through the write drivers: energy = cell writes x
   ``write_driver.write`` energy per cell x the layer's replication (each copy the mapping
   made for the inference pipeline is programmed alike); time = max over crossbars of (rows with any
-  write in that crossbar) x ``write_driver.write`` latency (one row pulse programs all
-  columns of a row; rows of one crossbar are sequential; crossbars are written in
-  parallel, each by its own driver);
+  write in that crossbar / ``crossbar.write_drivers``, rounded up) x ``write_driver.write``
+  latency (one row pulse programs all columns of a row; a crossbar's drivers program that
+  many rows at once; crossbars are written in parallel), the rule of the engine's
+  ``pimsim.sim.weights.program_cost``;
 * **static**: the static power of the used chips (from ``evaluate``) over the step time.
 
 Inputs are per-step arrays (cell writes, most rows written in one crossbar), so the
@@ -82,11 +83,14 @@ def step_read_time_ns(read: ReadCost, batch: int) -> float:
 
 def training_cost(read: ReadCost, step_cells: np.ndarray, step_rows: np.ndarray,
                   step_batch: np.ndarray, steps_per_epoch: int, write_energy_pJ: float,
-                  write_pulse_ns: float, copies: float = 1.0) -> TrainingCost:
+                  write_pulse_ns: float, copies: float = 1.0,
+                  write_drivers: int = 1) -> TrainingCost:
     """Whole-run costs from per-step cell writes, rows and batch sizes (arrays [steps]).
 
     ``copies``: writes-weighted mean replication of the layers (every replica of a layer
-    is programmed alike, in parallel: energy x copies, time unchanged).
+    is programmed alike, in parallel: energy x copies, time unchanged). ``write_drivers``
+    per crossbar program that many rows at once: the same rule as the engine's
+    :func:`pimsim.sim.weights.program_cost` (ceil(rows / drivers) pulses per crossbar).
     """
     cells = np.asarray(step_cells, np.float64)
     rows = np.asarray(step_rows, np.float64)
@@ -95,7 +99,7 @@ def training_cost(read: ReadCost, step_cells: np.ndarray, step_rows: np.ndarray,
     read_e = float(2.0 * read.energy_dynamic_pJ * batch.sum())
     read_t = float(sum(step_read_time_ns(read, int(b)) for b in batch))
     write_e = float(cells.sum() * write_energy_pJ * copies)
-    write_t = float(rows.sum() * write_pulse_ns)
+    write_t = float(np.ceil(rows / write_drivers).sum() * write_pulse_ns)
     time = read_t + write_t
     static_e = read.power_static_mW * time          # mW x ns = pJ
     energy = read_e + write_e + static_e

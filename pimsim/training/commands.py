@@ -140,7 +140,8 @@ def summarize(rec: UpdateRecord, design, arch, endurance_cycles: float,
         batches = batch_sizes(N_TRAIN.get(meta["model"], 1437), meta["batch"], rec.steps)
         cost = training_cost(rc, rec.step_cells, rec.step_rows, batches,
                              meta["steps_per_epoch"], arch.energy_pJ("write_driver", "write"),
-                             arch.latency_ns("write_driver", "write"), copies=copies)
+                             arch.latency_ns("write_driver", "write"), copies=copies,
+                             write_drivers=arch.design.crossbar.write_drivers)
         out["cost"] = cost.as_dict()
     return out
 

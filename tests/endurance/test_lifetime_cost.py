@@ -47,6 +47,25 @@ def test_training_cost_arithmetic():
     assert batch_sizes(10, 4, 5).tolist() == [4, 4, 2, 4, 4]
 
 
+def test_training_write_time_follows_the_engines_driver_rule(isaac_arch):
+    from dataclasses import replace
+
+    from pimsim.sim.weights import program_cost
+
+    read = ReadCost(energy_dynamic_pJ=0.0, power_static_mW=0.0, latency_ns=0.0, interval_ns=0.0)
+    pulse = isaac_arch.latency_ns("write_driver", "write")
+    for drivers in (1, 2, 4):
+        cost = training_cost(read, step_cells=np.array([50]), step_rows=np.array([5]),
+                             step_batch=np.array([1]), steps_per_epoch=1, write_energy_pJ=1.0,
+                             write_pulse_ns=pulse, write_drivers=drivers)
+        # the engine's rule for one crossbar with 5 rows to program, same drivers
+        d = isaac_arch.design
+        arch = replace(isaac_arch, design=replace(d, crossbar=replace(d.crossbar,
+                                                                      write_drivers=drivers)))
+        engine_time, _ = program_cost(arch, np.array([5, 2]), np.array([50, 10]))
+        assert cost.write_time_ns == engine_time == -(-5 // drivers) * pulse
+
+
 def test_read_cost_from_evaluate(isaac_arch):
     rc = read_cost(load_network("traces/cnn_digits.npz"), isaac_arch)
     assert rc.energy_dynamic_pJ > 0 and rc.interval_ns > 0 and rc.latency_ns >= rc.interval_ns
