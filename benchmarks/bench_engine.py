@@ -19,25 +19,37 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.nets import NETWORKS, Builder, resnet20  # noqa: E402
 from pimsim.arch import build_arch  # noqa: E402
 from pimsim.config import load_design  # noqa: E402
 from pimsim.sim import simulate  # noqa: E402
+from pimsim.workload.layer import NETWORK_INPUT, Layer, Network  # noqa: E402
+from pimsim.workload.trace import load_network  # noqa: E402
 
-ISAAC = Path(__file__).resolve().parents[1] / "configs" / "isaac.yaml"
+ROOT = Path(__file__).resolve().parents[1]
+ISAAC = ROOT / "configs" / "isaac.yaml"
+#: benchmark name -> shipped shape-only trace (made by the exporter from our zoo models)
+TRACES = {"resnet20": "resnet20_cifar_shapes.npz", "resnet18": "resnet18_shapes.npz",
+          "resnet50": "resnet50_shapes.npz", "vgg16": "vgg16_shapes.npz"}
+
+
+def network(name: str) -> Network:
+    return load_network(ROOT / "traces" / TRACES[name])
 KIB_PER_MIB = 1024
 
 
 def resnet20_layer():
     """ResNet-20's first 3x3 conv (16 -> 16 channels on 32x32) on its own."""
-    return Builder("resnet20_s0b0_c1", (16, 32, 32)).conv("s0b0_c1", 16, 3).build()
+    shape = (16, 32, 32)
+    conv = Layer("s0b0_c1", "conv", (NETWORK_INPUT,), shape, shape, kernel=(3, 3),
+                 padding=(1, 1))
+    return Network("resnet20_s0b0_c1", shape, (conv,))
 
 
 def run_case(case: str, images: int | None = None) -> dict:
     fidelity, name = case.split(":")
     arch = build_arch(load_design(ISAAC))
-    simulate(resnet20(), arch, fidelity="fast", images=1)            # warm-up
-    net = resnet20_layer() if name == "resnet20_layer" else NETWORKS[name]()
+    simulate(network("resnet20"), arch, fidelity="fast", images=1)   # warm-up
+    net = resnet20_layer() if name == "resnet20_layer" else network(name)
     kw = {} if images is None else {"images": images}
     t0, c0 = time.perf_counter(), time.process_time()
     r = simulate(net, arch, fidelity=fidelity, **kw)

@@ -27,15 +27,17 @@ def ensure_dir(path: Path) -> None:
         raise PimsimError(f"cannot create output directory: {exc.strerror}", file=path) from None
 
 
-def write_atomic(path: str | Path, text: str) -> Path:
-    """Write ``text`` to a temp file beside ``path``, then rename it over ``path``."""
+def write_atomic(path: str | Path, text: str | bytes) -> Path:
+    """Write ``text`` (str, or bytes for images) to a temp file beside ``path``, then
+    rename it over ``path``."""
     path = Path(path)
     ensure_dir(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     # mkstemp creates 0600; results are ordinary files, readable as the umask allows.
     os.chmod(tmp, 0o666 & ~_umask())
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        binary = isinstance(text, bytes)
+        with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8") as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())

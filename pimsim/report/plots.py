@@ -8,11 +8,10 @@ written as PNG and SVG atomically (temp file + rename).
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from pathlib import Path
 
 from pimsim.errors import PimsimError
+from pimsim.report.output import write_atomic
 from pimsim.report.sweep_tables import (OK, PARETO_X, PARETO_Y, baseline_for, label, pareto_rows)
 from pimsim.units import PJ_PER_UJ
 
@@ -36,22 +35,6 @@ def require_matplotlib():
     return matplotlib, Figure
 
 
-def write_bytes_atomic(path: Path, data: bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(tmp, 0o644)        # mkstemp makes 0600; a report is for everyone to read
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def save_figure(fig, stem: Path, formats=FORMATS) -> list[Path]:
     """``stem``.png / ``stem``.svg; SVGs carry no date so reruns give the same file, and
     keep their text as text (half the size, searchable) instead of glyph outlines."""
@@ -65,7 +48,7 @@ def save_figure(fig, stem: Path, formats=FORMATS) -> list[Path]:
         # layout pass per file would double the drawing time.
         with matplotlib.rc_context({"svg.fonttype": "none"}):
             fig.savefig(buf, format=fmt, dpi=110, metadata=meta)
-        out.append(write_bytes_atomic(Path(f"{stem}.{fmt}"), buf.getvalue()))
+        out.append(write_atomic(Path(f"{stem}.{fmt}"), buf.getvalue()))
     return out
 
 
