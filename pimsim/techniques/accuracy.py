@@ -13,18 +13,15 @@ the network's input shape says the upsampling (32x32 = 4x pixel replication) and
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Callable, Mapping
 
 import numpy as np
 
 from pimsim.workload.layer import NETWORK_INPUT, Layer
 from pimsim.workload.unroll import input_rows
+from pimsim.workload.datasets import digits_split
 
 # Same constants as pimsim.workload.zoo.digits (that module imports torch).
-SPLIT_SEED = 0
-TEST_FRACTION = 0.2
-PIXEL_MAX = 16.0
 BATCH = 60
 
 #: A run-time change of one layer's quantized im2col input ``(M, groups, rows)``: float32
@@ -32,20 +29,9 @@ BATCH = 60
 ActTransform = Callable[[np.ndarray], np.ndarray]
 
 
-@lru_cache(maxsize=4)
 def digits_test_set(upsample: int = 1, channels: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """Held-out ``(x_test (360, C, 8u, 8u) float32, y_test (360,))`` of the training split."""
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
-    data = load_digits()
-    x = (data.images / PIXEL_MAX).astype(np.float32)
-    if upsample > 1:
-        x = np.kron(x, np.ones((1, upsample, upsample), np.float32))
-    x = np.repeat(x[:, None], channels, axis=1)
-    y = data.target.astype(np.int64)
-    _, x_te, _, y_te = train_test_split(x, y, test_size=TEST_FRACTION, random_state=SPLIT_SEED,
-                                        stratify=y)
+    """Held-out ``(x_test (360, C, 8u, 8u) float32, y_test (360,))``: the zoo's training split."""
+    _, _, x_te, y_te = digits_split(upsample, channels)
     return x_te, y_te
 
 

@@ -26,9 +26,7 @@ from torch import nn
 from pimsim.workload.zoo.cnn import digits_cnn
 from pimsim.workload.zoo.resnet import resnet20
 
-SPLIT_SEED = 0
-TEST_FRACTION = 0.2
-PIXEL_MAX = 16.0
+from pimsim.workload.datasets import digits_split  # noqa: F401  (re-exported: one split)
 """load_digits pixels are counts 0..16 (4x4 blocks of a 32x32 bitmap)."""
 UPSAMPLE = 4
 """8x8 -> 32x32 by pixel replication for the CIFAR-shaped ResNet-20."""
@@ -52,22 +50,6 @@ RECIPES = {
     "resnet20_digits": Recipe("resnet20_digits", epochs=12, lr=3e-3, batch=64, upsample=UPSAMPLE,
                               channels=3),
 }
-
-
-def digits_split(upsample: int = 1, channels: int = 1) -> tuple[np.ndarray, ...]:
-    """``(x_train, y_train, x_test, y_test)``; x as float32 ``(N, channels, 8*up, 8*up)``."""
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
-    data = load_digits()
-    x = (data.images / PIXEL_MAX).astype(np.float32)
-    if upsample > 1:
-        x = np.kron(x, np.ones((1, upsample, upsample), np.float32))
-    x = np.repeat(x[:, None], channels, axis=1)
-    y = data.target.astype(np.int64)
-    x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=TEST_FRACTION,
-                                              random_state=SPLIT_SEED, stratify=y)
-    return x_tr, y_tr, x_te, y_te
 
 
 def build(name: str) -> nn.Module:
