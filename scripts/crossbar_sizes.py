@@ -11,7 +11,7 @@ from pimsim.arch import build_arch, rollup
 from pimsim.config import load_design
 from pimsim.report.run import compare_table
 from pimsim.report.tables import Table, to_markdown
-from pimsim.sim import evaluate
+from pimsim.sim import simulate
 from pimsim.workload.trace import load_network
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +40,7 @@ def main() -> None:
     print(to_markdown(Table("design points", ("", *[d.name for d in designs]), rows)))
     for trace in TRACES:
         network = load_network(trace)
-        results = [evaluate(network, a).as_dict() for a in arches]
+        results = [simulate(network, a, fidelity="fast").as_dict() for a in arches]
         print(to_markdown(compare_table(results)))
 
 
