@@ -61,16 +61,27 @@ class _ProgressBar:
             sys.stderr.write("\n")
 
 
-def _evaluate(config: str, trace: str, args, timeline: str | None = None) -> dict:
-    """Evaluate one design point on one trace; returns ``Result.as_dict()``."""
+def _evaluate(config: str, trace: str, args, timeline: str | None = None,
+              schedule: str | None = None) -> dict:
+    """Evaluate one design point on one trace; returns ``Result.as_dict()``.
+
+    ``schedule``: a technique schedule applied to the trace on this design point first
+    (its ``LayerOverride``s, no accuracy evaluation), then simulated with them.
+    """
     from pimsim.sim import simulate
     from pimsim.workload.trace import load_network
 
     arch = _load_arch(config)
     network = load_network(trace)
-    bar = _ProgressBar(f"{arch.design.name} on {network.name} ({args.fidelity})")
+    overrides = None
+    if schedule:
+        from pimsim.techniques.apply import overrides_for
+        overrides = overrides_for(trace, arch.design, schedule)
+    label = f" + {Path(schedule).stem}" if schedule else ""
+    bar = _ProgressBar(f"{arch.design.name}{label} on {network.name} ({args.fidelity})")
     try:
-        result = simulate(network, arch, fidelity=args.fidelity, timeline=timeline, progress=bar)
+        result = simulate(network, arch, fidelity=args.fidelity, timeline=timeline, progress=bar,
+                          overrides=overrides)
     finally:
         bar.close()
     return result.as_dict()
@@ -99,9 +110,12 @@ def cmd_run(args) -> int:
     from pimsim.report.run import energy_table, layer_table, run_table
     from pimsim.report.tables import to_json, to_text
 
-    result = _evaluate(args.config, args.trace, args, timeline=args.timeline)
+    result = _evaluate(args.config, args.trace, args, timeline=args.timeline,
+                       schedule=args.schedule)
     baseline = None
     same = args.baseline and Path(args.baseline).resolve() == Path(args.config).resolve()
+    if args.schedule:         # the baseline is the plain design point, without the schedule
+        same = False
     if args.baseline and args.baseline.lower() != "none" and not same:
         try:
             baseline = _evaluate(args.baseline, args.trace, args)
@@ -202,6 +216,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="baseline design point (default configs/isaac.yaml; 'none' to skip)")
     sp.add_argument("--timeline", metavar="FILE",
                     help="write a Chrome/Perfetto trace-event JSON of the run (fast or event)")
+    sp.add_argument("--schedule", metavar="YAML",
+                    help="apply a technique schedule (configs/schedules/) to the trace on this "
+                         "design point and simulate its changed workload (no accuracy: see "
+                         "'pimsim techniques apply'); the baseline runs without it")
     engine(sp)
     outputs(sp)
     sp.set_defaults(func=cmd_run)

@@ -20,6 +20,8 @@ order gives exactly the per-image totals of the closed form.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
@@ -142,3 +144,13 @@ def _split_even_reference(total: int, parts: int) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     edges = (total * np.arange(parts + 1, dtype=np.int64)) // parts
     return np.diff(edges)
+
+
+def unit_reads(positions: int, cycles: int, keep: float = 1.0) -> int:
+    """Read cycles a unit steps: ``positions x cycles``, or with a technique's skipped
+    fraction of cycles (``keep = 1 - skip_cycles``) ``ceil(positions x cycles x keep)``
+    -- the closed form's rule (``pimsim.sim.analytic.stage_times_ns``) applied per unit."""
+    dense = positions * cycles
+    if keep == 1.0:
+        return dense
+    return int(math.ceil(dense * keep))

@@ -60,6 +60,13 @@ def count_matrix(nmap: NetworkMap) -> np.ndarray:
     return counts
 
 
+def dense_count_matrix(nmap: NetworkMap) -> np.ndarray:
+    """[layers, ACTIONS] counts per image without the technique hooks."""
+    d = nmap.design
+    return layer_counts(*kernel_inputs(nmap), d.input_cycles, d.precision.input_bits,
+                        d.precision.output_bits, float(d.noc.avg_hops))
+
+
 def extra_count_matrix(nmap: NetworkMap) -> tuple[list[str], np.ndarray]:
     """Plug-in support roles' ``"role.action"`` keys and their per-layer counts."""
     keys = sorted({k for lm in nmap.layers for k, _ in lm.extra_counts})
@@ -68,6 +75,35 @@ def extra_count_matrix(nmap: NetworkMap) -> tuple[list[str], np.ndarray]:
         for k, v in lm.extra_counts:
             out[i, keys.index(k)] += v
     return keys, out
+
+
+def with_hooks(nmap: NetworkMap, arch: Arch, counts: np.ndarray,
+               e: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Technique hooks on dense per-layer counts [layers, ACTIONS] (per image).
+
+    Scales the skipped fractions out (:func:`apply_skips`; a no-op without skips) and
+    appends the support roles' ``extra_counts`` columns. Returns (counts, dynamic pJ,
+    action keys). The closed form and the engine both call this, so their counts and
+    dynamic energy agree exactly whenever their dense counts do. ConfigError when a
+    counted support role is not in the design.
+    """
+    d = arch.design
+    skips = np.array([[lm.skip_reads, lm.skip_drives, lm.skip_conversions] for lm in nmap.layers])
+    if skips.size and skips.any():      # technique hook; no-op (identical counts) otherwise
+        counts = apply_skips(counts, skips[:, 0], skips[:, 1], skips[:, 2])
+    dyn = counts * e                                     # [layers, actions] pJ
+    xkeys, xcounts = extra_count_matrix(nmap)
+    for key in xkeys:
+        if key.split(".")[0] not in arch.parts:
+            raise ConfigError(f"the mapped workload counts '{key}' but the design has no such "
+                              "component role", file=d.source, where="components",
+                              expected=f"a '{key.split('.')[0]}' entry (a support role)")
+    if xkeys:
+        ex = np.array([arch.energy_pJ(*k.split(".")) for k in xkeys])
+        xdyn = xcounts * ex
+        counts = np.concatenate([counts, xcounts], axis=1)
+        dyn = np.concatenate([dyn, xdyn], axis=1)
+    return counts, dyn, list(ACTIONS) + xkeys
 
 
 def energy_vector(arch: Arch) -> np.ndarray:
@@ -131,22 +167,8 @@ def evaluate(network: Network, arch: Arch,
     """
     d = arch.design
     nmap = map_network(network, arch, overrides)
-    counts = count_matrix(nmap)
-    e = energy_vector(arch)
-    dyn = counts * e                                     # [layers, actions] pJ
-    xkeys, xcounts = extra_count_matrix(nmap)
-    for key in xkeys:
-        if key.split(".")[0] not in arch.parts:
-            raise ConfigError(f"the mapped workload counts '{key}' but the design has no such "
-                              "component role", file=d.source, where="components",
-                              expected=f"a '{key.split('.')[0]}' entry (a support role)")
-    if xkeys:
-        ex = np.array([arch.energy_pJ(*k.split(".")) for k in xkeys])
-        xdyn = xcounts * ex
-        counts = np.concatenate([counts, xcounts], axis=1)
-        dyn = np.concatenate([dyn, xdyn], axis=1)
-    actions = list(ACTIONS) + xkeys
-    split = _SPLIT + [k.split(".") for k in xkeys]
+    counts, dyn, actions = with_hooks(nmap, arch, dense_count_matrix(nmap), energy_vector(arch))
+    split = [a.split(".") for a in actions]
     cycles, times = stage_times_ns(nmap, arch)
     interval = float(times.max()) if times.size else 0.0
     latency = critical_path_ns(network, times)

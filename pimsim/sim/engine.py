@@ -27,7 +27,7 @@ the unit's op counts from :func:`pimsim.kernels.unit_counts.unit_counts`.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from typing import Callable, Mapping
 
 import numpy as np
 import simpy
@@ -39,10 +39,11 @@ from pimsim.errors import ConfigError
 from pimsim.kernels.counts import (A_ACT, A_ADC, A_BUS, A_DAC, A_EDRAM, A_IR, A_OFF, A_OR,
                                    A_POOL, A_ROUTER, A_SA, A_SH, A_TOR, A_TSA, A_XB, ACTIONS,
                                    N_ACTIONS)
-from pimsim.kernels.unit_counts import positions_per_row, split_even, unit_counts
+from pimsim.kernels.unit_counts import positions_per_row, split_even, unit_counts, unit_reads
 from pimsim.mapping import NetworkMap, map_network
 from pimsim.result import EngineStats, LayerResult, LayerTiming, Result, TotalResult
-from pimsim.sim.analytic import chip_static_mW, energy_vector, kernel_inputs
+from pimsim.mapping.network_map import LayerOverride
+from pimsim.sim.analytic import chip_static_mW, energy_vector, kernel_inputs, with_hooks
 from pimsim.sim.resources import Server, book_together
 from pimsim.sim.weights import weight_load
 from pimsim.units import BITS_PER_BYTE, gops, gops_per_W, per_s, power_mW
@@ -282,10 +283,14 @@ class Engine:
                     L.copy_tiles.append([min(t0 + j, lm.last_tile) for j in range(n_tiles)])
                 L.copy_tileset = [sorted(set(t)) for t in L.copy_tiles]
                 L.units = []
+                # technique hook: a unit of n positions steps ceil(n x cycles x (1 - skip))
+                # reads (the closed form's rule applied per unit); 0 skip: n x cycles
+                keep = 1.0 - lm.skip_cycles
                 for k in range(c):
                     rows = np.nonzero(L.ppr[k])[0]
                     base = len(unit_layer)
-                    L.units.append([(int(r), int(L.ppr[k, r]), base + j)
+                    L.units.append([(int(r), int(L.ppr[k, r]), base + j,
+                                     unit_reads(int(L.ppr[k, r]), d.input_cycles, keep))
                                     for j, r in enumerate(rows)])
                     unit_layer.extend([L.idx] * rows.size)
                     unit_pos.extend(L.ppr[k, rows].tolist())
@@ -452,7 +457,7 @@ class Engine:
         lo, hi, edges = L.lo, L.hi, L.edges_in
         runs = self.unit_runs
         for img in range(self.images):
-            for r, n, uidx in L.units[k]:
+            for r, n, uidx, m in L.units[k]:
                 t0 = env.now
                 for ei, e in enumerate(edges):
                     ev = e.wait(img, hi[ei][r])
@@ -473,19 +478,24 @@ class Engine:
                 if adc is None:
                     # the read / S+H / ADC recurrence of reads_event in closed form: the
                     # i-th conversion starts at cs0 + i x max(read, conversion)
-                    m = n * self.cyc
-                    cs0 = max(t_start + self.t_read, adc_free)
-                    last = cs0 + (m - 1) * L.period
-                    L.stall("adc_busy", (cs0 - t_start - self.t_read)
-                            + (m - 1) * max(0.0, L.t_conv - self.t_read))
-                    yield env.timeout(last - env.now)
-                    ready = adc_free = last + L.t_conv
+                    if m:
+                        cs0 = max(t_start + self.t_read, adc_free)
+                        last = cs0 + (m - 1) * L.period
+                        L.stall("adc_busy", (cs0 - t_start - self.t_read)
+                                + (m - 1) * max(0.0, L.t_conv - self.t_read))
+                        yield env.timeout(last - env.now)
+                        ready = adc_free = last + L.t_conv
+                    else:                     # every read skipped: outputs are ready at once
+                        if t_start > env.now:
+                            yield env.timeout(t_start - env.now)
+                        ready = env.now
                     runs[uidx] += 1           # counts = runs x the unit's kernel row, at the end
                 else:
                     if t_start > env.now:
                         yield env.timeout(t_start - env.now)
-                    yield from self.reads_event(L, n, adc)
-                    ready = env.now + L.t_conv        # the last conversion just started
+                    yield from self.reads_event(L, n, m, adc)
+                    # the last conversion just started (none when every read was skipped)
+                    ready = env.now + (L.t_conv if m else 0.0)
                 dt = env.now - t_start
                 L.busy += dt
                 L.copy_busy[k] += dt
@@ -500,14 +510,29 @@ class Engine:
                     L.stall(cause, env.now - t0)
                 prev = self.drain(L, k, tile, img, r, n, ready)
 
-    def reads_event(self, L: _Layer, n: int, adc: simpy.Resource):
-        """``event`` fidelity: every read cycle of the copy's crossbar group, every ADC batch."""
+    def reads_event(self, L: _Layer, n: int, m: int, adc: simpy.Resource):
+        """``event`` fidelity: every read cycle of the copy's crossbar group, every ADC batch.
+
+        ``m`` read cycles are stepped for the unit's ``n`` positions (``n x cycles`` less
+        the cycles a technique skips). Counts are the dense counts (``n x cycles`` reads);
+        the skipped fractions are scaled out per layer at the end, as the closed form does.
+        """
         env, d = self.env, self.d
         c = L.counts
         ib, ob = d.precision.input_bits, d.precision.output_bits
         ir_bits, or_bits = L.rows_sum * ib, L.outs_sum * ob
+        skipped = n * self.cyc - m
+        if skipped:       # the skipped cycles' dense counts (scaled out with the others)
+            c[A_XB] += skipped * L.nxb
+            c[A_DAC] += skipped * L.rows_sum
+            for a in (A_SH, A_ADC, A_SA):
+                c[a] += skipped * L.cols_sum
+        step = 0
         for _ in range(n):
             for _ in range(self.cyc):
+                step += 1
+                if step > m:
+                    break
                 yield env.timeout(self.t_read)         # drive rows, settle, sample and hold
                 c[A_XB] += L.nxb
                 c[A_DAC] += L.rows_sum
@@ -790,12 +815,18 @@ def _units_on_chips(arch: Arch, role: str, chips: int) -> float:
 
 def run_engine(network: Network, arch: Arch, *, fidelity: str = "fast",
                images: int = DEFAULT_IMAGES, timeline: bool = False,
-               progress: Callable[[int, int], None] | None = None) -> Result:
-    """Simulate ``images`` images in flight and return a :class:`Result` (per image)."""
+               progress: Callable[[int, int], None] | None = None,
+               overrides: Mapping[str, LayerOverride] | None = None) -> Result:
+    """Simulate ``images`` images in flight and return a :class:`Result` (per image).
+
+    ``overrides`` (layer name -> ``LayerOverride``) is a technique's change to the mapped
+    workload: its tiling builds the crossbars, its skipped fractions scale the counts and
+    its skipped cycles shorten the reads, as in :func:`pimsim.sim.evaluate`.
+    """
     if images < 1:
         raise ValueError("images must be >= 1")
     d = arch.design
-    nmap = map_network(network, arch)
+    nmap = map_network(network, arch, overrides)
     if nmap.chips > 1 and d.chip.offchip_links == 0:
         raise ConfigError(f"network '{nmap.network}' needs {nmap.chips} chips but the chips "
                           "have no off-chip links", file=d.source, where="chip.offchip_links",
@@ -817,15 +848,20 @@ def _result(eng: Engine) -> Result:
     for L in eng.layers:   # router: bits received x hops, as the closed form counts it
         counts[L.idx, A_ROUTER] = (L.router_bits / images) * d.noc.avg_hops
         run_counts[L.idx, A_ROUTER] = L.router_bits * d.noc.avg_hops
-    e = energy_vector(arch)
-    dyn = counts * e
+    # technique hooks (skipped fractions, support roles' counts): the closed form's code
+    # on the engine's dense counts, which equal the closed form's exactly
+    counts, dyn, actions = with_hooks(nmap, arch, counts, energy_vector(arch))
+    roles = [a.split(".") for a in actions]
+    if any(lm.skip_reads or lm.skip_drives or lm.skip_conversions or lm.extra_counts
+           for lm in nmap.layers):
+        run_counts = counts * images      # whole-run ops with the hooks (else unchanged)
     finish = eng.image_finish
     latency = finish[0]
     interval = (finish[-1] - finish[0]) / (images - 1) if images > 1 else latency
 
     static_role = {r: p * nmap.chips * interval for r, p in chip_static_mW(arch).items()}
     breakdown = {r: 0.0 for r in arch.parts}
-    for (role, _), pj in zip(_ROLES, dyn.sum(axis=0)):
+    for (role, _), pj in zip(roles, dyn.sum(axis=0)):
         breakdown[role] = breakdown.get(role, 0.0) + float(pj)
     for role, pj in static_role.items():
         breakdown[role] += pj
@@ -836,10 +872,11 @@ def _result(eng: Engine) -> Result:
     for L, lay in zip(eng.layers, network):
         lm, row = L.lm, counts[L.idx]
         by_role: dict[str, float] = {}
-        for (role, _), pj in zip(_ROLES, dyn[L.idx]):
+        for (role, _), pj in zip(roles, dyn[L.idx]):
             by_role[role] = by_role.get(role, 0.0) + float(pj)
         per_copy = float(L.copy_busy.max()) / images if L.copy_busy.size else 0.0
-        cycles = int(L.ppr.sum(axis=1).max()) * d.input_cycles if L.is_mvm else 0
+        # read cycles of the busiest copy per image (skipped cycles removed per unit)
+        cycles = max(sum(u[3] for u in us) for us in L.units) if L.is_mvm else 0
         layers.append(LayerResult(
             name=lm.name, kind=lm.kind, macs=lay.macs, crossbars=lm.crossbars,
             crossbars_per_copy=lm.crossbars_per_copy, replication=lm.replication, imas=lm.imas,
@@ -847,7 +884,7 @@ def _result(eng: Engine) -> Result:
             crossbar_reads=float(row[A_XB]), adc_conversions=float(row[A_ADC]),
             shift_add_ops=float(row[A_SA] + row[A_TSA]), buffer_bits=float(row[A_EDRAM]),
             noc_bits=float(row[A_ROUTER]), offchip_bits=float(row[A_OFF]),
-            counts={a: float(c) for a, c in zip(ACTIONS, row)}, energy_breakdown_pJ=by_role))
+            counts={a: float(c) for a, c in zip(actions, row)}, energy_breakdown_pJ=by_role))
         timings.append(LayerTiming(
             name=lm.name, start_ns=float(L.start0 if L.start0 != math.inf else 0.0),
             finish_ns=float(L.finish0), busy_ns=L.busy / images,
@@ -873,7 +910,7 @@ def _result(eng: Engine) -> Result:
         crossbar_reads=float(tot[A_XB]), adc_conversions=float(tot[A_ADC]),
         shift_add_ops=float(tot[A_SA] + tot[A_TSA]), buffer_bits=float(tot[A_EDRAM]),
         noc_bits=float(tot[A_ROUTER]), offchip_bits=float(tot[A_OFF]),
-        counts={a: float(c) for a, c in zip(ACTIONS, tot)})
+        counts={a: float(c) for a, c in zip(actions, tot)})
 
     sim_time = max(finish)
     run_tot = run_counts.sum(axis=0)
@@ -895,7 +932,7 @@ def _result(eng: Engine) -> Result:
         fidelity=eng.fidelity, images=images, sim_time_ns=float(sim_time),
         image_finish_ns=tuple(float(f) for f in finish), single_image_latency_ns=float(latency),
         interval_ns=float(interval), events=eng.events,
-        component_ops={a: float(c) for a, c in zip(ACTIONS, run_tot)},
+        component_ops={a: float(c) for a, c in zip(actions, run_tot)},
         component_busy_ns=busy, component_utilization=util, stalls_ns=stalls,
         layers=tuple(timings), timeline=trace)
     return Result(design=d.name, network=network.name, engine=eng.fidelity,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from typing import Callable
+from typing import Callable, Mapping
 
 from pimsim.arch.compose import Arch
+from pimsim.mapping.network_map import LayerOverride
 from pimsim.result import Result
 from pimsim.sim.analytic import evaluate
 from pimsim.sim.engine import DEFAULT_IMAGES, FIDELITIES, run_engine
@@ -15,7 +16,8 @@ from pimsim.workload.layer import Network
 
 def simulate(network: Network, arch: Arch, fidelity: str = "fast", images: int = DEFAULT_IMAGES,
              timeline: str | os.PathLike | bool | None = None,
-             progress: Callable[[int, int], None] | None = None) -> Result:
+             progress: Callable[[int, int], None] | None = None,
+             overrides: Mapping[str, LayerOverride] | None = None) -> Result:
     """Evaluate ``network`` on ``arch``.
 
     fidelity: ``"analytic"`` (closed form, :func:`pimsim.sim.evaluate`), ``"fast"`` (one
@@ -23,16 +25,19 @@ def simulate(network: Network, arch: Arch, fidelity: str = "fast", images: int =
     images: images in flight (latency = image 0, throughput from the completion interval);
     timeline: a path to write Chrome/Perfetto trace JSON to, or True to keep the events in
     ``result.engine_stats.timeline`` only; progress: ``callable(done, total)`` in units of
-    work, called periodically.
+    work, called periodically; overrides: ``{layer: LayerOverride}``, a technique's change
+    to the mapped workload (tiling, skipped work, support-role counts), honoured by every
+    fidelity (``pimsim.techniques.apply.overrides_for`` builds them from a schedule).
     """
     if fidelity == "analytic":
         if timeline:
             raise ValueError("the analytic fidelity has no timeline; use 'fast' or 'event'")
-        return evaluate(network, arch)
+        return evaluate(network, arch, overrides)
     if fidelity not in FIDELITIES:
         raise ValueError(f"fidelity must be 'analytic', 'fast' or 'event', not {fidelity!r}")
     result = run_engine(network, arch, fidelity=fidelity, images=images,
-                        timeline=bool(timeline), progress=progress)
+                        timeline=bool(timeline), progress=progress,
+                        overrides=overrides)
     if timeline and timeline is not True:
         write_timeline(result, timeline)
     return result

@@ -77,6 +77,36 @@ def metrics(result: Result, arch) -> dict:
             "mapped_gops_per_mm2": t.gops / mapped_area if mapped_area else 0.0}
 
 
+def overrides_for(trace, design, schedule: Schedule | str | Path) -> dict:
+    """``{layer: LayerOverride}`` of ``schedule``'s technique on ``trace`` (a Trace or a
+    path) and ``design`` (a Design or a design-point path), without accuracy evaluation:
+    what ``pimsim.sim.simulate(..., overrides=...)`` takes (``pimsim run --schedule``).
+
+    ScheduleError when the schedule does not fit the trace or the design, or when the
+    overrides count a support role the design lacks.
+    """
+    from pimsim.errors import ScheduleError
+
+    if not isinstance(trace, SyntheticTrace) and not hasattr(trace, "network"):
+        trace = open_trace(trace)
+    if not isinstance(schedule, Schedule):
+        schedule = load_schedule(schedule)
+    if isinstance(design, (str, Path)):
+        design = load_design(design)
+    outcome = TECHNIQUES[schedule.technique]().apply(trace, design, schedule, accuracy=False)
+    arch = build_arch(design)
+    for name, ov in outcome.overrides.items():
+        for key in ov.extra_counts:
+            role = key.split(".")[0]
+            if role not in arch.parts:
+                raise ScheduleError(f"technique '{schedule.technique}' needs the support "
+                                    f"component '{role}', which design '{design.name}' lacks",
+                                    file=schedule.source, where="technique",
+                                    expected=f"a design point with a '{role}' component "
+                                    "(e.g. configs/era_bs.yaml)")
+    return dict(outcome.overrides)
+
+
 def apply_schedule(trace, design_path: str | Path, schedule: Schedule | str | Path, *,
                    accuracy: bool = True, limit: int | None = None,
                    overrides: dict | None = None) -> Applied:

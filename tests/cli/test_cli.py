@@ -118,3 +118,48 @@ def test_timeline_needs_an_engine_fidelity(capsys, tmp_path):
     code, _, err = run_cli(capsys, "run", ISAAC, "--trace", CNN, "--fidelity", "analytic",
                            "--timeline", str(tmp_path / "t.json"))
     assert code == 2 and "--timeline" in err
+
+
+ERA_BS = str(ROOT / "configs" / "era_bs.yaml")
+ERA_FULL = str(ROOT / "configs" / "schedules" / "era_bs_full.yaml")
+
+
+@pytest.mark.parametrize("fidelity", ["analytic", "fast"])
+def test_run_schedule_simulates_the_changed_workload(capsys, fidelity):
+    code, out, _ = run_cli(capsys, "run", ERA_BS, "--trace", CNN, "--schedule", ERA_FULL,
+                           "--fidelity", fidelity, "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["total"]["counts"]["zero_detector.detect"] > 0
+    assert data["baseline"]["design"] == "ISAAC"
+    assert "zero_detector.detect" not in data["baseline"]["total"]["counts"]
+    code, out, _ = run_cli(capsys, "run", ERA_BS, "--trace", CNN, "--fidelity", fidelity,
+                           "--json", "--baseline", "none")
+    plain = json.loads(out)
+    assert data["total"]["energy_dynamic_pJ"] < plain["total"]["energy_dynamic_pJ"]
+    assert data["total"]["crossbars"] < plain["total"]["crossbars"]
+
+
+def test_run_schedule_same_counts_as_techniques_api(capsys):
+    from pimsim.techniques.apply import apply_schedule
+    a = apply_schedule(CNN, ERA_BS, ERA_FULL, accuracy=False)
+    code, out, _ = run_cli(capsys, "run", ERA_BS, "--trace", CNN, "--schedule", ERA_FULL,
+                           "--fidelity", "event", "--json", "--baseline", "none")
+    assert code == 0
+    data = json.loads(out)
+    assert data["total"]["counts"] == a.after.total.counts
+    assert data["total"]["energy_dynamic_pJ"] == a.after.total.energy_dynamic_pJ
+
+
+def test_run_schedule_design_without_support_roles_is_user_error(capsys):
+    code, _, err = run_cli(capsys, "run", ISAAC, "--trace", CNN, "--schedule", ERA_FULL,
+                           "--baseline", "none")
+    assert code == 2 and "zero_detector" in err and "Traceback" not in err
+
+
+def test_run_schedule_not_fitting_trace_is_user_error(capsys, tmp_path):
+    bad = tmp_path / "other.yaml"
+    bad.write_text("network: vgg16\n" + Path(ERA_FULL).read_text())
+    code, _, err = run_cli(capsys, "run", ERA_BS, "--trace", CNN, "--schedule", str(bad),
+                           "--baseline", "none")
+    assert code == 2 and "another network" in err and "Traceback" not in err
