@@ -2,7 +2,7 @@
 
 from pimsim.components import (  # noqa: F401  (imported to register the models)
     adc, crossbar, dac, digital_unit, interconnect, register_file, sample_hold, shift_add,
-    write_driver,
+    support, write_driver,
 )
 from pimsim.components.base import Component, Param
 from pimsim.components.registry import REQUIRED_ROLES, lookup, register
