@@ -165,17 +165,29 @@ def evaluate(network: Network, arch: Arch,
     ``overrides`` (layer name -> ``LayerOverride``) is a technique's change to the mapped
     workload (``pimsim.techniques``); without it this is the plain evaluation.
     """
-    d = arch.design
     nmap = map_network(network, arch, overrides)
     counts, dyn, actions = with_hooks(nmap, arch, dense_count_matrix(nmap), energy_vector(arch))
-    split = [a.split(".") for a in actions]
     cycles, times = stage_times_ns(nmap, arch)
     interval = float(times.max()) if times.size else 0.0
     latency = critical_path_ns(network, times)
+    return build_result(network, arch, nmap, counts, dyn, actions, cycles, times, latency,
+                        interval, engine="analytic")
 
+
+def build_result(network: Network, arch: Arch, nmap: NetworkMap, counts: np.ndarray,
+                 dyn: np.ndarray, actions: list[str], cycles, times_ns, latency: float,
+                 interval: float, engine: str, **extra) -> Result:
+    """The Result of an evaluation from per-image counts and per-action dynamic energy
+    ([layers, actions]), per-layer read cycles and stage times, latency and interval (ns).
+
+    One function for the closed form and the engine, so both report alike; ``extra`` are
+    engine-only Result fields. Static energy = static power of the used chips x interval.
+    """
+    d = arch.design
+    roles = [a.split(".")[0] for a in actions]
     static_role = {r: p * nmap.chips * interval for r, p in chip_static_mW(arch).items()}
     breakdown = {r: 0.0 for r in arch.parts}
-    for (role, _), pj in zip(split, dyn.sum(axis=0)):
+    for role, pj in zip(roles, dyn.sum(axis=0)):
         breakdown[role] = breakdown.get(role, 0.0) + float(pj)
     for role, pj in static_role.items():
         breakdown[role] += pj
@@ -186,12 +198,12 @@ def evaluate(network: Network, arch: Arch,
     for i, (lay, lm) in enumerate(zip(network, nmap.layers)):
         row = counts[i]
         by_role: dict[str, float] = {}
-        for (role, _), pj in zip(split, dyn[i]):
+        for role, pj in zip(roles, dyn[i]):
             by_role[role] = by_role.get(role, 0.0) + float(pj)
         layers.append(LayerResult(
             name=lm.name, kind=lm.kind, macs=lay.macs, crossbars=lm.crossbars,
             crossbars_per_copy=lm.crossbars_per_copy, replication=lm.replication, imas=lm.imas,
-            chip=lm.chip, cycles=int(cycles[i]), time_ns=float(times[i]),
+            chip=lm.chip, cycles=int(cycles[i]), time_ns=float(times_ns[i]),
             energy_pJ=float(dyn[i].sum()), crossbar_reads=float(row[A_XB]),
             adc_conversions=float(row[A_ADC]), shift_add_ops=float(row[A_SA] + row[A_TSA]),
             buffer_bits=float(row[A_EDRAM]), noc_bits=float(row[A_ROUTER]),
@@ -207,16 +219,16 @@ def evaluate(network: Network, arch: Arch,
     busy_ns = float(tot[A_XB]) * d.cycle_ns
     total = TotalResult(
         macs=macs, crossbars=mapped, crossbars_available=nmap.crossbars_available,
-        imas=nmap.imas, tiles=nmap.tiles, chips=nmap.chips, latency_ns=latency,
-        interval_ns=interval, throughput_images_per_s=per_s(interval), gops=g, area_mm2=area,
-        power_mW=p_mW, gops_per_mm2=g / area if area else 0.0, gops_per_W=gops_per_W(g, p_mW),
-        energy_pJ=e_total, energy_dynamic_pJ=e_dyn, energy_static_pJ=e_static,
-        energy_breakdown_pJ=breakdown,
+        imas=nmap.imas, tiles=nmap.tiles, chips=nmap.chips, latency_ns=float(latency),
+        interval_ns=float(interval), throughput_images_per_s=per_s(interval), gops=g,
+        area_mm2=area, power_mW=p_mW, gops_per_mm2=g / area if area else 0.0,
+        gops_per_W=gops_per_W(g, p_mW), energy_pJ=e_total, energy_dynamic_pJ=e_dyn,
+        energy_static_pJ=e_static, energy_breakdown_pJ=breakdown,
         crossbar_utilization=mapped / nmap.crossbars_available,
         time_utilization=busy_ns / (mapped * interval) if mapped and interval else 0.0,
         crossbar_reads=float(tot[A_XB]), adc_conversions=float(tot[A_ADC]),
         shift_add_ops=float(tot[A_SA] + tot[A_TSA]), buffer_bits=float(tot[A_EDRAM]),
         noc_bits=float(tot[A_ROUTER]), offchip_bits=float(tot[A_OFF]),
         counts={a: float(c) for a, c in zip(actions, tot)})
-    return Result(design=d.name, network=network.name, engine="analytic", layers=tuple(layers),
-                  total=total)
+    return Result(design=d.name, network=network.name, engine=engine, layers=tuple(layers),
+                  total=total, **extra)

@@ -34,19 +34,18 @@ import simpy
 from simpy.core import EmptySchedule
 
 from pimsim.arch.compose import CHIP, IMA, TILE, Arch
-from pimsim.arch.rollup import rollup
 from pimsim.errors import ConfigError
 from pimsim.kernels.counts import (A_ACT, A_ADC, A_BUS, A_DAC, A_EDRAM, A_IR, A_OFF, A_OR,
                                    A_POOL, A_ROUTER, A_SA, A_SH, A_TOR, A_TSA, A_XB, ACTIONS,
                                    N_ACTIONS)
 from pimsim.kernels.unit_counts import positions_per_row, split_even, unit_counts, unit_reads
 from pimsim.mapping import NetworkMap, map_network
-from pimsim.result import EngineStats, LayerResult, LayerTiming, Result, TotalResult
+from pimsim.result import EngineStats, LayerTiming, Result
 from pimsim.mapping.network_map import LayerOverride
-from pimsim.sim.analytic import chip_static_mW, energy_vector, kernel_inputs, with_hooks
+from pimsim.sim.analytic import build_result, energy_vector, kernel_inputs, with_hooks
 from pimsim.sim.resources import Server, book_together
 from pimsim.sim.weights import weight_load
-from pimsim.units import BITS_PER_BYTE, gops, gops_per_W, per_s, power_mW
+from pimsim.units import BITS_PER_BYTE
 from pimsim.workload.layer import NETWORK_INPUT, POOL_KINDS, Layer, Network
 
 FIDELITIES = ("fast", "event")
@@ -443,7 +442,7 @@ class Engine:
 
     def copy(self, L: _Layer, k: int):
         """One copy of an MVM layer: its units (positions of one output row), all images."""
-        env, d = self.env, self.d
+        env = self.env
         tile = L.copy_tile[k]
         tiles = L.copy_tileset[k]
         spread = len(L.copy_tiles[k])
@@ -851,7 +850,6 @@ def _result(eng: Engine) -> Result:
     # technique hooks (skipped fractions, support roles' counts): the closed form's code
     # on the engine's dense counts, which equal the closed form's exactly
     counts, dyn, actions = with_hooks(nmap, arch, counts, energy_vector(arch))
-    roles = [a.split(".") for a in actions]
     if any(lm.skip_reads or lm.skip_drives or lm.skip_conversions or lm.extra_counts
            for lm in nmap.layers):
         run_counts = counts * images      # whole-run ops with the hooks (else unchanged)
@@ -859,58 +857,17 @@ def _result(eng: Engine) -> Result:
     latency = finish[0]
     interval = (finish[-1] - finish[0]) / (images - 1) if images > 1 else latency
 
-    static_role = {r: p * nmap.chips * interval for r, p in chip_static_mW(arch).items()}
-    breakdown = {r: 0.0 for r in arch.parts}
-    for (role, _), pj in zip(roles, dyn.sum(axis=0)):
-        breakdown[role] = breakdown.get(role, 0.0) + float(pj)
-    for role, pj in static_role.items():
-        breakdown[role] += pj
-    e_dyn, e_static = float(dyn.sum()), float(sum(static_role.values()))
-    e_total = e_dyn + e_static
-
-    layers, timings = [], []
-    for L, lay in zip(eng.layers, network):
-        lm, row = L.lm, counts[L.idx]
-        by_role: dict[str, float] = {}
-        for (role, _), pj in zip(roles, dyn[L.idx]):
-            by_role[role] = by_role.get(role, 0.0) + float(pj)
-        per_copy = float(L.copy_busy.max()) / images if L.copy_busy.size else 0.0
+    cycles, times, timings = [], [], []
+    for L in eng.layers:
+        lm = L.lm
+        times.append(float(L.copy_busy.max()) / images if L.copy_busy.size else 0.0)
         # read cycles of the busiest copy per image (skipped cycles removed per unit)
-        cycles = max(sum(u[3] for u in us) for us in L.units) if L.is_mvm else 0
-        layers.append(LayerResult(
-            name=lm.name, kind=lm.kind, macs=lay.macs, crossbars=lm.crossbars,
-            crossbars_per_copy=lm.crossbars_per_copy, replication=lm.replication, imas=lm.imas,
-            chip=lm.chip, cycles=cycles, time_ns=per_copy, energy_pJ=float(dyn[L.idx].sum()),
-            crossbar_reads=float(row[A_XB]), adc_conversions=float(row[A_ADC]),
-            shift_add_ops=float(row[A_SA] + row[A_TSA]), buffer_bits=float(row[A_EDRAM]),
-            noc_bits=float(row[A_ROUTER]), offchip_bits=float(row[A_OFF]),
-            counts={a: float(c) for a, c in zip(actions, row)}, energy_breakdown_pJ=by_role))
+        cycles.append(max(sum(u[3] for u in us) for us in L.units) if L.is_mvm else 0)
         timings.append(LayerTiming(
             name=lm.name, start_ns=float(L.start0 if L.start0 != math.inf else 0.0),
             finish_ns=float(L.finish0), busy_ns=L.busy / images,
             stalls_ns={c: v / images for c, v in L.stalls.items()}, buffer_rows=int(L.slots),
             buffer_overcommit=bool(L.overcommit)))
-
-    tot = counts.sum(axis=0)
-    macs = network.macs
-    g = gops(macs, interval)
-    area = rollup(arch).chip_area_mm2 * nmap.chips
-    p_mW = power_mW(e_total, interval)
-    mapped = nmap.crossbars
-    busy_xb = float(tot[A_XB]) * d.cycle_ns
-    total = TotalResult(
-        macs=macs, crossbars=mapped, crossbars_available=nmap.crossbars_available,
-        imas=nmap.imas, tiles=nmap.tiles, chips=nmap.chips, latency_ns=float(latency),
-        interval_ns=float(interval), throughput_images_per_s=per_s(interval), gops=g,
-        area_mm2=area, power_mW=p_mW, gops_per_mm2=g / area if area else 0.0,
-        gops_per_W=gops_per_W(g, p_mW), energy_pJ=e_total, energy_dynamic_pJ=e_dyn,
-        energy_static_pJ=e_static, energy_breakdown_pJ=breakdown,
-        crossbar_utilization=mapped / nmap.crossbars_available,
-        time_utilization=busy_xb / (mapped * interval) if mapped and interval else 0.0,
-        crossbar_reads=float(tot[A_XB]), adc_conversions=float(tot[A_ADC]),
-        shift_add_ops=float(tot[A_SA] + tot[A_TSA]), buffer_bits=float(tot[A_EDRAM]),
-        noc_bits=float(tot[A_ROUTER]), offchip_bits=float(tot[A_OFF]),
-        counts={a: float(c) for a, c in zip(actions, tot)})
 
     sim_time = max(finish)
     run_tot = run_counts.sum(axis=0)
@@ -935,6 +892,6 @@ def _result(eng: Engine) -> Result:
         component_ops={a: float(c) for a, c in zip(actions, run_tot)},
         component_busy_ns=busy, component_utilization=util, stalls_ns=stalls,
         layers=tuple(timings), timeline=trace)
-    return Result(design=d.name, network=network.name, engine=eng.fidelity,
-                  layers=tuple(layers), total=total, engine_stats=stats,
-                  weight_load=weight_load(nmap, arch))
+    return build_result(network, arch, nmap, counts, dyn, actions, cycles, times, latency,
+                        interval, engine=eng.fidelity, engine_stats=stats,
+                        weight_load=weight_load(nmap, arch))

@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
-from pimsim.techniques.apply import ROOT, apply_schedule, metrics, open_trace
+from pimsim.techniques.apply import ROOT, apply_schedule, open_trace
 from pimsim.techniques.schedule import Schedule, load_schedule, parse_schedule
 
 from pimsim.techniques.cli_args import CONFIGS, REAL_TRACES, SHAPE_TRACES

@@ -2,7 +2,6 @@
 
 import math
 
-import pytest
 
 from pimsim.techniques.commands import ROWS, compare
 
