@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import bench_kernels, bench_sweep  # noqa: E402
+from benchmarks import bench_endurance, bench_kernels, bench_sweep  # noqa: E402
 
 MNSIM_REFERENCE_S = 3.0
 ENGINE_CASES = ("fast:resnet50", "fast:resnet18", "fast:vgg16", "fast:resnet20",
@@ -45,7 +45,7 @@ def main() -> None:
     for case in ENGINE_CASES:
         r = engine_case(case)
         ratio = ""
-        if r["network"] in ("resnet18", "vgg16"):
+        if case.split(":")[1] in ("resnet18", "vgg16"):
             ratio = f"{MNSIM_REFERENCE_S / r['wall_s']:.2f}x/{MNSIM_REFERENCE_S / r['cpu_s']:.2f}x"
         print(f"{case:24} {r['images']:>6} {r['wall_s']:>8.2f} {r['cpu_s']:>7.2f} {r['events']:>9} "
               f"{r['events_per_s']:>10.0f} {r['peak_rss_MiB']:>8.0f} "
@@ -59,6 +59,8 @@ def main() -> None:
     for k in bench_kernels.run():
         print(f"{k['kernel']:20} {k['elements']:>10} {k['numba_elements_per_s']:>12.3g} "
               f"{k['numpy_elements_per_s']:>12.3g} {k['speedup']:>7.1f}x")
+    print()
+    bench_endurance.main()
     print()
     bench_sweep.main([])
 
