@@ -57,11 +57,16 @@ def evaluate_spec(spec: dict) -> dict:
     arch = build_arch(design)
     network = load_network_cached(spec["trace"])
     fidelity = spec.get("fidelity", "analytic")
-    # Schedules are validated and part of the key; applying them is the engine's job
-    # (techniques), so spec["schedule"] is passed through and not used yet.
+    overrides = None
+    if spec.get("schedule"):
+        # The technique's change to the mapped workload, as `pimsim run --schedule` does;
+        # a schedule that does not fit the trace or design fails this point clearly.
+        from pimsim.techniques.apply import overrides_for
+
+        overrides = overrides_for(spec["trace"], design, spec["schedule"])
     from pimsim.sim import simulate
 
-    result = simulate(network, arch, fidelity=fidelity).as_dict()
+    result = simulate(network, arch, fidelity=fidelity, overrides=overrides).as_dict()
     result["area_breakdown_mm2"] = area_breakdown_mm2(arch, result["total"]["chips"])
     return result
 

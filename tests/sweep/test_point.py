@@ -1,6 +1,7 @@
 """run_point: the same numbers as evaluate(), breakdowns that add up, failures as data."""
 
 import math
+from pathlib import Path
 
 import pytest
 
@@ -65,3 +66,21 @@ def test_fast_fidelity_runs_the_engine_with_the_closed_forms_counts():
     assert fast["status"] == closed["status"] == "ok"
     assert fast["engine"] != closed["engine"]
     assert fast["total"]["energy_dynamic_pJ"] == pytest.approx(closed["total"]["energy_dynamic_pJ"])
+
+
+def test_schedule_axis_is_applied():
+    root = Path(__file__).resolve().parents[2]
+    spec = {**_spec(), "base": str(root / "configs" / "era_bs.yaml"),
+            "trace": str(root / "traces" / "cnn_digits.npz")}
+    plain = run_point(spec)
+    sched = run_point({**spec, "schedule": str(root / "configs" / "schedules" / "era_bs_full.yaml")})
+    assert plain["status"] == sched["status"] == "ok"
+    assert sched["energy_breakdown_pJ"]["zero_detector"] > 0 == plain["energy_breakdown_pJ"]["zero_detector"]
+    assert sched["total"]["crossbars"] < plain["total"]["crossbars"]
+
+
+def test_schedule_the_design_cannot_run_fails_the_point():
+    root = Path(__file__).resolve().parents[2]
+    rec = run_point({**_spec(), "trace": str(root / "traces" / "cnn_digits.npz"),
+                     "schedule": str(root / "configs" / "schedules" / "era_bs_full.yaml")})
+    assert rec["status"] == FAILED and "zero_detector" in rec["error"]["message"]
