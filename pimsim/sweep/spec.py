@@ -238,8 +238,13 @@ def _paths(values: list, source: Path, where: str, what: str) -> list[Path]:
     return out
 
 
-def parse_condition(text: Any, names: list[str], source: Path, where: str) -> Condition:
-    """``"crossbar.rows >= 128"`` or ``"adc.bits != auto"`` or ``"a < b"`` (two axes)."""
+def parse_condition(text: Any, names: list[str], source: Path, where: str,
+                    words: dict[str, set] | None = None) -> Condition:
+    """``"crossbar.rows >= 128"`` or ``"adc.bits != auto"`` or ``"a < b"`` (two axes).
+
+    ``words``: per axis, the texts a right-hand side may name (its values, file stems);
+    anything else that is not a number is a typo, not a condition that never holds.
+    """
     m = _COND.match(text) if isinstance(text, str) else None
     if not m:
         raise _err(source, where, "a condition is 'AXIS OP VALUE' with OP one of "
@@ -254,17 +259,25 @@ def parse_condition(text: Any, names: list[str], source: Path, where: str) -> Co
         rhs = yaml.safe_load(rhs_text)
     except yaml.YAMLError:
         rhs = rhs_text
+    numeric = isinstance(rhs, (int, float)) and not isinstance(rhs, bool)
+    allowed = (words or {}).get(lhs)
+    if not numeric and allowed is not None and str(rhs) not in allowed:
+        raise _err(source, where, f"'{rhs_text}' is neither a number, an axis name nor a value "
+                   f"of axis '{lhs}'", found=text,
+                   expected="one of " + ", ".join(sorted(allowed)[:12]) if allowed else None)
     return Condition(text, lhs, op, rhs, False)
 
 
-def _conditions(raw: Any, names: list[str], source: Path, where: str) -> tuple[Condition, ...]:
+def _conditions(raw: Any, names: list[str], source: Path, where: str,
+                words: dict[str, set] | None = None) -> tuple[Condition, ...]:
     if raw is None:
         return ()
     if isinstance(raw, str):
         raw = [raw]
     if not isinstance(raw, list):
         raise _err(source, where, "must be a list of conditions", found=raw)
-    return tuple(parse_condition(t, names, source, f"{where}[{i}]") for i, t in enumerate(raw))
+    return tuple(parse_condition(t, names, source, f"{where}[{i}]", words)
+                 for i, t in enumerate(raw))
 
 
 def load_sweep(path: str | Path) -> Sweep:
@@ -325,6 +338,9 @@ def load_sweep(path: str | Path) -> Sweep:
                    expected="trace: [path/to/trace.npz, ...] (relative to the sweep file)")
 
     names = [a.name for a in axes]
+    # texts a condition may compare an axis with: its values, and file stems for paths
+    words = {a.name: {str(v) for v in a.values} | {Path(str(v)).stem for v in a.values}
+             for a in axes}
     constraints = data.get("constraints") or {}
     if not isinstance(constraints, dict):
         raise _err(source, "constraints", "must be a mapping", found=constraints)
@@ -334,7 +350,7 @@ def load_sweep(path: str | Path) -> Sweep:
     skip_invalid = constraints.get("skip_invalid", False)
     if not isinstance(skip_invalid, bool):
         raise _err(source, "constraints.skip_invalid", "must be true or false", found=skip_invalid)
-    where_conds = _conditions(constraints.get("where"), names, source, "constraints.where")
+    where_conds = _conditions(constraints.get("where"), names, source, "constraints.where", words)
 
     metrics = data.get("metrics", list(DEFAULT_METRICS))
     if not isinstance(metrics, list) or not metrics:

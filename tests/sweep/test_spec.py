@@ -7,7 +7,7 @@ import pytest
 from pimsim.errors import ConfigError
 from pimsim.sweep.spec import DEFAULT_METRICS, expand_range, load_sweep
 
-from .conftest import ROOT, sweep_dict
+from .conftest import RESNET20, ROOT, sweep_dict
 
 
 def _error(write_sweep, **over) -> str:
@@ -135,3 +135,12 @@ def test_axis_values_must_be_scalars_and_distinct(write_sweep):
 def test_shipped_sweeps_load(name):
     sweep = load_sweep(ROOT / "configs" / "sweeps" / name)
     assert sweep.skip_invalid and sweep.fidelity == "analytic"
+
+
+@pytest.mark.parametrize("cond", ["crossbar.rows >>> 3", "crossbar.rows >= abc",
+                                  "crossbar.rows == 128 and"])
+def test_where_typo_is_an_error_not_an_empty_sweep(write_sweep, cond):
+    path = write_sweep(axes={"crossbar.rows": [64, 128], "trace": [str(RESNET20)]},
+                       constraints={"where": [cond]})
+    with pytest.raises(ConfigError, match="constraints.where"):
+        load_sweep(path)
