@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+from pimsim.argtypes import int_in
 from pimsim.errors import PimsimError
 
 DEFAULT_BASELINE = Path(__file__).resolve().parent.parent / "configs" / "isaac.yaml"
@@ -106,6 +107,9 @@ def cmd_run(args) -> int:
     if args.timeline and args.fidelity == "analytic":
         raise PimsimError("the analytic fidelity has no timeline: use --fidelity fast or event",
                           where="--timeline")
+    if args.timeline and Path(args.timeline).is_dir():
+        raise PimsimError("is a directory; give a file name", file=args.timeline,
+                          where="--timeline")
     from pimsim.report.output import write_tables
     from pimsim.report.run import energy_table, layer_table, run_table
     from pimsim.report.tables import to_json, to_text
@@ -116,12 +120,14 @@ def cmd_run(args) -> int:
     same = args.baseline and Path(args.baseline).resolve() == Path(args.config).resolve()
     if args.schedule:         # the baseline is the plain design point, without the schedule
         same = False
+    baseline_failed = False
     if args.baseline and args.baseline.lower() != "none" and not same:
         try:
             baseline = _evaluate(args.baseline, args.trace, args)
         except PimsimError as exc:
-            # The design point's own figures are still worth showing.
-            sys.stderr.write(f"pimsim: warning: baseline not evaluated: {exc}\n")
+            # Print the design point's own figures, then fail: the baseline was asked for.
+            sys.stderr.write(f"pimsim: error: baseline not evaluated: {exc}\n")
+            baseline_failed = True
     tables = [run_table(result, baseline), energy_table(result), layer_table(result)]
     data = {"result": result, "baseline": baseline}
     if args.out:
@@ -131,7 +137,7 @@ def cmd_run(args) -> int:
         _print(to_json(result if baseline is None else {**result, "baseline": baseline}))
     else:
         _print("\n\n".join(to_text(t) for t in tables[:2]))
-    return 0
+    return EXIT_USER_ERROR if baseline_failed else 0
 
 
 def cmd_compare(args) -> int:
@@ -169,6 +175,9 @@ def cmd_validate(args) -> int:
 def cmd_export(args) -> int:
     from pimsim.workload.export import export_command
 
+    if Path(args.out).is_dir():
+        raise PimsimError("is a directory; give a file name such as model.npz", file=args.out,
+                          where="--out")
     kw = {"weight_bits": args.weight_bits, "act_bits": args.act_bits}
     if args.samples == 0:
         kw["weights"] = False          # shape-only: no tensors, no sampled activations
@@ -177,21 +186,6 @@ def cmd_export(args) -> int:
     path = export_command(args.model, args.out, **kw)
     _print(f"wrote {path}")
     return 0
-
-
-def _int_in(low: int, high: int):
-    """argparse type: an integer in [low, high], with a message naming the range."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{value} is outside {low}..{high}")
-        return value
-
-    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -270,11 +264,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("export", help="export a PyTorch model to a trace (needs the torch extra)")
     sp.add_argument("model", help="zoo model name or module:function returning (model, example_input)")
     sp.add_argument("--out", required=True, metavar="PATH")
-    sp.add_argument("--samples", type=_int_in(0, 4096), default=0,
+    sp.add_argument("--samples", type=int_in(0, 4096), default=0,
                     help="0 (default): shape-only trace; N: weights plus N real held-out "
                          "samples (digits zoo models; other models: call export_torch in Python)")
-    sp.add_argument("--weight-bits", type=_int_in(2, 32), default=8, help="2..32 (default 8)")
-    sp.add_argument("--act-bits", type=_int_in(1, 32), default=8, help="1..32 (default 8)")
+    sp.add_argument("--weight-bits", type=int_in(2, 32), default=8, help="2..32 (default 8)")
+    sp.add_argument("--act-bits", type=int_in(1, 32), default=8, help="1..32 (default 8)")
     sp.set_defaults(func=cmd_export)
     return p
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Iterable
 
+from pimsim.fileio import write_atomic
 from pimsim.result import Result
 
 
@@ -33,14 +33,5 @@ def write_timeline(result_or_events: Result | Iterable[dict], path: str | os.Pat
     """Write the trace-event JSON atomically (temp file in the same folder + os.replace)."""
     path = Path(path)
     doc = {"traceEvents": trace_events(result_or_events), "displayTimeUnit": "ns"}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh, separators=(",", ":"))
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_atomic(path, json.dumps(doc, separators=(",", ":")))
     return path

@@ -17,6 +17,8 @@ import hashlib
 import sys
 from pathlib import Path
 
+from pimsim.errors import PimsimError
+from pimsim.report.output import ensure_dir
 from pimsim.sweep.store import MANIFEST_FILE, POINTS_FILE
 
 SWEEP_HELP = "run a design-space sweep (resumable; local processes or a Dask cluster)"
@@ -127,6 +129,7 @@ def sweep_command(args: argparse.Namespace) -> int:
 
     sweep = load_sweep(args.sweep_file)
     out_dir = Path(args.out) if args.out else Path(DEFAULT_OUT) / sweep.name
+    ensure_dir(out_dir)
     quiet = getattr(args, "quiet", False)
     summary = run_sweep(sweep, out_dir, workers=args.workers, scheduler=args.scheduler,
                         quiet=quiet, retry_failed=getattr(args, "retry_failed", False))
@@ -148,6 +151,9 @@ def sweep_command(args: argparse.Namespace) -> int:
 def report_command(args: argparse.Namespace) -> int:
     """``pimsim report DIR [--no-plots] [--force]``: tables and plots of a sweep."""
     out_dir = Path(args.dir)
+    if not (out_dir / MANIFEST_FILE).is_file():
+        raise PimsimError("not a sweep output directory (no sweep manifest in it)", file=out_dir,
+                          expected="the --out directory of a 'pimsim sweep' run")
     report = write_report(out_dir, plots=not args.no_plots, force=args.force)
     if not args.quiet:
         _print_failures(out_dir)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pimsim.argtypes import fraction_list, positive_int
+
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = ROOT / "configs"
 REAL_TRACES = tuple(str(ROOT / "traces" / n) for n in ("cnn_digits.npz", "resnet20_digits.npz"))
@@ -31,11 +33,12 @@ def add_parser(subparsers) -> None:
     s.add_argument("trace", help="trace .npz")
     s.add_argument("-c", "--config", default=str(CONFIGS / "era_bs.yaml"),
                    help="design point YAML (needs the support roles the technique counts)")
-    s.add_argument("--limit", type=int, default=None, help="held-out images used (default all)")
+    s.add_argument("--limit", type=positive_int, default=None,
+                   help="held-out images used (default all)")
     s.add_argument("--out", default=None, help="folder for technique.json")
     s = sub.add_parser("compare", help="ISAAC, PIM-Prune, ERA-BS variants, CIM pruning")
     s.add_argument("traces", nargs="*", default=list(REAL_TRACES + SHAPE_TRACES))
-    s.add_argument("--limit", type=int, default=None)
+    s.add_argument("--limit", type=positive_int, default=None)
     s.add_argument("--max-drop", type=float, default=0.01,
                    help="pruning rows: largest ratio with at most this accuracy drop "
                    "(negative: keep the schedules' ratios)")
@@ -44,8 +47,9 @@ def add_parser(subparsers) -> None:
     s.add_argument("trace", nargs="?", default=REAL_TRACES[0])
     s.add_argument("-c", "--config", default=str(CONFIGS / "pim_prune.yaml"))
     s.add_argument("--granularities", default="filter,channel,xbar_column,ou_block")
-    s.add_argument("--ratios", default="0,0.2,0.4,0.6,0.8,0.9")
+    s.add_argument("--ratios", type=fraction_list, default="0,0.2,0.4,0.6,0.8,0.9",
+                   help="pruning ratios in [0, 1), comma-separated")
     s.add_argument("--prune-first-last", action="store_true",
                    help="also prune the first and last MVM layers")
-    s.add_argument("--limit", type=int, default=None)
+    s.add_argument("--limit", type=positive_int, default=None)
     s.add_argument("--out", default=None, help="folder for CSV / JSON / Markdown / PNG")

@@ -197,7 +197,7 @@ def run(args) -> int:
                        max_drop=args.max_drop if args.max_drop >= 0 else None)
     else:
         data = curves(args.trace, args.config, args.granularities.split(","),
-                      [float(x) for x in args.ratios.split(",")],
+                      list(args.ratios),
                       skip_first_last=not args.prune_first_last, limit=args.limit,
                       out_dir=args.out)
     print(json.dumps(data, indent=1, default=float))

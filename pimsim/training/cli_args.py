@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pimsim.argtypes import positive_int
+
 DEFAULT_POLICIES = ("sgd", "no_endurance", "essence", "essence_aggressive", "sgs", "sgs_ars")
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,7 +37,7 @@ def add_train_arguments(sp, defaults: bool = False) -> None:
                     choices=("cnn_digits", "resnet20"))
     sp.add_argument("--policy", default="essence",
                     help="update policy: " + ", ".join(DEFAULT_POLICIES))
-    sp.add_argument("--epochs", type=int, help="default: the zoo recipe's (30 / 12)")
+    sp.add_argument("--epochs", type=positive_int, help="default: the zoo recipe's (30 / 12)")
     sp.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     sp.add_argument("--compare-policies", action="store_true",
                     help="train every policy and print one comparison table")
@@ -43,8 +45,8 @@ def add_train_arguments(sp, defaults: bool = False) -> None:
                     help="with --compare-policies: only these policies (comma-separated)")
     sp.add_argument("--out", metavar="DIR", help="records and tables (default results/train_MODEL)")
     sp.add_argument("--seed", type=int, default=0)
-    sp.add_argument("--jobs", type=int, default=1, help="policies trained in parallel")
-    sp.add_argument("--max-steps", type=int, help="stop after N steps (quick checks)")
+    sp.add_argument("--jobs", type=positive_int, default=1, help="policies trained in parallel")
+    sp.add_argument("--max-steps", type=positive_int, help="stop after N steps (quick checks)")
     sp.add_argument("--write-model", choices=("level", "row"))
     sp.add_argument("--update-rule", choices=("masked", "lazy", "accumulate"))
     sp.add_argument("--endurance-config", metavar="YAML", help="default configs/endurance.yaml")

@@ -326,10 +326,15 @@ def endurance_command(args) -> int:
     """``pimsim endurance CONFIG RECORD.npz... [--out DIR]``: tables from saved records."""
     from pimsim.report.tables import to_text
 
+    from pimsim.errors import PimsimError
+
     paths: list[str] = []
     for r in args.records:
         p = Path(r)
         paths += sorted(str(q) for q in p.glob("*.npz")) if p.is_dir() else [str(p)]
+    if not paths:
+        raise PimsimError("no update records (*.npz) found", file=", ".join(args.records),
+                          expected="records written by 'pimsim train --out DIR'")
     order = {name: i for i, name in enumerate(DEFAULT_POLICIES)}
     paths.sort(key=lambda s: order.get(load_record(s).meta["policy"], len(order)))
     tables, _ = build_report(paths, args.config, getattr(args, "out", None),

@@ -98,7 +98,20 @@ def save_record(path: str | Path, rec: UpdateRecord) -> Path:
 
 
 def load_record(path: str | Path) -> UpdateRecord:
-    """Read an update record written by :func:`save_record` (no pickle)."""
+    """Read an update record written by :func:`save_record` (no pickle); PimsimError naming
+    the file for anything that is not one."""
+    from pimsim.errors import PimsimError
+
+    try:
+        return _load_record(path)
+    except FileNotFoundError:
+        raise PimsimError("file not found", file=path) from None
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
+        raise PimsimError(f"not a training update record ({exc})", file=path,
+                          expected="a record written by 'pimsim train'") from None
+
+
+def _load_record(path: str | Path) -> UpdateRecord:
     with np.load(path, allow_pickle=False) as z:
         doc = json.loads(z[MANIFEST].tobytes().decode("utf-8"))
         if doc.get("format_version") != RECORD_VERSION:

@@ -411,9 +411,12 @@ def load_model_spec(model_spec: str):
     _torch()
     if ":" in model_spec:
         mod_name, _, fn_name = model_spec.partition(":")
+        if not mod_name or not fn_name:
+            raise TraceError("empty module or function name", where="model", found=model_spec,
+                             expected="package.module:function")
         try:
             fn = getattr(importlib.import_module(mod_name), fn_name)
-        except (ImportError, AttributeError) as exc:
+        except (ImportError, AttributeError, ValueError) as exc:
             raise TraceError(f"cannot load model function: {exc}", where="model",
                              found=model_spec, expected="module:function") from None
         result = fn()

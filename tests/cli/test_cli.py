@@ -163,3 +163,32 @@ def test_run_schedule_not_fitting_trace_is_user_error(capsys, tmp_path):
     code, _, err = run_cli(capsys, "run", ERA_BS, "--trace", CNN, "--schedule", str(bad),
                            "--baseline", "none")
     assert code == 2 and "another network" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["techniques", "curves", CNN, "--ratios", "0.1,abc"], "--ratios"),
+    (["techniques", "apply", "x.yaml", CNN, "--limit", "0"], "--limit"),
+    (["train", ISAAC, "--model", "cnn_digits", "--max-steps", "-3"], "--max-steps"),
+    (["export", "cnn_digits", "--weight-bits", "1", "--out", "x.npz"], "--weight-bits"),
+])
+def test_bad_option_values_are_usage_errors(capsys, argv, needle):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2 and needle in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [
+    ["report", str(ROOT / "README.md")],
+    ["sweep", str(ROOT / "configs" / "sweeps" / "xbar_adc.yaml"), "--out", str(ROOT / "README.md")],
+    ["export", ":", "--out", "/tmp/pimsim-x.npz"],
+    ["endurance", ISAAC, CNN],
+    ["run", ISAAC, "--trace", CNN, "--baseline", "missing.yaml"],
+])
+def test_bad_paths_and_files_exit_2(capsys, argv):
+    code, _, err = run_cli(capsys, *argv)
+    assert code == 2 and "pimsim: error:" in err and "Traceback" not in err
+
+
+def test_timeline_into_a_directory(capsys, tmp_path):
+    code, _, err = run_cli(capsys, "run", ISAAC, "--trace", CNN, "--timeline", str(tmp_path))
+    assert code == 2 and "directory" in err

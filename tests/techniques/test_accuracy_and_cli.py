@@ -40,4 +40,4 @@ def test_cli_parser_and_apply(tmp_path, capsys):
     assert (tmp_path / "technique.json").exists()
     args = p.parse_args(["techniques", "curves", "--ratios", "0,0.5", "--granularities",
                          "filter", "--limit", "30"])
-    assert args.ratios == "0,0.5" and not args.prune_first_last
+    assert args.ratios == [0.0, 0.5] and not args.prune_first_last
