@@ -158,6 +158,12 @@ def cmd_validate(args) -> int:
     path = Path(args.file)
     if path.suffix.lower() in (".yaml", ".yml"):
         from pimsim.arch import rollup
+        from pimsim.config.loader import read_yaml
+
+        kind = _yaml_kind(read_yaml(path))
+        if kind != "design point":
+            _print(_validate_other(path, kind))
+            return 0
 
         roll = rollup(_load_arch(str(path)))
         _print(f"{path}: OK: design point '{roll.design_name}', chip {roll.chip_area_mm2:.4g} mm2, "
@@ -170,6 +176,35 @@ def cmd_validate(args) -> int:
     _print(f"{path}: OK: network '{net.name}', {len(net)} layers, {net.macs:,} MACs, "
            f"{'with' if trace.has_tensors else 'without'} tensors")
     return 0
+
+
+def _yaml_kind(data: dict) -> str:
+    """Which of pimsim's YAML files this is, from its top-level keys."""
+    if "axes" in data and "base" in data:
+        return "sweep file"
+    if "technique" in data:
+        return "schedule"
+    if set(data) <= {"endurance", "training", "policies"} and "endurance" in data:
+        return "endurance settings"
+    return "design point"
+
+
+def _validate_other(path: Path, kind: str) -> str:
+    if kind == "sweep file":
+        from pimsim.sweep.spec import load_sweep
+
+        sweep = load_sweep(path)
+        return f"{path}: OK: sweep file '{sweep.name}' ({len(sweep.axes)} axes; run it with pimsim sweep)"
+    if kind == "schedule":
+        from pimsim.techniques.schedule import load_schedule
+
+        sched = load_schedule(path)
+        return (f"{path}: OK: schedule for technique '{sched.technique}' (use it with pimsim run "
+                "--schedule or pimsim techniques apply)")
+    from pimsim.endurance.lifetime import load_endurance_config
+
+    load_endurance_config(path)
+    return f"{path}: OK: endurance settings (use them with --endurance-config)"
 
 
 def cmd_export(args) -> int:

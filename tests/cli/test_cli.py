@@ -192,3 +192,11 @@ def test_bad_paths_and_files_exit_2(capsys, argv):
 def test_timeline_into_a_directory(capsys, tmp_path):
     code, _, err = run_cli(capsys, "run", ISAAC, "--trace", CNN, "--timeline", str(tmp_path))
     assert code == 2 and "directory" in err
+
+
+@pytest.mark.parametrize("path,kind", [("configs/endurance.yaml", "endurance settings"),
+                                       ("configs/sweeps/xbar_adc.yaml", "sweep file"),
+                                       ("configs/schedules/era_bs_full.yaml", "schedule")])
+def test_validate_knows_every_yaml_kind(capsys, path, kind):
+    code, out, _ = run_cli(capsys, "validate", str(ROOT / path))
+    assert code == 0 and f"OK: {kind}" in out
