@@ -72,11 +72,10 @@ def config_axis_names(head: dict) -> list[str]:
     return [a["name"] for a in head.get("axes", []) if a["kind"] == "config"]
 
 
-def baseline_for(rows: list[dict], trace: str, schedule: str | None = None) -> dict | None:
-    """The baseline row that ran on ``trace`` (and ``schedule``), if any."""
+def baseline_for(rows: list[dict], trace: str) -> dict | None:
+    """The baseline row that ran on ``trace`` (baselines run without a schedule), if any."""
     for r in rows:
-        if r["role"] == "baseline" and r["trace"] == trace and r.get("schedule") == schedule \
-                and r["status"] == OK:
+        if r["role"] == "baseline" and r["trace"] == trace and r["status"] == OK:
             return r
     return None
 
@@ -91,7 +90,7 @@ def results_table(head: dict, rows: list[dict]) -> Table:
     out = []
     for r in rows:
         total = r.get("total") or {}
-        base = baseline_for(rows, r["trace"], r.get("schedule"))
+        base = baseline_for(rows, r["trace"])
         pe = ratio(total.get("gops_per_W"), (base or {}).get("total", {}).get("gops_per_W")) \
             if r["status"] == OK else None
         if r["role"] == "point":

@@ -114,10 +114,10 @@ class Grid:
 
     combos: tuple[tuple[dict, dict], ...]      # (raw axis values, values as shown)
     excluded: int                              # combinations a 'where' condition removed
-    pairs: tuple[tuple[str, str | None], ...]  # (trace, schedule) used, for baselines
+    pairs: tuple[tuple[str, None], ...]        # (trace, no schedule): one baseline per trace
 
     def size(self, sweep: Sweep) -> int:
-        """Points the plan will hold: grid points plus one baseline per trace/schedule."""
+        """Points the plan will hold: grid points plus one baseline per trace."""
         return len(self.combos) + (len(self.pairs) if sweep.baseline is not None else 0)
 
 
@@ -137,7 +137,8 @@ def grid(sweep: Sweep) -> Grid:
             excluded += 1
             continue
         combos.append((raw, shown))
-        pair = (_of_kind(sweep, raw, TRACE), _of_kind(sweep, raw, SCHEDULE))
+        # The baseline is the plain baseline design: no technique schedule (as `pimsim run`).
+        pair = (_of_kind(sweep, raw, TRACE), None)
         if pair not in pairs:
             pairs.append(pair)
     return Grid(tuple(combos), excluded, tuple(pairs))
@@ -148,7 +149,7 @@ def _of_kind(sweep: Sweep, raw: dict, kind: str) -> str | None:
 
 
 def iter_points(sweep: Sweep, g: Grid | None = None) -> Iterator[dict]:
-    """Points in grid order, then one baseline point per trace (and schedule).
+    """Points in grid order, then one baseline point per trace (without any schedule).
 
     A point is plain data: ``index``, ``role``, ``axes`` (name -> value as shown),
     ``trace``/``schedule`` (file stems), ``status``, ``reason``, ``key``, ``params`` and

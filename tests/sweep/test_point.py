@@ -84,3 +84,20 @@ def test_schedule_the_design_cannot_run_fails_the_point():
     rec = run_point({**_spec(), "trace": str(root / "traces" / "cnn_digits.npz"),
                      "schedule": str(root / "configs" / "schedules" / "era_bs_full.yaml")})
     assert rec["status"] == FAILED and "zero_detector" in rec["error"]["message"]
+
+
+def test_baselines_run_once_per_trace_without_the_schedule(tmp_path):
+    from pimsim.sweep.plan import BASELINE, iter_points
+    from pimsim.sweep.spec import load_sweep
+
+    root = Path(__file__).resolve().parents[2]
+    path = tmp_path / "s.yaml"
+    path.write_text(f"""name: s
+base: {root / 'configs' / 'era_bs.yaml'}
+axes:
+  trace: [{root / 'traces' / 'cnn_digits.npz'}]
+  schedule: [{root / 'configs' / 'schedules' / 'era_bs_full.yaml'},
+             {root / 'configs' / 'schedules' / 'era_bs_acts.yaml'}]
+""")
+    bases = [p for p in iter_points(load_sweep(path)) if p["role"] == BASELINE]
+    assert len(bases) == 1 and not bases[0]["spec"]["schedule"]
