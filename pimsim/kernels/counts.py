@@ -60,6 +60,26 @@ S_POS, S_MERGE, S_ACT, S_POOL, S_ADD, S_NOC, S_OFF = range(len(SCALARS))
 
 
 @njit(cache=True)
+def mvm_counts(out, p, nxb, rows, cols, outs, input_cycles, input_bits, output_bits):
+    """Write into the row ``out`` the crossbar-path counts of ``p`` output positions of a
+    copy with ``nxb`` crossbars and ``rows``/``cols``/``outs`` used in total: the one place
+    these rules live (the closed form per layer, the engine's ``fast`` units per unit)."""
+    ir_bits = p * rows * input_bits
+    or_bits = p * outs * output_bits
+    conv = p * input_cycles * cols
+    out[A_XB] = p * nxb * input_cycles
+    out[A_DAC] = p * input_cycles * rows
+    out[A_SH] = conv
+    out[A_ADC] = conv
+    out[A_SA] = conv
+    out[A_IR] = 2.0 * ir_bits
+    out[A_OR] = 2.0 * or_bits
+    out[A_EDRAM] = 2.0 * (ir_bits + or_bits)
+    out[A_BUS] = ir_bits + or_bits
+    out[A_TOR] = 2.0 * or_bits
+
+
+@njit(cache=True)
 def layer_counts(layer_ptr, xb_rows, xb_cols, xb_outs, scalars, input_cycles, input_bits,
                  output_bits, avg_hops):
     """Counts [layers, len(ACTIONS)] for one image (rules in the module doc)."""
@@ -75,23 +95,11 @@ def layer_counts(layer_ptr, xb_rows, xb_cols, xb_outs, scalars, input_cycles, in
             outs += xb_outs[x]
         nxb = layer_ptr[layer + 1] - layer_ptr[layer]
         p = float(scalars[layer, S_POS])
-        ir_bits = p * rows * input_bits
-        or_bits = p * outs * output_bits
-        out[layer, A_XB] = p * nxb * input_cycles
-        out[layer, A_DAC] = p * input_cycles * rows
-        conv = p * input_cycles * cols
-        out[layer, A_SH] = conv
-        out[layer, A_ADC] = conv
-        out[layer, A_SA] = conv
-        out[layer, A_IR] = 2.0 * ir_bits
-        out[layer, A_OR] = 2.0 * or_bits
-        out[layer, A_EDRAM] = 2.0 * (ir_bits + or_bits)
-        out[layer, A_BUS] = ir_bits + or_bits
+        mvm_counts(out[layer], p, nxb, rows, cols, outs, input_cycles, input_bits, output_bits)
         out[layer, A_ROUTER] = scalars[layer, S_NOC] * avg_hops
         out[layer, A_ACT] = scalars[layer, S_ACT]
         out[layer, A_TSA] = p * scalars[layer, S_MERGE] + scalars[layer, S_ADD]
         out[layer, A_POOL] = scalars[layer, S_POOL]
-        out[layer, A_TOR] = 2.0 * or_bits
         out[layer, A_OFF] = scalars[layer, S_OFF]
     return out
 

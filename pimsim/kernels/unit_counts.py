@@ -26,7 +26,7 @@ import numpy as np
 from numba import njit
 
 from pimsim.kernels.counts import (A_ADC, A_BUS, A_DAC, A_EDRAM, A_IR, A_OR, A_SA, A_SH, A_TOR,
-                                   A_TSA, A_XB, N_ACTIONS)
+                                   A_TSA, A_XB, N_ACTIONS, mvm_counts)
 
 
 @njit(cache=True)
@@ -84,24 +84,9 @@ def unit_counts(unit_layer, unit_positions, layer_ptr, xb_rows, xb_cols, xb_outs
     for u in range(n):
         layer = unit_layer[u]
         p = float(unit_positions[u])
-        nxb = per_layer[layer, 0]
-        rows = per_layer[layer, 1]
-        cols = per_layer[layer, 2]
-        outs = per_layer[layer, 3]
-        ir_bits = p * rows * input_bits
-        or_bits = p * outs * output_bits
-        conv = p * input_cycles * cols
-        out[u, A_XB] = p * nxb * input_cycles
-        out[u, A_DAC] = p * input_cycles * rows
-        out[u, A_SH] = conv
-        out[u, A_ADC] = conv
-        out[u, A_SA] = conv
-        out[u, A_IR] = 2.0 * ir_bits
-        out[u, A_OR] = 2.0 * or_bits
-        out[u, A_EDRAM] = 2.0 * (ir_bits + or_bits)
-        out[u, A_BUS] = ir_bits + or_bits
+        mvm_counts(out[u], p, per_layer[layer, 0], per_layer[layer, 1], per_layer[layer, 2],
+                   per_layer[layer, 3], input_cycles, input_bits, output_bits)
         out[u, A_TSA] = p * merges[layer]
-        out[u, A_TOR] = 2.0 * or_bits
     return out
 
 

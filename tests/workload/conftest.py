@@ -11,8 +11,10 @@ from typing import Callable
 import numpy as np
 import pytest
 
+from pimsim.errors import TraceError
 from pimsim.workload.layer import Layer, Network
-from pimsim.workload.trace import MANIFEST_MEMBER, TensorData, save_trace
+from pimsim.workload.trace import (MANIFEST_MEMBER, TensorData, load_trace, save_trace,
+                                   validate_trace)
 
 
 def small_network() -> Network:
@@ -92,3 +94,19 @@ def rewrite(tmp_path: Path) -> Callable[..., Path]:
 @pytest.fixture
 def small_net() -> Network:
     return small_network()
+
+
+def expect(path: Path, *parts: str, full: bool = False) -> TraceError:
+    """Load (or fully validate) ``path``; the error must name the file and every part."""
+    with pytest.raises(TraceError) as info:
+        (validate_trace if full else load_trace)(path)
+    msg = str(info.value)
+    assert str(path) in msg, msg
+    for part in parts:
+        assert part in msg, f"{part!r} not in: {msg}"
+    return info.value
+
+
+def layer(doc: dict, name: str) -> dict:
+    """The manifest entry of layer ``name``."""
+    return next(lay for lay in doc["layers"] if lay["name"] == name)

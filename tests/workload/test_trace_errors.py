@@ -16,6 +16,8 @@ from pimsim.errors import TraceError
 from pimsim.workload import trace as trace_mod
 from pimsim.workload.trace import load_network, load_trace, validate_trace
 
+from .conftest import expect, layer
+
 
 def npy(arr: np.ndarray, allow_pickle: bool = False) -> bytes:
     buf = io.BytesIO()
@@ -25,21 +27,6 @@ def npy(arr: np.ndarray, allow_pickle: bool = False) -> bytes:
 
 def idx(doc: dict, name: str) -> int:
     return next(i for i, lay in enumerate(doc["layers"]) if lay["name"] == name)
-
-
-def layer(doc: dict, name: str) -> dict:
-    return doc["layers"][idx(doc, name)]
-
-
-def expect(path: Path, *parts: str, full: bool = False) -> TraceError:
-    """Load (or fully validate) ``path``; the error must name the file and every part."""
-    with pytest.raises(TraceError) as info:
-        (validate_trace if full else load_trace)(path)
-    msg = str(info.value)
-    assert str(path) in msg, msg
-    for part in parts:
-        assert part in msg, f"{part!r} not in: {msg}"
-    return info.value
 
 
 # --- the container ---------------------------------------------------------------

@@ -19,25 +19,13 @@ from pimsim.errors import TraceError
 from pimsim.workload import trace as trace_mod
 from pimsim.workload.trace import MANIFEST_MEMBER, load_trace, validate_trace
 
+from .conftest import expect, layer
+
 
 def npy_bytes(arr: np.ndarray) -> bytes:
     buf = io.BytesIO()
     np.lib.format.write_array(buf, arr, allow_pickle=False)
     return buf.getvalue()
-
-
-def expect(path: Path, *parts: str, full: bool = False) -> TraceError:
-    with pytest.raises(TraceError) as info:
-        (validate_trace if full else load_trace)(path)
-    msg = str(info.value)
-    assert str(path) in msg, msg
-    for part in parts:
-        assert part in msg, f"{part!r} not in: {msg}"
-    return info.value
-
-
-def layer(doc: dict, name: str) -> dict:
-    return next(lay for lay in doc["layers"] if lay["name"] == name)
 
 
 def raw_manifest(src: Path) -> str:
