@@ -10,7 +10,13 @@ Resolution laws (pluggable by the table's ``law`` key; reports name the one used
   per bit (a survey-fitted model, Murmann's ADC survey; grows much faster than ``saberi``).
 
 Sample-rate law (both): energy per conversion is rate-independent (the Walden FoM has no
-rate term); area scales with rate / reference rate (time-interleaving more channels).
+rate term); area scales with rate / reference rate (time-interleaving more channels; the
+table gives every resolution at the reference rate).
+
+Timing law (SAR): a conversion resolves one bit per bit-cycle (Kull et al. 2013), so at the
+reference bit-cycle ``1 / (ref_sample_rate x ref_bits)`` a ``b``-bit conversion takes
+``b`` bit-cycles: ``adc.sample_rate_GSps: auto`` is ``ref_sample_rate x ref_bits / b``
+(:meth:`SarADC.channel_rate_GSps`), so fewer bits convert faster.
 """
 
 from __future__ import annotations
@@ -60,6 +66,10 @@ class SarADC(Component):
         if self.ref["law"] == "walden":
             return 2.0 ** (bits - ref)
         return _saberi(bits, column) / _saberi(ref, column)
+
+    def channel_rate_GSps(self) -> float:
+        """Conversions per ns of one SAR channel at the instance's bits (bits x bit-cycle)."""
+        return self.ref["ref_sample_rate_GSps"] * self.ref["ref_bits"] / self.inst["bits"]
 
     def area_scale(self) -> float:
         rate = self.inst["sample_rate_GSps"] / self.ref["ref_sample_rate_GSps"]

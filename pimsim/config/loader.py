@@ -135,7 +135,7 @@ def _check_value(value: Any, fld: dataclasses.Field, file: Path, where: str) -> 
     if meta.get("auto") and value == AUTO:
         return value
     if meta.get("auto"):
-        expected_type = int
+        expected_type = float if isinstance(fld.default, float) else int
     if meta.get("choices"):
         if value not in meta["choices"]:
             raise ConfigError("unknown value" + suggest(value, meta["choices"]), file=file,
@@ -204,6 +204,14 @@ def required_adc_bits(rows: int, dac_bits: int, bits_per_cell: int, encoding: bo
     return bits
 
 
+def sar_sample_rate_GSps(bits: int, adc_table: dict) -> float:
+    """SAR law: one conversion takes ``bits`` bit-cycles (one comparison per bit; Kull et al.,
+    ISSCC 2013), the bit-cycle being the ADC table's ``1 / (ref_sample_rate x ref_bits)``."""
+    ref_rate = float(adc_table.get("ref_sample_rate_GSps", 1.28))
+    ref_bits = float(adc_table.get("ref_bits", 8))
+    return ref_rate * ref_bits / bits
+
+
 def _resolve(design: Design, origin: dict[str, Path]) -> Design:
     """Fill 'auto' values and check combinations of keys."""
     p, xb, dac, adc, ima = design.precision, design.crossbar, design.dac, design.adc, design.ima
@@ -229,13 +237,21 @@ def _resolve(design: Design, origin: dict[str, Path]) -> Design:
     if xb.cols % adc.per_crossbar:
         raise err("columns cannot be shared evenly by the ADCs", "adc", "per_crossbar",
                   found=adc.per_crossbar, expected=f"a divisor of crossbar.cols = {xb.cols}")
-    need = required_adc_bits(xb.rows, dac.bits, xb.bits_per_cell, adc.encoding)
+    ou_rows = xb.rows if xb.ou_rows == AUTO else xb.ou_rows
+    ou_cols = xb.cols if xb.ou_cols == AUTO else xb.ou_cols
+    for key, value, limit in (("ou_rows", ou_rows, xb.rows), ("ou_cols", ou_cols, xb.cols)):
+        if value > limit:
+            raise err("an operation unit larger than the crossbar", "crossbar", key, found=value,
+                      expected=f"at most crossbar.{key[3:]} = {limit} (or 'auto')")
+    xb = dataclasses.replace(xb, ou_rows=ou_rows, ou_cols=ou_cols)
+    # lossless for the rows summed in one conversion: the OU's (ISAAC's rule). Fewer bits
+    # are allowed; they clip (adc.clip) and their accuracy cost is not modelled.
+    need = required_adc_bits(ou_rows, dac.bits, xb.bits_per_cell, adc.encoding)
     if adc.bits == AUTO:
         adc = dataclasses.replace(adc, bits=need)
-    elif adc.bits < need:
-        raise err("ADC resolution too low for the crossbar", "adc", "bits", found=adc.bits,
-                  expected=f">= {need} bits for {xb.rows} rows, {dac.bits}-bit DAC, "
-                           f"{xb.bits_per_cell} bits/cell (ISAAC's rule; set 'auto')")
+    if adc.sample_rate_GSps == AUTO:
+        adc = dataclasses.replace(adc, sample_rate_GSps=sar_sample_rate_GSps(
+            adc.bits, design.components.get("adc", {})))
     weights_per_row = xb.cols // cells
     if ima.input_register_bytes == AUTO:
         ima = dataclasses.replace(ima, input_register_bytes=ima.crossbars * xb.rows * p.input_bits
@@ -243,7 +259,7 @@ def _resolve(design: Design, origin: dict[str, Path]) -> Design:
     if ima.output_register_bytes == AUTO:
         ima = dataclasses.replace(ima, output_register_bytes=ima.crossbars * weights_per_row
                                   * p.output_bits // BITS_PER_BYTE)
-    return dataclasses.replace(design, adc=adc, ima=ima)
+    return dataclasses.replace(design, crossbar=xb, adc=adc, ima=ima)
 
 
 def _check_components(table: Any, origin: Path, design_source: str) -> dict:

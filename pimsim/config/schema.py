@@ -38,6 +38,11 @@ class Crossbar:
     read_cycle_ns: float = spec(100.0, "ns", "one crossbar read: drive rows, settle, sample and hold")
     write_drivers: int = spec(1, "drivers", "write drivers per crossbar: rows programmed in parallel "
                               "during weight load (docs/engine.md)")
+    ou_rows: Any = spec(AUTO, "rows", "operation unit (OU) height: wordlines activated together in "
+                        "one read; 'auto' = rows (the whole array, ISAAC) (docs/mapping.md#operation-units)",
+                        auto=True)
+    ou_cols: Any = spec(AUTO, "cols", "OU width: bitlines sensed together in one read; 'auto' = cols",
+                        auto=True)
 
 
 @dataclass(frozen=True)
@@ -47,10 +52,15 @@ class DAC:
 
 @dataclass(frozen=True)
 class ADC:
-    bits: Any = spec(AUTO, "bits", "ADC resolution; 'auto' applies ISAAC's rule "
-                     "(docs/components.md#adc-resolution)", auto=True)
+    bits: Any = spec(AUTO, "bits", "ADC resolution; 'auto' = lossless for the OU by ISAAC's rule "
+                     "(docs/components.md#adc-resolution); fewer bits clip (adc.clip)", auto=True)
+    clip: str = spec("saturate", "-", "what an ADC below the lossless resolution does with a column "
+                     "sum above its range: 'saturate' (clamp to full scale). Accuracy is not modelled",
+                     choices=("saturate",))
     per_crossbar: int = spec(1, "ADCs", "ADCs shared by the columns of one crossbar")
-    sample_rate_GSps: float = spec(1.28, "GS/s", "conversions per ns of one ADC")
+    sample_rate_GSps: Any = spec(1.28, "GS/s", "conversions per ns of one ADC; 'auto' = SAR law: one "
+                                 "conversion takes bits x the ADC table's bit-cycle "
+                                 "(docs/components.md#adc)", auto=True)
     encoding: bool = spec(True, "-", "ISAAC's flipped-column weight encoding (saves one ADC bit)",
                           positive=False)
 

@@ -5,15 +5,24 @@ Inputs are flat arrays so the kernel sees no Python objects:
 * ``layer_ptr`` [L+1]: crossbars of layer ``l`` (one copy) are ``layer_ptr[l]:layer_ptr[l+1]``
   of ``xb_rows`` / ``xb_cols`` / ``xb_outs`` (used rows, used columns, output values);
 * ``scalars`` [L, N_SCALARS] int64: per-layer numbers, columns named by ``S_*`` below;
-* design numbers: input cycles, input bits, output bits, NoC average hops.
+* design numbers: input cycles, input bits, output bits, NoC average hops, and the
+  operation unit (OU) ``ou_rows x ou_cols`` (0 = the whole crossbar, ISAAC).
+
+Operation units (docs/mapping.md#operation-units): a crossbar with ``r`` used rows and
+``c`` used columns is cut into ``nr = ceil(r / ou_rows)`` row groups and ``nc = ceil(c /
+ou_cols)`` column groups; per input bit-slice it activates its ``nr x nc`` OUs one after
+the other. Each activation drives the OU's rows and converts its columns, so per bit-slice
+a crossbar does ``nr x nc`` reads (``steps``), ``r x nc`` row drives and ``nr x c``
+conversions (each row group's partial sums are converted and shift-added separately).
+With the whole array as one OU these are 1, ``r`` and ``c``: ISAAC's counts.
 
 Output: float64 [L, len(ACTIONS)], one column per ``"role.action"`` in ``ACTIONS``.
 Rules (the same as ``pimsim.arch.rollup.peak_activity``; docs/mapping.md):
 
 =================================  ======================================================
-crossbar.read                      P x crossbars x cycles
-dac.drive                          P x cycles x sum(used rows)
-sample_hold.sample, adc.convert,   P x cycles x sum(used cols)
+crossbar.read                      P x cycles x sum(OU steps)       (OU activations)
+dac.drive                          P x cycles x sum(used rows x nc)
+sample_hold.sample, adc.convert,   P x cycles x sum(nr x used cols)
 shift_add.accumulate
 input_register.access              2 x IR bits, IR bits = P x sum(used rows) x input_bits
 output_register.access             2 x OR bits, OR bits = P x sum(outputs) x output_bits
@@ -60,18 +69,29 @@ S_POS, S_MERGE, S_ACT, S_POOL, S_ADD, S_NOC, S_OFF = range(len(SCALARS))
 
 
 @njit(cache=True)
-def mvm_counts(out, p, nxb, rows, cols, outs, input_cycles, input_bits, output_bits):
+def ou_geometry(rows, cols, ou_rows, ou_cols):
+    """``(steps, drives, conversions)`` per input bit-slice of one crossbar with ``rows`` x
+    ``cols`` used cells read one OU at a time (``ou_* <= 0``: the whole crossbar)."""
+    nr = 1 if ou_rows <= 0 else (rows + ou_rows - 1) // ou_rows
+    nc = 1 if ou_cols <= 0 else (cols + ou_cols - 1) // ou_cols
+    return nr * nc, rows * nc, nr * cols
+
+
+@njit(cache=True)
+def mvm_counts(out, p, steps, rows, drives, conv, outs, input_cycles, input_bits, output_bits):
     """Write into the row ``out`` the crossbar-path counts of ``p`` output positions of a
-    copy with ``nxb`` crossbars and ``rows``/``cols``/``outs`` used in total: the one place
-    these rules live (the closed form per layer, the engine's ``fast`` units per unit)."""
+    copy whose crossbars do ``steps`` OU reads, ``drives`` row drives and ``conv``
+    conversions per input bit-slice in total (:func:`ou_geometry`), with ``rows`` used
+    rows and ``outs`` output values: the one place these rules live (the closed form per
+    layer, the engine's ``fast`` units per unit)."""
     ir_bits = p * rows * input_bits
     or_bits = p * outs * output_bits
-    conv = p * input_cycles * cols
-    out[A_XB] = p * nxb * input_cycles
-    out[A_DAC] = p * input_cycles * rows
-    out[A_SH] = conv
-    out[A_ADC] = conv
-    out[A_SA] = conv
+    n_conv = p * input_cycles * conv
+    out[A_XB] = p * steps * input_cycles
+    out[A_DAC] = p * input_cycles * drives
+    out[A_SH] = n_conv
+    out[A_ADC] = n_conv
+    out[A_SA] = n_conv
     out[A_IR] = 2.0 * ir_bits
     out[A_OR] = 2.0 * or_bits
     out[A_EDRAM] = 2.0 * (ir_bits + or_bits)
@@ -80,22 +100,33 @@ def mvm_counts(out, p, nxb, rows, cols, outs, input_cycles, input_bits, output_b
 
 
 @njit(cache=True)
+def copy_geometry(layer_ptr, xb_rows, xb_cols, xb_outs, ou_rows, ou_cols):
+    """[layers, 5] float64 per copy and bit-slice: OU steps, used rows, drives,
+    conversions, outputs (sums over the layer's crossbars, :func:`ou_geometry`)."""
+    n = layer_ptr.shape[0] - 1
+    out = np.zeros((n, 5), dtype=np.float64)
+    for layer in range(n):
+        for x in range(layer_ptr[layer], layer_ptr[layer + 1]):
+            steps, drives, conv = ou_geometry(xb_rows[x], xb_cols[x], ou_rows, ou_cols)
+            out[layer, 0] += steps
+            out[layer, 1] += xb_rows[x]
+            out[layer, 2] += drives
+            out[layer, 3] += conv
+            out[layer, 4] += xb_outs[x]
+    return out
+
+
+@njit(cache=True)
 def layer_counts(layer_ptr, xb_rows, xb_cols, xb_outs, scalars, input_cycles, input_bits,
-                 output_bits, avg_hops):
+                 output_bits, avg_hops, ou_rows=0, ou_cols=0):
     """Counts [layers, len(ACTIONS)] for one image (rules in the module doc)."""
     n = layer_ptr.shape[0] - 1
     out = np.zeros((n, N_ACTIONS), dtype=np.float64)
+    geo = copy_geometry(layer_ptr, xb_rows, xb_cols, xb_outs, ou_rows, ou_cols)
     for layer in range(n):
-        rows = 0
-        cols = 0
-        outs = 0
-        for x in range(layer_ptr[layer], layer_ptr[layer + 1]):
-            rows += xb_rows[x]
-            cols += xb_cols[x]
-            outs += xb_outs[x]
-        nxb = layer_ptr[layer + 1] - layer_ptr[layer]
         p = float(scalars[layer, S_POS])
-        mvm_counts(out[layer], p, nxb, rows, cols, outs, input_cycles, input_bits, output_bits)
+        mvm_counts(out[layer], p, geo[layer, 0], geo[layer, 1], geo[layer, 2], geo[layer, 3],
+                   geo[layer, 4], input_cycles, input_bits, output_bits)
         out[layer, A_ROUTER] = scalars[layer, S_NOC] * avg_hops
         out[layer, A_ACT] = scalars[layer, S_ACT]
         out[layer, A_TSA] = p * scalars[layer, S_MERGE] + scalars[layer, S_ADD]
@@ -104,23 +135,33 @@ def layer_counts(layer_ptr, xb_rows, xb_cols, xb_outs, scalars, input_cycles, in
     return out
 
 
+def _geometry_reference(layer_ptr, xb_rows, xb_cols, ou_rows, ou_cols):
+    """Plain-numpy per-layer sums of OU steps, drives and conversions."""
+    n = layer_ptr.shape[0] - 1
+    seg = np.repeat(np.arange(n), np.diff(layer_ptr))
+    r, c = xb_rows.astype(np.float64), xb_cols.astype(np.float64)
+    nr = np.ceil(r / ou_rows) if ou_rows > 0 else np.ones_like(r)
+    nc = np.ceil(c / ou_cols) if ou_cols > 0 else np.ones_like(c)
+    return tuple(np.bincount(seg, weights=v, minlength=n) for v in (nr * nc, r * nc, nr * c))
+
+
 def _reference(layer_ptr, xb_rows, xb_cols, xb_outs, scalars, input_cycles, input_bits,
-               output_bits, avg_hops):
-    """Plain-numpy twin of :func:`layer_counts` (for tests)."""
+               output_bits, avg_hops, ou_rows=0, ou_cols=0):
+    """Plain-numpy twin of :func:`layer_counts`."""
     n = layer_ptr.shape[0] - 1
     seg = np.repeat(np.arange(n), np.diff(layer_ptr))
     rows = np.bincount(seg, weights=xb_rows.astype(np.float64), minlength=n)
-    cols = np.bincount(seg, weights=xb_cols.astype(np.float64), minlength=n)
     outs = np.bincount(seg, weights=xb_outs.astype(np.float64), minlength=n)
-    nxb = np.diff(layer_ptr).astype(np.float64)
+    steps, drives, cols = _geometry_reference(layer_ptr, xb_rows, xb_cols, ou_rows, ou_cols)
     s = scalars.astype(np.float64)
     p = s[:, S_POS]
     ir_bits, or_bits = p * rows * input_bits, p * outs * output_bits
     conv = p * input_cycles * cols
     cols_by_action = {
-        A_XB: p * nxb * input_cycles, A_DAC: p * input_cycles * rows, A_SH: conv, A_ADC: conv,
-        A_SA: conv, A_IR: 2 * ir_bits, A_OR: 2 * or_bits, A_EDRAM: 2 * (ir_bits + or_bits),
-        A_BUS: ir_bits + or_bits, A_ROUTER: s[:, S_NOC] * avg_hops, A_ACT: s[:, S_ACT],
+        A_XB: p * steps * input_cycles, A_DAC: p * input_cycles * drives, A_SH: conv,
+        A_ADC: conv, A_SA: conv, A_IR: 2 * ir_bits, A_OR: 2 * or_bits,
+        A_EDRAM: 2 * (ir_bits + or_bits), A_BUS: ir_bits + or_bits,
+        A_ROUTER: s[:, S_NOC] * avg_hops, A_ACT: s[:, S_ACT],
         A_TSA: p * s[:, S_MERGE] + s[:, S_ADD], A_POOL: s[:, S_POOL], A_TOR: 2 * or_bits,
         A_OFF: s[:, S_OFF],
     }

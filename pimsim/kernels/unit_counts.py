@@ -26,7 +26,8 @@ import numpy as np
 from numba import njit
 
 from pimsim.kernels.counts import (A_ADC, A_BUS, A_DAC, A_EDRAM, A_IR, A_OR, A_SA, A_SH, A_TOR,
-                                   A_TSA, A_XB, N_ACTIONS, mvm_counts)
+                                   A_TSA, A_XB, N_ACTIONS, _geometry_reference,
+                                   copy_geometry, mvm_counts)
 
 
 @njit(cache=True)
@@ -64,48 +65,40 @@ def _positions_per_row_reference(height: int, width: int, copies: int,
 
 @njit(cache=True)
 def unit_counts(unit_layer, unit_positions, layer_ptr, xb_rows, xb_cols, xb_outs, merges,
-                input_cycles, input_bits, output_bits):
+                input_cycles, input_bits, output_bits, ou_rows=0, ou_cols=0):
     """[units, N_ACTIONS] counts of each unit (``unit_positions`` positions of ``unit_layer``).
 
     ``layer_ptr`` / ``xb_*`` are the CSR crossbar arrays of one copy per layer (as for
     :func:`pimsim.kernels.counts.layer_counts`); ``merges`` [layers] row-tile merges per
-    position.
+    position; ``ou_rows`` x ``ou_cols`` the operation unit (0: the whole crossbar).
     """
-    n_layers = layer_ptr.shape[0] - 1
-    per_layer = np.zeros((n_layers, 4), dtype=np.float64)    # crossbars, rows, cols, outs
-    for layer in range(n_layers):
-        for x in range(layer_ptr[layer], layer_ptr[layer + 1]):
-            per_layer[layer, 1] += xb_rows[x]
-            per_layer[layer, 2] += xb_cols[x]
-            per_layer[layer, 3] += xb_outs[x]
-        per_layer[layer, 0] = layer_ptr[layer + 1] - layer_ptr[layer]
+    geo = copy_geometry(layer_ptr, xb_rows, xb_cols, xb_outs, ou_rows, ou_cols)
     n = unit_layer.shape[0]
     out = np.zeros((n, N_ACTIONS), dtype=np.float64)
     for u in range(n):
         layer = unit_layer[u]
         p = float(unit_positions[u])
-        mvm_counts(out[u], p, per_layer[layer, 0], per_layer[layer, 1], per_layer[layer, 2],
-                   per_layer[layer, 3], input_cycles, input_bits, output_bits)
+        mvm_counts(out[u], p, geo[layer, 0], geo[layer, 1], geo[layer, 2], geo[layer, 3],
+                   geo[layer, 4], input_cycles, input_bits, output_bits)
         out[u, A_TSA] = p * merges[layer]
     return out
 
 
 def _reference(unit_layer, unit_positions, layer_ptr, xb_rows, xb_cols, xb_outs, merges,
-               input_cycles, input_bits, output_bits):
+               input_cycles, input_bits, output_bits, ou_rows=0, ou_cols=0):
     """Plain-numpy twin of :func:`unit_counts` (for tests)."""
     n_layers = layer_ptr.shape[0] - 1
     seg = np.repeat(np.arange(n_layers), np.diff(layer_ptr))
     rows = np.bincount(seg, weights=xb_rows.astype(np.float64), minlength=n_layers)
-    cols = np.bincount(seg, weights=xb_cols.astype(np.float64), minlength=n_layers)
     outs = np.bincount(seg, weights=xb_outs.astype(np.float64), minlength=n_layers)
-    nxb = np.diff(layer_ptr).astype(np.float64)
+    steps, drives, cols = _geometry_reference(layer_ptr, xb_rows, xb_cols, ou_rows, ou_cols)
     lay = np.asarray(unit_layer, dtype=np.int64)
     p = np.asarray(unit_positions, dtype=np.float64)
     ir, orr = p * rows[lay] * input_bits, p * outs[lay] * output_bits
     conv = p * input_cycles * cols[lay]
     out = np.zeros((lay.size, N_ACTIONS))
-    out[:, A_XB] = p * nxb[lay] * input_cycles
-    out[:, A_DAC] = p * input_cycles * rows[lay]
+    out[:, A_XB] = p * steps[lay] * input_cycles
+    out[:, A_DAC] = p * input_cycles * drives[lay]
     out[:, A_SH] = out[:, A_ADC] = out[:, A_SA] = conv
     out[:, A_IR], out[:, A_OR] = 2 * ir, 2 * orr
     out[:, A_EDRAM], out[:, A_BUS] = 2 * (ir + orr), ir + orr
