@@ -30,7 +30,8 @@ def instance_params(design: Design) -> dict[str, dict]:
     clock = {"clock_GHz": d.clock_GHz}
     return {
         "crossbar": {"rows": d.crossbar.rows, "cols": d.crossbar.cols,
-                     "read_cycle_ns": d.crossbar.read_cycle_ns},
+                     "read_cycle_ns": d.crossbar.read_cycle_ns, "ou_rows": d.crossbar.ou_rows,
+                     "ou_cols": d.crossbar.ou_cols},
         "dac": {"bits": d.dac.bits, "read_cycle_ns": d.crossbar.read_cycle_ns},
         "sample_hold": {},
         "adc": {"bits": d.adc.bits, "sample_rate_GSps": d.adc.sample_rate_GSps},

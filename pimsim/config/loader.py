@@ -252,6 +252,10 @@ def _resolve(design: Design, origin: dict[str, Path]) -> Design:
     if adc.sample_rate_GSps == AUTO:
         adc = dataclasses.replace(adc, sample_rate_GSps=sar_sample_rate_GSps(
             adc.bits, design.components.get("adc", {})))
+    for key in ("input_one_fraction", "cell_level_fraction"):
+        if getattr(design.activity, key) > 1:
+            raise err("a fraction above 1", "activity", key, found=getattr(design.activity, key),
+                      expected="a value in [0, 1]")
     weights_per_row = xb.cols // cells
     if ima.input_register_bytes == AUTO:
         ima = dataclasses.replace(ima, input_register_bytes=ima.crossbars * xb.rows * p.input_bits

@@ -66,6 +66,25 @@ class ADC:
 
 
 @dataclass(frozen=True)
+class Activity:
+    source: str = spec("trace", "-", "where the data statistics of every read come from: 'trace' "
+                       "(the trace's sampled activations and weights when it has them, else the "
+                       "defaults below) or 'default' (always the defaults) (docs/mapping.md#activity)",
+                       choices=("trace", "default"))
+    input_one_fraction: float = spec(1.0, "fraction", "default statistics: probability that an "
+                                     "input bit is 1 (independent bits). 1.0 = every bit 1, "
+                                     "ISAAC's peak accounting (an upper bound)", positive=False)
+    cell_level_fraction: float = spec(0.5, "fraction", "default statistics: mean cell level / "
+                                      "highest level (0.5 = levels uniform, the reference of "
+                                      "crossbar read energy)", positive=False)
+    skip_zero_inputs: bool = spec(False, "-", "the hardware skips an OU read whose input "
+                                  "bit-slice is zero on all its rows (zero detectors; needs "
+                                  "the zero_detector and sparsity_control roles)", positive=False)
+    skip_zero_weights: bool = spec(False, "-", "the hardware skips an OU whose cells are all "
+                                   "zero (OU index; needs the index_buffer role)", positive=False)
+
+
+@dataclass(frozen=True)
 class IMA:
     crossbars: int = spec(8, "crossbars", "crossbars in one in-situ multiply-accumulate unit (IMA)")
     shift_adds: int = spec(4, "units", "shift-and-add units per IMA")
@@ -118,6 +137,7 @@ SECTIONS: dict[str, type] = {
     "crossbar": Crossbar,
     "dac": DAC,
     "adc": ADC,
+    "activity": Activity,
     "ima": IMA,
     "tile": Tile,
     "chip": Chip,
@@ -148,6 +168,7 @@ class Design:
     crossbar: Crossbar
     dac: DAC
     adc: ADC
+    activity: Activity
     ima: IMA
     tile: Tile
     chip: Chip
@@ -180,13 +201,23 @@ class Design:
 
     @property
     def conversion_time_ns(self) -> float:
-        """Time the crossbar's ADCs need to convert all its columns once."""
-        return self.crossbar.cols / (self.adc.per_crossbar * self.adc.sample_rate_GSps)
+        """Time the crossbar's ADCs need to convert the columns of one OU read (all its
+        columns when the OU is the whole array)."""
+        per = self.adc.per_crossbar
+        return -(-self.crossbar.ou_cols // per) / self.adc.sample_rate_GSps
 
     @property
     def cycle_ns(self) -> float:
-        """Effective crossbar cycle: read cycle, or ADC conversion time if that is longer."""
+        """Effective time of one (OU) read: read cycle, or ADC conversion time if longer."""
         return max(self.crossbar.read_cycle_ns, self.conversion_time_ns)
+
+    @property
+    def ou_lossless_adc_bits(self) -> int:
+        """ADC bits that convert an OU's column sum without clipping (ISAAC's rule)."""
+        from pimsim.config.loader import required_adc_bits
+
+        return required_adc_bits(self.crossbar.ou_rows, self.dac.bits,
+                                 self.crossbar.bits_per_cell, self.adc.encoding)
 
     @property
     def crossbars_per_chip(self) -> int:

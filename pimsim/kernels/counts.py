@@ -117,6 +117,19 @@ def copy_geometry(layer_ptr, xb_rows, xb_cols, xb_outs, ou_rows, ou_cols):
 
 
 @njit(cache=True)
+def max_steps(layer_ptr, xb_rows, xb_cols, ou_rows, ou_cols):
+    """int64 [layers]: OU reads per input bit-slice of each layer's slowest crossbar
+    (its crossbars read in parallel; 1 when the OU is the whole array)."""
+    n = layer_ptr.shape[0] - 1
+    out = np.zeros(n, dtype=np.int64)
+    for layer in range(n):
+        for x in range(layer_ptr[layer], layer_ptr[layer + 1]):
+            steps, _, _ = ou_geometry(xb_rows[x], xb_cols[x], ou_rows, ou_cols)
+            out[layer] = max(out[layer], steps)
+    return out
+
+
+@njit(cache=True)
 def layer_counts(layer_ptr, xb_rows, xb_cols, xb_outs, scalars, input_cycles, input_bits,
                  output_bits, avg_hops, ou_rows=0, ou_cols=0):
     """Counts [layers, len(ACTIONS)] for one image (rules in the module doc)."""

@@ -59,6 +59,8 @@ class LayerMap:
     skip_conversions: float = 0.0  # fraction of S+H / ADC / IMA shift-add work skipped
     skip_cycles: float = 0.0       # fraction of the stage's read cycles skipped
     extra_counts: tuple[tuple[str, float], ...] = ()  # ("role.action", per image) of plug-ins
+    read_energy_scale: float = 1.0  # crossbar read energy per executed read / reference
+                                    # (value-dependent energy, pimsim.mapping.activity)
 
     @property
     def is_mvm(self) -> bool:
@@ -84,7 +86,9 @@ class LayerOverride:
     ``tiling`` replaces the layer's im2col tiling before chips, replication and placement
     are decided (pruned or compacted weights free crossbars); the ``skip_*`` fractions in
     [0, 1] remove run-time work (zero input bit-slices); ``extra_counts`` are per-image
-    actions of plug-in support roles. The default changes nothing.
+    actions of plug-in support roles; ``read_energy_scale`` multiplies the crossbar read
+    energy (real drive and conductance, ``pimsim.mapping.activity``). The default changes
+    nothing.
     """
 
     tiling: Tiling | None = None
@@ -93,6 +97,7 @@ class LayerOverride:
     skip_conversions: float = 0.0
     skip_cycles: float = 0.0
     extra_counts: dict[str, float] = field(default_factory=dict)
+    read_energy_scale: float = 1.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -221,7 +226,8 @@ def map_network(network: Network, arch: Arch,
                 lm = replace(lm, skip_reads=float(o.skip_reads), skip_drives=float(o.skip_drives),
                              skip_conversions=float(o.skip_conversions),
                              skip_cycles=float(o.skip_cycles),
-                             extra_counts=tuple(sorted(o.extra_counts.items())))
+                             extra_counts=tuple(sorted(o.extra_counts.items())),
+                             read_energy_scale=float(o.read_energy_scale))
             k += 1
         else:
             src = lay.producers[0] if lay.producers else None

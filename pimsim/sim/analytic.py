@@ -3,7 +3,8 @@
 ``evaluate(network, arch)`` maps the network, counts every operation per image with the
 numba kernel, and derives (docs/mapping.md):
 
-* stage time of an MVM layer = ceil(positions / copies) x input_cycles x cycle_ns; of a
+* stage time of an MVM layer = ceil(positions / copies) x input_cycles x OU reads per
+  bit-slice of its slowest crossbar (1 for whole-array reads) x cycle_ns; of a
   non-MVM layer = ops x unit latency / (units per tile x tiles hosting it); plus, for
   either, off-chip bits / (links x link bandwidth);
 * single-image latency = longest path of stage times through the layer graph (each layer
@@ -23,7 +24,7 @@ from pimsim.errors import ConfigError
 from typing import Mapping
 
 from pimsim.kernels.counts import (ACTIONS, A_ADC, A_EDRAM, A_OFF, A_ROUTER, A_SA, A_TSA, A_XB,
-                                   SCALARS, apply_skips, layer_counts)
+                                   SCALARS, apply_skips, layer_counts, max_steps)
 from pimsim.mapping import NetworkMap, map_network
 from pimsim.mapping.network_map import LayerOverride
 from pimsim.result import LayerResult, Result, TotalResult
@@ -51,9 +52,7 @@ def kernel_inputs(nmap: NetworkMap) -> tuple[np.ndarray, ...]:
 
 def count_matrix(nmap: NetworkMap) -> np.ndarray:
     """[layers, ACTIONS] operation counts per image."""
-    d = nmap.design
-    counts = layer_counts(*kernel_inputs(nmap), d.input_cycles, d.precision.input_bits,
-                          d.precision.output_bits, float(d.noc.avg_hops))
+    counts = dense_count_matrix(nmap)
     skips = np.array([[lm.skip_reads, lm.skip_drives, lm.skip_conversions] for lm in nmap.layers])
     if skips.size and skips.any():      # technique hook; no-op (identical counts) otherwise
         counts = apply_skips(counts, skips[:, 0], skips[:, 1], skips[:, 2])
@@ -64,7 +63,15 @@ def dense_count_matrix(nmap: NetworkMap) -> np.ndarray:
     """[layers, ACTIONS] counts per image without the technique hooks."""
     d = nmap.design
     return layer_counts(*kernel_inputs(nmap), d.input_cycles, d.precision.input_bits,
-                        d.precision.output_bits, float(d.noc.avg_hops))
+                        d.precision.output_bits, float(d.noc.avg_hops), d.crossbar.ou_rows,
+                        d.crossbar.ou_cols)
+
+
+def ou_steps(nmap: NetworkMap) -> np.ndarray:
+    """int64 [layers]: OU reads per input bit-slice of each layer's slowest crossbar."""
+    d = nmap.design
+    ptr, xr, xc, _, _ = kernel_inputs(nmap)
+    return max_steps(ptr, xr, xc, d.crossbar.ou_rows, d.crossbar.ou_cols)
 
 
 def extra_count_matrix(nmap: NetworkMap) -> tuple[list[str], np.ndarray]:
@@ -92,6 +99,9 @@ def with_hooks(nmap: NetworkMap, arch: Arch, counts: np.ndarray,
     if skips.size and skips.any():      # technique hook; no-op (identical counts) otherwise
         counts = apply_skips(counts, skips[:, 0], skips[:, 1], skips[:, 2])
     dyn = counts * e                                     # [layers, actions] pJ
+    scale = np.array([lm.read_energy_scale for lm in nmap.layers])
+    if scale.size and (scale != 1.0).any():   # value-dependent read energy (activity)
+        dyn[:, A_XB] *= scale
     xkeys, xcounts = extra_count_matrix(nmap)
     for key in xkeys:
         if key.split(".")[0] not in arch.parts:
@@ -120,7 +130,7 @@ def chip_static_mW(arch: Arch) -> dict[str, float]:
 
 
 def stage_times_ns(nmap: NetworkMap, arch: Arch) -> tuple[np.ndarray, np.ndarray]:
-    """(crossbar cycles per copy, stage time in ns) per layer."""
+    """(crossbar read cycles (OU reads) per copy, stage time in ns) per layer."""
     d = arch.design
     cycles = np.zeros(len(nmap.layers), dtype=np.int64)
     times = np.zeros(len(nmap.layers))
@@ -130,11 +140,12 @@ def stage_times_ns(nmap: NetworkMap, arch: Arch) -> tuple[np.ndarray, np.ndarray
                           "have no off-chip links", file=d.source, where="chip.offchip_links",
                           found=0, expected="at least 1 link")
     link_ns = arch.latency_ns("offchip_link", "transfer") / links if links else 0.0
+    steps = ou_steps(nmap)
     units = {"activation": d.tile.activation_units, "maxpool": d.tile.maxpool_units,
              "tile_shift_add": d.tile.shift_adds}
     for i, lm in enumerate(nmap.layers):
         if lm.is_mvm:
-            cycles[i] = -(-lm.positions // lm.replication) * d.input_cycles
+            cycles[i] = -(-lm.positions // lm.replication) * d.input_cycles * int(steps[i])
             if lm.skip_cycles:          # technique hook: skipped zero bit-slice cycles
                 cycles[i] = int(np.ceil(cycles[i] * (1.0 - lm.skip_cycles)))
             t = cycles[i] * d.cycle_ns

@@ -40,6 +40,7 @@ from pimsim.mapping import NetworkMap, map_network
 from pimsim.mapping.network_map import LayerOverride
 from pimsim.result import Result
 from pimsim.sim.accounting import LayerState
+from pimsim.kernels.counts import copy_geometry, max_steps
 from pimsim.sim.analytic import kernel_inputs
 from pimsim.sim.buffers import Edge, windows
 from pimsim.sim.outcome import engine_result
@@ -105,6 +106,9 @@ class Engine(Processes):
         d, env, layers = self.d, self.env, self.layers
         by_name = {L.lay.name: L for L in layers}
         ptr, xr, xc, xo, _ = kernel_inputs(self.nmap)
+        ou_r, ou_c = d.crossbar.ou_rows, d.crossbar.ou_cols
+        steps = max_steps(ptr, xr, xc, ou_r, ou_c)
+        geo = copy_geometry(ptr, xr, xc, xo, ou_r, ou_c)
         merges = np.array([L.lm.merges_per_position for L in layers], dtype=np.int64)
         unit_layer, unit_pos = [], []
         tiles_per_chip = d.chip.tiles
@@ -134,11 +138,13 @@ class Engine(Processes):
                 # technique hook: a unit of n positions steps ceil(n x cycles x (1 - skip))
                 # reads (the closed form's rule applied per unit); 0 skip: n x cycles
                 keep = 1.0 - lm.skip_cycles
+                L.steps = int(steps[L.idx])       # OU reads per bit-slice (slowest crossbar)
                 for k in range(c):
                     rows = np.nonzero(L.ppr[k])[0]
                     base = len(unit_layer)
                     L.units.append([(int(r), int(L.ppr[k, r]), base + j,
-                                     unit_reads(int(L.ppr[k, r]), d.input_cycles, keep))
+                                     unit_reads(int(L.ppr[k, r]), d.input_cycles * L.steps,
+                                                keep))
                                     for j, r in enumerate(rows)])
                     unit_layer.extend([L.idx] * rows.size)
                     unit_pos.extend(L.ppr[k, rows].tolist())
@@ -148,11 +154,14 @@ class Engine(Processes):
                 L.rows_sum = int(lm.xb_rows.sum())
                 L.cols_sum = int(lm.xb_cols.sum())
                 L.outs_sum = int(lm.xb_outs.sum())
+                L.geo = geo[L.idx]                 # per bit-slice: OU reads, rows, drives, conv, outs
                 L.fetch_bits = L.lay.weight_rows * L.lay.groups * d.precision.input_bits
                 L.store_bits = L.lay.out_shape[0] * d.precision.output_bits
-                # the slowest crossbar of the group sets the conversion time of a read
+                # the slowest crossbar of the group sets the conversion time of a read (of
+                # one OU's columns when the crossbar is read OU by OU)
                 adcs = d.adc.per_crossbar
-                L.t_conv = math.ceil(int(lm.xb_cols.max()) / adcs) * self.t_sample if nxb else 0.0
+                width = min(int(lm.xb_cols.max()), d.crossbar.ou_cols) if nxb else 0
+                L.t_conv = math.ceil(width / adcs) * self.t_sample if nxb else 0.0
                 L.period = max(self.t_read, L.t_conv)
             else:
                 h = max(1, min(lm.last_tile - lm.first_tile + 1, L.rows))
@@ -173,7 +182,8 @@ class Engine(Processes):
         self.unit_table = unit_counts(np.array(unit_layer, dtype=np.int64),
                                       np.array(unit_pos, dtype=np.int64), ptr, xr, xc, xo,
                                       merges, d.input_cycles, d.precision.input_bits,
-                                      d.precision.output_bits)
+                                      d.precision.output_bits, d.crossbar.ou_rows,
+                                      d.crossbar.ou_cols)
         # edges: (producer, consumer); producer -1 is the network input
         in_h = self.network.input_shape[1]
         edram_bits = d.tile.edram_bytes * BITS_PER_BYTE

@@ -136,53 +136,41 @@ class Processes:
                 prev = self.drain(L, k, tile, img, r, n, ready)
 
     def reads_event(self, L: LayerState, n: int, m: int, adc: simpy.Resource):
-        """``event`` fidelity: every read cycle of the copy's crossbar group, every ADC batch.
+        """``event`` fidelity: every read of the copy's crossbar group, every ADC batch.
 
-        ``m`` read cycles are stepped for the unit's ``n`` positions (``n x cycles`` less
-        the cycles a technique skips). Counts are the dense counts (``n x cycles`` reads);
+        A position takes ``cycles x steps`` reads (``steps`` OU reads per input bit-slice on
+        the slowest crossbar; 1 when the whole array is read at once); ``m`` reads are
+        stepped for the unit's ``n`` positions (fewer when a technique or zero skipping
+        leaves reads out). Counts are the dense counts of the ``n`` positions, booked when
+        the unit starts (the OU geometry of :func:`pimsim.kernels.counts.copy_geometry`);
         the skipped fractions are scaled out per layer at the end, as the closed form does.
         """
         env, d = self.env, self.d
         c = L.counts
         ib, ob = d.precision.input_bits, d.precision.output_bits
         ir_bits, or_bits = L.rows_sum * ib, L.outs_sum * ob
-        skipped = n * self.cyc - m
-        if skipped:       # the skipped cycles' dense counts (scaled out with the others)
-            c[A_XB] += skipped * L.nxb
-            c[A_DAC] += skipped * L.rows_sum
-            for a in (A_SH, A_ADC, A_SA):
-                c[a] += skipped * L.cols_sum
-        step = 0
-        for _ in range(n):
-            for _ in range(self.cyc):
-                step += 1
-                if step > m:
-                    break
-                yield env.timeout(self.t_read)         # drive rows, settle, sample and hold
-                c[A_XB] += L.nxb
-                c[A_DAC] += L.rows_sum
-                req = adc.request()                     # the S+H waits for the ADCs
-                if not req.triggered:
-                    t0 = env.now
-                    yield req
-                    L.stall("adc_busy", env.now - t0)
-                # the conversion batch runs while the next read proceeds
-                done = env.timeout(L.t_conv)
-                done.callbacks.append(lambda _ev, req=req: self.converted(L, adc, req))
-            c[A_IR] += 2 * ir_bits
-            c[A_OR] += 2 * or_bits
-            c[A_EDRAM] += 2 * (ir_bits + or_bits)
-            c[A_BUS] += ir_bits + or_bits
-            c[A_TOR] += 2 * or_bits
-            c[A_TSA] += L.lm.merges_per_position
-
-    def converted(self, L: LayerState, adc: simpy.Resource, req) -> None:
-        """A conversion batch is done: the used columns went through the ADCs and S+A."""
-        c = L.counts
-        c[A_SH] += L.cols_sum
-        c[A_ADC] += L.cols_sum
-        c[A_SA] += L.cols_sum
-        adc.release(req)
+        slices = n * self.cyc
+        steps, _, drives, conv, _ = L.geo
+        c[A_XB] += slices * steps
+        c[A_DAC] += slices * drives
+        for a in (A_SH, A_ADC, A_SA):
+            c[a] += slices * conv
+        for _ in range(m):
+            yield env.timeout(self.t_read)         # drive the OU's rows, settle, sample and hold
+            req = adc.request()                     # the S+H waits for the ADCs
+            if not req.triggered:
+                t0 = env.now
+                yield req
+                L.stall("adc_busy", env.now - t0)
+            # the conversion batch runs while the next read proceeds
+            done = env.timeout(L.t_conv)
+            done.callbacks.append(lambda _ev, req=req: adc.release(req))
+        c[A_IR] += n * 2 * ir_bits
+        c[A_OR] += n * 2 * or_bits
+        c[A_EDRAM] += n * 2 * (ir_bits + or_bits)
+        c[A_BUS] += n * (ir_bits + or_bits)
+        c[A_TOR] += n * 2 * or_bits
+        c[A_TSA] += n * L.lm.merges_per_position
 
     def drain(self, L: LayerState, k: int, tile: int, img: int, r: int, n: int,
               ready: float) -> "_Drain":
