@@ -69,15 +69,20 @@ def _evaluate(config: str, trace: str, args, timeline: str | None = None,
     ``schedule``: a technique schedule applied to the trace on this design point first
     (its ``LayerOverride``s, no accuracy evaluation), then simulated with them.
     """
+    from pimsim.mapping.activity import workload_overrides
     from pimsim.sim import simulate
-    from pimsim.workload.trace import load_network
+    from pimsim.workload.trace import load_trace
 
     arch = _load_arch(config)
-    network = load_network(trace)
+    loaded = load_trace(trace)
+    network = loaded.network
     overrides = None
     if schedule:
         from pimsim.techniques.apply import overrides_for
         overrides = overrides_for(trace, arch.design, schedule)
+    # the trace's real activations and weights (or the design's default statistics):
+    # zero skipping and value-dependent energy (docs/mapping.md#activity)
+    overrides = workload_overrides(loaded, arch.design, overrides) or None
     label = f" + {Path(schedule).stem}" if schedule else ""
     bar = _ProgressBar(f"{arch.design.name}{label} on {network.name} ({args.fidelity})")
     try:

@@ -260,8 +260,31 @@ def activity_overrides(trace, design: Design, overrides: Mapping[str, LayerOverr
         else:
             st = _default_stats(lay, d, tiling, g_min)
         ov, info[lay.name] = layer_override(lay, d, tiling, st, g_min)
+        if st.source == "default" and _identity(d):
+            ov = LayerOverride()            # ISAAC's accounting exactly (no float noise)
         out[lay.name] = merge(base, ov) if base is not None else ov
     return out, info
+
+
+def _identity(design: Design) -> bool:
+    """Default statistics that change nothing: every bit 1, mean levels, no skipping."""
+    a = design.activity
+    return (a.input_one_fraction == 1.0 and a.cell_level_fraction == REF_LEVEL
+            and not a.skip_zero_inputs and not a.skip_zero_weights)
+
+
+def workload_overrides(trace, design: Design,
+                       overrides: Mapping[str, LayerOverride] | None = None
+                       ) -> dict[str, LayerOverride]:
+    """The overrides ``pimsim run`` simulates: the activity of ``trace`` (a Trace, a
+    Network or a trace path) on ``design``, merged with a technique's ``overrides``;
+    layers whose override changes nothing are left out."""
+    if isinstance(trace, (str, bytes)) or hasattr(trace, "__fspath__"):
+        from pimsim.workload.trace import load_trace
+
+        trace = load_trace(trace)
+    out, _ = activity_overrides(trace, design, overrides)
+    return {k: v for k, v in out.items() if v != LayerOverride()}
 
 
 def merge(a: LayerOverride, b: LayerOverride) -> LayerOverride:

@@ -64,8 +64,11 @@ def evaluate_spec(spec: dict) -> dict:
         from pimsim.techniques.apply import overrides_for
 
         overrides = overrides_for(spec["trace"], design, spec["schedule"])
+    from pimsim.mapping.activity import workload_overrides
     from pimsim.sim import simulate
 
+    # real activations and weights of the trace (or the design's default statistics)
+    overrides = workload_overrides(spec["trace"], design, overrides) or None
     result = simulate(network, arch, fidelity=fidelity, overrides=overrides).as_dict()
     result["area_breakdown_mm2"] = area_breakdown_mm2(arch, result["total"]["chips"])
     return result
