@@ -96,14 +96,22 @@ def int_weights(trace, lay: Layer, bits: int) -> np.ndarray:
     return np.clip(np.rint(w / scale), -qmax, qmax).astype(np.int64)
 
 
-def input_vectors(trace, lay: Layer, bits: int) -> np.ndarray:
+def input_vectors(trace, lay: Layer, bits: int, transform=None) -> np.ndarray:
     """Sampled input vectors ``[M, rows]`` as unsigned ``bits``-bit ints (im2col; the zero
     point removed, negatives clipped to 0; a narrower datapath keeps the top bits, a wider
-    one puts the trace's values in its low bits)."""
+    one puts the trace's values in its low bits). ``transform``: a technique's run-time
+    change of the vectors (e.g. ERA-BS's OU activation pruning), applied first.
+    A shape-only stand-in trace (``vectors(lay)``) provides its vectors itself."""
     _, zp, abits = trace.act_quant(lay.name)
-    a = np.asarray(trace.activations(lay.name), dtype=np.int64) - zp
-    v = input_rows(np.maximum(a, 0), lay)
-    v = v.reshape(-1, v.shape[-1])
+    if hasattr(trace, "vectors"):
+        v = np.asarray(trace.vectors(lay), dtype=np.int64)
+    else:
+        a = np.asarray(trace.activations(lay.name), dtype=np.int64) - zp
+        v = input_rows(np.maximum(a, 0), lay)
+        v = v.reshape(-1, v.shape[-1])
+    if transform is not None:
+        v = transform(v)
+    v = np.maximum(v, 0)
     if abits > bits:
         v = v >> (abits - bits)
     return np.ascontiguousarray(np.minimum(v, (1 << bits) - 1), dtype=np.int64)
@@ -140,10 +148,11 @@ def _default_stats(lay: Layer, design: Design, tiling: Tiling, g_min: float) -> 
                   nz_ous=None, nz_cols=None, vectors=0, source="default")
 
 
-def _trace_stats(trace, lay: Layer, design: Design, g_min: float, weights: bool) -> _Stats:
+def _trace_stats(trace, lay: Layer, design: Design, g_min: float, weights: bool,
+                 transform=None) -> _Stats:
     d = design
     xr, our, ouc = d.crossbar.rows, d.crossbar.ou_rows, d.crossbar.ou_cols
-    vec = input_vectors(trace, lay, d.precision.input_bits)
+    vec = input_vectors(trace, lay, d.precision.input_bits, transform)
     drive, nonzero, zero = input_activity(vec, d.input_cycles, d.dac.bits, xr, our)
     m = max(vec.shape[0], 1)
     wq = unrolled_weight(int_weights(trace, lay, d.precision.weight_bits), lay)[0]
@@ -227,7 +236,7 @@ def _skip(keep: float) -> float:
 
 
 def activity_overrides(trace, design: Design, overrides: Mapping[str, LayerOverride] | None = None,
-                       g_min: float | None = None
+                       g_min: float | None = None, act_transforms: Mapping | None = None
                        ) -> tuple[dict[str, LayerOverride], dict[str, LayerActivity]]:
     """``({layer: LayerOverride}, {layer: LayerActivity})`` of every MVM layer of ``trace``
     (a :class:`pimsim.workload.trace.Trace`, or a bare Network for default statistics) on
@@ -237,6 +246,8 @@ def activity_overrides(trace, design: Design, overrides: Mapping[str, LayerOverr
     ``g_min``: off / on conductance; default 1 / the crossbar table's ``on_off_ratio``.
     Weight-OU skipping and per-OU weight statistics use the plain tiling: under a
     technique's changed tiling (packed columns) no weight OU is skipped (conservative).
+    ``act_transforms``: ``{layer: callable}`` run-time changes of the input vectors (a
+    technique's ``TechniqueOutcome.act_transforms``).
     """
     from pimsim.components.crossbar import ReRAMCrossbar
 
@@ -246,6 +257,7 @@ def activity_overrides(trace, design: Design, overrides: Mapping[str, LayerOverr
         ratio = float(table.get("on_off_ratio", ReRAMCrossbar.PARAMS["on_off_ratio"].default))
         g_min = 1.0 / ratio if ratio > 0 else 0.0
     network = trace.network if hasattr(trace, "network") else trace
+    # a shape-only trace (and a technique's synthetic stand-in for one) takes the defaults
     use_trace = d.activity.source == "trace" and getattr(trace, "has_tensors", False)
     ov_in = dict(overrides or {})
     out: dict[str, LayerOverride] = {}
@@ -256,7 +268,8 @@ def activity_overrides(trace, design: Design, overrides: Mapping[str, LayerOverr
         plain = base is None or base.tiling is None
         if (use_trace and lay.groups == 1 and trace.has(lay.name, "act")
                 and (trace.has(lay.name, "weight_q") or trace.has(lay.name, "weight"))):
-            st = _trace_stats(trace, lay, d, g_min, weights=plain and d.activity.skip_zero_weights)
+            st = _trace_stats(trace, lay, d, g_min, weights=plain and d.activity.skip_zero_weights,
+                              transform=(act_transforms or {}).get(lay.name))
         else:
             st = _default_stats(lay, d, tiling, g_min)
         ov, info[lay.name] = layer_override(lay, d, tiling, st, g_min)
@@ -274,8 +287,8 @@ def _identity(design: Design) -> bool:
 
 
 def workload_overrides(trace, design: Design,
-                       overrides: Mapping[str, LayerOverride] | None = None
-                       ) -> dict[str, LayerOverride]:
+                       overrides: Mapping[str, LayerOverride] | None = None,
+                       act_transforms: Mapping | None = None) -> dict[str, LayerOverride]:
     """The overrides ``pimsim run`` simulates: the activity of ``trace`` (a Trace, a
     Network or a trace path) on ``design``, merged with a technique's ``overrides``;
     layers whose override changes nothing are left out."""
@@ -283,7 +296,7 @@ def workload_overrides(trace, design: Design,
         from pimsim.workload.trace import load_trace
 
         trace = load_trace(trace)
-    out, _ = activity_overrides(trace, design, overrides)
+    out, _ = activity_overrides(trace, design, overrides, act_transforms=act_transforms)
     return {k: v for k, v in out.items() if v != LayerOverride()}
 
 

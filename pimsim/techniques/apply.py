@@ -15,6 +15,7 @@ from pimsim.arch import build_arch, rollup
 from pimsim.config import load_design
 from pimsim.result import Result
 from pimsim.sim import evaluate
+from pimsim.mapping.activity import workload_overrides
 from pimsim.techniques.base import Technique, TechniqueOutcome
 from pimsim.techniques.cim_pruning import CIMPruning
 from pimsim.techniques.erabs import ERABS
@@ -120,6 +121,9 @@ def apply_schedule(trace, design_path: str | Path, schedule: Schedule | str | Pa
     arch = build_arch(design)
     tech = TECHNIQUES[schedule.technique]()
     outcome = tech.apply(trace, design, schedule, accuracy=accuracy, limit=limit)
-    before = evaluate(trace.network, arch)
-    after = evaluate(trace.network, arch, outcome.overrides)
+    # both sides with the trace's activity (real data or the design's default statistics),
+    # as `pimsim run` simulates them; the technique's run-time input changes apply after
+    before = evaluate(trace.network, arch, workload_overrides(trace, design) or None)
+    after = evaluate(trace.network, arch, workload_overrides(
+        trace, design, outcome.overrides, act_transforms=outcome.act_transforms) or None)
     return Applied(outcome, before, after, metrics(before, arch), metrics(after, arch))

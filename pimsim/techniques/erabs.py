@@ -217,7 +217,9 @@ class ERABS(Technique):
                 pruned = float(((gmax <= transform.thr) if transform.inclusive
                                 else (gmax < transform.thr)).mean())
                 vec = transform(vec)
-            if ls.skip:
+            if ls.skip and design.activity.skip_zero_inputs:
+                pass    # the design skips zero OU slices itself (pimsim.mapping.activity)
+            elif ls.skip:
                 ibits = design.precision.input_bits
                 if abits > ibits:           # a narrower datapath keeps the top bits
                     vec = vec >> (abits - ibits)
