@@ -19,10 +19,18 @@ from pimsim.arch.compose import CHIP, IMA, TILE, Arch
 from pimsim.units import gops, gops_per_W
 
 
+def ou_grid(arch: Arch) -> tuple[int, int]:
+    """(row groups, column groups) of operation units of a full crossbar (1, 1 for
+    whole-array reads; docs/mapping.md#operation-units)."""
+    xb = arch.design.crossbar
+    return -(-xb.rows // xb.ou_rows), -(-xb.cols // xb.ou_cols)
+
+
 def mvm_period_ns(arch: Arch) -> float:
-    """Time to stream one full input vector through a crossbar (ns)."""
+    """Time to stream one full input vector through a crossbar, OU by OU (ns)."""
     d = arch.design
-    return d.input_cycles * d.cycle_ns
+    nr, nc = ou_grid(arch)
+    return d.input_cycles * nr * nc * d.cycle_ns
 
 
 def peak_activity(arch: Arch) -> dict[tuple[str, str], float]:
@@ -33,12 +41,13 @@ def peak_activity(arch: Arch) -> dict[tuple[str, str], float]:
     in_bits = x * rows * d.precision.input_bits          # inputs loaded into the IR
     out_bits = outputs * d.precision.output_bits         # outputs leaving the OR
     imas = d.tile.imas
+    nr, nc = ou_grid(arch)        # every OU of every crossbar read once per input bit
     return {
-        ("crossbar", "read"): x * cycles,
-        ("dac", "drive"): x * rows * cycles,
-        ("sample_hold", "sample"): x * cols * cycles,
-        ("adc", "convert"): x * cols * cycles,
-        ("shift_add", "accumulate"): x * cols * cycles,
+        ("crossbar", "read"): x * cycles * nr * nc,
+        ("dac", "drive"): x * rows * nc * cycles,
+        ("sample_hold", "sample"): x * nr * cols * cycles,
+        ("adc", "convert"): x * nr * cols * cycles,
+        ("shift_add", "accumulate"): x * nr * cols * cycles,
         ("input_register", "access"): 2 * in_bits,       # written once, read once
         ("output_register", "access"): 2 * out_bits,
         ("edram", "access"): imas * 2 * (in_bits + out_bits),  # in from network/OR, out to IR/network

@@ -20,7 +20,7 @@ def cnn():
 def era_design():
     from pimsim.config import load_design
 
-    return load_design(CONFIGS / "era_bs.yaml")
+    return load_design(CONFIGS / "era_bs_allrows.yaml")
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,114 @@
+"""Operation units (crossbar.ou_rows / ou_cols) and ADC trade-offs, in every fidelity.
+
+Expected figures are worked out by hand in each test from the rules in docs/mapping.md
+(operation units) and docs/components.md (ADC), not through the counting code.
+"""
+
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "mapping"))
+from netbuild import NetBuilder, isaac_with  # noqa: E402
+
+from pimsim.arch import rollup  # noqa: E402
+from pimsim.config import load_design  # noqa: E402
+from pimsim.sim import simulate  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+OU16 = dict(precision={"weight_bits": 8, "input_bits": 8},
+            crossbar={"ou_rows": 16, "ou_cols": 16, "read_cycle_ns": 10})
+
+
+def _layer_net():
+    # linear 40 -> 10: one position, 40 rows, 10 weights x 4 cells (8 bits, 2 bits/cell,
+    # offset) = 40 columns, one crossbar (128 x 128)
+    return NetBuilder("small", (40, 1, 1)).linear("fc", 10).build()
+
+
+@pytest.mark.parametrize("fidelity", ["analytic", "fast", "event"])
+def test_ou16_counts_and_cycles_by_hand(fidelity):
+    arch = isaac_with(**OU16)
+    d = arch.design
+    assert (d.crossbar.ou_rows, d.crossbar.ou_cols) == (16, 16)
+    # lossless ADC for 16 rows, ISAAC's rule: log2(16) + 1 + 2 - 1 - 1 (encoding) = 5 bits
+    assert d.adc.bits == 5
+    r = simulate(_layer_net(), arch, fidelity=fidelity, images=1)
+    fc = r.layers[0]
+    cycles = 8                      # 8 input bits, 1-bit DAC
+    nr, nc = math.ceil(40 / 16), math.ceil(40 / 16)       # 3 row groups x 3 column groups
+    assert fc.crossbar_reads == cycles * nr * nc == 72    # one OU read each
+    assert fc.adc_conversions == cycles * nr * 40 == 960  # every row group's partial sums
+    assert fc.counts["dac.drive"] == cycles * 40 * nc     # rows driven once per column group
+    assert fc.counts["shift_add.accumulate"] == fc.counts["sample_hold.sample"] == 960
+    if fidelity == "analytic":
+        assert fc.cycles == 72
+        # one OU read: max(10 ns read, 16 columns / 1 ADC at 1.28 GS/s = 12.5 ns)
+        assert fc.time_ns == pytest.approx(72 * 12.5)
+
+
+def test_whole_array_ou_is_isaac():
+    plain = simulate(_layer_net(), isaac_with(), fidelity="analytic")
+    whole = simulate(_layer_net(), isaac_with(crossbar={"ou_rows": 128, "ou_cols": 128}),
+                     fidelity="analytic")
+    assert plain.as_dict() == whole.as_dict()
+    # 16 cycles x 1 read of the whole crossbar, 16 x 64 conversions (16-bit: 8 cells x 8)
+    assert plain.layers[0].crossbar_reads == 16
+    assert plain.layers[0].adc_conversions == 16 * 80
+
+
+def test_adc_below_lossless_is_accepted_and_cheaper():
+    ref = isaac_with(**OU16)                                  # 5 bits, lossless
+    low = isaac_with(precision=OU16["precision"], crossbar=OU16["crossbar"],
+                     adc={"bits": 3, "sample_rate_GSps": "auto"})
+    auto = isaac_with(precision=OU16["precision"], crossbar=OU16["crossbar"],
+                      adc={"sample_rate_GSps": "auto"})
+    assert low.design.adc.bits == 3 and low.design.adc.clip == "saturate"
+    assert low.design.adc.bits < low.design.ou_lossless_adc_bits == 5
+    # SAR: a conversion takes bits x the bit-cycle of ISAAC's ADC (1 / (1.28 GS/s x 8))
+    bit_ns = 1 / (1.28 * 8)
+    assert auto.latency_ns("adc", "convert") == pytest.approx(5 * bit_ns)
+    assert low.latency_ns("adc", "convert") == pytest.approx(3 * bit_ns)
+    assert low.energy_pJ("adc", "convert") < auto.energy_pJ("adc", "convert")
+    assert ref.energy_pJ("adc", "convert") == auto.energy_pJ("adc", "convert")
+
+
+def test_fewer_adc_bits_more_throughput_when_the_adc_is_the_bottleneck():
+    # 128-column OUs with ISAAC's single ADC: the conversion (128 x bits x bit-cycle) is
+    # longer than a 10 ns read, so fewer bits shorten every read
+    net = _layer_net()
+    base = dict(precision=OU16["precision"], crossbar={"ou_rows": 16, "read_cycle_ns": 10})
+    hi = isaac_with(**base, adc={"sample_rate_GSps": "auto"})
+    lo = isaac_with(**base, adc={"bits": 4, "sample_rate_GSps": "auto"})
+    rh = simulate(net, hi, fidelity="analytic")
+    rl = simulate(net, lo, fidelity="analytic")
+    bit_ns = 1 / (1.28 * 8)
+    # 3 row groups x 1 column group x 8 cycles, each read converting 40 used columns...
+    # the closed form times a read by the OU's full width: 128 columns
+    assert rh.layers[0].time_ns == pytest.approx(24 * 128 * 5 * bit_ns)
+    assert rl.layers[0].time_ns == pytest.approx(24 * 128 * 4 * bit_ns)
+    assert rl.total.throughput_images_per_s > rh.total.throughput_images_per_s
+    assert rl.total.energy_breakdown_pJ["adc"] < rh.total.energy_breakdown_pJ["adc"]
+    for fid in ("fast", "event"):
+        assert (simulate(net, lo, fidelity=fid).total.interval_ns
+                < simulate(net, hi, fidelity=fid).total.interval_ns)
+
+
+def test_ou_read_energy_is_the_ous_share_of_the_array():
+    whole = isaac_with()
+    ou = isaac_with(crossbar={"ou_rows": 16, "ou_cols": 16})
+    assert ou.energy_pJ("crossbar", "read") == pytest.approx(
+        whole.energy_pJ("crossbar", "read") * (16 * 16) / (128 * 128))
+    # the array's area is the whole array's either way; the ADC shrinks (5 bits, lossless)
+    assert ou.parts["crossbar"].area_mm2 == whole.parts["crossbar"].area_mm2
+    assert rollup(ou).ima_area_mm2 < rollup(whole).ima_area_mm2
+
+
+def test_shipped_ou_design_points_load():
+    for name in ("era_bs.yaml", "sre.yaml"):
+        d = load_design(REPO / "configs" / name)
+        assert (d.crossbar.ou_rows, d.crossbar.ou_cols) == (16, 16)
+        assert d.adc.bits == 5
+        assert d.adc.sample_rate_GSps == pytest.approx(1.28 * 8 / 5)
