@@ -76,13 +76,15 @@ def _evaluate(config: str, trace: str, args, timeline: str | None = None,
     arch = _load_arch(config)
     loaded = load_trace(trace)
     network = loaded.network
-    overrides = None
+    overrides, transforms = None, None
     if schedule:
-        from pimsim.techniques.apply import overrides_for
-        overrides = overrides_for(trace, arch.design, schedule)
+        from pimsim.techniques.apply import schedule_outcome
+        outcome = schedule_outcome(trace, arch.design, schedule)
+        overrides, transforms = outcome.overrides, outcome.act_transforms
     # the trace's real activations and weights (or the design's default statistics):
     # zero skipping and value-dependent energy (docs/mapping.md#activity)
-    overrides = workload_overrides(loaded, arch.design, overrides) or None
+    overrides = workload_overrides(loaded, arch.design, overrides,
+                                   act_transforms=transforms) or None
     label = f" + {Path(schedule).stem}" if schedule else ""
     bar = _ProgressBar(f"{arch.design.name}{label} on {network.name} ({args.fidelity})")
     try:

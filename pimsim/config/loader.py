@@ -245,10 +245,15 @@ def _resolve(design: Design, origin: dict[str, Path]) -> Design:
                       expected=f"at most crossbar.{key[3:]} = {limit} (or 'auto')")
     xb = dataclasses.replace(xb, ou_rows=ou_rows, ou_cols=ou_cols)
     # lossless for the rows summed in one conversion: the OU's (ISAAC's rule). Fewer bits
-    # are allowed; they clip (adc.clip) and their accuracy cost is not modelled.
+    # only with a stated clipping mode (adc.clip); their accuracy cost is not modelled.
     need = required_adc_bits(ou_rows, dac.bits, xb.bits_per_cell, adc.encoding)
     if adc.bits == AUTO:
         adc = dataclasses.replace(adc, bits=need)
+    elif adc.bits < need and adc.clip == "none":
+        raise err("ADC resolution too low for the crossbar", "adc", "bits", found=adc.bits,
+                  expected=f">= {need} bits for {ou_rows}-row reads, {dac.bits}-bit DAC, "
+                           f"{xb.bits_per_cell} bits/cell (ISAAC's rule; set 'auto'), or "
+                           "adc.clip: saturate to accept clipping")
     if adc.sample_rate_GSps == AUTO:
         adc = dataclasses.replace(adc, sample_rate_GSps=sar_sample_rate_GSps(
             adc.bits, design.components.get("adc", {})))

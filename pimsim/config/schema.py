@@ -54,9 +54,9 @@ class DAC:
 class ADC:
     bits: Any = spec(AUTO, "bits", "ADC resolution; 'auto' = lossless for the OU by ISAAC's rule "
                      "(docs/components.md#adc-resolution); fewer bits clip (adc.clip)", auto=True)
-    clip: str = spec("saturate", "-", "what an ADC below the lossless resolution does with a column "
-                     "sum above its range: 'saturate' (clamp to full scale). Accuracy is not modelled",
-                     choices=("saturate",))
+    clip: str = spec("none", "-", "an ADC below the lossless resolution: 'none' refuses it; "
+                     "'saturate' accepts it and clamps a column sum above its range to full "
+                     "scale (the accuracy cost is not modelled)", choices=("none", "saturate"))
     per_crossbar: int = spec(1, "ADCs", "ADCs shared by the columns of one crossbar")
     sample_rate_GSps: Any = spec(1.28, "GS/s", "conversions per ns of one ADC; 'auto' = SAR law: one "
                                  "conversion takes bits x the ADC table's bit-cycle "

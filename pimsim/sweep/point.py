@@ -57,18 +57,20 @@ def evaluate_spec(spec: dict) -> dict:
     arch = build_arch(design)
     network = load_network_cached(spec["trace"])
     fidelity = spec.get("fidelity", "analytic")
-    overrides = None
+    overrides, transforms = None, None
     if spec.get("schedule"):
         # The technique's change to the mapped workload, as `pimsim run --schedule` does;
         # a schedule that does not fit the trace or design fails this point clearly.
-        from pimsim.techniques.apply import overrides_for
+        from pimsim.techniques.apply import schedule_outcome
 
-        overrides = overrides_for(spec["trace"], design, spec["schedule"])
+        outcome = schedule_outcome(spec["trace"], design, spec["schedule"])
+        overrides, transforms = outcome.overrides, outcome.act_transforms
     from pimsim.mapping.activity import workload_overrides
     from pimsim.sim import simulate
 
     # real activations and weights of the trace (or the design's default statistics)
-    overrides = workload_overrides(spec["trace"], design, overrides) or None
+    overrides = workload_overrides(spec["trace"], design, overrides,
+                                   act_transforms=transforms) or None
     result = simulate(network, arch, fidelity=fidelity, overrides=overrides).as_dict()
     result["area_breakdown_mm2"] = area_breakdown_mm2(arch, result["total"]["chips"])
     return result

@@ -79,9 +79,16 @@ def metrics(result: Result, arch) -> dict:
 
 
 def overrides_for(trace, design, schedule: Schedule | str | Path) -> dict:
-    """``{layer: LayerOverride}`` of ``schedule``'s technique on ``trace`` (a Trace or a
-    path) and ``design`` (a Design or a design-point path), without accuracy evaluation:
-    what ``pimsim.sim.simulate(..., overrides=...)`` takes (``pimsim run --schedule``).
+    """``{layer: LayerOverride}`` of ``schedule`` (see :func:`schedule_outcome`)."""
+    return dict(schedule_outcome(trace, design, schedule).overrides)
+
+
+def schedule_outcome(trace, design, schedule: Schedule | str | Path) -> TechniqueOutcome:
+    """The outcome of ``schedule``'s technique on ``trace`` (a Trace or a path) and
+    ``design`` (a Design or a design-point path), without accuracy evaluation: its
+    ``overrides`` are what ``pimsim.sim.simulate(..., overrides=...)`` takes and its
+    ``act_transforms`` the run-time input changes the activity sees (``pimsim run
+    --schedule``).
 
     ScheduleError when the schedule does not fit the trace or the design, or when the
     overrides count a support role the design lacks.
@@ -105,7 +112,7 @@ def overrides_for(trace, design, schedule: Schedule | str | Path) -> dict:
                                     file=schedule.source, where="technique",
                                     expected=f"a design point with a '{role}' component "
                                     "(e.g. configs/era_bs.yaml)")
-    return dict(outcome.overrides)
+    return outcome
 
 
 def apply_schedule(trace, design_path: str | Path, schedule: Schedule | str | Path, *,

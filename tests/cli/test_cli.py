@@ -120,7 +120,7 @@ def test_timeline_needs_an_engine_fidelity(capsys, tmp_path):
     assert code == 2 and "--timeline" in err
 
 
-ERA_BS = str(ROOT / "configs" / "era_bs.yaml")
+ERA_BS = str(ROOT / "configs" / "era_bs_allrows.yaml")
 ERA_FULL = str(ROOT / "configs" / "schedules" / "era_bs_full.yaml")
 
 

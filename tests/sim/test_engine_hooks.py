@@ -14,7 +14,7 @@ from pimsim.workload.trace import load_network
 
 ROOT = Path(__file__).resolve().parents[2]
 CNN = ROOT / "traces" / "cnn_digits.npz"
-ERA_BS = ROOT / "configs" / "era_bs.yaml"
+ERA_BS = ROOT / "configs" / "era_bs_allrows.yaml"
 ISAAC = ROOT / "configs" / "isaac.yaml"
 FULL = ROOT / "configs" / "schedules" / "era_bs_full.yaml"
 

@@ -15,6 +15,7 @@ from netbuild import NetBuilder, isaac_with  # noqa: E402
 
 from pimsim.arch import rollup  # noqa: E402
 from pimsim.config import load_design  # noqa: E402
+from pimsim.errors import ConfigError  # noqa: E402
 from pimsim.sim import simulate  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
@@ -59,10 +60,15 @@ def test_whole_array_ou_is_isaac():
     assert plain.layers[0].adc_conversions == 16 * 80
 
 
+def test_adc_below_lossless_needs_a_stated_clipping_mode():
+    with pytest.raises(ConfigError, match="adc.clip: saturate"):
+        isaac_with(**OU16, adc={"bits": 3})
+
+
 def test_adc_below_lossless_is_accepted_and_cheaper():
     ref = isaac_with(**OU16)                                  # 5 bits, lossless
     low = isaac_with(precision=OU16["precision"], crossbar=OU16["crossbar"],
-                     adc={"bits": 3, "sample_rate_GSps": "auto"})
+                     adc={"bits": 3, "clip": "saturate", "sample_rate_GSps": "auto"})
     auto = isaac_with(precision=OU16["precision"], crossbar=OU16["crossbar"],
                       adc={"sample_rate_GSps": "auto"})
     assert low.design.adc.bits == 3 and low.design.adc.clip == "saturate"
@@ -81,7 +87,7 @@ def test_fewer_adc_bits_more_throughput_when_the_adc_is_the_bottleneck():
     net = _layer_net()
     base = dict(precision=OU16["precision"], crossbar={"ou_rows": 16, "read_cycle_ns": 10})
     hi = isaac_with(**base, adc={"sample_rate_GSps": "auto"})
-    lo = isaac_with(**base, adc={"bits": 4, "sample_rate_GSps": "auto"})
+    lo = isaac_with(**base, adc={"bits": 4, "clip": "saturate", "sample_rate_GSps": "auto"})
     rh = simulate(net, hi, fidelity="analytic")
     rl = simulate(net, lo, fidelity="analytic")
     bit_ns = 1 / (1.28 * 8)

@@ -70,7 +70,7 @@ def test_fast_fidelity_runs_the_engine_with_the_closed_forms_counts():
 
 def test_schedule_axis_is_applied():
     root = Path(__file__).resolve().parents[2]
-    spec = {**_spec(), "base": str(root / "configs" / "era_bs.yaml"),
+    spec = {**_spec(), "base": str(root / "configs" / "era_bs_allrows.yaml"),
             "trace": str(root / "traces" / "cnn_digits.npz")}
     plain = run_point(spec)
     sched = run_point({**spec, "schedule": str(root / "configs" / "schedules" / "era_bs_full.yaml")})

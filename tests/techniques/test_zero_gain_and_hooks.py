@@ -87,4 +87,4 @@ def test_layer_map_defaults_are_neutral():
     f = {x.name: x.default for x in dataclasses.fields(LayerMap)
          if x.default is not dataclasses.MISSING}
     assert f == {"skip_reads": 0.0, "skip_drives": 0.0, "skip_conversions": 0.0,
-                 "skip_cycles": 0.0, "extra_counts": ()}
+                 "skip_cycles": 0.0, "extra_counts": (), "read_energy_scale": 1.0}
