@@ -182,6 +182,8 @@ def layer_override(lay: Layer, design: Design, tiling: Tiling, st: _Stats,
     for x in range(tiling.crossbars):
         r, c = int(tiling.rows[x]), int(tiling.cols[x])
         t, ct = (x // ct_n) % max(tiling.row_tiles, 1), x % ct_n
+        if tiling.tile_of is not None:        # a technique's packed crossbars
+            t = min(int(tiling.tile_of[x]), len(starts) - 2)
         nr, nc = -(-r // our), -(-c // ouc)
         g0, g1 = int(starts[t]), int(starts[t]) + nr
         if st.nz_ous is not None and tiling.groups_per_crossbar == 1:
@@ -245,7 +247,9 @@ def activity_overrides(trace, design: Design, overrides: Mapping[str, LayerOverr
 
     ``g_min``: off / on conductance; default 1 / the crossbar table's ``on_off_ratio``.
     Weight-OU skipping and per-OU weight statistics use the plain tiling: under a
-    technique's changed tiling (packed columns) no weight OU is skipped (conservative).
+    technique's changed tiling (packed columns) no weight OU is skipped (conservative), and
+    a packed crossbar takes the input statistics of its row tile in the plain layout
+    (exact for packed columns; approximate for PIM-Prune's gathered rows).
     ``act_transforms``: ``{layer: callable}`` run-time changes of the input vectors (a
     technique's ``TechniqueOutcome.act_transforms``).
     """

@@ -41,6 +41,8 @@ class Tiling:
     outs: np.ndarray             # int64 [crossbars]
     weights: np.ndarray          # int64 [crossbars]: weights stored (used rows x outs per group)
     merges_per_position: int     # row-tile partial sums merged per output position
+    tile_of: np.ndarray | None = None   # row tile of each crossbar when a technique packed
+                                        # them (None: the plain order group, row, column)
 
     @property
     def crossbars(self) -> int:

@@ -97,7 +97,7 @@ def compact_tiling(layer: Layer, design: Design, live: np.ndarray | None,
     arr = lambda v: np.asarray(v, dtype=np.int64)   # noqa: E731
     return Tiling(row_tiles=max(max_rt, 1), col_tiles=max(max_ct, 1), groups_per_crossbar=1,
                   rows=arr(rows), cols=arr(cols), outs=arr(outs), weights=arr(weights),
-                  merges_per_position=merges), arr(tile_of)
+                  merges_per_position=merges, tile_of=arr(tile_of)), arr(tile_of)
 
 
 def cell_values(wq: np.ndarray, design: Design) -> np.ndarray:
