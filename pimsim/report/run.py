@@ -53,11 +53,13 @@ def bottleneck_line(result: dict) -> str:
     layers = {lt["name"]: lt for lt in (result.get("engine_stats") or {}).get("layers", [])}
     lt = layers.get(b["layer"])
     if lt and interval:
+        # the layer's copies / workers: busy + idle by cause = their whole time
+        spent = lt["busy_ns"] + sum(lt["stalls_ns"].values())
         waits = sorted(((c, v) for c, v in lt["stalls_ns"].items() if v > 0),
                        key=lambda cv: -cv[1])
-        if waits:
-            line += "; its stalls per image: " + ", ".join(
-                f"{c} {100.0 * v / interval:.1f}%" for c, v in waits)
+        if waits and spent:
+            line += f"; its copies: busy {100.0 * lt['busy_ns'] / spent:.1f}%, " + ", ".join(
+                f"{c} {100.0 * v / spent:.1f}%" for c, v in waits)
     return line
 
 
