@@ -16,6 +16,8 @@ numba kernel, and derives (docs/mapping.md):
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from pimsim.arch.compose import CHIP, IMA, TILE, Arch
@@ -28,6 +30,7 @@ from pimsim.kernels.counts import (ACTIONS, A_ADC, A_EDRAM, A_OFF, A_ROUTER, A_S
 from pimsim.mapping import NetworkMap, map_network
 from pimsim.mapping.network_map import LayerOverride
 from pimsim.result import LayerResult, Result, TotalResult
+from pimsim.sim.stages import bottleneck, pipelined_latency_ns, stages
 from pimsim.units import gops, gops_per_W, per_s, power_mW
 from pimsim.workload.layer import Network
 
@@ -178,11 +181,15 @@ def evaluate(network: Network, arch: Arch,
     """
     nmap = map_network(network, arch, overrides)
     counts, dyn, actions = with_hooks(nmap, arch, dense_count_matrix(nmap), energy_vector(arch))
-    cycles, times = stage_times_ns(nmap, arch)
+    cycles, _ = stage_times_ns(nmap, arch)
+    stage_list, times = stages(network, nmap, arch)
     interval = float(times.max()) if times.size else 0.0
-    latency = critical_path_ns(network, times)
-    return build_result(network, arch, nmap, counts, dyn, actions, cycles, times, latency,
-                        interval, engine="analytic")
+    latency = pipelined_latency_ns(network, times)
+    result = build_result(network, arch, nmap, counts, dyn, actions, cycles, times, latency,
+                          interval, engine="analytic")
+    total = replace(result.total, fill_ns=float(latency), images=0, converged=True,
+                    bottleneck=bottleneck(stage_list, interval))
+    return replace(result, total=total)
 
 
 def build_result(network: Network, arch: Arch, nmap: NetworkMap, counts: np.ndarray,
