@@ -5,8 +5,8 @@ each image passes every layer; a layer's work per image occupies
 
 * its **copies** (``crossbar``, or ``adc`` when the conversion of a read is longer than
   the read): the busiest copy's ``ceil(P / copies)`` positions, each fetching its receptive
-  field from eDRAM over the bus and then stepping ``input_cycles`` reads at
-  ``max(read, conversion)`` (the skipped cycles of a technique removed);
+  field from eDRAM over the bus and then stepping ``input_cycles`` x OU steps reads at
+  ``max(read, conversion)`` (the skipped cycles of a technique or of zero skipping removed);
 * its tiles' shared units, summed over every layer on a tile: ``edram`` ports (each bit
   written once and read once), the eDRAM-to-IMA ``bus``, the ``tile_shift_add`` (row-tile
   merges and residual adds), ``activation`` and ``maxpool`` units, and the tile's NoC
@@ -58,12 +58,24 @@ def unit_role(lm) -> tuple[str, int]:
 
 def conversion_ns(lm, arch: Arch) -> float:
     """ADC time of one read of the layer's crossbar group: its widest crossbar's used
-    columns over the crossbar's ADCs, one sample each."""
+    columns of one operation unit (all of them for whole-array reads) over the crossbar's
+    ADCs, one sample each."""
     d = arch.design
     if not lm.crossbars_per_copy:
         return 0.0
-    return math.ceil(int(lm.xb_cols.max()) / d.adc.per_crossbar) * arch.latency_ns("adc",
-                                                                                    "convert")
+    width = min(int(lm.xb_cols.max()), d.crossbar.ou_cols)
+    return math.ceil(width / d.adc.per_crossbar) * arch.latency_ns("adc", "convert")
+
+
+def ou_steps(lm, arch: Arch) -> int:
+    """OU reads per input bit-slice of the layer's slowest crossbar (1 for whole-array
+    reads; docs/mapping.md, operation units)."""
+    xb = arch.design.crossbar
+    if not lm.crossbars_per_copy:
+        return 0
+    nr = -(-lm.xb_rows // xb.ou_rows)
+    nc = -(-lm.xb_cols // xb.ou_cols)
+    return int((nr * nc).max())
 
 
 def stages(network: Network, nmap: NetworkMap, arch: Arch) -> tuple[list[Stage], np.ndarray]:
@@ -101,7 +113,7 @@ def stages(network: Network, nmap: NetworkMap, arch: Arch) -> tuple[list[Stage],
         if lm.is_mvm:
             c = lm.replication
             n = -(-lm.positions // c)
-            reads = math.ceil(n * d.input_cycles * (1.0 - lm.skip_cycles))
+            reads = math.ceil(n * d.input_cycles * ou_steps(lm, arch) * (1.0 - lm.skip_cycles))
             t_conv = conversion_ns(lm, arch)
             period = max(t_read, t_conv)
             n_tiles = max(1, -(-lm.imas_per_copy // d.tile.imas))   # tiles one copy spans

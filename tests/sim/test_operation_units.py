@@ -23,6 +23,9 @@ OU16 = dict(precision={"weight_bits": 8, "input_bits": 8},
             crossbar={"ou_rows": 16, "ou_cols": 16, "read_cycle_ns": 10})
 
 
+FETCH_NS = 2 * 40 * 8 / (38.4 * 8)     # one position's 320 input bits in and out of eDRAM
+
+
 def _layer_net():
     # linear 40 -> 10: one position, 40 rows, 10 weights x 4 cells (8 bits, 2 bits/cell,
     # offset) = 40 columns, one crossbar (128 x 128)
@@ -46,8 +49,9 @@ def test_ou16_counts_and_cycles_by_hand(fidelity):
     assert fc.counts["shift_add.accumulate"] == fc.counts["sample_hold.sample"] == 960
     if fidelity == "analytic":
         assert fc.cycles == 72
-        # one OU read: max(10 ns read, 16 columns / 1 ADC at 1.28 GS/s = 12.5 ns)
-        assert fc.time_ns == pytest.approx(72 * 12.5)
+        # one OU read: max(10 ns read, 16 columns / 1 ADC at 1.28 GS/s = 12.5 ns), after
+        # the input's fetch from eDRAM (40 x 8 bits written and read at 38.4 GB/s)
+        assert fc.time_ns == pytest.approx(72 * 12.5 + FETCH_NS)
 
 
 def test_whole_array_ou_is_isaac():
@@ -91,10 +95,10 @@ def test_fewer_adc_bits_more_throughput_when_the_adc_is_the_bottleneck():
     rh = simulate(net, hi, fidelity="analytic")
     rl = simulate(net, lo, fidelity="analytic")
     bit_ns = 1 / (1.28 * 8)
-    # 3 row groups x 1 column group x 8 cycles, each read converting 40 used columns...
-    # the closed form times a read by the OU's full width: 128 columns
-    assert rh.layers[0].time_ns == pytest.approx(24 * 128 * 5 * bit_ns)
-    assert rl.layers[0].time_ns == pytest.approx(24 * 128 * 4 * bit_ns)
+    # 3 row groups x 1 column group x 8 cycles = 24 reads, each converting the 40 used
+    # columns one after another (bits x bit-cycle each), after the input's fetch
+    assert rh.layers[0].time_ns == pytest.approx(24 * 40 * 5 * bit_ns + FETCH_NS)
+    assert rl.layers[0].time_ns == pytest.approx(24 * 40 * 4 * bit_ns + FETCH_NS)
     assert rl.total.throughput_images_per_s > rh.total.throughput_images_per_s
     assert rl.total.energy_breakdown_pJ["adc"] < rh.total.energy_breakdown_pJ["adc"]
     for fid in ("fast", "event"):
