@@ -198,11 +198,16 @@ def _stage_work(network: Network, mvm, tilings, arch: Arch,
             k = index[lay.name]
             host[lay.name] = k
             t = tilings[k]
-            conv = -(-int(t.cols.max()) // d.adc.per_crossbar) * t_sample if t.cols.size else 0.0
+            # one read converts one operation unit's used columns (docs/mapping.md); a
+            # bit-slice takes the slowest crossbar's OU reads (1 for whole-array reads)
+            width = min(int(t.cols.max()), d.crossbar.ou_cols) if t.cols.size else 0
+            conv = -(-width // d.adc.per_crossbar) * t_sample
+            steps = int(((-(-t.rows // d.crossbar.ou_rows)) * (-(-t.cols // d.crossbar.ou_cols)))
+                        .max()) if t.cols.size else 0
             keep = 1.0 - (ov[lay.name].skip_cycles if lay.name in ov else 0.0)
             fetch = lay.weight_rows * lay.groups * d.precision.input_bits
             store = lay.out_shape[0] * d.precision.output_bits
-            pos_ns[k] = (d.input_cycles * keep * max(t_read, conv)
+            pos_ns[k] = (d.input_cycles * steps * keep * max(t_read, conv)
                          + max(2 * fetch / edram_bw, fetch / bus_bw))
             p = lay.out_positions
             work[k, 0] += 2 * p * (fetch + store) / edram_bw / d.tile.edram_ports
