@@ -29,7 +29,7 @@ from pimsim.kernels.counts import (ACTIONS, A_ADC, A_EDRAM, A_OFF, A_ROUTER, A_S
 from pimsim.mapping import NetworkMap, map_network
 from pimsim.mapping.network_map import LayerOverride
 from pimsim.result import LayerResult, Result, TotalResult
-from pimsim.sim.stages import bottleneck, pipelined_latency_ns, stages
+from pimsim.sim.stages import bottleneck, row_latency_ns, stages
 from pimsim.units import gops, gops_per_W, per_s, power_mW
 from pimsim.workload.layer import Network
 
@@ -173,7 +173,7 @@ def evaluate(network: Network, arch: Arch,
     cycles, _ = stage_times_ns(nmap, arch)
     stage_list, times = stages(network, nmap, arch)
     interval = float(times.max()) if times.size else 0.0
-    latency = pipelined_latency_ns(network, times)
+    latency = row_latency_ns(network, nmap, arch)
     result = build_result(network, arch, nmap, counts, dyn, actions, cycles, times, latency,
                           interval, engine="analytic")
     total = replace(result.total, fill_ns=float(latency), images=0, converged=True,
