@@ -29,7 +29,7 @@ import numpy as np
 from pimsim.arch.compose import Arch
 from pimsim.mapping import NetworkMap
 from pimsim.units import BITS_PER_BYTE
-from pimsim.workload.layer import NETWORK_INPUT, POOL_KINDS, Network
+from pimsim.workload.layer import NETWORK_INPUT, Network
 
 GBPS_TO_BITS_PER_NS = BITS_PER_BYTE  # 1 GB/s = 8 bits/ns
 #: Resources a stage can be bound by (the names of ``Result.total.bottleneck``).
@@ -201,11 +201,9 @@ def row_latency_ns(network: Network, nmap: NetworkMap, arch: Arch,
         rows, width = max(1, lay.out_shape[1]), max(1, lay.out_shape[2])
         bits = d.precision.input_bits if lay.is_mvm else d.precision.output_bits
         avail = np.zeros(rows)                  # when output row r's inputs are all there
-        srcs = [s for s in lay.inputs if s != NETWORK_INPUT] if lay.inputs else []
         for order, src in enumerate(lay.inputs or [NETWORK_INPUT]):
             if src == NETWORK_INPUT:
                 row_bits = c_in * w_in * bits
-                t_row = row_bits / link_bw + hop_ns
                 arrive = np.arange(1, h_in + 1) * (row_bits / link_bw) + hop_ns
                 in_rows = h_in
             else:
@@ -216,7 +214,6 @@ def row_latency_ns(network: Network, nmap: NetworkMap, arch: Arch,
                     arrive += prod.out_shape[0] * prod.out_shape[2] * bits / link_bw + hop_ns
             _, hi = windows(lay, rows, in_rows)
             avail = np.maximum(avail, arrive[hi])
-        del srcs
         end = np.zeros(rows)
         if lm.is_mvm:
             c = lm.replication
@@ -252,13 +249,3 @@ def row_latency_ns(network: Network, nmap: NetworkMap, arch: Arch,
                 end[r] = free[w]
         done[lay.name] = end
     return max((float(v.max()) for v in done.values()), default=0.0)
-
-
-def _first_rows(lay, in_rows: int) -> int:
-    """Input rows the first output row of ``lay`` needs."""
-    if lay.kind in ("linear", "flatten"):
-        return in_rows
-    if lay.kind == "conv" or lay.kind in POOL_KINDS:
-        k, p, d = lay.kernel[0], lay.padding[0], lay.dilation[0]
-        return max(1, min(in_rows, (k - 1) * d + 1 - p))
-    return 1
