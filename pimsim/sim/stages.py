@@ -9,8 +9,9 @@ each image passes every layer; a layer's work per image occupies
   ``max(read, conversion)`` (the skipped cycles of a technique removed);
 * its tiles' shared units, summed over every layer on a tile: ``edram`` ports (each bit
   written once and read once), the eDRAM-to-IMA ``bus``, the ``tile_shift_add`` (row-tile
-  merges and residual adds), ``activation`` and ``maxpool`` units, and the tile's NoC
-  injection link (``router``);
+  merges and residual adds), ``activation`` and ``maxpool`` units, and the NoC
+  injection ports of the router the tile shares with ``tile.tiles_per_router - 1``
+  others (``router``, one port per tile, pooled);
 * the chip's ``offchip_link`` ports for the bits that cross chips.
 
 The pipelined interval is the largest of these busy times per image, and the stage that
@@ -88,10 +89,17 @@ def stages(network: Network, nmap: NetworkMap, arch: Arch) -> tuple[list[Stage],
     own: list[list[Stage]] = [[] for _ in nmap.layers]
     tile_use: dict[tuple[str, int], dict[int, float]] = {}   # (resource, tile) -> layer -> ns
 
+    tpr = d.tile.tiles_per_router
+
     def use(resource: str, tiles: range, layer: int, ns: float) -> None:
         if ns <= 0.0:
             return
         share = ns / len(tiles)
+        if resource == "router":      # a router's injection ports serve tpr tiles, pooled
+            for t in tiles:
+                d_ = tile_use.setdefault((resource, t // tpr), {})
+                d_[layer] = d_.get(layer, 0.0) + share / tpr
+            return
         for t in tiles:
             d_ = tile_use.setdefault((resource, t), {})
             d_[layer] = d_.get(layer, 0.0) + share

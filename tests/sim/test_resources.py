@@ -37,3 +37,22 @@ def test_busy_time_is_attributed_to_the_requesting_layer():
     s.book(0, 5, who=2)
     s.book(20, 3, who=1)
     assert s.by == {1: 13, 2: 5}
+
+
+def test_routers_are_shared_by_tiles_per_router_tiles():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "mapping"))
+    from netbuild import cnn3, isaac_arch
+
+    from pimsim.sim import simulate
+
+    arch = isaac_arch()
+    per = arch.design.tile.tiles_per_router
+    r = simulate(cnn3(), arch, fidelity="fast", images=2, timeline=True)
+    events = r.engine_stats.timeline
+    tiles = {e["pid"] for e in events if e.get("ph") == "X" and e["pid"] >= 0}
+    routers = {e["pid"] for e in events if e.get("cat") == "noc"}
+    assert routers and routers <= {-1 - t // per for t in tiles}
+    assert len(routers) <= -(-(max(tiles) + 1) // per)
