@@ -54,8 +54,10 @@ class TechniqueOutcome:
     accuracy_before: float | None = None     # trace's 8-bit model, held-out digits
     accuracy_after: float | None = None      # after the technique (and fine-tuning, if any)
     accuracy_images: int = 0
-    #: what fine-tuning may change per layer (pimsim.techniques.constraints)
-    constraints: dict[str, LevelConstraint] = field(default_factory=dict, repr=False)
+    #: what fine-tuning may change per layer (pimsim.techniques.constraints): a
+    #: LevelConstraint or a function making one (built on demand: large layers are costly)
+    constraints: dict[str, LevelConstraint | Callable[[], LevelConstraint]] = field(
+        default_factory=dict, repr=False)
     biases: dict[str, np.ndarray] = field(default_factory=dict)        # after fine-tuning
     accuracy_no_finetune: float | None = None   # accuracy_after without the fine-tuning
     finetune: dict | None = None                # FineTuned.summary() when fine-tuned

@@ -24,6 +24,8 @@ Dynamic, activations (at OU granularity, ``ou_rows`` rows):
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from pimsim.config.schema import Design
@@ -203,8 +205,9 @@ class ERABS(Technique):
             w_new = (to_trace_shape(wq_new, ref_q.shape) * scale).astype(np.float32)
             kept = int((wq_new != 0).sum())
             # fine-tuning keeps the format and the released (flipped) cell columns
-            cons = cell_constraint(to_trace_shape(wq_new, ref_q.shape), lay, design, scale,
-                                   qmax, representable)
+            # (built only if fine-tuning asks: it is costly on large layers)
+            cons = partial(cell_constraint, to_trace_shape(wq_new, ref_q.shape), lay, design,
+                           scale, qmax, representable)
             err = float(np.linalg.norm(w_new - ref) / max(np.linalg.norm(ref), 1e-30))
             live_frac = float(tiling.cols.sum() / base.cols.sum())   # converted columns kept
         skips = dict(skip_reads=0.0, skip_drives=0.0, skip_conversions=0.0, skip_cycles=0.0)

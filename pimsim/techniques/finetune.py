@@ -59,6 +59,12 @@ def default_constraints(trace) -> dict[str, LevelConstraint]:
     return out
 
 
+def resolve(constraints: Mapping | None) -> dict[str, LevelConstraint]:
+    """Constraints with the on-demand ones (functions) built."""
+    return {k: (c if isinstance(c, LevelConstraint) else c())
+            for k, c in (constraints or {}).items()}
+
+
 def _recipe_batch(trace) -> int:
     try:
         from pimsim.workload.zoo.digits import RECIPES
@@ -190,7 +196,7 @@ def model_logits(trace, x: np.ndarray, weights: Mapping[str, np.ndarray] | None 
     torch = torch_or_error()
     from pimsim.techniques.accuracy import quantized_weights
 
-    cons = {**default_constraints(trace), **(constraints or {})}
+    cons = {**default_constraints(trace), **resolve(constraints)}
     w = {**quantized_weights(trace), **(weights or {})}
     m = _Model(trace, w, cons, act_transforms or {})
     with torch.no_grad():
@@ -214,7 +220,7 @@ def fine_tune(trace, weights: Mapping[str, np.ndarray] | None = None,
     from pimsim.techniques.accuracy import quantized_weights
     from pimsim.workload.datasets import digits_split
 
-    cons = {**default_constraints(trace), **(constraints or {})}
+    cons = {**default_constraints(trace), **resolve(constraints)}
     w0 = {**quantized_weights(trace), **(weights or {})}
     c, h, _ = trace.network.input_shape
     x_tr, y_tr, _, _ = digits_split(h // 8, c)

@@ -22,6 +22,8 @@ pim_prune      one row within a column tile    row packing per column     P x us
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from pimsim.config.schema import Design
@@ -134,7 +136,7 @@ class StructuredPruning(Technique):
                           skip_reads=skip, skip_drives=skip, extra_counts=dict(extra))
         # fine-tuning keeps the mask: pruned weights stay 0, kept ones on the 8-bit grid
         qmax = (1 << (trace.info(lay.name, "weight_q").bits - 1)) - 1
-        cons = grid_constraint(wq.shape, scale, qmax, to_trace_shape(keep, wq.shape))
+        cons = partial(grid_constraint, wq.shape, scale, qmax, to_trace_shape(keep, wq.shape))
         return eff, ov, w_new, cons
 
 

@@ -10,6 +10,7 @@ A schedule is a YAML file::
       pruning:    {granularity: filter, ratio: 0.5, criterion: l2}
     layers:                      # ... overridden per layer (same keys; enabled: false skips it)
       _0: {enabled: false}
+    finetune: {epochs: 5, lr: 0.001, seed: 0}   # optional: fine-tune afterwards (FineTune)
 
 Every key, its type and range are in ``SPEC``; a mistake raises
 :class:`~pimsim.errors.ScheduleError` naming the file, the key path, what was found and

@@ -52,8 +52,8 @@ def test_pruned_weights_stay_zero_after_finetuning(cnn, prune_design):
 
     s = sched("cim_pruning", pruning={"granularity": "xbar_column", "ratio": 0.6})
     plain = CIMPruning().apply(cnn, prune_design, s, accuracy=False)
-    tuned = CIMPruning().apply(cnn, prune_design, s, finetune=FineTune(epochs=2))
-    assert tuned.finetune["steps"] == 2 * 23 and tuned.accuracy_no_finetune is not None
+    tuned = CIMPruning().apply(cnn, prune_design, s, finetune=FineTune(epochs=1), limit=120)
+    assert tuned.finetune["steps"] == 23 and tuned.accuracy_no_finetune is not None
     xr = prune_design.crossbar.rows
     for name, w0 in plain.weights.items():
         orig, scale = cnn.weight_q(name)
