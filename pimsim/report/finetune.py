@@ -45,7 +45,7 @@ STUDY = {
     },
     "resnet20_digits": {          # ~2-4 min per fine-tuned point on one CPU thread
         "trace": "traces/resnet20_digits.npz",
-        "finetune": {"epochs": 2, "lr": 1e-4, "seed": 0, "threads": 1},
+        "finetune": {"epochs": 4, "lr": 5e-4, "seed": 0, "threads": 1},
         "granularities": ["xbar_column"],
         "ratios": [0.2, 0.4],
         "schedules": [],
@@ -83,31 +83,30 @@ def measure(networks=tuple(STUDY), workers: int = 1, data_path: Path = DATA) -> 
     """Run the study for ``networks`` and merge it into the JSON at ``data_path``.
 
     The JSON is rewritten after every point; points already in it with the same job
-    (settings included) are kept, so an interrupted run resumes where it stopped."""
+    (fine-tuning settings included) and torch version are kept, so an interrupted or
+    re-configured run measures only what is missing. ``wall_s``: the points' own times
+    summed (single-process time; with ``workers`` the elapsed time is shorter)."""
     from pimsim.fileio import write_atomic
     from pimsim.techniques.study import environment, run_points
 
     data = json.loads(data_path.read_text()) if data_path.exists() else {}
     for net in networks:
-        start = time.perf_counter()
         jobs = jobs_for(net)
         old = data.get(net, {})
-        same = old.get("settings") == STUDY[net] and old.get("environment", {}).get(
-            "torch") == environment()["torch"]
+        same = old.get("environment", {}).get("torch") == environment()["torch"]
         done = {_key(p["job"]): p for p in old.get("points", [])} if same else {}
         todo = [j for j in jobs if _key(j) not in done]
+        kept = [done[_key(j)] for j in jobs if _key(j) in done]
         entry = {"settings": STUDY[net], "environment": environment(),
-                 "wall_s": old.get("wall_s", 0.0) if same else 0.0, "complete": False,
-                 "points": [done[_key(j)] for j in jobs if _key(j) in done]}
+                 "wall_s": sum(p.get("wall_s", 0.0) for p in kept), "complete": False,
+                 "points": kept}
         data[net] = entry
 
         def save(i, n, result, job):
             entry["points"].append({**result, "job": job})
-            entry["wall_s"] = round(entry["wall_s"] + time.perf_counter() - save.t, 1)
-            save.t = time.perf_counter()
+            entry["wall_s"] = round(entry["wall_s"] + result["wall_s"], 1)
             print(f"{net}: {i}/{n} points", file=sys.stderr, flush=True)
             write_atomic(data_path, json.dumps(data, indent=1, sort_keys=True) + "\n")
-        save.t = start
         run_points(todo, workers, on_result=save)
         order = {_key(j): i for i, j in enumerate(jobs)}
         entry["points"].sort(key=lambda p: order[_key(p["job"])])
@@ -171,14 +170,16 @@ def render(data: dict) -> str:
         out += ["", f"{net}, {ls['granularity']} pruning at ratio {ls['ratio']:g}, no "
                 "fine-tuning, only some layers pruned (first and last MVM layers dense):", "",
                 "| layers pruned | accuracy (%) |", "|---|---|"]
-        out += [f"| first {p['last'] - p['first']} of {len(single)} (up to {p['layers'][-1]}) "
+        n_mid = max((p["last"] for p in lays), default=1) - 1
+        out += [f"| first {p['last'] - p['first']} of {n_mid} (up to {p['layers'][-1]}) "
                 f"| {_pct(p['accuracy_no_finetune'])} |" for p in cum]
         if worst is not None:
             mid = [p["accuracy_no_finetune"] for p in single]
             out.append(f"| any one alone ({len(single)} runs) | {_pct(min(mid))} (worst: "
                        f"{worst['layers'][0]}) to {_pct(max(mid))} |")
-    env = "; ".join(f"{net}: torch {d['environment']['torch']}, {d['wall_s']:.0f} s on "
-                    f"{d['environment']['cpus']} CPUs" for net, d in data.items())
+    env = "; ".join(f"{net}: torch {d['environment']['torch']}, {d['wall_s']:.0f} s of wall "
+                    f"time summed over its points ({d['environment']['cpus']} CPUs, shared "
+                    "with other work)" for net, d in data.items())
     fts = "; ".join(f"{net}: {d['settings']['finetune']['epochs']} epochs, Adam lr "
                     f"{d['settings']['finetune']['lr']:g} (cosine), seed "
                     f"{d['settings']['finetune']['seed']}" for net, d in data.items())

@@ -135,14 +135,17 @@ class Technique:
             n = len(held_out_for(trace)[1])
             out.accuracy_images = n if limit is None else min(limit, n)
         if ft.epochs > 0 and trace.has_tensors and changed:
-            self._fine_tune(trace, out, ft)
+            self.finetune_outcome(trace, out, ft)
             if accuracy:
                 out.accuracy_no_finetune = out.accuracy_after
                 out.accuracy_after = acc(trace, out.weights, out.act_transforms, limit=limit,
                                          biases=out.biases)
         return out
 
-    def _fine_tune(self, trace, out: TechniqueOutcome, ft: FineTune) -> None:
+    def finetune_outcome(self, trace, out: TechniqueOutcome, ft: FineTune) -> None:
+        """Fine-tune ``out``'s model in place: weights, biases, ``finetune`` record and
+        per-layer effects (weight error; ERA-BS's kept weights) change, the hardware
+        overrides do not. Accuracy is left to the caller."""
         from pimsim.techniques.finetune import fine_tune
 
         tuned = fine_tune(trace, out.weights, out.constraints, out.act_transforms, ft)

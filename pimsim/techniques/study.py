@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import platform
+import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -68,7 +69,7 @@ def finetune_accuracy(trace, schedule: Schedule | str | Path,
     if out.weights or out.act_transforms:
         from pimsim.techniques.accuracy import accuracy
 
-        tech._fine_tune(trace, out, ft)
+        tech.finetune_outcome(trace, out, ft)
         acc_ft = accuracy(trace, out.weights, out.act_transforms, limit=limit,
                           biases=out.biases)
     else:
@@ -89,7 +90,12 @@ def prune_schedule(granularity: str, ratio: float, *, dense_ends: bool = True,
 
 
 def _point(job: dict) -> dict:
-    """One study point (top level, so worker processes can run it)."""
+    """One study point (top level, so worker processes can run it); ``wall_s`` its time."""
+    start = time.perf_counter()
+    return {**_measure_point(job), "wall_s": round(time.perf_counter() - start, 1)}
+
+
+def _measure_point(job: dict) -> dict:
     from pimsim.techniques.apply import open_trace
 
     trace = open_trace(ROOT / job["trace"])
