@@ -47,7 +47,7 @@ STUDY = {
         "trace": "traces/resnet20_digits.npz",
         "finetune": {"epochs": 4, "lr": 5e-4, "seed": 0, "threads": 1},
         "granularities": ["xbar_column"],
-        "ratios": [0.2, 0.4],
+        "ratios": [0.05, 0.1, 0.2, 0.4],
         "schedules": [],
         "layer_study": {"granularity": "xbar_column", "ratio": 0.2,
                         "first_k": [3, 6, 7, 8, 9, 12, 15, 20]},
