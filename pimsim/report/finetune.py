@@ -193,21 +193,27 @@ def plot(data: dict, path: Path = PLOT) -> Path | None:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        import matplotlib.ticker
     except ImportError:
         return None
     nets = list(data)
     fig, axes = plt.subplots(1, len(nets), figsize=(5.5 * len(nets), 4), squeeze=False)
     for ax, net in zip(axes[0], nets):
         pts = [p for p in data[net]["points"] if p["kind"] == "prune"]
-        for g in dict.fromkeys(p["granularity"] for p in pts):
+        for k, g in enumerate(dict.fromkeys(p["granularity"] for p in pts)):
             gp = sorted((p for p in pts if p["granularity"] == g), key=lambda p: p["ratio"])
             x = [1.0] + [p["compression_no_finetune"] for p in gp]
             base = 100 * gp[0]["accuracy_before"]
             ax.plot(x, [base] + [100 * p["accuracy_no_finetune"] for p in gp], "o--",
-                    label=f"{g}, no fine-tuning")
+                    color=f"C{k}", label=f"{g}, no fine-tuning")
             ax.plot(x, [base] + [100 * p["accuracy_finetuned"] for p in gp], "s-",
-                    label=f"{g}, fine-tuned")
+                    color=f"C{k}", label=f"{g}, fine-tuned")
         ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%gx"))
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        top = max(p["compression_no_finetune"] for p in pts)
+        ticks = (1, 1.5, 2, 3, 4, 6, 8) if top > 3 else (1, 1.1, 1.25, 1.5, 2, 2.5)
+        ax.set_xticks([t for t in ticks if t <= top * 1.05])
         ax.set_xlabel("compression (weights / weights kept)")
         ax.set_ylabel("accuracy on 360 held-out digits (%)")
         ax.set_title(f"{net}: CIM-granularity pruning")

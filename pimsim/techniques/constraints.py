@@ -73,14 +73,16 @@ def grid_constraint(shape: tuple, scale: float, qmax: int,
     return LevelConstraint(float(scale), levels, pattern)
 
 
-def cell_constraint(wq: np.ndarray, layer: Layer, design: Design, scale: float, qmax: int,
+def cell_constraint(w: np.ndarray, layer: Layer, design: Design, scale: float, qmax: int,
                     representable: np.ndarray) -> LevelConstraint:
-    """Constraint of bit-level techniques (ERA-BS): integer weights ``wq`` (trace shape)
-    as programmed after quantization and flips. Per row tile (``crossbar.rows`` rows) a
-    cell column (one slice / polarity of one weight column) that is all zero is not
-    mapped, so every weight of it must keep that cell at level 0; besides, a weight's
-    magnitude must be ``representable`` (bool ``[qmax + 1]``: the quantization format)."""
-    u = unrolled_weight(np.asarray(wq, np.int64), layer)            # (g, rows, cols)
+    """Constraint of bit-level techniques (ERA-BS): weights ``w`` (trace shape; integers
+    ``rint(w / scale)``) as programmed after quantization and flips. Per row tile
+    (``crossbar.rows`` rows) a cell column (one slice / polarity of one weight column)
+    that is all zero is not mapped, so every weight of it must keep that cell at level
+    0; besides, a weight's magnitude must be ``representable`` (bool ``[qmax + 1]``: the
+    quantization format)."""
+    ints = np.rint(np.asarray(w, np.float64) / scale).astype(np.int64)
+    u = unrolled_weight(ints, layer)                                 # (g, rows, cols)
     cells = cell_values(u, design)                                   # (g, rows, cols, cpw)
     g, rows, cols, cpw = cells.shape
     xr = design.crossbar.rows
@@ -100,5 +102,5 @@ def cell_constraint(wq: np.ndarray, layer: Layer, design: Design, scale: float, 
             raise ValueError(f"layer {layer.name!r}: no weight value fits released cells "
                              f"pattern {int(c):#x}")
         levels.append(nearest_levels(allowed, qmax))
-    pattern = pattern_u.reshape(g, rows, cols).transpose(0, 2, 1).reshape(np.shape(wq))
+    pattern = pattern_u.reshape(g, rows, cols).transpose(0, 2, 1).reshape(np.shape(w))
     return LevelConstraint(float(scale), np.stack(levels), pattern.astype(np.int64))

@@ -206,8 +206,7 @@ class ERABS(Technique):
             kept = int((wq_new != 0).sum())
             # fine-tuning keeps the format and the released (flipped) cell columns
             # (built only if fine-tuning asks: it is costly on large layers)
-            cons = partial(cell_constraint, to_trace_shape(wq_new, ref_q.shape), lay, design,
-                           scale, qmax, representable)
+            cons = partial(cell_constraint, w_new, lay, design, scale, qmax, representable)
             err = float(np.linalg.norm(w_new - ref) / max(np.linalg.norm(ref), 1e-30))
             live_frac = float(tiling.cols.sum() / base.cols.sum())   # converted columns kept
         skips = dict(skip_reads=0.0, skip_drives=0.0, skip_conversions=0.0, skip_cycles=0.0)

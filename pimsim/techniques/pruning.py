@@ -136,8 +136,14 @@ class StructuredPruning(Technique):
                           skip_reads=skip, skip_drives=skip, extra_counts=dict(extra))
         # fine-tuning keeps the mask: pruned weights stay 0, kept ones on the 8-bit grid
         qmax = (1 << (trace.info(lay.name, "weight_q").bits - 1)) - 1
-        cons = partial(grid_constraint, wq.shape, scale, qmax, to_trace_shape(keep, wq.shape))
+        cons = partial(mask_constraint, keep, wq.shape, scale, qmax)
         return eff, ov, w_new, cons
+
+
+def mask_constraint(keep: np.ndarray, shape: tuple, scale: float, qmax: int):
+    """The fine-tuning constraint of a pruned layer: the unrolled keep-mask ``keep``
+    ``(groups, rows, cols)`` fixed, kept weights on the integer grid of ``scale``."""
+    return grid_constraint(shape, scale, qmax, to_trace_shape(keep, shape))
 
 
 def ou_block_skip(keep: np.ndarray, design: Design, ou_rows: int, ou_cols: int) -> float:
