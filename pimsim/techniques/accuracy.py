@@ -84,9 +84,12 @@ def _mvm(x: np.ndarray, lay: Layer, w: np.ndarray, b: np.ndarray | None,
 
 
 def run_model(trace, x: np.ndarray, weights: Mapping[str, np.ndarray] | None = None,
-              act_transforms: Mapping[str, ActTransform] | None = None) -> np.ndarray:
-    """Logits ``(N, classes)`` of the trace's network on input images ``x``."""
+              act_transforms: Mapping[str, ActTransform] | None = None,
+              biases: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
+    """Logits ``(N, classes)`` of the trace's network on input images ``x``
+    (``biases``: replacement biases per layer, e.g. after fine-tuning)."""
     weights = weights or {}
+    biases = biases or {}
     act_transforms = act_transforms or {}
     base = None
     vals: dict[str, np.ndarray] = {NETWORK_INPUT: x.astype(np.float32)}
@@ -99,7 +102,8 @@ def run_model(trace, x: np.ndarray, weights: Mapping[str, np.ndarray] | None = N
             else:
                 base = base if base is not None else quantized_weights(trace)
                 w = base[lay.name]
-            bias = trace.bias(lay.name) if trace.has(lay.name, "bias") else None
+            bias = (biases[lay.name] if lay.name in biases
+                    else trace.bias(lay.name) if trace.has(lay.name, "bias") else None)
             y = _mvm(ins[0], lay, w, bias, trace.act_quant(lay.name), act_transforms.get(lay.name))
         elif lay.kind == "relu":
             y = np.maximum(ins[0], 0.0)
@@ -123,25 +127,26 @@ _BASELINE: dict[tuple, float] = {}
 
 def accuracy(trace, weights: Mapping[str, np.ndarray] | None = None,
              act_transforms: Mapping[str, ActTransform] | None = None,
-             limit: int | None = None) -> float:
+             limit: int | None = None,
+             biases: Mapping[str, np.ndarray] | None = None) -> float:
     """Top-1 accuracy in [0, 1] on the held-out digits (first ``limit`` images if given).
 
     The unmodified model's accuracy is computed once per trace file and limit (it is
     re-evaluated, never read from the trace's metadata)."""
-    if not weights and not act_transforms:
+    if not weights and not act_transforms and not biases:
         key = (str(trace.path), limit)
         if key not in _BASELINE:
             _BASELINE[key] = _accuracy(trace, None, None, limit)
         return _BASELINE[key]
-    return _accuracy(trace, weights, act_transforms, limit)
+    return _accuracy(trace, weights, act_transforms, limit, biases)
 
 
-def _accuracy(trace, weights, act_transforms, limit) -> float:
+def _accuracy(trace, weights, act_transforms, limit, biases=None) -> float:
     x, y = held_out_for(trace)
     if limit is not None:
         x, y = x[:limit], y[:limit]
     correct = 0
     for i in range(0, len(x), BATCH):
-        logits = run_model(trace, x[i:i + BATCH], weights, act_transforms)
+        logits = run_model(trace, x[i:i + BATCH], weights, act_transforms, biases)
         correct += int((logits.argmax(1) == y[i:i + BATCH]).sum())
     return correct / len(x) if len(x) else float("nan")

@@ -20,7 +20,7 @@ from pimsim.techniques.base import Technique, TechniqueOutcome
 from pimsim.techniques.cim_pruning import CIMPruning
 from pimsim.techniques.erabs import ERABS
 from pimsim.techniques.pimprune import PIMPrune
-from pimsim.techniques.schedule import Schedule, load_schedule
+from pimsim.techniques.schedule import NO_FINETUNE, FineTune, Schedule, load_schedule
 from pimsim.techniques.synthetic import SyntheticTrace
 from pimsim.workload.trace import load_trace
 from pimsim.units import OPS_PER_MAC
@@ -101,7 +101,8 @@ def schedule_outcome(trace, design, schedule: Schedule | str | Path) -> Techniqu
         schedule = load_schedule(schedule)
     if isinstance(design, (str, Path)):
         design = load_design(design)
-    outcome = TECHNIQUES[schedule.technique]().apply(trace, design, schedule, accuracy=False)
+    outcome = TECHNIQUES[schedule.technique]().apply(trace, design, schedule, accuracy=False,
+                                                     finetune=NO_FINETUNE)
     arch = build_arch(design)
     for name, ov in outcome.overrides.items():
         for key in ov.extra_counts:
@@ -117,9 +118,11 @@ def schedule_outcome(trace, design, schedule: Schedule | str | Path) -> Techniqu
 
 def apply_schedule(trace, design_path: str | Path, schedule: Schedule | str | Path, *,
                    accuracy: bool = True, limit: int | None = None,
-                   overrides: dict | None = None) -> Applied:
+                   overrides: dict | None = None, finetune: FineTune | None = None) -> Applied:
     """Apply ``schedule`` to ``trace`` (a Trace or a path) on the design point and
-    evaluate before and after. ``overrides`` are design-point key overrides."""
+    evaluate before and after. ``overrides`` are design-point key overrides; ``finetune``
+    replaces the schedule's ``finetune`` settings (fine-tuning changes weights and
+    accuracy, never the mapped workload: masks and released cells are fixed)."""
     if not isinstance(trace, (SyntheticTrace,)) and not hasattr(trace, "network"):
         trace = open_trace(trace)
     if not isinstance(schedule, Schedule):
@@ -127,7 +130,8 @@ def apply_schedule(trace, design_path: str | Path, schedule: Schedule | str | Pa
     design = load_design(design_path, overrides)
     arch = build_arch(design)
     tech = TECHNIQUES[schedule.technique]()
-    outcome = tech.apply(trace, design, schedule, accuracy=accuracy, limit=limit)
+    outcome = tech.apply(trace, design, schedule, accuracy=accuracy, limit=limit,
+                         finetune=finetune)
     # both sides with the trace's activity (real data or the design's default statistics),
     # as `pimsim run` simulates them; the technique's run-time input changes apply after
     before = evaluate(trace.network, arch, workload_overrides(trace, design) or None)

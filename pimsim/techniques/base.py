@@ -9,14 +9,15 @@ consume. Gains are never applied to results after the fact.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
 
 from pimsim.config.schema import Design
 from pimsim.mapping.network_map import LayerOverride
-from pimsim.techniques.schedule import Schedule
+from pimsim.techniques.constraints import LevelConstraint
+from pimsim.techniques.schedule import FineTune, Schedule
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,15 @@ class TechniqueOutcome:
     weights: dict[str, np.ndarray] = field(default_factory=dict)       # modified, trace shapes
     act_transforms: dict[str, Callable] = field(default_factory=dict, repr=False)
     accuracy_before: float | None = None     # trace's 8-bit model, held-out digits
-    accuracy_after: float | None = None
+    accuracy_after: float | None = None      # after the technique (and fine-tuning, if any)
     accuracy_images: int = 0
+    #: what fine-tuning may change per layer (pimsim.techniques.constraints): a
+    #: LevelConstraint or a function making one (built on demand: large layers are costly)
+    constraints: dict[str, LevelConstraint | Callable[[], LevelConstraint]] = field(
+        default_factory=dict, repr=False)
+    biases: dict[str, np.ndarray] = field(default_factory=dict)        # after fine-tuning
+    accuracy_no_finetune: float | None = None   # accuracy_after without the fine-tuning
+    finetune: dict | None = None                # FineTuned.summary() when fine-tuned
 
     @property
     def crossbars_before(self) -> int:
@@ -86,6 +94,7 @@ class TechniqueOutcome:
                 "compression": self.compression, "weight_rel_error": self.weight_rel_error,
                 "accuracy_before": self.accuracy_before, "accuracy_after": self.accuracy_after,
                 "accuracy_images": self.accuracy_images,
+                "accuracy_no_finetune": self.accuracy_no_finetune, "finetune": self.finetune,
                 "layers": [e.__dict__ for e in self.layers]}
 
 
@@ -101,17 +110,54 @@ class Technique:
     def transform(self, trace, design: Design, schedule: Schedule) -> TechniqueOutcome:
         raise NotImplementedError
 
+    #: after fine-tuning, a changed layer's kept weights are its nonzero weights (ERA-BS);
+    #: otherwise its pruning mask's kept weights (fixed by fine-tuning)
+    kept_is_nonzero = False
+
     def apply(self, trace, design: Design, schedule: Schedule, *, accuracy: bool = True,
-              limit: int | None = None) -> TechniqueOutcome:
+              limit: int | None = None, finetune: FineTune | None = None) -> TechniqueOutcome:
+        """``transform`` + accuracy before/after; with ``finetune`` (default: the
+        schedule's ``finetune`` key) of at least one epoch and a trace with tensors, the
+        changed model is fine-tuned (:mod:`pimsim.techniques.finetune`) with the
+        technique's masks, flipped cells and quantization fixed, and ``accuracy_after`` is
+        the fine-tuned model's (``accuracy_no_finetune`` the one before)."""
         from pimsim.techniques.accuracy import accuracy as acc, held_out_for
         from pimsim.techniques.schedule import check_schedule
 
         check_schedule(schedule, trace.network, design)
         out = self.transform(trace, design, schedule.resolved(trace.network))
+        ft = schedule.finetune if finetune is None else finetune
+        changed = bool(out.weights or out.act_transforms)
         if accuracy and trace.has_tensors:
             out.accuracy_before = acc(trace, limit=limit)
-            out.accuracy_after = (out.accuracy_before if not out.weights and not out.act_transforms
+            out.accuracy_after = (out.accuracy_before if not changed
                                   else acc(trace, out.weights, out.act_transforms, limit=limit))
             n = len(held_out_for(trace)[1])
             out.accuracy_images = n if limit is None else min(limit, n)
+        if ft.epochs > 0 and trace.has_tensors and changed:
+            self.finetune_outcome(trace, out, ft)
+            if accuracy:
+                out.accuracy_no_finetune = out.accuracy_after
+                out.accuracy_after = acc(trace, out.weights, out.act_transforms, limit=limit,
+                                         biases=out.biases)
         return out
+
+    def finetune_outcome(self, trace, out: TechniqueOutcome, ft: FineTune) -> None:
+        """Fine-tune ``out``'s model in place: weights, biases, ``finetune`` record and
+        per-layer effects (weight error; ERA-BS's kept weights) change, the hardware
+        overrides do not. Accuracy is left to the caller."""
+        from pimsim.techniques.finetune import fine_tune
+
+        tuned = fine_tune(trace, out.weights, out.constraints, out.act_transforms, ft)
+        changed = set(out.weights)
+        out.weights, out.biases, out.finetune = tuned.weights, tuned.biases, tuned.summary()
+        effects = []
+        for e in out.layers:
+            wq, scale = trace.weight_q(e.name)
+            ref = np.asarray(wq, np.float64) * scale
+            w = out.weights[e.name]
+            err = float(np.linalg.norm(w - ref) / max(np.linalg.norm(ref), 1e-30))
+            kept = (int(np.count_nonzero(w)) if self.kept_is_nonzero and e.name in changed
+                    else e.weights_kept)
+            effects.append(replace(e, weight_rel_error=err, weights_kept=kept))
+        out.layers = effects

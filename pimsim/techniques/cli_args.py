@@ -7,7 +7,32 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pimsim.argtypes import fraction_list, positive_int
+import argparse
+
+from pimsim.argtypes import fraction_list, int_in, positive_int
+
+non_negative_int = int_in(0)
+
+
+def positive_float(text: str) -> float:
+    """A number > 0 (a usage error otherwise)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0 or value != value:
+        raise argparse.ArgumentTypeError(f"{value} is not > 0")
+    return value
+
+
+def _finetune_options(s) -> None:
+    s.add_argument("--finetune-epochs", type=non_negative_int, default=None, metavar="N",
+                   help="fine-tune N epochs after the technique, masks and flipped bits "
+                   "fixed (default: the schedule's finetune key; 0: none; needs torch)")
+    s.add_argument("--finetune-lr", type=positive_float, default=None, metavar="LR",
+                   help="fine-tuning learning rate (Adam, cosine; default 0.001)")
+    s.add_argument("--seed", type=non_negative_int, default=None,
+                   help="fine-tuning seed (default 0)")
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = ROOT / "configs"
@@ -36,6 +61,7 @@ def add_parser(subparsers) -> None:
     s.add_argument("--limit", type=positive_int, default=None,
                    help="held-out images used (default all)")
     s.add_argument("--out", default=None, help="folder for technique.json")
+    _finetune_options(s)
     s = sub.add_parser("compare", help="ISAAC, PIM-Prune, ERA-BS variants, CIM pruning")
     s.add_argument("traces", nargs="*", default=list(REAL_TRACES + SHAPE_TRACES))
     s.add_argument("--limit", type=positive_int, default=None)
@@ -43,6 +69,7 @@ def add_parser(subparsers) -> None:
                    help="pruning rows: largest ratio with at most this accuracy drop "
                    "(negative: keep the schedules' ratios)")
     s.add_argument("--out", default=None, help="folder for CSV / JSON / Markdown")
+    _finetune_options(s)
     s = sub.add_parser("curves", help="compression vs accuracy per CIM granularity")
     s.add_argument("trace", nargs="?", default=REAL_TRACES[0])
     s.add_argument("-c", "--config", default=str(CONFIGS / "pim_prune.yaml"))
@@ -53,3 +80,4 @@ def add_parser(subparsers) -> None:
                    help="also prune the first and last MVM layers")
     s.add_argument("--limit", type=positive_int, default=None)
     s.add_argument("--out", default=None, help="folder for CSV / JSON / Markdown / PNG")
+    _finetune_options(s)

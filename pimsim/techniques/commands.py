@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Sequence
 
 from pimsim.techniques.apply import ROOT, apply_schedule, open_trace
-from pimsim.techniques.schedule import Schedule, load_schedule, parse_schedule
+from pimsim.techniques.schedule import FineTune, Schedule, load_schedule, parse_schedule
 
 from pimsim.techniques.cli_args import CONFIGS, REAL_TRACES, SHAPE_TRACES
 
@@ -54,10 +54,24 @@ def _write(out_dir: str | Path | None, stem: str, records: list[dict]) -> None:
     (out / f"{stem}.md").write_text("\n".join(md) + "\n")
 
 
+def finetune_settings(schedule: Schedule, epochs: int | None = None, lr: float | None = None,
+                      seed: int | None = None) -> FineTune:
+    """The schedule's ``finetune`` settings with the command line's replacements."""
+    ft = schedule.finetune
+    for key, value in (("epochs", epochs), ("lr", lr), ("seed", seed)):
+        if value is not None:
+            ft = replace(ft, **{key: value})
+    return ft
+
+
 def apply_one(trace: str, config: str, schedule: str, *, limit: int | None = None,
-              out_dir: str | None = None) -> dict:
-    """``pimsim techniques apply``: one schedule, summary + metrics before/after."""
-    a = apply_schedule(trace, config, schedule, limit=limit)
+              out_dir: str | None = None, finetune_epochs: int | None = None,
+              finetune_lr: float | None = None, seed: int | None = None) -> dict:
+    """``pimsim techniques apply``: one schedule, summary + metrics before/after
+    (fine-tuned when the schedule's ``finetune.epochs`` or ``finetune_epochs`` > 0)."""
+    sched = load_schedule(schedule)
+    a = apply_schedule(trace, config, sched, limit=limit,
+                       finetune=finetune_settings(sched, finetune_epochs, finetune_lr, seed))
     data = {**a.outcome.summary(), "before": a.metrics_before, "after": a.metrics_after}
     if out_dir:
         Path(out_dir).mkdir(parents=True, exist_ok=True)
@@ -69,7 +83,7 @@ RATIO_GRID = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 
 
 def ratio_within(trace, config, schedule: Schedule, max_drop: float,
-                 limit: int | None = None) -> float:
+                 limit: int | None = None, finetune: FineTune | None = None) -> float:
     """Largest pruning ratio of ``RATIO_GRID`` whose accuracy drop on the held-out digits
     is at most ``max_drop`` (0 when none is): the accuracy-matched operating point."""
     best = 0.0
@@ -77,7 +91,7 @@ def ratio_within(trace, config, schedule: Schedule, max_drop: float,
         d = replace(schedule.default, ratio=r)
         s = replace(schedule, default=d, layers={k: replace(v, ratio=r)
                                                  for k, v in schedule.layers.items()})
-        o = apply_schedule(trace, config, s, limit=limit).outcome
+        o = apply_schedule(trace, config, s, limit=limit, finetune=finetune).outcome
         if o.accuracy_before - o.accuracy_after > max_drop:
             break
         best = r
@@ -85,14 +99,16 @@ def ratio_within(trace, config, schedule: Schedule, max_drop: float,
 
 
 def compare(traces: Sequence[str] = REAL_TRACES + SHAPE_TRACES, *, limit: int | None = None,
-            max_drop: float | None = 0.01, out_dir: str | None = None) -> list[dict]:
+            max_drop: float | None = 0.01, out_dir: str | None = None,
+            finetune: FineTune | None = None) -> list[dict]:
     """``pimsim techniques compare``: every row of ``ROWS`` on every trace; metric ratios
     vs ISAAC and vs PIM-Prune, accuracy on the held-out digits (real traces).
 
     With ``max_drop`` the pruning rows use, per real trace, the largest ratio whose
     accuracy drop is at most ``max_drop``; shape-only networks use the ratio found on the
     real trace evaluated last before them (the donor, resnet20_digits, by default).
-    ``max_drop=None`` keeps the schedules' own ratios."""
+    ``max_drop=None`` keeps the schedules' own ratios. ``finetune`` replaces every
+    schedule's fine-tuning settings (default: each schedule's own)."""
     records = []
     chosen: dict[str, float] = {}
     for path in traces:
@@ -104,10 +120,11 @@ def compare(traces: Sequence[str] = REAL_TRACES + SHAPE_TRACES, *, limit: int | 
             ratio = None
             if max_drop is not None and schedule.technique in ("pim_prune", "cim_pruning"):
                 if trace.has_tensors:
-                    chosen[label] = ratio_within(trace, CONFIGS / cfg, schedule, max_drop, limit)
+                    chosen[label] = ratio_within(trace, CONFIGS / cfg, schedule, max_drop, limit,
+                                                 finetune)
                 ratio = chosen.get(label, schedule.default.ratio)
                 schedule = replace(schedule, default=replace(schedule.default, ratio=ratio))
-            a = apply_schedule(trace, CONFIGS / cfg, schedule, limit=limit)
+            a = apply_schedule(trace, CONFIGS / cfg, schedule, limit=limit, finetune=finetune)
             got[label] = (a.metrics_after, a.outcome, ratio)
         for label, (m, o, ratio) in got.items():
             rec = {"network": trace.network.name, "row": label,
@@ -129,10 +146,11 @@ def curves(trace: str = REAL_TRACES[0], config: str = "configs/pim_prune.yaml",
            granularities: Sequence[str] = ("filter", "channel", "xbar_column", "ou_block"),
            ratios: Sequence[float] = (0.0, 0.2, 0.4, 0.6, 0.8, 0.9), *,
            skip_first_last: bool = True, limit: int | None = None,
-           out_dir: str | None = None) -> list[dict]:
+           out_dir: str | None = None, finetune: FineTune | None = None) -> list[dict]:
     """``pimsim techniques curves``: compression vs accuracy drop per CIM granularity,
-    with energy and effective throughput per point (magnitude pruning, no fine-tuning;
-    the first and last MVM layers are kept dense unless ``skip_first_last`` is off)."""
+    with energy and effective throughput per point (magnitude pruning; fine-tuned with
+    the mask fixed when ``finetune`` has epochs, ``accuracy_no_finetune`` beside it; the
+    first and last MVM layers are kept dense unless ``skip_first_last`` is off)."""
     tr = open_trace(ROOT / trace if not Path(trace).is_absolute() else trace)
     mvm = [lay.name for lay in tr.network.mvm_layers]
     keep = {mvm[0]: {"enabled": False}, mvm[-1]: {"enabled": False}} if skip_first_last else {}
@@ -143,12 +161,15 @@ def curves(trace: str = REAL_TRACES[0], config: str = "configs/pim_prune.yaml",
                                     "default": {"pruning": {"granularity": gran,
                                                             "ratio": float(ratio)}}})
             a = apply_schedule(tr, ROOT / config if not Path(config).is_absolute() else config,
-                               sched, limit=limit)
+                               sched, limit=limit, finetune=finetune)
             o, m0, m = a.outcome, a.metrics_before, a.metrics_after
             records.append({
                 "network": tr.network.name, "granularity": gran, "ratio": float(ratio),
                 "compression": o.compression, "accuracy_before": o.accuracy_before,
                 "accuracy_after": o.accuracy_after,
+                "accuracy_no_finetune": (o.accuracy_no_finetune if o.accuracy_no_finetune
+                                         is not None else o.accuracy_after),
+                "finetune_epochs": finetune.epochs if finetune else 0,
                 "accuracy_drop": (o.accuracy_before - o.accuracy_after
                                   if o.accuracy_after is not None else float("nan")),
                 "crossbars": o.crossbars_after,
@@ -179,7 +200,9 @@ def plot_curves(records: list[dict], path: Path) -> Path | None:
     ax.set_xscale("log")
     ax.set_xlabel("compression (weights / weights kept)")
     ax.set_ylabel("accuracy drop (%-points, held-out digits)")
-    ax.set_title(f"{records[0]['network']}: structured pruning, no fine-tuning")
+    ep = records[0].get("finetune_epochs", 0)
+    ax.set_title(f"{records[0]['network']}: structured pruning, "
+                 + (f"fine-tuned {ep} epochs" if ep else "no fine-tuning"))
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -187,18 +210,30 @@ def plot_curves(records: list[dict], path: Path) -> Path | None:
     return path
 
 
+def _cli_finetune(args) -> FineTune | None:
+    """``--finetune-epochs/--finetune-lr/--seed`` as settings (None: the schedules' own)."""
+    if args.finetune_epochs is None:
+        return None
+    ft = FineTune(epochs=args.finetune_epochs)
+    if args.finetune_lr is not None:
+        ft = replace(ft, lr=args.finetune_lr)
+    return replace(ft, seed=args.seed) if args.seed is not None else ft
+
+
 def run(args) -> int:
     """Dispatch ``pimsim techniques ...``; prints JSON."""
     if args.techniques_cmd == "apply":
         data = apply_one(args.trace, args.config, args.schedule, limit=args.limit,
-                         out_dir=args.out)
+                         out_dir=args.out, finetune_epochs=args.finetune_epochs,
+                         finetune_lr=args.finetune_lr, seed=args.seed)
     elif args.techniques_cmd == "compare":
         data = compare(args.traces, limit=args.limit, out_dir=args.out,
-                       max_drop=args.max_drop if args.max_drop >= 0 else None)
+                       max_drop=args.max_drop if args.max_drop >= 0 else None,
+                       finetune=_cli_finetune(args))
     else:
         data = curves(args.trace, args.config, args.granularities.split(","),
                       list(args.ratios),
                       skip_first_last=not args.prune_first_last, limit=args.limit,
-                      out_dir=args.out)
+                      out_dir=args.out, finetune=_cli_finetune(args))
     print(json.dumps(data, indent=1, default=float))
     return 0

@@ -24,6 +24,8 @@ Dynamic, activations (at OU granularity, ``ou_rows`` rows):
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from pimsim.config.schema import Design
@@ -32,6 +34,7 @@ from pimsim.mapping.network_map import LayerOverride
 from pimsim.mapping.tiling import tile_layer
 from pimsim.techniques.base import LayerEffect, Technique, TechniqueOutcome
 from pimsim.techniques.compact import base_tile_of, compact_tiling
+from pimsim.techniques.constraints import cell_constraint
 from pimsim.techniques.schedule import LayerSchedule, Schedule
 from pimsim.workload.layer import Layer
 from pimsim.workload.unroll import input_rows, unrolled_weight
@@ -152,12 +155,15 @@ def act_vectors(trace, lay: Layer) -> np.ndarray:
 
 class ERABS(Technique):
     name = "era_bs"
+    kept_is_nonzero = True
 
     def transform(self, trace, design: Design, schedule: Schedule) -> TechniqueOutcome:
-        layers, overrides, weights, acts = [], {}, {}, {}
+        layers, overrides, weights, acts, cons = [], {}, {}, {}, {}
         for lay in trace.network.mvm_layers:
             ls = schedule.for_layer(lay.name)
-            eff, ov, w, tr = self.layer(trace, design, lay, ls)
+            eff, ov, w, tr, c = self.layer(trace, design, lay, ls)
+            if c is not None:
+                cons[lay.name] = c
             layers.append(eff)
             if ov is not None:
                 overrides[lay.name] = ov
@@ -166,12 +172,12 @@ class ERABS(Technique):
             if tr is not None:
                 acts[lay.name] = tr
         return TechniqueOutcome(self.name, trace.network.name, design.name, schedule.source,
-                                layers, overrides, weights, acts)
+                                layers, overrides, weights, acts, constraints=cons)
 
     def layer(self, trace, design: Design, lay: Layer, ls: LayerSchedule):
         base = tile_layer(lay, design)
         tiling, tile_of = base, base_tile_of(base, lay.groups)
-        w_new = None
+        w_new, cons = None, None
         changed_tiling = False
         ref_q, ref_scale = trace.weight_q(lay.name)
         ref_q = np.asarray(ref_q)
@@ -181,10 +187,12 @@ class ERABS(Technique):
         if ls.enabled and (ls.quant == "exponent" or ls.flip_budget > 0
                            or ls.bits != trace.info(lay.name, "weight_q").bits):
             wq, scale = layer_int_weights(trace, lay, ls.bits)
+            qmax = (1 << (ls.bits - 1)) - 1
+            representable = np.ones(qmax + 1, bool)
             if ls.quant == "exponent":      # a lookup table over all magnitudes: fast
-                qmax = (1 << (ls.bits - 1)) - 1
                 table = exponent_quantize(np.arange(qmax + 1), ls.terms, qmax)
                 wq = np.sign(wq) * table[np.minimum(np.abs(wq), qmax)]
+                representable = table == np.arange(qmax + 1)
             d = design
             wq_new, tile_live = flip_release(
                 np.ascontiguousarray(unrolled_weight(wq, lay), dtype=np.int64),
@@ -196,6 +204,9 @@ class ERABS(Technique):
             changed_tiling = not same_tiling(tiling, base)
             w_new = (to_trace_shape(wq_new, ref_q.shape) * scale).astype(np.float32)
             kept = int((wq_new != 0).sum())
+            # fine-tuning keeps the format and the released (flipped) cell columns
+            # (built only if fine-tuning asks: it is costly on large layers)
+            cons = partial(cell_constraint, w_new, lay, design, scale, qmax, representable)
             err = float(np.linalg.norm(w_new - ref) / max(np.linalg.norm(ref), 1e-30))
             live_frac = float(tiling.cols.sum() / base.cols.sum())   # converted columns kept
         skips = dict(skip_reads=0.0, skip_drives=0.0, skip_conversions=0.0, skip_cycles=0.0)
@@ -243,4 +254,4 @@ class ERABS(Technique):
                           crossbars_after=tiling.crossbars, weights=n_w, weights_kept=kept,
                           weight_rel_error=err, cells_live_fraction=live_frac,
                           act_pruned_fraction=pruned, extra_counts=dict(extra), **skips)
-        return eff, ov, w_new, transform
+        return eff, ov, w_new, transform, cons

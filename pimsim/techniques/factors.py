@@ -108,6 +108,24 @@ def measure(trace_path: str | Path, steps=STEPS + (PIM_PRUNE,)) -> list[dict]:
     return rows
 
 
+FINETUNE_DATA = ROOT / "docs" / "data" / "finetune.json"
+
+
+def finetuned(network: str, schedule: str = WEIGHTS) -> dict | None:
+    """The fine-tuning study's record of ``schedule`` on ``network`` (accuracy after
+    fine-tuning with the flips fixed; ``python -m pimsim.report.finetune --measure`` writes
+    docs/data/finetune.json), or None when it was not measured."""
+    import json
+
+    if not FINETUNE_DATA.is_file():
+        return None
+    data = json.loads(FINETUNE_DATA.read_text(encoding="utf-8"))
+    for p in data.get(network, {}).get("points", []):
+        if p.get("kind") == "schedule" and p.get("schedule") == schedule:
+            return p
+    return None
+
+
 def _x(value: float) -> str:
     return f"{value:.3g}x"
 
@@ -136,8 +154,22 @@ def table(network: str, rows: list[dict]) -> str:
             prev = r
     final = [r for r in rows if r["step"].in_product][-1]
     pp = [r for r in rows if r["step"] is PIM_PRUNE]
-    out.append(f"| *fine-tuning* | retraining with masks and flipped bits fixed | not measured "
-               "| | | | | | | |")
+    ft = finetuned(network)
+    if ft is None:
+        out.append("| fine-tuning | retraining with the flipped bits fixed | not measured "
+                   "| | | | | | | |")
+    else:
+        # fine-tuning keeps every flipped and released cell: the hardware work is the
+        # product's; only the accuracy changes
+        out.append(
+            f"| fine-tuning | {ft['finetune']['epochs']} epochs after the flips, flipped bits "
+            "fixed (accuracy: docs/data/finetune.json, `python -m pimsim.report.finetune "
+            f"--measure`); same hardware work | {ft['accuracy_finetuned']:.3f} | "
+            f"{final['adc_bits']} | {final['energy_dynamic_pJ'] / 1e3:,.1f} | "
+            f"{100 * final['adc_share']:.0f} % | 1x | "
+            f"{_x(isaac['energy_dynamic_pJ'] / final['energy_dynamic_pJ'])} | "
+            f"{_x(final['mapped_gops_per_mm2'] / isaac['mapped_gops_per_mm2'])} | "
+            f"{_x(final['throughput_images_per_s'] / isaac['throughput_images_per_s'])} |")
     out += ["", "| ERA-BS (configs/era_bs.yaml) | energy efficiency | area efficiency | "
             "throughput |", "|---|---|---|---|",
             f"| vs ISAAC, ours | {_x(isaac['energy_dynamic_pJ'] / final['energy_dynamic_pJ'])} | "

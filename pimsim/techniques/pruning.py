@@ -1,9 +1,10 @@
 """Structured pruning shared by PIM-Prune and CIM-granularity pruning: blocks, masks,
-compaction and index costs. No fine-tuning (docs/techniques.md).
+compaction and index costs (docs/techniques.md).
 
 A layer's unrolled weights ``(groups, rows, cols)`` are cut into blocks of one
 granularity; the ``ratio`` fraction of blocks with the smallest RMS (l2) or mean |w| (l1)
-is removed (magnitude criterion, per layer). Granularities (R = crossbar rows,
+is removed (magnitude criterion, per layer). Fine-tuning afterwards (schedule key
+``finetune``) keeps the mask: see :mod:`pimsim.techniques.finetune`. Granularities (R = crossbar rows,
 W = whole weights per crossbar row, OU = ``ou_rows`` x ``ou_cols`` cells):
 
 =============  ==============================  =========================  ==============
@@ -21,6 +22,8 @@ pim_prune      one row within a column tile    row packing per column     P x us
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from pimsim.config.schema import Design
@@ -28,6 +31,7 @@ from pimsim.mapping.network_map import LayerOverride
 from pimsim.mapping.tiling import tile_layer
 from pimsim.techniques.base import LayerEffect, Technique, TechniqueOutcome
 from pimsim.techniques.compact import compact_tiling
+from pimsim.techniques.constraints import grid_constraint
 from pimsim.techniques.erabs import INDEX, same_tiling, to_trace_shape
 from pimsim.techniques.schedule import LayerSchedule, Schedule
 from pimsim.workload.layer import Layer
@@ -84,16 +88,18 @@ class StructuredPruning(Technique):
     forced: str | None = None
 
     def transform(self, trace, design: Design, schedule: Schedule) -> TechniqueOutcome:
-        layers, overrides, weights = [], {}, {}
+        layers, overrides, weights, cons = [], {}, {}, {}
         for lay in trace.network.mvm_layers:
-            eff, ov, w = self.layer(trace, design, lay, schedule.for_layer(lay.name))
+            eff, ov, w, c = self.layer(trace, design, lay, schedule.for_layer(lay.name))
             layers.append(eff)
             if ov is not None:
                 overrides[lay.name] = ov
             if w is not None:
                 weights[lay.name] = w
+            if c is not None:
+                cons[lay.name] = c
         return TechniqueOutcome(self.name, trace.network.name, design.name, schedule.source,
-                                layers, overrides, weights)
+                                layers, overrides, weights, constraints=cons)
 
     def layer(self, trace, design: Design, lay: Layer, ls: LayerSchedule):
         base = tile_layer(lay, design)
@@ -101,7 +107,7 @@ class StructuredPruning(Technique):
         wq, scale = trace.weight_q(lay.name) if trace.has(lay.name, "weight_q") else (None, 1.0)
         if not ls.enabled or ls.ratio == 0 or wq is None:
             return (LayerEffect(lay.name, base.crossbars, base.crossbars, lay.weights,
-                                lay.weights, 0.0, 1.0), None, None)
+                                lay.weights, 0.0, 1.0), None, None, None)
         w = unrolled_weight(wq.astype(np.float64) * scale, lay)
         keep = prune_mask(w, block_labels(lay, design, gran, ls.ou_rows, ls.ou_cols),
                           ls.ratio, ls.criterion)
@@ -128,7 +134,16 @@ class StructuredPruning(Technique):
         eff = LayerEffect(lay.name, base.crossbars, tiling.crossbars, lay.weights,
                           int(keep.sum()), err, float(tiling.cols.sum() / base.cols.sum()),
                           skip_reads=skip, skip_drives=skip, extra_counts=dict(extra))
-        return eff, ov, w_new
+        # fine-tuning keeps the mask: pruned weights stay 0, kept ones on the 8-bit grid
+        qmax = (1 << (trace.info(lay.name, "weight_q").bits - 1)) - 1
+        cons = partial(mask_constraint, keep, wq.shape, scale, qmax)
+        return eff, ov, w_new, cons
+
+
+def mask_constraint(keep: np.ndarray, shape: tuple, scale: float, qmax: int):
+    """The fine-tuning constraint of a pruned layer: the unrolled keep-mask ``keep``
+    ``(groups, rows, cols)`` fixed, kept weights on the integer grid of ``scale``."""
+    return grid_constraint(shape, scale, qmax, to_trace_shape(keep, shape))
 
 
 def ou_block_skip(keep: np.ndarray, design: Design, ou_rows: int, ou_cols: int) -> float:

@@ -10,6 +10,7 @@ A schedule is a YAML file::
       pruning:    {granularity: filter, ratio: 0.5, criterion: l2}
     layers:                      # ... overridden per layer (same keys; enabled: false skips it)
       _0: {enabled: false}
+    finetune: {epochs: 5, lr: 0.001, seed: 0}   # optional: fine-tune afterwards (FineTune)
 
 Every key, its type and range are in ``SPEC``; a mistake raises
 :class:`~pimsim.errors.ScheduleError` naming the file, the key path, what was found and
@@ -92,7 +93,31 @@ SPEC: dict[str, dict[str, tuple[str, Any, str]]] = {
         "criterion": ("criterion", lambda v: v in CRITERIA, "one of " + ", ".join(CRITERIA)),
     },
 }
-TOP_KEYS = ("technique", "network", "default", "layers", "description", "dense_ends")
+TOP_KEYS = ("technique", "network", "default", "layers", "description", "dense_ends",
+            "finetune")
+
+
+@dataclass(frozen=True)
+class FineTune:
+    """Fine-tuning after the technique (``pimsim.techniques.finetune``); ``epochs: 0`` = none.
+
+    ``lr`` is Adam's initial learning rate (cosine-annealed to 0 over ``epochs``); ``seed``
+    fixes the shuffling and initial state; ``threads`` the torch CPU threads (results are
+    bitwise repeatable for the same thread count and torch build)."""
+
+    epochs: int = 0
+    lr: float = 1e-3
+    seed: int = 0
+    threads: int = 1
+
+
+NO_FINETUNE = FineTune()
+FINETUNE_SPEC: dict[str, tuple[Any, str]] = {
+    "epochs": (lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
+    "lr": (lambda v: _is_num(v) and 0 < v <= 1, "a number in (0, 1]"),
+    "seed": (lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
+    "threads": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
+}
 
 
 @dataclass(frozen=True)
@@ -106,6 +131,7 @@ class Schedule:
     layers: dict[str, LayerSchedule] = field(default_factory=dict)
     description: str = ""
     dense_ends: bool = False      # leave the first and last MVM layers unchanged
+    finetune: FineTune = NO_FINETUNE   # fine-tuning after the technique (epochs 0: none)
 
     def for_layer(self, name: str) -> LayerSchedule:
         return self.layers.get(name, self.default)
@@ -197,7 +223,27 @@ def parse_schedule(doc: Any, source: str = "<schedule>") -> Schedule:
                             expected="true or false")
     return Schedule(technique=tech, source=source, network=network, default=default,
                     layers=layers, description=str(doc.get("description", "")),
-                    dense_ends=dense)
+                    dense_ends=dense, finetune=_finetune(doc.get("finetune"), source))
+
+
+def _finetune(raw: Any, file: str) -> FineTune:
+    if raw is None:
+        return NO_FINETUNE
+    if not isinstance(raw, dict):
+        raise ScheduleError("must be a mapping", file=file, where="finetune", found=raw,
+                            expected="{epochs: N, lr: 0.001, seed: 0, threads: 1}")
+    changes = {}
+    for key, value in raw.items():
+        if key not in FINETUNE_SPEC:
+            raise ScheduleError(f"unknown key '{key}'" + _suggest(key, FINETUNE_SPEC),
+                                file=file, where=f"finetune.{key}",
+                                expected="one of " + ", ".join(FINETUNE_SPEC))
+        ok, expected = FINETUNE_SPEC[key]
+        if not ok(value):
+            raise ScheduleError("invalid value", file=file, where=f"finetune.{key}",
+                                found=value, expected=expected)
+        changes[key] = float(value) if key == "lr" else value
+    return replace(NO_FINETUNE, **changes)
 
 
 def load_schedule(path: str | Path) -> Schedule:
