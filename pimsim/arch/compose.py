@@ -58,7 +58,7 @@ def unit_counts(design: Design) -> dict[str, tuple[str, float]]:
         "crossbar": (IMA, x),
         "dac": (IMA, x * d.crossbar.rows),
         "sample_hold": (IMA, x * d.crossbar.cols),
-        "adc": (IMA, x * d.adc.per_crossbar),
+        "adc": (IMA, x * d.adc.per_crossbar / d.adc.shared_by),
         "shift_add": (IMA, d.ima.shift_adds),
         "input_register": (IMA, 1),
         "output_register": (IMA, 1),

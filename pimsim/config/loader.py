@@ -237,6 +237,9 @@ def _resolve(design: Design, origin: dict[str, Path]) -> Design:
     if xb.cols % adc.per_crossbar:
         raise err("columns cannot be shared evenly by the ADCs", "adc", "per_crossbar",
                   found=adc.per_crossbar, expected=f"a divisor of crossbar.cols = {xb.cols}")
+    if ima.crossbars % adc.shared_by:
+        raise err("crossbars cannot share ADC banks evenly", "adc", "shared_by",
+                  found=adc.shared_by, expected=f"a divisor of ima.crossbars = {ima.crossbars}")
     ou_rows = xb.rows if xb.ou_rows == AUTO else xb.ou_rows
     ou_cols = xb.cols if xb.ou_cols == AUTO else xb.ou_cols
     for key, value, limit in (("ou_rows", ou_rows, xb.rows), ("ou_cols", ou_cols, xb.cols)):

@@ -58,6 +58,8 @@ class ADC:
                      "'saturate' accepts it and clamps a column sum above its range to full "
                      "scale (the accuracy cost is not modelled)", choices=("none", "saturate"))
     per_crossbar: int = spec(1, "ADCs", "ADCs shared by the columns of one crossbar")
+    shared_by: int = spec(1, "crossbars", "crossbars sharing one bank of adc.per_crossbar ADCs "
+                          "(fewer ADCs per IMA; the bank converts their reads in turn)")
     sample_rate_GSps: Any = spec(1.28, "GS/s", "conversions per ns of one ADC; 'auto' = SAR law: one "
                                  "conversion takes bits x the ADC table's bit-cycle "
                                  "(docs/components.md#adc)", auto=True)
@@ -204,7 +206,7 @@ class Design:
         """Time the crossbar's ADCs need to convert the columns of one OU read (all its
         columns when the OU is the whole array)."""
         per = self.adc.per_crossbar
-        return -(-self.crossbar.ou_cols // per) / self.adc.sample_rate_GSps
+        return self.adc.shared_by * -(-self.crossbar.ou_cols // per) / self.adc.sample_rate_GSps
 
     @property
     def cycle_ns(self) -> float:

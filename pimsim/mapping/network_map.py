@@ -201,7 +201,7 @@ def _stage_work(network: Network, mvm, tilings, arch: Arch,
             # one read converts one operation unit's used columns (docs/mapping.md); a
             # bit-slice takes the slowest crossbar's OU reads (1 for whole-array reads)
             width = min(int(t.cols.max()), d.crossbar.ou_cols) if t.cols.size else 0
-            conv = -(-width // d.adc.per_crossbar) * t_sample
+            conv = d.adc.shared_by * -(-width // d.adc.per_crossbar) * t_sample
             steps = int(((-(-t.rows // d.crossbar.ou_rows)) * (-(-t.cols // d.crossbar.ou_cols)))
                         .max()) if t.cols.size else 0
             keep = 1.0 - (ov[lay.name].skip_cycles if lay.name in ov else 0.0)

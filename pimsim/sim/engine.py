@@ -171,7 +171,9 @@ class Engine(Processes):
                 # one OU's columns when the crossbar is read OU by OU)
                 adcs = d.adc.per_crossbar
                 width = min(int(lm.xb_cols.max()), d.crossbar.ou_cols) if nxb else 0
-                L.t_conv = math.ceil(width / adcs) * self.t_sample if nxb else 0.0
+                # an ADC bank shared by several crossbars converts their reads in turn
+                L.t_conv = (d.adc.shared_by * math.ceil(width / adcs) * self.t_sample
+                            if nxb else 0.0)
                 L.period = max(self.t_read, L.t_conv)
             else:
                 h = max(1, min(lm.last_tile - lm.first_tile + 1, L.rows))

@@ -60,12 +60,14 @@ def unit_role(lm) -> tuple[str, int]:
 def conversion_ns(lm, arch: Arch) -> float:
     """ADC time of one read of the layer's crossbar group: its widest crossbar's used
     columns of one operation unit (all of them for whole-array reads) over the crossbar's
-    ADCs, one sample each."""
+    ADCs, one sample each; an ADC bank shared by ``adc.shared_by`` crossbars converts
+    their reads one after another (the crossbars of a copy read in lockstep)."""
     d = arch.design
     if not lm.crossbars_per_copy:
         return 0.0
     width = min(int(lm.xb_cols.max()), d.crossbar.ou_cols)
-    return math.ceil(width / d.adc.per_crossbar) * arch.latency_ns("adc", "convert")
+    return (d.adc.shared_by * math.ceil(width / d.adc.per_crossbar)
+            * arch.latency_ns("adc", "convert"))
 
 
 def ou_steps(lm, arch: Arch) -> int:
@@ -243,7 +245,8 @@ def row_latency_ns(network: Network, nmap: NetworkMap, arch: Arch,
             t_conv = conversion_ns(lm, arch)
             fetch = lay.weight_rows * lay.groups * d.precision.input_bits
             n_tiles = max(1, -(-lm.imas_per_copy // d.tile.imas))
-            pos_ns = (d.input_cycles * (1.0 - lm.skip_cycles) * max(t_read, t_conv)
+            pos_ns = (d.input_cycles * ou_steps(lm, arch) * (1.0 - lm.skip_cycles)
+                      * max(t_read, t_conv)
                       + max(2 * fetch / edram_bw, fetch / bus_bw) / n_tiles)
             t = 0.0
             for w0 in range(0, q_total, c):

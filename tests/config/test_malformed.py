@@ -30,6 +30,7 @@ CASES = {
     "weight bits not divisible": ("precision:\n  weight_bits: 15\n",
                                   ["precision.weight_bits", "divisible"]),
     "input bits not divisible by DAC": ("dac:\n  bits: 3\n", ["dac.bits", "divisible"]),
+    "ADC banks shared unevenly": ("adc:\n  shared_by: 3\n", ["adc.shared_by", "divisor"]),
     "OU larger than crossbar": ("crossbar:\n  ou_rows: 256\n",
                                 ["crossbar.ou_rows", "larger than the crossbar", "at most"]),
     "unknown ADC clipping": ("adc:\n  bits: 4\n  clip: wrap\n",

@@ -122,3 +122,34 @@ def test_shipped_ou_design_points_load():
         assert (d.crossbar.ou_rows, d.crossbar.ou_cols) == (16, 16)
         assert d.adc.bits == 5
         assert d.adc.sample_rate_GSps == pytest.approx(1.28 * 8 / 5)
+
+
+def test_adc_shared_by_two_crossbars_area_and_throughput():
+    one = isaac_with()
+    two = isaac_with(adc={"shared_by": 2})
+    adc_mm2 = one.parts["adc"].area_mm2
+    # 8 crossbars per IMA, one ADC each -> 4 ADCs per IMA
+    assert two.counts["adc"] == ("ima", 4)
+    assert rollup(two).ima_area_mm2 == pytest.approx(rollup(one).ima_area_mm2 - 4 * adc_mm2)
+    net = NetBuilder("one", (128, 1, 1)).linear("fc", 16).build()   # one full crossbar
+    fetch = 2 * 128 * 16 / (38.4 * 8)
+    for fid in ("analytic", "fast", "event"):
+        r1, r2 = (simulate(net, a, fidelity=fid, images=2) for a in (one, two))
+        if fid == "analytic":
+            # ISAAC converts 128 columns in one 100 ns read; a bank shared by 2 crossbars
+            # converts them in turn: 200 ns per read, the ADC is the bottleneck
+            assert r1.layers[0].time_ns == pytest.approx(16 * 100 + fetch)
+            assert r2.layers[0].time_ns == pytest.approx(16 * 200 + fetch)
+        assert r2.total.throughput_images_per_s < r1.total.throughput_images_per_s
+        assert r2.total.adc_conversions == r1.total.adc_conversions
+
+
+def test_adc_sharing_costs_no_throughput_when_the_read_is_longer():
+    # a 300 ns read: two crossbars' conversions (2 x 100 ns) fit in it
+    slow = dict(crossbar={"read_cycle_ns": 300})
+    one = isaac_with(**slow)
+    two = isaac_with(**slow, adc={"shared_by": 2})
+    net = NetBuilder("one", (128, 1, 1)).linear("fc", 16).build()
+    r1, r2 = (simulate(net, a, fidelity="analytic") for a in (one, two))
+    assert r2.total.throughput_images_per_s == r1.total.throughput_images_per_s
+    assert rollup(two).chip_area_mm2 < rollup(one).chip_area_mm2
