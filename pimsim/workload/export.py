@@ -337,9 +337,7 @@ class _GraphWalker:
         rnn = getattr(self, "rnn_out", {})
         if base in rnn:
             if idx != 0:
-                raise TraceError("only the output sequence of an RNN can be used",
-                                 where=node.name, found=f"[{idx}]",
-                                 expected="output, _ = rnn(x)")
+                return   # the final states: using them is refused where they are read
             out, steps, hidden, batch_first = rnn[base]
             self.alias[node] = out    # (hidden, T, 1); consumers reshape as they need
             return
@@ -579,7 +577,8 @@ def network_from_torch(model, example_input, name: str = "model") -> Network:
     """The shape-only :class:`Network` of a torch model (BN folded, fx-traced)."""
     gm = _prepare(model, example_input)
     layers = _GraphWalker(gm).walk()
-    return Network(name=name, input_shape=tuple(example_input.shape[1:]), layers=tuple(layers))
+    return Network(name=name, input_shape=canonical_shape(example_input.shape[1:]),
+                   layers=tuple(layers))
 
 
 def _record_inputs(gm, sources: dict[str, Any], samples) -> dict[str, np.ndarray]:
@@ -656,7 +655,7 @@ def export_torch(model, example_input, path: str | Path, samples=None, weight_bi
     layers = walker.walk()
     default_name = "".join(ch if ch in NAME_CHARS else "_" for ch in path.stem)[:MAX_NAME_LEN]
     network = Network(name=name or default_name or "model",
-                      input_shape=tuple(int(d) for d in example_input.shape[1:]),
+                      input_shape=canonical_shape(example_input.shape[1:]),
                       layers=tuple(layers))
     tensors: dict[str, dict[str, TensorData]] = {}
     stats: dict[str, dict] = {}
