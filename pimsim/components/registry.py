@@ -22,6 +22,12 @@ REQUIRED_ROLES = (
 )
 
 
+#: Optional roles pimsim places itself (at the tile, ``count`` per tile, default 1): the
+#: digital units of the layer kinds beyond ISAAC's (``pimsim.workload.ops``). A design
+#: point that runs such a layer needs the role (ConfigError names it otherwise).
+DIGITAL_ROLES = ("eltwise", "layernorm", "softmax", "digital")
+
+
 def register(name: str):
     """Class decorator: make ``cls`` available to YAML as ``model: name``."""
 

@@ -267,7 +267,7 @@ def _check_components(table: Any, origin: Path, design_source: str) -> dict:
             raise ConfigError("a component entry needs a 'model'", file=origin, where=where,
                               found=entry, expected="{model: NAME, ...reference values}")
         cls = registry.lookup(entry["model"], file=origin, where=f"{where}.model")
-        if role not in registry.REQUIRED_ROLES:
+        if role not in registry.REQUIRED_ROLES + registry.DIGITAL_ROLES:
             _check_plugin_role(role, entry, cls, origin)
         out[role] = cls.check_table(entry, file=origin, where=where)
     return out

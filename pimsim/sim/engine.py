@@ -160,14 +160,8 @@ class Engine(Processes):
                 L.worker_rows = [list(range(w, L.rows, h)) for w in range(h)]
                 L.worker_tile = [lm.first_tile + w for w in range(h)]
                 L.copy_busy = np.zeros(h)
-                if lm.activation_ops:
-                    L.unit_role, ops = "activation", lm.activation_ops
-                elif lm.pool_ops:
-                    L.unit_role, ops = "maxpool", lm.pool_ops
-                elif lm.add_ops:
-                    L.unit_role, ops = "tile_shift_add", lm.add_ops
-                else:
-                    L.unit_role, ops = "", 0
+                # the generic unit path: the layer's role and ops from the mapping
+                L.unit_role, ops = (lm.unit_role, lm.unit_ops) if lm.unit_ops else ("", 0)
                 L.row_ops = split_even(int(ops), L.rows).tolist()
         self.unit_layer = unit_layer
         self.unit_table = unit_counts(np.array(unit_layer, dtype=np.int64),
