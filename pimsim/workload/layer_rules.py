@@ -104,13 +104,13 @@ def check_kind_rules(lay: Layer, producer_shapes: list[tuple], bad: Bad) -> None
         ok = len(axes) <= 1 and all(
             s[a] == lay.out_shape[a] for s in producer_shapes for a in range(3) if a not in axes)
         if ok and axes:
-            ok = sum(s[axes[0]] for s in producer_shapes) == lay.out_shape[axes[0]]
-        elif ok:
-            ok = len(producer_shapes) == 1
+            # parts from stored constants (a class token) may make up the rest
+            ok = sum(s[axes[0]] for s in producer_shapes) <= lay.out_shape[axes[0]]
         if not ok:
             raise bad("out_shape", "concat joins its inputs along one axis",
                       list(lay.out_shape),
-                      f"inputs {[list(s) for s in producer_shapes]} joined along C, H or W")
+                      f"inputs {[list(s) for s in producer_shapes]} joined along C, H or W "
+                      "(stored constant parts may add to it)")
     elif kind == "slice":
         diff = [a for a in range(3) if lay.out_shape[a] != lay.in_shape[a]]
         if len(diff) > 1 or any(lay.out_shape[a] > lay.in_shape[a] for a in diff):
