@@ -70,7 +70,7 @@ class ViT(nn.Module):
 
     def forward(self, x):
         x = self.patch(x).flatten(2).transpose(1, 2)
-        x = torch.cat([self.cls.expand(x.shape[0], -1, -1), x], dim=1) + self.pos
+        x = torch.cat([self.cls.expand(x.shape[0], 1, x.shape[2]), x], dim=1) + self.pos
         x = self.norm(self.blocks(x))
         return self.head(x[:, 0])
 
