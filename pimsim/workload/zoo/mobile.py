@@ -36,15 +36,17 @@ MOBILENET_V2 = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 
                 (6, 160, 3, 2), (6, 320, 1, 1)]
 
 
-def mobilenet_v2(num_classes: int = 1000) -> nn.Module:
-    layers: list[nn.Module] = [_cbr(3, 32, 3, 2)]
-    c_in = 32
-    for t, c, n, s in MOBILENET_V2:
+def mobilenet_v2(num_classes: int = 1000, settings=MOBILENET_V2, stem: int = 32,
+                 last: int = 1280) -> nn.Module:
+    """MobileNetV2 (``settings``/``stem``/``last`` shrink it for tests)."""
+    layers: list[nn.Module] = [_cbr(3, stem, 3, 2)]
+    c_in = stem
+    for t, c, n, s in settings:
         for i in range(n):
             layers.append(InvertedResidual(c_in, c, s if i == 0 else 1, t))
             c_in = c
-    layers += [_cbr(c_in, 1280, 1), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.2),
-               nn.Linear(1280, num_classes)]
+    layers += [_cbr(c_in, last, 1), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.2),
+               nn.Linear(last, num_classes)]
     return nn.Sequential(*layers)
 
 
@@ -85,11 +87,13 @@ EFFICIENTNET_B0 = [(1, 3, 1, 32, 16, 1), (6, 3, 2, 16, 24, 2), (6, 5, 2, 24, 40,
                    (6, 3, 1, 192, 320, 1)]
 
 
-def efficientnet_b0(num_classes: int = 1000) -> nn.Module:
-    layers: list[nn.Module] = [_cbr(3, 32, 3, 2, act=nn.SiLU)]
-    for e, k, s, c_in, c_out, n in EFFICIENTNET_B0:
+def efficientnet_b0(num_classes: int = 1000, settings=EFFICIENTNET_B0,
+                    last: int = 1280) -> nn.Module:
+    """EfficientNet-B0 (``settings``/``last`` shrink it for tests)."""
+    layers: list[nn.Module] = [_cbr(3, settings[0][3], 3, 2, act=nn.SiLU)]
+    for e, k, s, c_in, c_out, n in settings:
         for i in range(n):
             layers.append(MBConv(c_in if i == 0 else c_out, c_out, k, s if i == 0 else 1, e))
-    layers += [_cbr(320, 1280, 1, act=nn.SiLU), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
-               nn.Dropout(0.2), nn.Linear(1280, num_classes)]
+    layers += [_cbr(settings[-1][4], last, 1, act=nn.SiLU), nn.AdaptiveAvgPool2d(1),
+               nn.Flatten(), nn.Dropout(0.2), nn.Linear(last, num_classes)]
     return nn.Sequential(*layers)
