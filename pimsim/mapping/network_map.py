@@ -249,7 +249,8 @@ def map_network(network: Network, arch: Arch,
                 b, m, kk, n = lay.matmul_dims
                 # the second operand arrives over the NoC too; its cells are written
                 in_bits += b * kk * n * d.precision.input_bits
-                cells = int((t.rows * t.cols).sum())
+                # the operand's own cells (a block-diagonal crossbar's zero blocks stay)
+                cells = int(t.weights.sum()) * d.slices_per_weight
                 lm = replace(lm, noc_bits=int(in_bits), written_cells=cells,
                              write_ns=write_time_ns(t.rows, d, pulse_ns),
                              extra_counts=(("write_driver.write", float(cells)),))

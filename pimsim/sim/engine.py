@@ -150,6 +150,10 @@ class Engine(Processes):
                 L.outs_sum = int(lm.xb_outs.sum())
                 L.fetch_bits = L.lay.weight_rows * L.lay.groups * d.precision.input_bits
                 L.store_bits = L.lay.out_shape[0] * d.precision.output_bits
+                if L.lay.is_matmul:     # per row of operand A: batch x K in, batch x N out
+                    b, _, kk, n = L.lay.matmul_dims
+                    L.fetch_bits = b * kk * d.precision.input_bits
+                    L.store_bits = b * n * d.precision.output_bits
                 # the slowest crossbar of the group sets the conversion time of a read
                 adcs = d.adc.per_crossbar
                 L.t_conv = math.ceil(int(lm.xb_cols.max()) / adcs) * self.t_sample if nxb else 0.0
@@ -189,6 +193,8 @@ class Engine(Processes):
             lo, hi = windows(lay, L.rows, rows)
             bits = d.precision.input_bits if L.is_mvm else d.precision.output_bits
             row_bits = ch * width * bits
+            if P is not None and P.lay.is_matmul and P.is_mvm:
+                row_bits = (P.lay.out_elems // rows) * bits   # a written matmul's row: B x N
             # rows the consumer needs to make progress: its window plus one stride; an
             # operand of a join (residual add) may have to wait for the other branch for
             # a whole image, so it must be able to hold a whole tensor (else a producer
