@@ -9,7 +9,6 @@ for a batch of real samples and quantized to unsigned ``act_bits`` integers.
 from __future__ import annotations
 
 import copy
-import importlib
 import math
 import operator
 from pathlib import Path
@@ -19,6 +18,7 @@ import numpy as np
 
 import pimsim
 from pimsim.errors import TraceError
+from pimsim.plugins import import_user_module
 from pimsim.workload.builder import LayerBuilder, RnnWeights, slice_shape
 from pimsim.workload.layer import NETWORK_INPUT, Layer, Network, canonical_shape
 from pimsim.workload.ops import digital_work, eltwise_op_name, warn_unmodelled
@@ -693,7 +693,7 @@ def load_model_spec(model_spec: str):
             raise TraceError("empty module or function name", where="model", found=model_spec,
                              expected="package.module:function")
         try:
-            fn = getattr(importlib.import_module(mod_name), fn_name)
+            fn = getattr(import_user_module(mod_name), fn_name)   # cwd first
         except (ImportError, AttributeError, ValueError) as exc:
             raise TraceError(f"cannot load model function: {exc}", where="model",
                              found=model_spec, expected="module:function") from None
