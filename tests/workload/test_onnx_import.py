@@ -23,6 +23,17 @@ from pimsim.workload.zoo.mobile import efficientnet_b0, mobilenet_v2  # noqa: E4
 from pimsim.workload.zoo.rnn import LstmLM  # noqa: E402
 from pimsim.workload.zoo.transformer import ViT, BertLayer  # noqa: E402
 
+class _GruLM(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed, self.gru, self.out = nn.Embedding(30, 6), nn.GRU(6, 5, 2, batch_first=True), \
+            nn.Linear(5, 30)
+
+    def forward(self, x):
+        h, _ = self.gru(self.embed(x))
+        return self.out(h)
+
+
 #: small instances of each zoo family: same blocks and ops, fewer and narrower layers
 SMALL = {
     "mobilenet_v2": lambda: (mobilenet_v2(10, settings=[(1, 8, 1, 1), (6, 16, 2, 2)], stem=8,
@@ -36,6 +47,7 @@ SMALL = {
                          torch.rand(1, 3, 32, 32)),
     "bert_base_layer": lambda: (BertLayer(dim=32, heads=4, hidden=64), torch.rand(1, 16, 32)),
     "lstm_lm": lambda: (LstmLM(vocab=40, width=8, layers=2), torch.randint(0, 40, (1, 5))),
+    "gru_lm": lambda: (_GruLM(), torch.randint(0, 30, (1, 4))),   # GRU gate order too
 }
 
 
