@@ -1,0 +1,274 @@
+"""Stage times of the inter-layer pipeline in closed form, resource by resource.
+
+One description of the pipeline serves every fidelity (docs/engine.md "One pipeline"):
+each image passes every layer; a layer's work per image occupies
+
+* its **copies** (``crossbar``, or ``adc`` when the conversion of a read is longer than
+  the read): the busiest copy's ``ceil(P / copies)`` positions, each fetching its receptive
+  field from eDRAM over the bus and then stepping ``input_cycles`` reads at
+  ``max(read, conversion)`` (the skipped cycles of a technique removed);
+* its tiles' shared units, summed over every layer on a tile: ``edram`` ports (each bit
+  written once and read once), the eDRAM-to-IMA ``bus``, the ``tile_shift_add`` (row-tile
+  merges and residual adds), ``activation`` and ``maxpool`` units, and the NoC
+  injection ports of the router the tile shares with ``tile.tiles_per_router - 1``
+  others (``router``, one port per tile, pooled);
+* the chip's ``offchip_link`` ports for the bits that cross chips.
+
+The pipelined interval is the largest of these busy times per image, and the stage that
+sets it is the **bottleneck** (layer, resource, share of the interval = 1 for the closed
+form). The engine simulates the same units with contention; its own bottleneck is
+measured (``pimsim.sim.outcome``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from pimsim.arch.compose import Arch
+from pimsim.mapping import NetworkMap
+from pimsim.mapping.digital import units_per_tile
+from pimsim.units import BITS_PER_BYTE
+from pimsim.workload.layer import NETWORK_INPUT, Network
+
+GBPS_TO_BITS_PER_NS = BITS_PER_BYTE  # 1 GB/s = 8 bits/ns
+#: Resources a stage can be bound by (the names of ``Result.total.bottleneck``).
+RESOURCES = ("crossbar", "adc", "edram", "bus", "tile_shift_add", "activation", "maxpool",
+             "router", "offchip_link")
+UNIT_ROLES = ("activation", "maxpool", "tile_shift_add")   # non-MVM layers' digital units
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One resource's busy time per image (ns) and the layer that uses it most."""
+
+    layer: str
+    resource: str
+    busy_ns: float
+
+
+def unit_role(lm) -> tuple[str, int]:
+    """(unit role, ops per image) of a non-MVM layer ("" when it does no work): the
+    mapping's generic unit path (``pimsim.mapping.digital.unit_work``) for every kind."""
+    if lm.unit_ops:
+        return lm.unit_role, int(lm.unit_ops)
+    for role, ops in (("activation", lm.activation_ops), ("maxpool", lm.pool_ops),
+                      ("tile_shift_add", lm.add_ops)):
+        if ops:
+            return role, int(ops)
+    return "", 0
+
+
+def conversion_ns(lm, arch: Arch) -> float:
+    """ADC time of one read of the layer's crossbar group: its widest crossbar's used
+    columns over the crossbar's ADCs, one sample each."""
+    d = arch.design
+    if not lm.crossbars_per_copy:
+        return 0.0
+    return math.ceil(int(lm.xb_cols.max()) / d.adc.per_crossbar) * arch.latency_ns("adc",
+                                                                                    "convert")
+
+
+def stages(network: Network, nmap: NetworkMap, arch: Arch) -> tuple[list[Stage], np.ndarray]:
+    """(every resource's busy time per image, each layer's own stage time in ns).
+
+    A layer's own stage time is the largest busy time among its copies / workers and
+    the shared units of its tiles (the time it needs per image when nothing waits).
+    """
+    d = arch.design
+    t_read = arch.latency_ns("crossbar", "read")
+    edram_bw = d.tile.edram_bandwidth_GBps * GBPS_TO_BITS_PER_NS
+    bus_bw = d.tile.bus_width_bits * d.clock_GHz
+    link_bw = d.noc.link_GBps * GBPS_TO_BITS_PER_NS
+    hop_ns = d.noc.avg_hops * arch.latency_ns("router", "transfer")
+    tsa_ns = arch.latency_ns("tile_shift_add", "accumulate") / d.tile.shift_adds
+    units = {"activation": d.tile.activation_units, "maxpool": d.tile.maxpool_units,
+             "tile_shift_add": d.tile.shift_adds}
+    links = d.chip.offchip_links
+    off_ns = arch.latency_ns("offchip_link", "transfer") / links if links else 0.0
+    by_name = {lay.name: i for i, lay in enumerate(network)}
+
+    own: list[list[Stage]] = [[] for _ in nmap.layers]
+    tile_use: dict[tuple[str, int], dict[int, float]] = {}   # (resource, tile) -> layer -> ns
+
+    tpr = d.tile.tiles_per_router
+
+    def use(resource: str, tiles: range, layer: int, ns: float) -> None:
+        if ns <= 0.0:
+            return
+        share = ns / len(tiles)
+        if resource == "router":      # a router's injection ports serve tpr tiles, pooled
+            for t in tiles:
+                d_ = tile_use.setdefault((resource, t // tpr), {})
+                d_[layer] = d_.get(layer, 0.0) + share / tpr
+            return
+        for t in tiles:
+            d_ = tile_use.setdefault((resource, t), {})
+            d_[layer] = d_.get(layer, 0.0) + share
+
+    for i, (lay, lm) in enumerate(zip(network, nmap.layers)):
+        tiles = range(lm.first_tile, lm.last_tile + 1)
+        if lm.is_mvm:
+            c = lm.replication
+            n = -(-lm.positions // c)
+            reads = math.ceil(n * d.input_cycles * (1.0 - lm.skip_cycles))
+            t_conv = conversion_ns(lm, arch)
+            period = max(t_read, t_conv)
+            n_tiles = max(1, -(-lm.imas_per_copy // d.tile.imas))   # tiles one copy spans
+            fetch = lay.weight_rows * lay.groups * d.precision.input_bits
+            store = lay.out_shape[0] * d.precision.output_bits
+            if lay.is_matmul:       # crossbar-written: per row of A, batch x K in, x N out
+                b, _, kk, nn_ = lay.matmul_dims
+                fetch, store = b * kk * d.precision.input_bits, b * nn_ * d.precision.output_bits
+            fetch_ns = max(2 * fetch / edram_bw, fetch / bus_bw) / n_tiles
+            # the engine's recurrence per unit: fetch, first read, then one conversion
+            # per period (the last conversion overlaps the next unit's fetch); a written
+            # matmul operand is programmed first
+            copy_ns = reads * period + n * fetch_ns + lm.write_ns
+            own[i].append(Stage(lm.name, "adc" if t_conv > t_read else "crossbar", copy_ns))
+            bits = lm.positions * (fetch + store)
+            use("edram", tiles, i, 2 * bits / edram_bw / d.tile.edram_ports)
+            use("bus", tiles, i, bits / bus_bw)
+            use("tile_shift_add", tiles, i, lm.positions * lm.merges_per_position * tsa_ns)
+            out_parts = c * lay.out_shape[1]                  # output-row parts (upper bound)
+            parts = min(lm.positions, out_parts)
+        else:
+            role, ops = unit_role(lm)
+            h = max(1, min(len(tiles), lay.out_shape[1]))
+            rows_w = -(-lay.out_shape[1] // h)
+            if role:
+                op_ns = arch.latency_ns(role, lm.unit_action or (
+                    "accumulate" if role == "tile_shift_add" else "op")) / units_per_tile(arch, role)
+                t = ops * op_ns * rows_w / lay.out_shape[1]
+                own[i].append(Stage(lm.name, role, t))
+                use(role, range(lm.first_tile, lm.first_tile + h), i, ops * op_ns)
+            parts = lay.out_shape[1]
+        # NoC: the layer's outputs to every consumer that receives them over a link
+        out_bits = lay.out_elems
+        for cons in network:
+            srcs = [s for s in cons.inputs]
+            for order, s in enumerate(srcs):
+                if s != lay.name:
+                    continue
+                if cons.is_mvm or order > 0:
+                    b = d.precision.input_bits if cons.is_mvm else d.precision.output_bits
+                    use("router", tiles, i, out_bits * b / link_bw + parts * hop_ns)
+        if lm.offchip_bits:
+            own[i].append(Stage(lm.name, "offchip_link", lm.offchip_bits * off_ns))
+    # the network input over the first layers' links
+    for cons in network:
+        if NETWORK_INPUT in cons.inputs or not cons.inputs:
+            j = by_name[cons.name]
+            lm = nmap.layers[j]
+            c_, h_, w_ = network.input_shape
+            b = d.precision.input_bits if cons.is_mvm else d.precision.output_bits
+            use("router", range(lm.first_tile, lm.first_tile + 1), j,
+                c_ * h_ * w_ * b / link_bw + h_ * hop_ns)
+
+    out: list[Stage] = [s for st in own for s in st]
+    times = np.array([max((s.busy_ns for s in st), default=0.0) for st in own])
+    for (resource, _t), per_layer in tile_use.items():
+        total = sum(per_layer.values())
+        top = max(per_layer, key=per_layer.get)
+        out.append(Stage(nmap.layers[top].name, resource, total))
+        for j in per_layer:
+            times[j] = max(times[j], total)
+    return out, times
+
+
+def bottleneck(stage_list: list[Stage], interval_ns: float) -> dict:
+    """{layer, resource, share}: the stage with the largest busy time per image and its
+    share of the interval."""
+    if not stage_list or interval_ns <= 0.0:
+        return {}
+    s = max(stage_list, key=lambda x: x.busy_ns)
+    return {"layer": s.layer, "resource": s.resource, "share": s.busy_ns / interval_ns}
+
+
+def row_latency_ns(network: Network, nmap: NetworkMap, arch: Arch,
+                   chunks_per_copy: int = 32) -> float:
+    """Image 0's latency through the overlapped layer pipeline, row by row, without
+    contention (the engine's schedule in closed form).
+
+    An MVM layer's positions are cut into chunks (``max(1, min(W, P // (copies x
+    chunks_per_copy)))`` positions, as the engine deals them) and the chunks go to the
+    copies round-robin in raster order, so the copies work in *waves* of ``copies``
+    chunks; a wave starts when the previous one is done and the input rows its last
+    output row needs have arrived, and takes ``chunk x (fetch + reads)`` per position.
+    A non-MVM layer's rows go round-robin to one worker per host tile. A row reaches a
+    consumer over the NoC link (bits / link bandwidth + hops x router latency).
+    Latency = the last row of the last layer.
+    """
+    from pimsim.sim.buffers import windows        # the engine's receptive-field rule
+
+    d = arch.design
+    t_read = arch.latency_ns("crossbar", "read")
+    edram_bw = d.tile.edram_bandwidth_GBps * GBPS_TO_BITS_PER_NS
+    bus_bw = d.tile.bus_width_bits * d.clock_GHz
+    link_bw = d.noc.link_GBps * GBPS_TO_BITS_PER_NS
+    hop_ns = d.noc.avg_hops * arch.latency_ns("router", "transfer")
+    units = {"activation": d.tile.activation_units, "maxpool": d.tile.maxpool_units,
+             "tile_shift_add": d.tile.shift_adds}
+    done: dict[str, np.ndarray] = {}             # layer -> completion time of each row
+    c_in, h_in, w_in = network.input_shape
+    for lay, lm in zip(network, nmap.layers):
+        rows, width = max(1, lay.out_shape[1]), max(1, lay.out_shape[2])
+        if lm.is_mvm and lay.is_matmul:       # a written matmul: one MVM per row of A
+            width = 1
+        bits = d.precision.input_bits if lay.is_mvm else d.precision.output_bits
+        avail = np.zeros(rows)                  # when output row r's inputs are all there
+        for order, src in enumerate(lay.inputs or [NETWORK_INPUT]):
+            if src == NETWORK_INPUT:
+                row_bits = c_in * w_in * bits
+                arrive = np.arange(1, h_in + 1) * (row_bits / link_bw) + hop_ns
+                in_rows = h_in
+            else:
+                prod = network.layer(src)
+                in_rows = max(1, prod.out_shape[1])
+                arrive = done[src].copy()
+                if lay.is_mvm or order > 0:     # over the NoC link
+                    arrive += prod.out_shape[0] * prod.out_shape[2] * bits / link_bw + hop_ns
+            _, hi = windows(lay, rows, in_rows)
+            avail = np.maximum(avail, arrive[hi])
+        end = np.zeros(rows)
+        if lm.is_mvm:
+            c = lm.replication
+            chunk = max(1, min(width, lm.positions // (c * chunks_per_copy)))
+            cpr = -(-width // chunk)
+            q_total = rows * cpr
+            t_conv = conversion_ns(lm, arch)
+            fetch = lay.weight_rows * lay.groups * d.precision.input_bits
+            if lay.is_matmul:
+                fetch = lay.matmul_dims[0] * lay.matmul_dims[2] * d.precision.input_bits
+            n_tiles = max(1, -(-lm.imas_per_copy // d.tile.imas))
+            pos_ns = (d.input_cycles * (1.0 - lm.skip_cycles) * max(t_read, t_conv)
+                      + max(2 * fetch / edram_bw, fetch / bus_bw) / n_tiles)
+            t = lm.write_ns                     # a written operand is programmed first
+            for w0 in range(0, q_total, c):
+                last = min(w0 + c, q_total) - 1
+                t = max(t, avail[last // cpr]) + chunk * pos_ns
+                first_row, last_row = w0 // cpr, last // cpr
+                end[first_row:last_row + 1] = t      # a row ends with its last chunk's wave
+            # the output stage: last conversion, row-tile merges, outputs into eDRAM
+            store = lay.out_shape[0] * d.precision.output_bits
+            if lay.is_matmul:
+                store = lay.matmul_dims[0] * lay.matmul_dims[3] * d.precision.output_bits
+            tsa_ns = arch.latency_ns("tile_shift_add", "accumulate") / d.tile.shift_adds
+            end += t_conv + chunk * (lm.merges_per_position * tsa_ns
+                                     + max(2 * store / edram_bw, store / bus_bw)) / n_tiles
+        else:
+            role, ops = unit_role(lm)
+            h = max(1, min(lm.host_tiles, rows))
+            op_ns = (arch.latency_ns(role, lm.unit_action or (
+                "accumulate" if role == "tile_shift_add" else "op"))
+                / units_per_tile(arch, role)) if role else 0.0
+            per_row = ops * op_ns / rows
+            free = np.zeros(h)
+            for r in range(rows):
+                w = r % h
+                free[w] = max(free[w], avail[r]) + per_row
+                end[r] = free[w]
+        done[lay.name] = end
+    return max((float(v.max()) for v in done.values()), default=0.0)
