@@ -1,8 +1,8 @@
 """Every shipped zoo trace of today's networks runs on ISAAC from the command line.
 
 The closed form runs all six here; the engine (``fast``) runs the two quick ones (the
-others take 13-25 s each on a busy 2-core machine; ``make bench``-style manual runs are
-listed in docs/trace-format.md).
+others take 36-244 s each on a busy 2-core machine; the measured runs are listed in
+docs/trace-format.md).
 """
 
 from __future__ import annotations
