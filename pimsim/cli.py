@@ -1,4 +1,4 @@
-"""The ``pimsim`` command line: run, compare, area, validate, sweep, report, export.
+"""The ``pimsim`` command line: run, compare, area, validate, sweep, report, export, import.
 
 User mistakes (bad YAML, bad trace) print one paragraph and exit with status 2; a bug
 still shows its traceback.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from pimsim.argtypes import int_in
@@ -232,6 +233,30 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_import(args) -> int:
+    from pimsim.workload.onnx_import import import_onnx
+
+    if Path(args.out).is_dir():
+        raise PimsimError("is a directory; give a file name such as model.npz", file=args.out,
+                          where="--out")
+    path = import_onnx(args.model, args.out, weights=not args.shapes_only,
+                       weight_bits=args.weight_bits)
+    _print(f"wrote {path}")
+    return 0
+
+
+def _warning_line(message, category, filename, lineno, line=None) -> str:
+    """pimsim's own warnings (an op without a cost model ...) as one line on stderr."""
+    from pimsim.workload.ops import UnmodelledOpWarning
+
+    if issubclass(category, UnmodelledOpWarning):
+        return f"pimsim: warning: {message}\n"
+    return _default_format(message, category, filename, lineno, line)
+
+
+_default_format = warnings.formatwarning
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="pimsim", description="Cycle-level simulator of ReRAM PIM "
                                 "accelerators. Units: energy pJ, time ns, power mW, area mm2.")
@@ -318,11 +343,21 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--weight-bits", type=int_in(2, 32), default=8, help="2..32 (default 8)")
     sp.add_argument("--act-bits", type=int_in(1, 32), default=8, help="1..32 (default 8)")
     sp.set_defaults(func=cmd_export)
+
+    sp = sub.add_parser("import", help="import an ONNX model as a trace (needs the onnx extra)")
+    sp.add_argument("model", metavar="MODEL.onnx", help="an ONNX file (untrusted input: capped, "
+                    "no external data)")
+    sp.add_argument("--out", required=True, metavar="PATH")
+    sp.add_argument("--shapes-only", action="store_true",
+                    help="write a shape-only trace (no weights)")
+    sp.add_argument("--weight-bits", type=int_in(2, 32), default=8, help="2..32 (default 8)")
+    sp.set_defaults(func=cmd_import)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    warnings.formatwarning = _warning_line
     try:
         return args.func(args)
     except PimsimError as exc:

@@ -27,6 +27,16 @@ SHAPES = {"resnet20_cifar_shapes": "resnet20", "vgg16_shapes": "vgg16",
 SEED = 0
 
 
+def zoo_shape_targets() -> dict[str, str]:
+    """Shape-only traces of today's networks (issue 15): trace name -> zoo name."""
+    return {"mobilenet_v2_shapes": "mobilenet_v2", "efficientnet_b0_shapes": "efficientnet_b0",
+            "densenet121_shapes": "densenet121", "vit_tiny_shapes": "vit_tiny",
+            "bert_base_layer_shapes": "bert_base_layer", "lstm_lm_shapes": "lstm_lm"}
+
+
+SHAPES.update(zoo_shape_targets())
+
+
 def make(name: str, out_dir: Path) -> str:
     """Write ``out_dir/<name>.npz``; returns a one-line summary."""
     from pimsim.workload import load_trace

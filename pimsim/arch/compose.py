@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pimsim.components import Component
-from pimsim.components.registry import lookup
+from pimsim.components.registry import DIGITAL_ROLES, lookup
 from pimsim.config.schema import Design
 from pimsim.units import ceil_log2
 
@@ -47,6 +47,7 @@ def instance_params(design: Design) -> dict[str, dict]:
         "tile_output_register": {"size_bytes": d.tile.output_register_bytes, **clock},
         "offchip_link": {"bandwidth_GBps": d.chip.offchip_link_GBps},
         "write_driver": {"bits_per_cell": d.crossbar.bits_per_cell},
+        **{role: dict(clock) for role in DIGITAL_ROLES},
     }
 
 

@@ -22,6 +22,12 @@ REQUIRED_ROLES = (
 )
 
 
+#: Optional roles pimsim places itself (at the tile, ``count`` per tile, default 1): the
+#: digital units of the layer kinds beyond ISAAC's (``pimsim.workload.ops``). A design
+#: point that runs such a layer needs the role (ConfigError names it otherwise).
+DIGITAL_ROLES = ("eltwise", "layernorm", "softmax", "digital")
+
+
 def register(name: str):
     """Class decorator: make ``cls`` available to YAML as ``model: name``."""
 
@@ -36,13 +42,20 @@ def register(name: str):
 
 
 def lookup(name: Any, *, file: Any = None, where: str | None = None) -> type:
-    """The class registered as ``name``; ConfigError with a suggestion otherwise."""
+    """The class registered as ``name``; ConfigError with a suggestion otherwise.
+
+    An unknown name first loads the installed plug-ins of the ``pimsim.components``
+    entry-point group (``pimsim.plugins``), once."""
+    if isinstance(name, str) and name not in _MODELS:
+        from pimsim.plugins import load_entry_points
+        load_entry_points()
     if not isinstance(name, str) or name not in _MODELS:
         close = difflib.get_close_matches(str(name), list(_MODELS), n=1, cutoff=0.6)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         raise ConfigError(f"unknown component model{hint}", file=file, where=where, found=name,
                           expected="a registered model: " + ", ".join(sorted(_MODELS))
-                          + " (or list your module under 'plugins:')")
+                          + " (or list your module under 'plugins:', or install a package with a "
+                          "'pimsim.components' entry point)")
     return _MODELS[name]
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import importlib
 import math
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import yaml
 from pimsim.config import schema
 from pimsim.config.schema import AUTO, Design
 from pimsim.errors import ConfigError
+from pimsim.plugins import import_user_module
 from pimsim.units import BITS_PER_BYTE, ceil_log2, is_power_of_two
 
 MAX_EXTENDS_DEPTH = 16
@@ -295,7 +295,7 @@ def _check_components(table: Any, origin: Path, design_source: str) -> dict:
             raise ConfigError("a component entry needs a 'model'", file=origin, where=where,
                               found=entry, expected="{model: NAME, ...reference values}")
         cls = registry.lookup(entry["model"], file=origin, where=f"{where}.model")
-        if role not in registry.REQUIRED_ROLES:
+        if role not in registry.REQUIRED_ROLES + registry.DIGITAL_ROLES:
             _check_plugin_role(role, entry, cls, origin)
         out[role] = cls.check_table(entry, file=origin, where=where)
     return out
@@ -368,12 +368,16 @@ def load_design(path: str | Path, overrides: dict[str, Any] | None = None) -> De
         raise ConfigError("must be a list of module names", file=origin.get("plugins", path),
                           where="plugins", found=plugins, expected="e.g. [mypackage.components]")
     # Importing a plugin runs its code: a design point is trusted like a Python script.
+    # Searched beside the design point that lists them, then in the working directory
+    # (pimsim.plugins), then on sys.path.
     for module in plugins:
         try:
-            importlib.import_module(module)
+            import_user_module(module, [Path(origin["plugins"]).parent])
         except ImportError as exc:
             raise ConfigError(f"cannot import plugin module: {exc}", file=origin["plugins"],
-                              where="plugins", found=module) from None
+                              where="plugins", found=module,
+                              expected="a module beside the design point, in the working "
+                                       "directory or installed") from None
     sections = {name: _build_section(name, cls, data.get(name), origin.get(name, path))
                 for name, cls in schema.SECTIONS.items()}
     name = data.get("name", path.stem)

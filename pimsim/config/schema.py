@@ -132,6 +132,11 @@ class Mapping:
     replicate: bool = spec(True, "-", "replicate layers to balance the inter-layer pipeline (ISAAC)",
                            positive=False)
     max_replication: int = spec(1024, "copies", "upper bound on one layer's replication")
+    attention: str = spec("digital", "-", "activation x activation matmuls (attention): "
+                          "'digital' (multiply-adds on the tile's eltwise units) or "
+                          "'crossbar_write' (one operand written into crossbars per "
+                          "inference, then read like weights)",
+                          choices=("digital", "crossbar_write"))
 
 
 SECTIONS: dict[str, type] = {

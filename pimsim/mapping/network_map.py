@@ -16,6 +16,8 @@ import numpy as np
 from pimsim.arch.compose import Arch
 from pimsim.config.schema import Design
 from pimsim.errors import TraceError
+from pimsim.mapping.digital import (CLASSIC, check_role, matmul_as_conv, unit_work,
+                                    write_time_ns)
 from pimsim.mapping.placement import chips_needed, imas_per_chip, place
 from pimsim.mapping.replication import imas_needed, replicate
 from pimsim.mapping.tiling import Tiling, tile_layer
@@ -61,6 +63,14 @@ class LayerMap:
     extra_counts: tuple[tuple[str, float], ...] = ()  # ("role.action", per image) of plug-ins
     read_energy_scale: float = 1.0  # crossbar read energy per executed read / reference
                                     # (value-dependent energy, pimsim.mapping.activity)
+    # The generic unit path (pimsim.mapping.digital): the role whose units of the host
+    # tiles run a non-MVM layer, the action booked and the operations per image.
+    unit_role: str = ""
+    unit_action: str = ""
+    unit_ops: int = 0
+    shared: bool = False           # reads another layer's crossbars (unrolled RNN step)
+    write_ns: float = 0.0          # crossbar-written matmul: programming time per image
+    written_cells: int = 0         # crossbar-written matmul: cells written per image
 
     @property
     def is_mvm(self) -> bool:
@@ -72,7 +82,8 @@ class LayerMap:
 
     @property
     def crossbars(self) -> int:
-        return self.crossbars_per_copy * self.replication
+        """Crossbars this layer holds (0 when it reads another layer's)."""
+        return 0 if self.shared else self.crossbars_per_copy * self.replication
 
     @property
     def host_tiles(self) -> int:
@@ -125,7 +136,7 @@ class NetworkMap:
 
     @property
     def imas(self) -> int:
-        return sum(lm.imas for lm in self.layers)
+        return sum(lm.imas for lm in self.layers if not lm.shared)
 
     @property
     def tiles(self) -> int:
@@ -194,10 +205,17 @@ def _stage_work(network: Network, mvm, tilings, arch: Arch,
     work = np.zeros((len(mvm), 5))
     host: dict[str, int | None] = {}
     for lay in network:
-        if lay.is_mvm:
+        if lay.shares:              # an RNN step on its owner's crossbars: owner's tiles
+            k = host[lay.name] = index[lay.shares]
+            fetch = lay.weight_rows * lay.groups * d.precision.input_bits
+            store = lay.out_shape[0] * d.precision.output_bits
+            work[k, 0] += 2 * lay.out_positions * (fetch + store) / edram_bw / d.tile.edram_ports
+            work[k, 1] += lay.out_positions * (fetch + store) / bus_bw
+        elif lay.name in index:     # own crossbars (a written matmul: as its grouped conv)
             k = index[lay.name]
             host[lay.name] = k
             t = tilings[k]
+            lay = mvm[k]
             # one read converts one operation unit's used columns (docs/mapping.md); a
             # bit-slice takes the slowest crossbar's OU reads (1 for whole-array reads)
             width = min(int(t.cols.max()), d.crossbar.ou_cols) if t.cols.size else 0
@@ -234,7 +252,11 @@ def map_network(network: Network, arch: Arch,
     """
     d = arch.design
     by_name = _check_graph(network)
-    mvm = network.mvm_layers
+    written = d.mapping.attention == "crossbar_write"
+    # layers that hold crossbars: MVM layers with their own weights, and matmuls whose
+    # operand is written into crossbars per inference
+    mvm = [matmul_as_conv(lay) if lay.is_matmul else lay for lay in network
+           if (lay.is_mvm and not lay.shares) or (written and lay.is_matmul)]
     ov = dict(overrides or {})
     tilings: list[Tiling] = [ov[lay.name].tiling if lay.name in ov and ov[lay.name].tiling
                              is not None else tile_layer(lay, d) for lay in mvm]
@@ -247,15 +269,29 @@ def map_network(network: Network, arch: Arch,
                        budget_imas=chips * imas_per_chip(d),
                        max_replication=d.mapping.max_replication, enabled=d.mapping.replicate,
                        position_ns=pos_ns, tile_ns=tile_ns, imas_per_tile=d.tile.imas)
+    # a written operand is written once per inference into one copy (more copies would
+    # multiply the writes); replication re-runs on the rest is not attempted
+    copies = np.where([lay.kind == "conv" and by_name[lay.name].is_matmul for lay in mvm],
+                      1, copies)
     imas = imas_needed(copies, xb, d.ima.crossbars)
     pl = place(imas, d, chips)
 
     where: dict[str, Span] = {}         # layer -> tiles and chips of the units that run it
     hosts: dict[str, str] = {}
     out: list[LayerMap] = []
+    owners: dict[str, LayerMap] = {}
+    pulse_ns = arch.latency_ns("write_driver", "write") if written else 0.0
     k = 0
     for lay in network:
-        if lay.is_mvm:
+        if lay.shares:
+            # an unrolled RNN step: the owner's crossbars, tiles and copies, none of its own
+            o = owners[lay.shares]
+            span = (o.first_tile, o.last_tile, o.chip, o.last_chip)
+            off = sum(_bits_out(by_name[s], d) for s in lay.producers if where[s][3] != span[2])
+            lm = replace(o, name=lay.name, positions=int(lay.out_positions), shared=True,
+                         replication=1, imas=0, noc_bits=int(lay.in_elems * d.precision.input_bits),
+                         offchip_bits=int(off), extra_counts=())
+        elif lay.is_mvm or (written and lay.is_matmul):
             t = tilings[k]
             span = (int(pl.first_tile[k]), int(pl.last_tile[k]), int(pl.first_chip[k]),
                     int(pl.last_chip[k]))
@@ -274,6 +310,16 @@ def map_network(network: Network, arch: Arch,
                           imas=int(imas[k]), first_tile=span[0], last_tile=span[1],
                           chip=span[2], last_chip=span[3], host=lay.name, activation_ops=0,
                           pool_ops=0, add_ops=0, noc_bits=int(in_bits), offchip_bits=int(off))
+            if lay.is_matmul:
+                b, m, kk, n = lay.matmul_dims
+                # the second operand arrives over the NoC too; its cells are written
+                in_bits += b * kk * n * d.precision.input_bits
+                # the operand's own cells (a block-diagonal crossbar's zero blocks stay)
+                cells = int(t.weights.sum()) * d.slices_per_weight
+                lm = replace(lm, noc_bits=int(in_bits), written_cells=cells,
+                             write_ns=write_time_ns(t.rows, d, pulse_ns),
+                             extra_counts=(("write_driver.write", float(cells)),))
+            owners[lay.name] = lm
             if lay.name in ov:
                 o = ov[lay.name]
                 lm = replace(lm, skip_reads=float(o.skip_reads), skip_drives=float(o.skip_drives),
@@ -286,6 +332,10 @@ def map_network(network: Network, arch: Arch,
             src = lay.producers[0] if lay.producers else None
             span = where[src] if src is not None else (0, 0, 0, 0)
             act, pool, add = _unit_ops(lay)
+            role, action, ops = unit_work(lay)
+            check_role(role, lay, arch.parts, d)
+            digital = () if lay.kind in CLASSIC or not role or role == "maxpool" else (
+                (f"{role}.{action}", float(ops)),)
             # the first input is local (same tiles); further (residual) inputs travel
             extra = lay.producers[1:]
             noc = sum(_bits_out(by_name[s], d) for s in extra)
@@ -297,7 +347,8 @@ def map_network(network: Network, arch: Arch,
                           first_tile=span[0], last_tile=span[1], chip=span[3],
                           last_chip=span[3], host=hosts[src] if src is not None else "",
                           activation_ops=act, pool_ops=pool, add_ops=add, noc_bits=int(noc),
-                          offchip_bits=int(off))
+                          offchip_bits=int(off), unit_role=role, unit_action=action,
+                          unit_ops=int(ops), extra_counts=digital)
         where[lay.name] = span
         hosts[lay.name] = lm.host
         out.append(lm)

@@ -35,6 +35,9 @@ class LayerState:
         self.is_mvm = lm.is_mvm
         self.rows = lay.out_shape[1]
         self.width = lay.out_shape[2]
+        if lm.is_mvm and lay.is_matmul:
+            # a crossbar-written matmul: one MVM per row of its first operand (M positions)
+            self.width = 1
         self.edges_in: list[Edge] = []
         self.edges_out: list[Edge] = []
         self.lo: list[np.ndarray] = []

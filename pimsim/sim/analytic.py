@@ -28,6 +28,7 @@ from typing import Mapping
 from pimsim.kernels.counts import (ACTIONS, A_ADC, A_EDRAM, A_OFF, A_ROUTER, A_SA, A_TSA, A_XB,
                                    SCALARS, apply_skips, layer_counts, max_steps)
 from pimsim.mapping import NetworkMap, map_network
+from pimsim.mapping.digital import units_per_tile
 from pimsim.mapping.network_map import LayerOverride
 from pimsim.result import LayerResult, Result, TotalResult
 from pimsim.sim.stages import bottleneck, row_latency_ns, stages
@@ -144,21 +145,18 @@ def stage_times_ns(nmap: NetworkMap, arch: Arch) -> tuple[np.ndarray, np.ndarray
                           found=0, expected="at least 1 link")
     link_ns = arch.latency_ns("offchip_link", "transfer") / links if links else 0.0
     steps = ou_steps(nmap)
-    units = {"activation": d.tile.activation_units, "maxpool": d.tile.maxpool_units,
-             "tile_shift_add": d.tile.shift_adds}
     for i, lm in enumerate(nmap.layers):
         if lm.is_mvm:
             cycles[i] = -(-lm.positions // lm.replication) * d.input_cycles * int(steps[i])
             if lm.skip_cycles:          # technique hook: skipped zero bit-slice cycles
                 cycles[i] = int(np.ceil(cycles[i] * (1.0 - lm.skip_cycles)))
-            t = cycles[i] * d.cycle_ns
+            t = cycles[i] * d.cycle_ns + lm.write_ns   # a written operand is programmed first
         else:
+            # the generic unit path: the layer's ops on its role's units of the host tiles
             t = 0.0
-            for role, ops in (("activation", lm.activation_ops), ("maxpool", lm.pool_ops),
-                              ("tile_shift_add", lm.add_ops)):
-                if ops:
-                    action = "accumulate" if role == "tile_shift_add" else "op"
-                    t += ops * arch.latency_ns(role, action) / (units[role] * lm.host_tiles)
+            if lm.unit_ops:
+                t = (lm.unit_ops * arch.latency_ns(lm.unit_role, lm.unit_action)
+                     / (units_per_tile(arch, lm.unit_role) * lm.host_tiles))
         times[i] = t + lm.offchip_bits * link_ns
     return cycles, times
 

@@ -23,7 +23,8 @@ def windows(lay: Layer, out_rows: int, in_rows: int) -> tuple[np.ndarray, np.nda
         k, s, p, d = lay.kernel[0], lay.stride[0], lay.padding[0], lay.dilation[0]
         lo = r * s - p
         hi = lo + (k - 1) * d
-    elif lay.kind in ("linear", "flatten"):
+    elif lay.kind in ("linear", "flatten", "reshape", "concat", "slice", "matmul"):
+        # whole input (a layout change, a join, a matmul's second operand: any row)
         lo = np.zeros_like(r)
         hi = np.full_like(r, in_rows - 1)
     else:                                    # relu, add: row to row

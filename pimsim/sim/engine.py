@@ -167,6 +167,10 @@ class Engine(Processes):
                 L.geo = geo[L.idx]                 # per bit-slice: OU reads, rows, drives, conv, outs
                 L.fetch_bits = L.lay.weight_rows * L.lay.groups * d.precision.input_bits
                 L.store_bits = L.lay.out_shape[0] * d.precision.output_bits
+                if L.lay.is_matmul:     # per row of operand A: batch x K in, batch x N out
+                    b, _, kk, n = L.lay.matmul_dims
+                    L.fetch_bits = b * kk * d.precision.input_bits
+                    L.store_bits = b * n * d.precision.output_bits
                 # the slowest crossbar of the group sets the conversion time of a read (of
                 # one OU's columns when the crossbar is read OU by OU)
                 adcs = d.adc.per_crossbar
@@ -181,14 +185,8 @@ class Engine(Processes):
                 L.worker_rows = [list(range(w, L.rows, h)) for w in range(h)]
                 L.worker_tile = [lm.first_tile + w for w in range(h)]
                 L.copy_busy = np.zeros(h)
-                if lm.activation_ops:
-                    L.unit_role, ops = "activation", lm.activation_ops
-                elif lm.pool_ops:
-                    L.unit_role, ops = "maxpool", lm.pool_ops
-                elif lm.add_ops:
-                    L.unit_role, ops = "tile_shift_add", lm.add_ops
-                else:
-                    L.unit_role, ops = "", 0
+                # the generic unit path: the layer's role and ops from the mapping
+                L.unit_role, ops = (lm.unit_role, lm.unit_ops) if lm.unit_ops else ("", 0)
                 L.row_ops = split_even(int(ops), L.rows).tolist()
         self.unit_layer = unit_layer
         self.unit_table = unit_counts(np.array(unit_layer, dtype=np.int64),
@@ -217,6 +215,8 @@ class Engine(Processes):
             lo, hi = windows(lay, L.rows, rows)
             bits = d.precision.input_bits if L.is_mvm else d.precision.output_bits
             row_bits = ch * width * bits
+            if P is not None and P.lay.is_matmul and P.is_mvm:
+                row_bits = (P.lay.out_elems // rows) * bits   # a written matmul's row: B x N
             # rows the consumer needs to make progress: its window plus one stride; an
             # operand of a join (residual add) may have to wait for the other branch for
             # a whole image, so it must be able to hold a whole tensor (else a producer

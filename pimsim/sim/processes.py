@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import simpy
 
-from pimsim.kernels.counts import (A_ACT, A_ADC, A_BUS, A_DAC, A_EDRAM, A_IR, A_OR, A_POOL,
+from pimsim.kernels.counts import (ACTIONS, A_ACT, A_ADC, A_BUS, A_DAC, A_EDRAM, A_IR, A_OR, A_POOL,
                                    A_SA, A_SH, A_TOR, A_TSA, A_XB)
+from pimsim.mapping.digital import units_per_tile
 from pimsim.sim.accounting import LayerState
 from pimsim.sim.buffers import Edge
 from pimsim.sim.resources import book_together
@@ -93,6 +94,12 @@ class Processes:
                     if ev is not None:
                         yield ev
                 L.stall("input_wait", env.now - t0)
+                if L.lm.write_ns and uidx == L.units[k][0][2]:
+                    # a crossbar-written matmul operand: programmed before the image's reads
+                    # (write drivers, pimsim.mapping.digital.write_time_ns)
+                    yield env.timeout(L.lm.write_ns)
+                    L.busy += L.lm.write_ns
+                    L.copy_busy[k] += L.lm.write_ns
                 # fetch the receptive fields from eDRAM over the bus into the IR; the
                 # rows are released when the fetch is booked (no later write can overtake
                 # a booked read of the same FIFO port)
@@ -255,12 +262,11 @@ class Processes:
         role = L.unit_role
         unit = self.server(role, tile) if role else None
         if role:
-            action = "accumulate" if role == "tile_shift_add" else "op"
-            t = self.d.tile
-            units = {"activation": t.activation_units, "maxpool": t.maxpool_units,
-                     "tile_shift_add": t.shift_adds}[role]
-            op_ns = self.arch.latency_ns(role, action) / units
-            col = {"activation": A_ACT, "maxpool": A_POOL, "tile_shift_add": A_TSA}[role]
+            action = L.lm.unit_action
+            op_ns = self.arch.latency_ns(role, action) / units_per_tile(self.arch, role)
+            # the original units count into their kernel columns; digital roles' counts
+            # come from the mapping's per-image "role.op" columns (pimsim.mapping.digital)
+            col = ACTIONS.index(f"{role}.{action}") if f"{role}.{action}" in ACTIONS else None
         for img in range(self.cap):         # blocks on input of images never admitted
             for r in L.worker_rows[w]:
                 t0 = env.now
@@ -281,7 +287,7 @@ class Processes:
                     L.stall("unit_busy", start - env.now)
                     L.busy += end - start
                     L.copy_busy[w] += end - start
-                    if img == 0:
+                    if img == 0 and col is not None:
                         L.counts[col] += ops
                     yield env.timeout(end - env.now)
                     if self.trace is not None:

@@ -29,6 +29,7 @@ import numpy as np
 
 from pimsim.arch.compose import Arch
 from pimsim.mapping import NetworkMap
+from pimsim.mapping.digital import units_per_tile
 from pimsim.units import BITS_PER_BYTE
 from pimsim.workload.layer import NETWORK_INPUT, Network
 
@@ -49,7 +50,10 @@ class Stage:
 
 
 def unit_role(lm) -> tuple[str, int]:
-    """(digital unit role, ops per image) of a non-MVM layer ("" when it does no work)."""
+    """(unit role, ops per image) of a non-MVM layer ("" when it does no work): the
+    mapping's generic unit path (``pimsim.mapping.digital.unit_work``) for every kind."""
+    if lm.unit_ops:
+        return lm.unit_role, int(lm.unit_ops)
     for role, ops in (("activation", lm.activation_ops), ("maxpool", lm.pool_ops),
                       ("tile_shift_add", lm.add_ops)):
         if ops:
@@ -129,10 +133,14 @@ def stages(network: Network, nmap: NetworkMap, arch: Arch) -> tuple[list[Stage],
             n_tiles = max(1, -(-lm.imas_per_copy // d.tile.imas))   # tiles one copy spans
             fetch = lay.weight_rows * lay.groups * d.precision.input_bits
             store = lay.out_shape[0] * d.precision.output_bits
+            if lay.is_matmul:       # crossbar-written: per row of A, batch x K in, x N out
+                b, _, kk, nn_ = lay.matmul_dims
+                fetch, store = b * kk * d.precision.input_bits, b * nn_ * d.precision.output_bits
             fetch_ns = max(2 * fetch / edram_bw, fetch / bus_bw) / n_tiles
             # the engine's recurrence per unit: fetch, first read, then one conversion
-            # per period (the last conversion overlaps the next unit's fetch)
-            copy_ns = reads * period + n * fetch_ns
+            # per period (the last conversion overlaps the next unit's fetch); a written
+            # matmul operand is programmed first
+            copy_ns = reads * period + n * fetch_ns + lm.write_ns
             own[i].append(Stage(lm.name, "adc" if t_conv > t_read else "crossbar", copy_ns))
             bits = lm.positions * (fetch + store)
             use("edram", tiles, i, 2 * bits / edram_bw / d.tile.edram_ports)
@@ -145,8 +153,8 @@ def stages(network: Network, nmap: NetworkMap, arch: Arch) -> tuple[list[Stage],
             h = max(1, min(len(tiles), lay.out_shape[1]))
             rows_w = -(-lay.out_shape[1] // h)
             if role:
-                op_ns = arch.latency_ns(role, "accumulate" if role == "tile_shift_add"
-                                        else "op") / units[role]
+                op_ns = arch.latency_ns(role, lm.unit_action or (
+                    "accumulate" if role == "tile_shift_add" else "op")) / units_per_tile(arch, role)
                 t = ops * op_ns * rows_w / lay.out_shape[1]
                 own[i].append(Stage(lm.name, role, t))
                 use(role, range(lm.first_tile, lm.first_tile + h), i, ops * op_ns)
@@ -221,6 +229,8 @@ def row_latency_ns(network: Network, nmap: NetworkMap, arch: Arch,
     c_in, h_in, w_in = network.input_shape
     for lay, lm in zip(network, nmap.layers):
         rows, width = max(1, lay.out_shape[1]), max(1, lay.out_shape[2])
+        if lm.is_mvm and lay.is_matmul:       # a written matmul: one MVM per row of A
+            width = 1
         bits = d.precision.input_bits if lay.is_mvm else d.precision.output_bits
         avail = np.zeros(rows)                  # when output row r's inputs are all there
         for order, src in enumerate(lay.inputs or [NETWORK_INPUT]):
@@ -244,11 +254,13 @@ def row_latency_ns(network: Network, nmap: NetworkMap, arch: Arch,
             q_total = rows * cpr
             t_conv = conversion_ns(lm, arch)
             fetch = lay.weight_rows * lay.groups * d.precision.input_bits
+            if lay.is_matmul:
+                fetch = lay.matmul_dims[0] * lay.matmul_dims[2] * d.precision.input_bits
             n_tiles = max(1, -(-lm.imas_per_copy // d.tile.imas))
             pos_ns = (d.input_cycles * ou_steps(lm, arch) * (1.0 - lm.skip_cycles)
                       * max(t_read, t_conv)
                       + max(2 * fetch / edram_bw, fetch / bus_bw) / n_tiles)
-            t = 0.0
+            t = lm.write_ns                     # a written operand is programmed first
             for w0 in range(0, q_total, c):
                 last = min(w0 + c, q_total) - 1
                 t = max(t, avail[last // cpr]) + chunk * pos_ns
@@ -256,14 +268,17 @@ def row_latency_ns(network: Network, nmap: NetworkMap, arch: Arch,
                 end[first_row:last_row + 1] = t      # a row ends with its last chunk's wave
             # the output stage: last conversion, row-tile merges, outputs into eDRAM
             store = lay.out_shape[0] * d.precision.output_bits
+            if lay.is_matmul:
+                store = lay.matmul_dims[0] * lay.matmul_dims[3] * d.precision.output_bits
             tsa_ns = arch.latency_ns("tile_shift_add", "accumulate") / d.tile.shift_adds
             end += t_conv + chunk * (lm.merges_per_position * tsa_ns
                                      + max(2 * store / edram_bw, store / bus_bw)) / n_tiles
         else:
             role, ops = unit_role(lm)
             h = max(1, min(lm.host_tiles, rows))
-            op_ns = (arch.latency_ns(role, "accumulate" if role == "tile_shift_add" else "op")
-                     / units[role]) if role else 0.0
+            op_ns = (arch.latency_ns(role, lm.unit_action or (
+                "accumulate" if role == "tile_shift_add" else "op"))
+                / units_per_tile(arch, role)) if role else 0.0
             per_row = ops * op_ns / rows
             free = np.zeros(h)
             for r in range(rows):

@@ -52,6 +52,8 @@ def weight_load(nmap: NetworkMap, arch: Arch) -> WeightLoad:
     """Program every used cell (used rows x used columns) of every copy of every layer."""
     rows, cells = [], []
     for lm in nmap.mvm_layers:
+        if lm.shared or lm.written_cells:
+            continue    # another layer's crossbars / written per inference, not loaded
         r = np.tile(lm.xb_rows.astype(np.int64), lm.replication)
         c = np.tile((lm.xb_rows * lm.xb_cols).astype(np.int64), lm.replication)
         rows.append(r)

@@ -28,6 +28,7 @@ import numpy as np
 from pimsim.errors import TraceError
 from pimsim.workload.layer import (LAYER_KINDS, MVM_KINDS, NETWORK_INPUT, POOL_KINDS, Layer, Network,
                                    conv_out)
+from pimsim.workload.layer_rules import MULTI_INPUT_KINDS, OPTIONAL_LAYER_KEYS, check_kind_rules
 
 FORMAT_VERSION = 1
 """The trace format version this code writes and the only one it reads."""
@@ -79,7 +80,7 @@ _REQUIRED_LAYER_FIELDS = ("name", "type", "inputs", "in_shape", "out_shape")
 _PAIR_FIELDS = ("kernel", "stride", "padding", "dilation")
 #: Every key each JSON object of the manifest may have; anything else is refused.
 TOP_KEYS = ("format_version", "network", "input_shape", "layers", "tensors", "stats", "meta")
-LAYER_KEYS = _REQUIRED_LAYER_FIELDS + _PAIR_FIELDS + ("groups", "bias")
+LAYER_KEYS = _REQUIRED_LAYER_FIELDS + _PAIR_FIELDS + ("groups", "bias") + OPTIONAL_LAYER_KEYS
 TENSOR_KEYS = {"weight": ("key", "dtype", "shape"), "bias": ("key", "dtype", "shape"),
                "weight_q": ("key", "dtype", "shape", "scale", "bits", "zero_point"),
                "act": ("key", "dtype", "shape", "scale", "bits", "zero_point")}
@@ -419,8 +420,32 @@ def _parse_layers(raw_layers: list, input_shape: tuple, fname: str) -> list[Laye
         if type(bias) is not bool:
             raise TraceError("wrong type", file=fname, where=f"{where}: bias", found=bias,
                              expected="true or false")
+        extra = {}
+        for key in ("op", "shares"):
+            if key in raw:
+                extra[key] = _typed(raw[key], str, fname, f"{where}: {key}")
+                if len(extra[key]) > MAX_NAME_LEN:
+                    raise TraceError("too long", file=fname, where=f"{where}: {key}",
+                                     found=_short(extra[key]),
+                                     expected=f"at most {MAX_NAME_LEN} characters")
+        if "ceil_mode" in raw:
+            if type(raw["ceil_mode"]) is not bool:
+                raise TraceError("wrong type", file=fname, where=f"{where}: ceil_mode",
+                                 found=_short(raw["ceil_mode"]), expected="true or false")
+            extra["ceil_mode"] = raw["ceil_mode"]
         layer = Layer(name=lname, kind=kind, inputs=tuple(inputs), in_shape=in_shape,
-                      out_shape=out_shape, groups=groups, bias=bias, **pairs)
+                      out_shape=out_shape, groups=groups, bias=bias, **pairs, **extra)
+        if layer.shares:
+            owner = next((lay for lay in layers if lay.name == layer.shares), None)
+            if owner is None or owner.shares or not owner.is_mvm:
+                raise TraceError("shares an unknown, later or non-owning layer", file=fname,
+                                 where=f"{where}: shares", found=layer.shares,
+                                 expected="an earlier conv/linear layer with its own weights")
+            if (owner.kind, owner.weight_rows, owner.weight_cols, owner.groups) != (
+                    layer.kind, layer.weight_rows, layer.weight_cols, layer.groups):
+                raise TraceError("weights differ from the layer it shares", file=fname,
+                                 where=f"{where}: shares", found=layer.shares,
+                                 expected=f"a {layer.kind} layer of the same weight shape")
         _check_layer(layer, [shapes[p] for p in inputs], fname, where)
         shapes[lname] = out_shape
         layers.append(layer)
@@ -437,13 +462,15 @@ def _check_layer(lay: Layer, producer_shapes: list[tuple], fname: str, where: st
         if len(producer_shapes) < 2:
             raise bad("inputs", "an add needs at least two producers", list(lay.inputs),
                       "two or more producer names")
-    elif len(producer_shapes) != 1:
+    elif lay.kind not in MULTI_INPUT_KINDS and len(producer_shapes) != 1:
         raise bad("inputs", f"a {lay.kind} layer has exactly one producer", list(lay.inputs),
                   "one producer name")
-    for p, shp in zip(lay.inputs, producer_shapes):
+    same = producer_shapes if lay.kind not in MULTI_INPUT_KINDS else producer_shapes[:1]
+    for p, shp in zip(lay.inputs, same):
         if shp != lay.in_shape:
             raise bad("in_shape", f"does not match producer {p!r}'s output", list(lay.in_shape),
                       f"{list(shp)} (the producer's out_shape)")
+    check_kind_rules(lay, producer_shapes, bad)
     c, h, w = lay.in_shape
     co, ho, wo = lay.out_shape
     if lay.kind in ("conv",) + POOL_KINDS:
@@ -452,11 +479,12 @@ def _check_layer(lay: Layer, producer_shapes: list[tuple], fname: str, where: st
                 raise bad("kernel", "window larger than the padded input", list(lay.kernel),
                           f"a window within {h}x{w} plus padding {list(lay.padding)}")
         exp_hw = tuple(conv_out(size, lay.kernel[a], lay.stride[a], lay.padding[a],
-                                lay.dilation[a]) for a, size in ((0, h), (1, w)))
+                                lay.dilation[a], lay.ceil_mode) for a, size in ((0, h), (1, w)))
         if (ho, wo) != exp_hw:
+            rule = "ceil" if lay.ceil_mode else "floor"
             raise bad("out_shape", "spatial size does not follow the window", list(lay.out_shape),
                       f"H x W = {exp_hw[0]} x {exp_hw[1]} "
-                      "(floor((size + 2*pad - dil*(k-1) - 1)/stride) + 1)")
+                      f"({rule}((size + 2*pad - dil*(k-1) - 1)/stride) + 1)")
     if lay.kind in POOL_KINDS:
         for axis in (0, 1):
             if lay.padding[axis] > lay.kernel[axis] // 2:
@@ -481,7 +509,7 @@ def _check_layer(lay: Layer, producer_shapes: list[tuple], fname: str, where: st
     if lay.kind == "flatten" and lay.out_shape != (c * h * w, 1, 1):
         raise bad("out_shape", "flatten makes a C*H*W vector", list(lay.out_shape),
                   f"[{c * h * w}, 1, 1]")
-    if lay.kind not in ("conv",) + POOL_KINDS:
+    if lay.kind not in ("conv", "upsample") + POOL_KINDS:
         for fld in _PAIR_FIELDS:
             if getattr(lay, fld) != _PAIR_DEFAULTS[fld]:
                 raise bad(fld, f"a {lay.kind} layer has no window", list(getattr(lay, fld)),
@@ -507,10 +535,11 @@ def _parse_tensor_index(raw: Any, network: Network, fname: str,
         if not isinstance(roles, dict):
             raise TraceError("wrong type", file=fname, where=f"layer {lname!r}: tensors",
                              found=type(roles).__name__, expected="a JSON object {role: entry}")
-        if roles and not lay.is_mvm:
+        if roles and (not lay.is_mvm or lay.shares):
             raise TraceError(f"a {lay.kind} layer stores no tensors", file=fname,
                              where=f"layer {lname!r}: tensors", found=sorted(roles),
-                             expected="tensors only on conv/linear layers")
+                             expected="tensors only on conv/linear layers with their own "
+                                      "weights (not on one that shares another's)")
         out[lname] = {}
         for role, entry in roles.items():
             if role not in TENSOR_ROLES:
@@ -851,6 +880,13 @@ def network_to_manifest(network: Network) -> dict:
             entry[fld] = list(getattr(lay, fld))
         entry["groups"] = lay.groups
         entry["bias"] = lay.bias
+        # optional keys only when set, so traces of the original kinds stay byte-identical
+        if lay.op:
+            entry["op"] = lay.op
+        if lay.ceil_mode:
+            entry["ceil_mode"] = True
+        if lay.shares:
+            entry["shares"] = lay.shares
         layers.append(entry)
     return {"format_version": FORMAT_VERSION, "network": network.name,
             "input_shape": list(network.input_shape), "layers": layers}

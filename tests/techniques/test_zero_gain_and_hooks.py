@@ -92,4 +92,7 @@ def test_layer_map_defaults_are_neutral():
     f = {x.name: x.default for x in dataclasses.fields(LayerMap)
          if x.default is not dataclasses.MISSING}
     assert f == {"skip_reads": 0.0, "skip_drives": 0.0, "skip_conversions": 0.0,
-                 "skip_cycles": 0.0, "extra_counts": (), "read_energy_scale": 1.0}
+                 "skip_cycles": 0.0, "extra_counts": (), "read_energy_scale": 1.0,
+                 # the generic unit path, shared RNN crossbars, written matmuls: no work
+                 "unit_role": "", "unit_action": "", "unit_ops": 0, "shared": False,
+                 "write_ns": 0.0, "written_cells": 0}

@@ -117,8 +117,8 @@ def test_bool_is_not_an_integer(good_trace, rewrite):
 
 
 def test_unknown_layer_type(good_trace, rewrite):
-    p = rewrite(good_trace, lambda d: layer(d, "r1").__setitem__("type", "softmax"))
-    expect(p, "layer 'r1'", "type", "unknown layer type", "softmax")
+    p = rewrite(good_trace, lambda d: layer(d, "r1").__setitem__("type", "lstm"))
+    expect(p, "layer 'r1'", "type", "unknown layer type", "lstm")
 
 
 @pytest.mark.parametrize("bad", [[4, 0, 8], [4, -8, 8], [4, 8], [4, 8, 10**30]])

@@ -15,6 +15,10 @@ from typing import Callable
 from pimsim.workload.zoo.cnn import digits_cnn
 from pimsim.workload.zoo.resnet import resnet18, resnet20, resnet50
 from pimsim.workload.zoo.vgg import vgg16
+from pimsim.workload.zoo.densenet import densenet121
+from pimsim.workload.zoo.mobile import efficientnet_b0, mobilenet_v2
+from pimsim.workload.zoo.rnn import LstmLM
+from pimsim.workload.zoo.transformer import BertLayer, vit_tiny
 
 CIFAR_INPUT = (3, 32, 32)
 IMAGENET_INPUT = (3, 224, 224)
@@ -30,6 +34,19 @@ def _builder(factory: Callable, input_shape: tuple[int, int, int], **kw) -> Call
     return build
 
 
+BERT_SEQ = 128          # tokens of the BERT-base layer
+LSTM_STEPS = 35         # unrolled steps of the LSTM language model (Zaremba et al.)
+
+
+def _tokens(factory: Callable, shape: tuple[int, ...], dtype: str = "float32", **kw) -> Callable:
+    """A builder for sequence models: input of ``shape`` (without batch) and ``dtype``."""
+    def build():
+        import torch
+        return factory(**kw), torch.zeros((1,) + shape, dtype=getattr(torch, dtype))
+    build.__doc__ = f"{factory.__name__} on a {shape} {dtype} input."
+    return build
+
+
 #: name -> () -> (model, example_input with batch 1)
 ZOO: dict[str, Callable] = {
     "cnn_digits": _builder(digits_cnn, DIGITS_INPUT),
@@ -37,6 +54,12 @@ ZOO: dict[str, Callable] = {
     "vgg16": _builder(vgg16, IMAGENET_INPUT, num_classes=1000),
     "resnet18": _builder(resnet18, IMAGENET_INPUT, num_classes=1000),
     "resnet50": _builder(resnet50, IMAGENET_INPUT, num_classes=1000),
+    "mobilenet_v2": _builder(mobilenet_v2, IMAGENET_INPUT, num_classes=1000),
+    "efficientnet_b0": _builder(efficientnet_b0, IMAGENET_INPUT, num_classes=1000),
+    "densenet121": _builder(densenet121, IMAGENET_INPUT, num_classes=1000),
+    "vit_tiny": _builder(vit_tiny, IMAGENET_INPUT, num_classes=1000),
+    "bert_base_layer": _tokens(BertLayer, (BERT_SEQ, 768)),
+    "lstm_lm": _tokens(LstmLM, (LSTM_STEPS,), dtype="long"),
 }
 
 __all__ = ["ZOO", "digits_cnn", "resnet18", "resnet20", "resnet50", "vgg16"]
