@@ -62,23 +62,18 @@ def _normal(seed, p, b, j, c, stream):
     return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
 
 
-@njit(cache=True, parallel=True)
-def crossbar_mvm(x, g, flip, offset, block_rows, dac_bits, cycles, lsb, lo, hi, levels_max,
-                 g_off_sub, read_sigma, noise_lsb, seed):
-    """Shift-added column values ``out[P, NC]`` (float64, level units x input units).
-
-    x: (P, R) unsigned ints; g: (R, NC) float32/float64; flip: (B, NC) uint8;
-    offset: (B, NC) float64 in LSB; B = ceil(R / block_rows).
-    """
-    n, rows = x.shape
+@njit(cache=True)
+def _mvm_range(x, g, flip, offset, block_rows, dac_bits, cycles, lsb, lo, hi, levels_max,
+               g_off_sub, read_sigma, noise_lsb, seed, p0, p1, out):
+    """Input vectors ``p0 <= p < p1`` of :func:`crossbar_mvm` (serial; one thread's chunk)."""
+    rows = x.shape[1]
     ncols = g.shape[1]
     blocks = flip.shape[0]
     mask = (1 << dac_bits) - 1
-    out = np.zeros((n, ncols), np.float64)
-    for p in prange(n):
-        acc = np.zeros(ncols, g.dtype)
-        acc2 = np.zeros(ncols, np.float64)
-        dbox = np.zeros(1, g.dtype)
+    acc = np.zeros(ncols, g.dtype)
+    acc2 = np.zeros(ncols, np.float64)
+    noisy = read_sigma > 0.0 or noise_lsb > 0.0
+    for p in range(p0, p1):
         for b in range(blocks):
             r0 = b * block_rows
             r1 = min(rows, r0 + block_rows)
@@ -86,34 +81,72 @@ def crossbar_mvm(x, g, flip, offset, block_rows, dac_bits, cycles, lsb, lo, hi, 
                 shift = j * dac_bits
                 cnt = 0
                 acc[:] = 0
-                if read_sigma > 0.0:
-                    acc2[:] = 0.0
                 for i in range(r0, r1):
                     d = (np.int64(x[p, i]) >> shift) & mask
-                    if d != 0:
-                        cnt += d
-                        dbox[0] = d
-                        dg = dbox[0]          # d in g's dtype: float32 sums vectorize
+                    if d == 1:
+                        cnt += 1
                         for c in range(ncols):
-                            acc[c] += dg * g[i, c]
-                        if read_sigma > 0.0:
-                            for c in range(ncols):
-                                acc2[c] += (d * g[i, c]) ** 2
+                            acc[c] += g[i, c]
+                    elif d != 0:
+                        cnt += d
+                        for c in range(ncols):
+                            acc[c] += d * g[i, c]
                 if cnt == 0:
                     continue
+                acc2[:] = 0.0
+                if read_sigma > 0.0:
+                    for i in range(r0, r1):
+                        d = (np.int64(x[p, i]) >> shift) & mask
+                        if d != 0:
+                            for c in range(ncols):
+                                acc2[c] += (d * np.float64(g[i, c])) ** 2
                 weight = float(1 << shift)
+                if noisy:                 # kept apart: the noise calls slow the plain loop 10x
+                    _noise(acc2, lsb, read_sigma, noise_lsb, seed, p, b, j)
                 for c in range(ncols):
-                    s = acc[c] - g_off_sub * cnt
-                    if read_sigma > 0.0:
-                        s += read_sigma * math.sqrt(acc2[c]) * _normal(seed, p, b, j, c, _READ_STREAM)
-                    u = s / lsb + offset[b, c]
-                    if noise_lsb > 0.0:
-                        u += noise_lsb * _normal(seed, p, b, j, c, _ADC_STREAM)
+                    u = (acc[c] - g_off_sub * cnt) / lsb + offset[b, c]
+                    if noisy:
+                        u += acc2[c]
                     code = min(max(np.rint(u), lo), hi)
                     v = code * lsb
                     if flip[b, c]:
                         v = levels_max * cnt - v
                     out[p, c] += v * weight
+
+
+@njit(cache=True)
+def _noise(acc2, lsb, read_sigma, noise_lsb, seed, p, b, j):
+    """Noise of one conversion per column, in LSB, written over ``acc2`` (which holds the
+    read-noise variance sum_i (d_i g_i)^2 of each column on entry)."""
+    for c in range(acc2.shape[0]):
+        e = 0.0
+        if read_sigma > 0.0:
+            e += read_sigma * math.sqrt(acc2[c]) * _normal(seed, p, b, j, c, _READ_STREAM) / lsb
+        if noise_lsb > 0.0:
+            e += noise_lsb * _normal(seed, p, b, j, c, _ADC_STREAM)
+        acc2[c] = e
+
+
+CHUNK = 64
+"""Input vectors per parallel work item."""
+
+
+@njit(cache=True, parallel=True)
+def crossbar_mvm(x, g, flip, offset, block_rows, dac_bits, cycles, lsb, lo, hi, levels_max,
+                 g_off_sub, read_sigma, noise_lsb, seed):
+    """Shift-added column values ``out[P, NC]`` (float64, level units x input units).
+
+    x: (P, R) unsigned ints; g: (R, NC) float32/float64; flip: (B, NC) uint8;
+    offset: (B, NC) float64 in LSB; B = ceil(R / block_rows). Parallel over chunks of
+    input vectors (numba threads); each chunk runs the serial ``_mvm_range``.
+    """
+    n = x.shape[0]
+    out = np.zeros((n, g.shape[1]), np.float64)
+    chunks = (n + CHUNK - 1) // CHUNK
+    for k in prange(chunks):
+        _mvm_range(x, g, flip, offset, block_rows, dac_bits, cycles, lsb, lo, hi, levels_max,
+                   g_off_sub, read_sigma, noise_lsb, seed, k * CHUNK, min(n, (k + 1) * CHUNK),
+                   out)
     return out
 
 
