@@ -96,13 +96,13 @@ def measure_accuracy(trace, design: Design, images: int | None = None,
                            adc_bits=adc_bits)
         preds = []
         for i in range(0, len(x), BATCH):
-            first = {"n": i}
+            batch = x[i:i + BATCH]
 
-            def mvm(lay, codes, zp, _first=first):
-                per_image = len(codes) // len(x[i:i + BATCH])
-                return hw.mvm(lay, codes, zp, first=_first["n"] * per_image)
-            preds.append(forward(trace, x[i:i + BATCH], mvm).argmax(1))
-            done += len(x[i:i + BATCH])
+            def mvm(lay, codes, zp, _i=i, _n=len(batch)):
+                # number input vectors over the whole run: noise independent of batching
+                return hw.mvm(lay, codes, zp, first=_i * (len(codes) // _n))
+            preds.append(forward(trace, batch, mvm).argmax(1))
+            done += len(batch)
             if progress is not None:
                 progress(done, total)
         pred = np.concatenate(preds)

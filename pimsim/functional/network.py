@@ -95,6 +95,9 @@ class HardwareModel:
         self.ni = design.nonideal
         self.seed = seed
         self.use_numba = use_numba
+        if not 1 <= self.dp.adc_bits <= 32:
+            raise PimsimError("ADC resolution out of range", where="nonideal.adc_bits",
+                              found=self.dp.adc_bits, expected="1..32 bits")
         self.lsb, self.lo, self.hi = self.dp.adc_transfer()
         self.g_off = devices.g_off_levels(self.ni, self.dp)
         self.groups: dict[str, list[_Group]] = {}

@@ -69,9 +69,10 @@ def test_stronger_nonideality_lowers_mean_accuracy(trace, key, strengths):
                                          programming_sigma=0.2),
 ])
 def test_each_effect_costs_accuracy(trace, nonideal):
-    ideal = measure_accuracy(trace, _design(), images=IMAGES, seeds=1)
-    r = measure_accuracy(trace, _design(**nonideal), images=IMAGES, seeds=1)
-    assert r.agreement < 1.0 and r.hardware <= ideal.hardware + 1 / IMAGES
+    """A strong setting of every effect changes predictions (agreement with the ideal,
+    bit-exact hardware < 1) and does not raise accuracy beyond one image's worth."""
+    r = measure_accuracy(trace, _design(**nonideal), images=30, seeds=1)
+    assert r.agreement < 1.0 and r.hardware <= r.software + 1 / 30
 
 
 def test_seeds_reproduce_and_differ(trace):
