@@ -75,7 +75,7 @@ class Recipe:
 
 RECIPES = {
     "lenet5_mnist": Recipe(epochs=20, lr=2e-3, batch=64, threads=1, samples=128),
-    "resnet8_mnist": Recipe(epochs=8, lr=3e-3, batch=64, threads=2, samples=64),
+    "resnet8_mnist": Recipe(epochs=8, lr=3e-3, batch=64, threads=1, samples=64),
 }
 
 
