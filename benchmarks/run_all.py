@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import bench_endurance, bench_kernels, bench_sweep  # noqa: E402
+from benchmarks import bench_endurance, bench_functional, bench_kernels, bench_sweep  # noqa: E402
 
 MNSIM_REFERENCE_S = 3.0
 ENGINE_CASES = ("fast:resnet50", "fast:resnet18", "fast:vgg16", "fast:resnet20",
@@ -63,6 +63,8 @@ def main() -> None:
     bench_endurance.main()
     print()
     bench_sweep.main([])
+    print()
+    bench_functional.main()
 
 
 if __name__ == "__main__":

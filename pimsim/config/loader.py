@@ -271,7 +271,17 @@ def _resolve(design: Design, origin: dict[str, Path]) -> Design:
     if ima.output_register_bytes == AUTO:
         ima = dataclasses.replace(ima, output_register_bytes=ima.crossbars * weights_per_row
                                   * p.output_bits // BITS_PER_BYTE)
-    return dataclasses.replace(design, crossbar=xb, adc=adc, ima=ima)
+    nonideal = design.nonideal
+    if nonideal.adc_bits == AUTO:
+        nonideal = dataclasses.replace(nonideal, adc_bits=adc.bits)
+    if nonideal.stuck_off_rate + nonideal.stuck_on_rate > 1:
+        raise err("stuck-at fault rates add up to more than 1", "nonideal", "stuck_on_rate",
+                  found=f"{nonideal.stuck_off_rate} + {nonideal.stuck_on_rate}",
+                  expected="stuck_off_rate + stuck_on_rate <= 1 (fractions of cells)")
+    if nonideal.g_off_frac >= 1:
+        raise err("G_off must be below G_on", "nonideal", "g_off_frac", found=nonideal.g_off_frac,
+                  expected="0 <= g_off_frac < 1 (1 / on-off ratio)")
+    return dataclasses.replace(design, crossbar=xb, adc=adc, ima=ima, nonideal=nonideal)
 
 
 def _check_components(table: Any, origin: Path, design_source: str) -> dict:

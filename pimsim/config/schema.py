@@ -139,6 +139,56 @@ class Mapping:
                           choices=("digital", "crossbar_write"))
 
 
+@dataclass(frozen=True)
+class NonIdeal:
+    """Device and circuit non-idealities of the functional (accuracy) model, pimsim/functional.
+
+    Every default is ideal; docs/functional.md gives each formula and its source. Level units:
+    one cell level step, (G_on - G_off) / (2**bits_per_cell - 1).
+    """
+
+    g_off_frac: float = spec(0.0, "-", "G_off / G_on = 1 / on-off ratio; 0 = ideal (no off-state "
+                             "current); the nominal off current is subtracted by a reference column",
+                             positive=False)
+    programming: str = spec("gaussian", "-", "programming-variation distribution: 'gaussian' "
+                            "(additive, sigma x level range) or 'lognormal' (G x exp(sigma x N))",
+                            choices=("gaussian", "lognormal"))
+    programming_sigma: float = spec(0.0, "-", "programming (device-to-device) variation: std of "
+                                    "the programmed conductance, relative to G_on - G_off "
+                                    "(gaussian) or in log space (lognormal)", positive=False)
+    read_noise_sigma: float = spec(0.0, "-", "read (cycle-to-cycle) noise: std of each cell's "
+                                   "conductance at each read, relative to that conductance",
+                                   positive=False)
+    drift_nu: float = spec(0.0, "-", "conductance drift exponent: G(t) = G(t0) (t / t0)^-nu",
+                           positive=False)
+    drift_nu_sigma: float = spec(0.0, "-", "cell-to-cell std of the drift exponent", positive=False)
+    drift_time_s: float = spec(1.0, "s", "time since programming at which inference runs",
+                               positive=True)
+    drift_t0_s: float = spec(1.0, "s", "reference time t0 at which the programmed value holds",
+                             positive=True)
+    stuck_off_rate: float = spec(0.0, "-", "fraction of cells stuck at G_off (stuck-at-0)",
+                                 positive=False)
+    stuck_on_rate: float = spec(0.0, "-", "fraction of cells stuck at G_on (stuck-at-1)",
+                                positive=False)
+    wire_resistance_ohm: float = spec(0.0, "ohm", "wire resistance of one cell-to-cell segment "
+                                      "(first-order IR drop along the row and the column); 0 = ideal",
+                                      positive=False)
+    on_resistance_ohm: float = spec(1.0e4, "ohm", "LRS resistance 1 / G_on (sets the IR drop's "
+                                    "scale)")
+    adc_bits: Any = spec(AUTO, "bits", "ADC resolution the functional model converts with; "
+                         "'auto' = adc.bits (a lower value studies accuracy only: energy and "
+                         "area keep adc.bits)", auto=True)
+    adc_range: str = spec("scale", "-", "ADC range when adc_bits is below lossless: 'scale' "
+                          "(full column range, LSB = 2^(lossless - bits) levels) or 'clip' "
+                          "(LSB = 1 level, larger sums saturate)", choices=("scale", "clip"))
+    adc_offset_sigma_lsb: float = spec(0.0, "LSB", "std of each ADC's static input offset "
+                                       "(drawn once per ADC and seed)", positive=False)
+    adc_noise_sigma_lsb: float = spec(0.0, "LSB", "std of the ADC's input-referred noise, "
+                                      "per conversion", positive=False)
+    seed: int = spec(0, "-", "first Monte Carlo seed (seeds seed, seed + 1, ...)", positive=False)
+    seeds: int = spec(1, "runs", "Monte Carlo repeats: accuracy is their mean, with their std")
+
+
 SECTIONS: dict[str, type] = {
     "precision": Precision,
     "crossbar": Crossbar,
@@ -150,6 +200,7 @@ SECTIONS: dict[str, type] = {
     "chip": Chip,
     "noc": NoC,
     "mapping": Mapping,
+    "nonideal": NonIdeal,
 }
 
 TOP_LEVEL = {
@@ -183,6 +234,7 @@ class Design:
     mapping: Mapping
     components: dict  # role -> {"model": name, **reference values}
     description: str = ""
+    nonideal: NonIdeal = field(default_factory=NonIdeal)
 
     # Derived quantities used everywhere; formulas documented in docs/components.md.
     @property

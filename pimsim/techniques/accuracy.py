@@ -36,6 +36,12 @@ def digits_test_set(upsample: int = 1, channels: int = 1) -> tuple[np.ndarray, n
 
 
 def held_out_for(trace) -> tuple[np.ndarray, np.ndarray]:
+    """The trace's held-out images: its bundled data set (digits or MNIST), else digits."""
+    from pimsim.workload.datasets import held_out_set
+
+    data = held_out_set(trace)
+    if data is not None:
+        return data
     c, h, _ = trace.network.input_shape
     return digits_test_set(h // 8, c)
 

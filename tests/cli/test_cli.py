@@ -59,7 +59,8 @@ def test_run_writes_files_atomically(tmp_path, capsys):
     assert code == 0 and "wrote" in err
     names = sorted(p.name for p in out_dir.iterdir())
     assert "run.json" in names and "run.md" in names
-    assert len([n for n in names if n.endswith(".csv")]) == 3      # totals, energy, per layer
+    # totals, energy, accuracy (the trace has weights and samples), per layer
+    assert len([n for n in names if n.endswith(".csv")]) == 4
     assert not [n for n in names if n.endswith(".tmp")]
     data = json.loads((out_dir / "run.json").read_text())
     assert data["result"]["total"]["macs"] == data["baseline"]["total"]["macs"]
