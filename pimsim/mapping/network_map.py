@@ -14,6 +14,7 @@ from typing import Mapping
 import numpy as np
 
 from pimsim.arch.compose import Arch
+from pimsim.arch.read_timing import conversion_ns
 from pimsim.config.schema import Design
 from pimsim.errors import TraceError
 from pimsim.mapping.placement import chips_needed, imas_per_chip, place
@@ -180,7 +181,6 @@ def _stage_work(network: Network, mvm, tilings, arch: Arch,
     edram_bw = d.tile.edram_bandwidth_GBps * bits_per_ns
     bus_bw = d.tile.bus_width_bits * d.clock_GHz
     t_read = arch.latency_ns("crossbar", "read")
-    t_sample = arch.latency_ns("adc", "convert")
     tsa = arch.latency_ns("tile_shift_add", "accumulate") / d.tile.shift_adds
     act = arch.latency_ns("activation", "op") / d.tile.activation_units
     pool = arch.latency_ns("maxpool", "op") / d.tile.maxpool_units
@@ -193,7 +193,7 @@ def _stage_work(network: Network, mvm, tilings, arch: Arch,
             k = index[lay.name]
             host[lay.name] = k
             t = tilings[k]
-            conv = -(-int(t.cols.max()) // d.adc.per_crossbar) * t_sample if t.cols.size else 0.0
+            conv = conversion_ns(int(t.cols.max()), arch) if t.cols.size else 0.0
             keep = 1.0 - (ov[lay.name].skip_cycles if lay.name in ov else 0.0)
             fetch = lay.weight_rows * lay.groups * d.precision.input_bits
             store = lay.out_shape[0] * d.precision.output_bits

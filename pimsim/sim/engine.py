@@ -34,6 +34,7 @@ import simpy
 from simpy.core import EmptySchedule
 
 from pimsim.arch.compose import Arch
+from pimsim.arch.read_timing import conversion_ns
 from pimsim.errors import ConfigError
 from pimsim.kernels.unit_counts import positions_per_row, split_even, unit_counts, unit_reads
 from pimsim.mapping import NetworkMap, map_network
@@ -161,8 +162,7 @@ class Engine(Processes):
                 L.fetch_bits = L.lay.weight_rows * L.lay.groups * d.precision.input_bits
                 L.store_bits = L.lay.out_shape[0] * d.precision.output_bits
                 # the slowest crossbar of the group sets the conversion time of a read
-                adcs = d.adc.per_crossbar
-                L.t_conv = math.ceil(int(lm.xb_cols.max()) / adcs) * self.t_sample if nxb else 0.0
+                L.t_conv = conversion_ns(int(lm.xb_cols.max()), self.arch) if nxb else 0.0
                 L.period = max(self.t_read, L.t_conv)
             else:
                 h = max(1, min(lm.last_tile - lm.first_tile + 1, L.rows))

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pimsim.arch import read_timing
 from pimsim.arch.compose import Arch
 from pimsim.mapping import NetworkMap
 from pimsim.units import BITS_PER_BYTE
@@ -60,11 +61,9 @@ def unit_role(lm) -> tuple[str, int]:
 def conversion_ns(lm, arch: Arch) -> float:
     """ADC time of one read of the layer's crossbar group: its widest crossbar's used
     columns over the crossbar's ADCs, one sample each."""
-    d = arch.design
     if not lm.crossbars_per_copy:
         return 0.0
-    return math.ceil(int(lm.xb_cols.max()) / d.adc.per_crossbar) * arch.latency_ns("adc",
-                                                                                    "convert")
+    return read_timing.conversion_ns(int(lm.xb_cols.max()), arch)
 
 
 def stages(network: Network, nmap: NetworkMap, arch: Arch) -> tuple[list[Stage], np.ndarray]:
