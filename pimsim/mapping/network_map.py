@@ -14,6 +14,7 @@ from typing import Mapping
 import numpy as np
 
 from pimsim.arch.compose import Arch
+from pimsim.arch.read_timing import conversion_ns
 from pimsim.config.schema import Design
 from pimsim.errors import TraceError
 from pimsim.mapping.digital import (CLASSIC, check_role, matmul_as_conv, unit_work,
@@ -196,7 +197,6 @@ def _stage_work(network: Network, mvm, tilings, arch: Arch,
     edram_bw = d.tile.edram_bandwidth_GBps * bits_per_ns
     bus_bw = d.tile.bus_width_bits * d.clock_GHz
     t_read = arch.latency_ns("crossbar", "read")
-    t_sample = arch.latency_ns("adc", "convert")
     tsa = arch.latency_ns("tile_shift_add", "accumulate") / d.tile.shift_adds
     act = arch.latency_ns("activation", "op") / d.tile.activation_units
     pool = arch.latency_ns("maxpool", "op") / d.tile.maxpool_units
@@ -216,10 +216,9 @@ def _stage_work(network: Network, mvm, tilings, arch: Arch,
             host[lay.name] = k
             t = tilings[k]
             lay = mvm[k]
-            # one read converts one operation unit's used columns (docs/mapping.md); a
-            # bit-slice takes the slowest crossbar's OU reads (1 for whole-array reads)
-            width = min(int(t.cols.max()), d.crossbar.ou_cols) if t.cols.size else 0
-            conv = d.adc.shared_by * -(-width // d.adc.per_crossbar) * t_sample
+            # one read converts one operation unit's used columns (pimsim.arch.read_timing);
+            # a bit-slice takes the slowest crossbar's OU reads (1 for whole-array reads)
+            conv = conversion_ns(int(t.cols.max()), arch) if t.cols.size else 0.0
             steps = int(((-(-t.rows // d.crossbar.ou_rows)) * (-(-t.cols // d.crossbar.ou_cols)))
                         .max()) if t.cols.size else 0
             keep = 1.0 - (ov[lay.name].skip_cycles if lay.name in ov else 0.0)

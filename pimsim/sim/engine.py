@@ -34,6 +34,7 @@ import simpy
 from simpy.core import EmptySchedule
 
 from pimsim.arch.compose import Arch
+from pimsim.arch.read_timing import conversion_ns
 from pimsim.errors import ConfigError
 from pimsim.kernels.unit_counts import positions_per_row, split_even, unit_counts, unit_reads
 from pimsim.mapping import NetworkMap, map_network
@@ -172,12 +173,8 @@ class Engine(Processes):
                     L.fetch_bits = b * kk * d.precision.input_bits
                     L.store_bits = b * n * d.precision.output_bits
                 # the slowest crossbar of the group sets the conversion time of a read (of
-                # one OU's columns when the crossbar is read OU by OU)
-                adcs = d.adc.per_crossbar
-                width = min(int(lm.xb_cols.max()), d.crossbar.ou_cols) if nxb else 0
-                # an ADC bank shared by several crossbars converts their reads in turn
-                L.t_conv = (d.adc.shared_by * math.ceil(width / adcs) * self.t_sample
-                            if nxb else 0.0)
+                # one OU's columns when read OU by OU; pimsim.arch.read_timing)
+                L.t_conv = conversion_ns(int(lm.xb_cols.max()), self.arch) if nxb else 0.0
                 L.period = max(self.t_read, L.t_conv)
             else:
                 h = max(1, min(lm.last_tile - lm.first_tile + 1, L.rows))

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pimsim.arch import read_timing
 from pimsim.arch.compose import Arch
 from pimsim.mapping import NetworkMap
 from pimsim.mapping.digital import units_per_tile
@@ -63,15 +64,11 @@ def unit_role(lm) -> tuple[str, int]:
 
 def conversion_ns(lm, arch: Arch) -> float:
     """ADC time of one read of the layer's crossbar group: its widest crossbar's used
-    columns of one operation unit (all of them for whole-array reads) over the crossbar's
-    ADCs, one sample each; an ADC bank shared by ``adc.shared_by`` crossbars converts
-    their reads one after another (the crossbars of a copy read in lockstep)."""
-    d = arch.design
+    columns of one operation unit over the crossbar's ADCs, one sample each, times the
+    crossbars sharing the ADC bank (pimsim.arch.read_timing)."""
     if not lm.crossbars_per_copy:
         return 0.0
-    width = min(int(lm.xb_cols.max()), d.crossbar.ou_cols)
-    return (d.adc.shared_by * math.ceil(width / d.adc.per_crossbar)
-            * arch.latency_ns("adc", "convert"))
+    return read_timing.conversion_ns(int(lm.xb_cols.max()), arch)
 
 
 def ou_steps(lm, arch: Arch) -> int:
