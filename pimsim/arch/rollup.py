@@ -28,7 +28,8 @@ def mvm_period_ns(arch: Arch) -> float:
 def peak_activity(arch: Arch) -> dict[tuple[str, str], float]:
     """(role, action) -> actions per MVM period, per IMA (IMA roles) or per tile (tile roles)."""
     d = arch.design
-    x, rows, cols, cycles = d.ima.crossbars, d.crossbar.rows, d.crossbar.cols, d.input_cycles
+    x, rows, cycles = d.ima.crossbars, d.crossbar.rows, d.input_cycles
+    cols = d.converted_columns               # conversions per read (one per differential pair)
     outputs = x * d.weights_per_crossbar_row            # output values per IMA per period
     in_bits = x * rows * d.precision.input_bits          # inputs loaded into the IR
     out_bits = outputs * d.precision.output_bits         # outputs leaving the OR

@@ -36,9 +36,11 @@ class LayerMap:
     col_tiles: int
     groups_per_crossbar: int
     xb_rows: np.ndarray          # used rows of each crossbar of one copy
-    xb_cols: np.ndarray          # used (converted) columns of each crossbar
+    xb_cols: np.ndarray          # columns converted per read of each crossbar (ADC conversions:
+                                 # used columns, or differential pairs; docs/mapping.md)
     xb_outs: np.ndarray          # whole weights per row = output values per crossbar
     xb_weights: np.ndarray       # weights stored in each crossbar
+    xb_cells: np.ndarray         # used columns (cells per row) of each crossbar
     merges_per_position: int     # row-tile partial sums merged by the tile S+A
     replication: int             # copies (1 for non-MVM layers)
     imas_per_copy: int
@@ -210,7 +212,8 @@ def map_network(network: Network, arch: Arch,
             lm = LayerMap(name=lay.name, kind=lay.kind, positions=int(positions[k]),
                           groups=lay.groups, row_tiles=t.row_tiles, col_tiles=t.col_tiles,
                           groups_per_crossbar=t.groups_per_crossbar, xb_rows=t.rows,
-                          xb_cols=t.cols, xb_outs=t.outs, xb_weights=t.weights,
+                          xb_cols=t.convs, xb_outs=t.outs, xb_weights=t.weights,
+                          xb_cells=t.cols,
                           merges_per_position=t.merges_per_position,
                           replication=int(copies[k]), imas_per_copy=int(one_copy[k]),
                           imas=int(imas[k]), first_tile=span[0], last_tile=span[1],
@@ -233,7 +236,7 @@ def map_network(network: Network, arch: Arch,
             off = sum(_bits_out(by_name[s], d) for s in extra if where[s][3] != span[3])
             lm = LayerMap(name=lay.name, kind=lay.kind, positions=0, groups=lay.groups,
                           row_tiles=0, col_tiles=0, groups_per_crossbar=0, xb_rows=_EMPTY,
-                          xb_cols=_EMPTY, xb_outs=_EMPTY, xb_weights=_EMPTY,
+                          xb_cols=_EMPTY, xb_outs=_EMPTY, xb_weights=_EMPTY, xb_cells=_EMPTY,
                           merges_per_position=0, replication=1, imas_per_copy=0, imas=0,
                           first_tile=span[0], last_tile=span[1], chip=span[3],
                           last_chip=span[3], host=hosts[src] if src is not None else "",
