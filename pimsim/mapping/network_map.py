@@ -19,7 +19,7 @@ from pimsim.errors import TraceError
 from pimsim.mapping.placement import chips_needed, imas_per_chip, place
 from pimsim.mapping.replication import imas_needed, replicate
 from pimsim.mapping.tiling import Tiling, tile_layer
-from pimsim.workload.layer import POOL_KINDS, Layer, Network
+from pimsim.workload.layer import NETWORK_INPUT, POOL_KINDS, Layer, Network
 
 _EMPTY = np.zeros(0, dtype=np.int64)
 
@@ -54,7 +54,10 @@ class LayerMap:
     pool_ops: int                # max-pool unit ops per image (comparisons / adds)
     add_ops: int                 # tile shift-and-add ops of residual adds
     noc_bits: int                # bits this layer receives over the on-chip network
-    offchip_bits: int            # bits this layer receives from (or spreads to) other chips
+    offchip_bits: int            # bits this layer receives from (or spreads to) other chips,
+                                 # host_bits included
+    host_in_bits: int            # the network input from the host (its first reader)
+    host_out_bits: int           # results sent to the host (sink layers)
     # Technique hooks (pimsim.techniques); the defaults leave every count and time as is.
     skip_reads: float = 0.0        # fraction of crossbar.read work skipped (zero OU bit-slices)
     skip_drives: float = 0.0       # fraction of dac.drive work skipped
@@ -65,6 +68,11 @@ class LayerMap:
     @property
     def is_mvm(self) -> bool:
         return self.positions > 0 or self.xb_rows.size > 0
+
+    @property
+    def host_bits(self) -> int:
+        """Bits exchanged with the host over the off-chip links per image."""
+        return self.host_in_bits + self.host_out_bits
 
     @property
     def crossbars_per_copy(self) -> int:
@@ -218,7 +226,8 @@ def map_network(network: Network, arch: Arch,
                           replication=int(copies[k]), imas_per_copy=int(one_copy[k]),
                           imas=int(imas[k]), first_tile=span[0], last_tile=span[1],
                           chip=span[2], last_chip=span[3], host=lay.name, activation_ops=0,
-                          pool_ops=0, add_ops=0, noc_bits=int(in_bits), offchip_bits=int(off))
+                          pool_ops=0, add_ops=0, noc_bits=int(in_bits), offchip_bits=int(off),
+                          host_in_bits=0, host_out_bits=0)
             if lay.name in ov:
                 o = ov[lay.name]
                 lm = replace(lm, skip_reads=float(o.skip_reads), skip_drives=float(o.skip_drives),
@@ -241,8 +250,30 @@ def map_network(network: Network, arch: Arch,
                           first_tile=span[0], last_tile=span[1], chip=span[3],
                           last_chip=span[3], host=hosts[src] if src is not None else "",
                           activation_ops=act, pool_ops=pool, add_ops=add, noc_bits=int(noc),
-                          offchip_bits=int(off))
+                          offchip_bits=int(off), host_in_bits=0, host_out_bits=0)
         where[lay.name] = span
         hosts[lay.name] = lm.host
         out.append(lm)
-    return NetworkMap(network=network.name, design=d, layers=tuple(out), chips=chips)
+    return NetworkMap(network=network.name, design=d, layers=tuple(_with_host_io(network, out, d)),
+                      chips=chips)
+
+
+def _with_host_io(network: Network, layers: list[LayerMap], d: Design) -> list[LayerMap]:
+    """The host's traffic over the off-chip links, per image: the network input into the
+    first layer that reads it, every sink layer's results out to the host. A design
+    without off-chip links has no modelled host interface: nothing is added."""
+    if d.chip.offchip_links == 0:
+        return layers
+    consumed = {s for lay in network for s in lay.producers}
+    in_bits = int(np.prod(network.input_shape)) * d.precision.input_bits
+    out, first = [], True
+    for lay, lm in zip(network, layers):
+        h_in = h_out = 0
+        if first and (NETWORK_INPUT in lay.inputs or not lay.producers):
+            h_in, first = in_bits, False
+        if lay.name not in consumed:
+            h_out = _bits_out(lay, d)
+        out.append(replace(lm, host_in_bits=h_in, host_out_bits=h_out,
+                           offchip_bits=lm.offchip_bits + h_in + h_out)
+                   if h_in or h_out else lm)
+    return out

@@ -366,6 +366,12 @@ class Processes:
         if img == 0:
             L.finish0 = max(L.finish0, now)
         if L.sink:
+            share = L.host_out_share
+            if share:             # this unit's results cross an off-chip link to the host
+                L.offchip_bits += share
+                _, end = self.server("offchip_link", L.lm.chip).book(
+                    now, share * self.off_ns_per_bit)
+                self.host_out_end[img] = max(self.host_out_end[img], end)
             self.sink_left[img] -= 1
             if self.sink_left[img] == 0:
-                self.image_finish[img] = now
+                self.image_finish[img] = max(now, self.host_out_end[img])
