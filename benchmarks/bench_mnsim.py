@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -56,13 +57,19 @@ def _env() -> dict:
     return dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
 
 
-def _timed(cmd: list[str], cwd: Path, env: dict) -> tuple[float, str]:
-    t0 = time.perf_counter()
+def _cpu_children() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def _timed(cmd: list[str], cwd: Path, env: dict) -> tuple[float, float, str]:
+    """(wall s, CPU s of the process and its threads, stdout) of one whole process."""
+    c0, t0 = _cpu_children(), time.perf_counter()
     out = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
-    dt = time.perf_counter() - t0
+    dt, cpu = time.perf_counter() - t0, _cpu_children() - c0
     if out.returncode:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{out.stderr[-2000:]}")
-    return dt, out.stdout
+    return dt, cpu, out.stdout
 
 
 def mnsim_available() -> bool:
@@ -70,17 +77,18 @@ def mnsim_available() -> bool:
 
 
 def run_round(with_mnsim: bool) -> dict[str, float]:
-    """One round: every case once. Returns {case key: seconds}."""
+    """One round: every case once. Returns {case key: seconds} (wall; ``cpu:`` keys: CPU)."""
     out: dict[str, float] = {}
     env = _env()
     for label, net, trace in CASES:
         if net and with_mnsim:
             menv = dict(os.environ, NET=net, DS="MNSIM.Interface.Imagenet")
-            out[f"mnsim:{label}"], _ = _timed([MNSIM_PY, "run_hw.py"], MNSIM_DIR, menv)
-        out[f"pimsim:{label}"], _ = _timed(
+            out[f"mnsim:{label}"], out[f"cpu:mnsim:{label}"], _ = _timed(
+                [MNSIM_PY, "run_hw.py"], MNSIM_DIR, menv)
+        out[f"pimsim:{label}"], out[f"cpu:pimsim:{label}"], _ = _timed(
             [sys.executable, "-m", "pimsim.cli", "run", CONFIG, "--trace", trace,
              "--baseline", "none"], ROOT, env)
-        _, sim = _timed([sys.executable, "-c", SIM_ONLY, CONFIG, trace], ROOT, env)
+        _, _, sim = _timed([sys.executable, "-c", SIM_ONLY, CONFIG, trace], ROOT, env)
         out[f"sim:{label}"] = float(sim.strip().splitlines()[-1])
     return out
 
@@ -102,15 +110,22 @@ def main(argv: list[str] | None = None) -> int:
               flush=True)
     med = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
     print()
-    print(f"{'workload':20} {'MNSIM s':>8} {'pimsim s':>9} {'pimsim sim-only s':>18} "
-          f"{'pimsim / MNSIM':>15}")
-    m18 = med.get("mnsim:ResNet-18 32x32")
+    print("wall s: elapsed, whole process; CPU s: user + system time of the process and its "
+          "threads (less sensitive to other jobs on the machine); medians of the rounds")
+    print(f"{'workload':20} {'MNSIM wall':>10} {'pimsim wall':>11} {'sim-only':>8} "
+          f"{'wall ratio':>10} {'MNSIM CPU':>9} {'pimsim CPU':>10} {'CPU ratio':>9}")
+    m18, c18 = med.get("mnsim:ResNet-18 32x32"), med.get("cpu:mnsim:ResNet-18 32x32")
+    nan = float("nan")
     for label, net, _ in CASES:
-        m = med.get(f"mnsim:{label}")
-        p, s = med[f"pimsim:{label}"], med[f"sim:{label}"]
-        ratio = f"{p / m:.2f}x" if m else (f"{p / m18:.2f}x of MNSIM ResNet-18 32x32" if m18
-                                           else "")
-        print(f"{label:20} {m if m else float('nan'):>8.2f} {p:>9.2f} {s:>18.2f} {ratio:>15}")
+        m, mc = med.get(f"mnsim:{label}"), med.get(f"cpu:mnsim:{label}")
+        p, pc, s = med[f"pimsim:{label}"], med[f"cpu:pimsim:{label}"], med[f"sim:{label}"]
+        ref, cref = (m, mc) if m else (m18, c18)       # 224x224: vs MNSIM's 32x32 ResNet-18
+        wr = f"{p / ref:.2f}x" if ref else ""
+        cr = f"{pc / cref:.2f}x" if cref else ""
+        print(f"{label:20} {m or nan:>10.2f} {p:>11.2f} {s:>8.2f} {wr:>10} {mc or nan:>9.2f} "
+              f"{pc:>10.2f} {cr:>9}")
+    if m18:
+        print("(ResNet-18 224x224 ratios are against MNSIM's ResNet-18 32x32 run)")
     return 0
 
 
