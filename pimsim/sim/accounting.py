@@ -39,7 +39,10 @@ class LayerState:
         self.edges_out: list[Edge] = []
         self.lo: list[np.ndarray] = []
         self.hi: list[np.ndarray] = []
-        self.counts = np.zeros(N_ACTIONS)
+        self.counts = np.zeros(N_ACTIONS)                 # image 0's (every image does the same work)
+        self.scratch = np.zeros(N_ACTIONS)        # event fidelity: other images' counts
+        self.done = 0                             # units (rows) finished, all images
+        self.per_image = 1                        # units (rows) per image
         self.router_bits = 0
         self.offchip_bits = 0
         self.stalls = {c: 0.0 for c in CAUSES}
@@ -66,19 +69,20 @@ def units_on_chips(arch: Arch, role: str, chips: int) -> float:
 
 
 def per_image_counts(layers: list[LayerState], nmap: NetworkMap, arch: Arch,
-                     images: int) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
+                     images: float) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
     """(counts per image [layers, actions], dynamic pJ per image, action keys, whole-run
-    counts) from what the layers counted over ``images`` images."""
+    counts) from what the layers counted for image 0 (every image does the same work);
+    the run's counts are those x ``images`` (the images' worth of work simulated)."""
     d = arch.design
     run_counts = np.zeros((len(layers), N_ACTIONS))
     for L in layers:
         run_counts[L.idx] = L.counts
         run_counts[L.idx, A_ROUTER] = 0.0
         run_counts[L.idx, A_OFF] = L.offchip_bits
-    counts = run_counts / images
     for L in layers:   # router: bits received x hops, as the closed form counts it
-        counts[L.idx, A_ROUTER] = (L.router_bits / images) * d.noc.avg_hops
         run_counts[L.idx, A_ROUTER] = L.router_bits * d.noc.avg_hops
+    counts = run_counts
+    run_counts = counts * images
     # technique hooks (skipped fractions, support roles' counts): the closed form's code
     # on the engine's dense counts, which equal the closed form's exactly
     counts, dyn, actions = with_hooks(nmap, arch, counts, energy_vector(arch))

@@ -45,11 +45,11 @@ from pimsim.sim.buffers import Edge, windows
 from pimsim.sim.outcome import engine_result
 from pimsim.sim.processes import Processes
 from pimsim.sim.resources import Server
+from pimsim.sim.steady import MAX_IMAGES, MIN_IMAGES, Monitor
 from pimsim.units import BITS_PER_BYTE
 from pimsim.workload.layer import NETWORK_INPUT, Network
 
 FIDELITIES = ("fast", "event")
-DEFAULT_IMAGES = 3           # images in flight: enough for the pipeline to reach steady state
 PROGRESS_EVERY = 20000       # simpy events between progress callbacks
 CHUNKS_PER_COPY = 32         # fast and event: position chunks dealt to each copy per image
 NS_PER_US = 1e3              # trace-event timestamps are in microseconds
@@ -60,12 +60,19 @@ class Engine(Processes):
     """Builds the processes for one mapped network and runs them."""
 
     def __init__(self, network: Network, arch: Arch, nmap: NetworkMap, fidelity: str,
-                 images: int, timeline: bool, progress: Callable[[int, int], None] | None):
+                 images: int | None, timeline: bool,
+                 progress: Callable[[int, int], None] | None):
         if fidelity not in FIDELITIES:
             raise ValueError(f"fidelity must be one of {FIDELITIES}, not {fidelity!r}")
         d = arch.design
         self.network, self.arch, self.nmap, self.d = network, arch, nmap, d
-        self.fidelity, self.images, self.progress = fidelity, images, progress
+        self.fidelity, self.progress = fidelity, progress
+        # images: a forced count, or None: inject until the interval converges (steady.py)
+        self.forced = images
+        self.cap = images if images is not None else MAX_IMAGES
+        self.injected = 0                     # images admitted by the source(s) so far
+        self.monitor = Monitor()
+        self.completed = 0                    # images complete in order 0..completed-1
         self.env = simpy.Environment()
         self.trace: list[dict] | None = [] if timeline else None
         # timing constants from the component models
@@ -80,9 +87,9 @@ class Engine(Processes):
         self.tsa_ns = arch.latency_ns("tile_shift_add", "accumulate") / d.tile.shift_adds
         self.servers: dict[tuple[str, int], Server] = {}
         self.layers = [LayerState(i, lay, lm) for i, (lay, lm) in enumerate(zip(network, nmap.layers))]
-        self.image_finish = [math.nan] * images
-        self.sink_left = [0] * images
-        self.host_out_end = [0.0] * images      # the image's results reached the host
+        self.image_finish = [math.nan] * self.cap
+        self.sink_left = [0] * self.cap
+        self.host_out_end = [0.0] * self.cap    # the image's results reached the host
         self.events = 0
         self.done_units = 0
         self._build()
@@ -209,7 +216,7 @@ class Engine(Processes):
         # eDRAM: an operand lives in the buffers of its consumer's host tiles, spread
         # evenly over them; each tile's eDRAM is shared by the operands on it in
         # proportion to their need; an operand always gets its need (else flagged as
-        # over-committed) and at most all images in flight
+        # over-committed); the share does not depend on the number of images
         def host(L: LayerState) -> range:
             return range(L.lm.first_tile, L.lm.last_tile + 1)
 
@@ -223,7 +230,7 @@ class Engine(Processes):
             mine = need * row_bits / len(host(L))
             cap_bits = sum(edram_bits * mine / load[t] for t in host(L)) if mine else 0.0
             fits = int(cap_bits // max(1, row_bits))
-            slots = max(need, min(rows * self.images, fits))
+            slots = max(need, fits)
             L.slots = max(L.slots, slots)
             L.overcommit |= fits < need
             # readers of each input row: the consumer's units whose window covers it
@@ -252,7 +259,7 @@ class Engine(Processes):
             if L.sink:
                 n = int(L.parts_out.sum())
                 L.host_out_share = L.lm.host_out_bits / n    # results per unit to the host
-                for i in range(self.images):
+                for i in range(self.cap):
                     self.sink_left[i] += n
         tid = 1
         for L in layers:
@@ -264,8 +271,10 @@ class Engine(Processes):
             else:
                 for w in range(len(L.worker_rows)):
                     env.process(self.worker(L, w))
-        self.total_units = sum(sum(len(u) for u in L.units) if L.is_mvm else L.rows
-                               for L in layers) * self.images
+        for L in layers:
+            L.per_image = max(1, sum(len(u) for u in L.units) if L.is_mvm else L.rows)
+        self.units_per_image = sum(L.per_image for L in layers)
+        self.total_units = self.units_per_image * (self.cap if self.forced else MIN_IMAGES)
         self.tiles_per_chip = tiles_per_chip
 
     # -- timeline -----------------------------------------------------------------------
@@ -298,12 +307,17 @@ class Engine(Processes):
 
     # -- run ------------------------------------------------------------------------------
     def run(self) -> None:
+        """Step the simulation: until every forced image is done, or (no forced count)
+        until the interval has converged or ``MAX_IMAGES`` images are done; images still
+        in flight then are not needed (counts are image 0's, timing is from completions)."""
         env = self.env
         self.unit_runs = [0] * len(self.unit_table)
         step = env.step
+        monitor = self.monitor
+        auto = self.forced is None
         n = 0
         try:
-            while True:
+            while not (auto and monitor.done):
                 step()
                 n += 1
                 if self.progress is not None and n % PROGRESS_EVERY == 0:
@@ -311,18 +325,43 @@ class Engine(Processes):
         except EmptySchedule:
             pass
         self.events = n
-        # fast fidelity: each unit's kernel counts times the number of times it ran
+        # fast fidelity: image 0's units x their kernel counts
         if len(self.unit_table):
             layer_of = np.array(self.unit_layer, dtype=np.int64)
             per_unit = self.unit_table * np.array(self.unit_runs, dtype=np.float64)[:, None]
             for L in self.layers:
                 if L.is_mvm:
                     L.counts += per_unit[layer_of == L.idx].sum(axis=0)
-        if any(math.isnan(f) for f in self.image_finish):
+        self.images = self.completed
+        self.image_finish = self.image_finish[:self.completed]
+        if self.completed == 0 or (not auto and self.completed < self.cap):
             raise RuntimeError(f"engine deadlock: {self.network.name} did not finish all "
                                "images (a buffer too small for a join?)")
+        # images' worth of work simulated (for whole-run ops and utilization)
+        self.work_images = self.done_units / self.units_per_image if self.units_per_image else 0
         if self.progress is not None:
-            self.progress(self.total_units, self.total_units)
+            self.progress(self.done_units, self.done_units)
+
+    # -- images ---------------------------------------------------------------------------
+    def admit(self, img: int) -> bool:
+        """May the source(s) inject image ``img``? (Forced count, or until converged.)"""
+        if img < self.injected:
+            return True
+        if img >= self.cap or self.monitor.done and self.forced is None:
+            return False
+        self.injected = img + 1
+        if self.forced is None:               # progress total: what is admitted so far
+            self.total_units = max(self.total_units, self.units_per_image * self.injected)
+        return True
+
+    def image_done(self, img: int, now: float) -> None:
+        """Image ``img`` left the last layer: record it, check for the steady state."""
+        self.image_finish[img] = now
+        fin = self.image_finish
+        while self.completed < self.cap and not math.isnan(fin[self.completed]):
+            if self.forced is not None or not self.monitor.done:
+                self.monitor.add(fin[self.completed])
+            self.completed += 1
 
 
 def _thread_name(pid: int, tid: int, name: str) -> dict:
@@ -330,17 +369,20 @@ def _thread_name(pid: int, tid: int, name: str) -> dict:
 
 
 def run_engine(network: Network, arch: Arch, *, fidelity: str = "fast",
-               images: int = DEFAULT_IMAGES, timeline: bool = False,
+               images: int | None = None, timeline: bool = False,
                progress: Callable[[int, int], None] | None = None,
                overrides: Mapping[str, LayerOverride] | None = None) -> Result:
-    """Simulate ``images`` images in flight and return a :class:`Result` (per image).
+    """Simulate images back to back and return a :class:`Result` (per image).
+
+    ``images``: None injects images until the completion interval converges
+    (:mod:`pimsim.sim.steady`, at most ``MAX_IMAGES``); a number forces that count.
 
     ``overrides`` (layer name -> ``LayerOverride``) is a technique's change to the mapped
     workload: its tiling builds the crossbars, its skipped fractions scale the counts and
     its skipped cycles shorten the reads, as in :func:`pimsim.sim.evaluate`.
     """
-    if images < 1:
-        raise ValueError("images must be >= 1")
+    if images is not None and images < 1:
+        raise ValueError("images must be >= 1 (or None: until the steady state)")
     d = arch.design
     nmap = map_network(network, arch, overrides)
     if nmap.chips > 1 and d.chip.offchip_links == 0:

@@ -45,9 +45,11 @@ class Processes:
     def source(self, e: Edge, L: LayerState, rows: int, width: int):
         """The network input, row by row, image after image, into the first layer's buffer."""
         tile = L.lm.first_tile
-        for img in range(self.images):
+        img = 0
+        while self.admit(img):
             for r in range(rows):
                 yield from self.deliver_source(e, L, img, r, width, tile)
+            img += 1
 
     def deliver_source(self, e: Edge, L: LayerState, img: int, r: int, width: int, tile: int):
         """One input row over the consumer tile's NoC link into its buffer."""
@@ -55,12 +57,14 @@ class Processes:
         arrive = self.env.now
         if e.offchip_rows[r]:
             off = e.offchip_rows[r]
-            L.offchip_bits += off
+            if img == 0:                         # counts: image 0's (every image alike)
+                L.offchip_bits += off
             _, arrive = self.server("offchip_link", tile // self.tiles_per_chip).book(
                 arrive, off * self.off_ns_per_bit)
         if e.over_noc:
             bits = width * e.bits_per_position
-            L.router_bits += bits
+            if img == 0:
+                L.router_bits += bits
             _, arrive = self.server("router", self.router_of(tile)).book(
                 arrive, bits / self.link_bw + self.hop_ns)
         ev = self.env.timeout(arrive - self.env.now)
@@ -81,7 +85,7 @@ class Processes:
         fetch_per_pos = L.fetch_bits
         lo, hi, edges = L.lo, L.hi, L.edges_in
         runs = self.unit_runs
-        for img in range(self.images):
+        for img in range(self.cap):         # blocks on input of images never admitted
             for r, n, uidx, m in L.units[k]:
                 t0 = env.now
                 for ei, e in enumerate(edges):
@@ -114,11 +118,12 @@ class Processes:
                         if t_start > env.now:
                             yield env.timeout(t_start - env.now)
                         ready = env.now
-                    runs[uidx] += 1           # counts = runs x the unit's kernel row, at the end
+                    if img == 0:              # counts: image 0's units x their kernel rows
+                        runs[uidx] += 1
                 else:
                     if t_start > env.now:
                         yield env.timeout(t_start - env.now)
-                    yield from self.reads_event(L, n, m, adc)
+                    yield from self.reads_event(L, n, m, adc, img == 0)
                     # the last conversion just started (none when every read was skipped)
                     ready = env.now + (L.t_conv if m else 0.0)
                 dt = env.now - t_start
@@ -135,15 +140,16 @@ class Processes:
                     L.stall(cause, env.now - t0)
                 prev = self.drain(L, k, tile, img, r, n, ready)
 
-    def reads_event(self, L: LayerState, n: int, m: int, adc: simpy.Resource):
+    def reads_event(self, L: LayerState, n: int, m: int, adc: simpy.Resource, count: bool):
         """``event`` fidelity: every read cycle of the copy's crossbar group, every ADC batch.
 
         ``m`` read cycles are stepped for the unit's ``n`` positions (``n x cycles`` less
         the cycles a technique skips). Counts are the dense counts (``n x cycles`` reads);
         the skipped fractions are scaled out per layer at the end, as the closed form does.
+        Only image 0 is counted (``count``): every image does the same work.
         """
         env, d = self.env, self.d
-        c = L.counts
+        c = L.counts if count else L.scratch
         ib, ob = d.precision.input_bits, d.precision.output_bits
         ir_bits, or_bits = L.rows_sum * ib, L.outs_sum * ob
         skipped = n * self.cyc - m
@@ -168,7 +174,7 @@ class Processes:
                     L.stall("adc_busy", env.now - t0)
                 # the conversion batch runs while the next read proceeds
                 done = env.timeout(L.t_conv)
-                done.callbacks.append(lambda _ev, req=req: self.converted(L, adc, req))
+                done.callbacks.append(lambda _ev, req=req: self.converted(L, adc, req, c))
             c[A_IR] += 2 * ir_bits
             c[A_OR] += 2 * or_bits
             c[A_EDRAM] += 2 * (ir_bits + or_bits)
@@ -176,9 +182,9 @@ class Processes:
             c[A_TOR] += 2 * or_bits
             c[A_TSA] += L.lm.merges_per_position
 
-    def converted(self, L: LayerState, adc: simpy.Resource, req) -> None:
-        """A conversion batch is done: the used columns went through the ADCs and S+A."""
-        c = L.counts
+    def converted(self, L: LayerState, adc: simpy.Resource, req, c) -> None:
+        """A conversion batch is done: the used columns went through the ADCs and S+A
+        (counted into ``c``: the layer's counts for image 0, else scratch)."""
         c[A_SH] += L.cols_sum
         c[A_ADC] += L.cols_sum
         c[A_SA] += L.cols_sum
@@ -193,24 +199,35 @@ class Processes:
         """
         env = self.env
         dr = _Drain(L, k, tile, img, r, n, env.now)
-        # book the units when the last conversion is done, not before: the servers are
-        # FIFO in request order, an early booking would block the copy's next fetch
+        # request the units when the last conversion is done, not before: requests reach
+        # the servers in simulated-time order
         ev = env.timeout(max(0.0, ready - env.now))
         ev.callbacks.append(lambda _ev: self._drain_store(dr))
         return dr
 
     def _drain_store(self, dr: "_Drain") -> None:
+        """Row-tile merges on the tile S+A (if any), then the eDRAM write (at its time)."""
         env, L, k, n = self.env, dr.L, dr.k, dr.n
-        # row-tile merges on the tile S+A, then the outputs into eDRAM over the bus
-        t = env.now
+        merges = L.lm.merges_per_position
+        if not merges:
+            self._drain_write(dr)
+            return
         tiles = L.copy_tileset[k]
         spread = len(L.copy_tiles[k])
-        merges = L.lm.merges_per_position
-        if merges:
-            _, t = book_together(t, [self.server("tile_shift_add", x) for x in tiles],
-                                 [n * merges * self.tsa_ns / spread] * len(tiles))
+        _, t = book_together(env.now, [self.server("tile_shift_add", x) for x in tiles],
+                             [n * merges * self.tsa_ns / spread] * len(tiles))
+        # the write is requested when the merge is done (requests in simulated-time order)
+        ev = env.timeout(max(0.0, t - env.now))
+        ev.callbacks.append(lambda _ev: self._drain_write(dr))
+
+    def _drain_write(self, dr: "_Drain") -> None:
+        """The unit's outputs into eDRAM over the bus, then on to the consumers."""
+        env, L, k, n = self.env, dr.L, dr.k, dr.n
+        tiles = L.copy_tileset[k]
+        spread = len(L.copy_tiles[k])
         orb = n * L.store_bits / spread
-        _, t = book_together(t, [self.server(role, x) for x in tiles for role in ("edram", "bus")],
+        _, t = book_together(env.now,
+                             [self.server(role, x) for x in tiles for role in ("edram", "bus")],
                              [2 * orb / self.edram_bw, orb / self.bus_bw] * len(tiles))
         ev = env.timeout(max(0.0, t - env.now))
         ev.callbacks.append(lambda _ev: self._drain_send(dr, 0))
@@ -254,7 +271,7 @@ class Processes:
                      "tile_shift_add": t.shift_adds}[role]
             op_ns = self.arch.latency_ns(role, action) / units
             col = {"activation": A_ACT, "maxpool": A_POOL, "tile_shift_add": A_TSA}[role]
-        for img in range(self.images):
+        for img in range(self.cap):         # blocks on input of images never admitted
             for r in L.worker_rows[w]:
                 t0 = env.now
                 for ei, e in enumerate(L.edges_in):
@@ -273,7 +290,8 @@ class Processes:
                     L.stall("unit_busy", start - env.now)
                     L.busy += end - start
                     L.copy_busy[w] += end - start
-                    L.counts[col] += ops
+                    if img == 0:
+                        L.counts[col] += ops
                     yield env.timeout(end - env.now)
                     if self.trace is not None:
                         self._x(L.lay.name, "compute", start, end - start, tile, L.tid + 2 * w,
@@ -325,13 +343,15 @@ class Processes:
             C = self.layers[e.consumer]
             arrive = env.now
             if off:
-                C.offchip_bits += off
+                if img == 0:
+                    C.offchip_bits += off
                 chip = tile // self.tiles_per_chip
                 _, arrive = self.server("offchip_link", chip).book(arrive,
                                                                   off * self.off_ns_per_bit)
             if e.over_noc:
                 bits = n * e.bits_per_position
-                C.router_bits += bits
+                if img == 0:
+                    C.router_bits += bits
                 link = self.server("router", self.router_of(tile))
                 start, arrive = link.book(arrive, bits / self.link_bw + self.hop_ns)
                 hold = max(hold, start)
@@ -363,15 +383,17 @@ class Processes:
     def unit_done(self, L: LayerState, img: int) -> None:
         now = self.env.now
         self.done_units += 1
+        L.done += 1
         if img == 0:
             L.finish0 = max(L.finish0, now)
         if L.sink:
             share = L.host_out_share
             if share:             # this unit's results cross an off-chip link to the host
-                L.offchip_bits += share
+                if img == 0:                         # counts: image 0's (every image alike)
+                    L.offchip_bits += share
                 _, end = self.server("offchip_link", L.lm.chip).book(
                     now, share * self.off_ns_per_bit)
                 self.host_out_end[img] = max(self.host_out_end[img], end)
             self.sink_left[img] -= 1
             if self.sink_left[img] == 0:
-                self.image_finish[img] = max(now, self.host_out_end[img])
+                self.image_done(img, max(now, self.host_out_end[img]))
