@@ -137,7 +137,8 @@ def cmd_run(args) -> int:
     if args.json:
         _print(to_json(result if baseline is None else {**result, "baseline": baseline}))
     else:
-        _print("\n\n".join(to_text(t) for t in tables[:2]))
+        from pimsim.report.run import bottleneck_line
+        _print("\n\n".join(to_text(t) for t in tables[:2]) + "\n\n" + bottleneck_line(result))
     return EXIT_USER_ERROR if baseline_failed else 0
 
 

@@ -179,6 +179,52 @@ def _bits_out(layer: Layer, design: Design) -> int:
     return layer.out_elems * design.precision.output_bits
 
 
+def _stage_work(network: Network, mvm, tilings, arch: Arch,
+                ov: Mapping[str, LayerOverride]) -> tuple[np.ndarray, np.ndarray]:
+    """Per MVM layer: one copy's time per position (fetch + reads, ns) and the work per
+    image on its tiles' shared units [eDRAM, bus, tile S+A, activation, max-pool] in
+    ns x tiles, including the non-MVM layers it hosts (the timing of docs/engine.md,
+    ``pimsim.sim.stages``, before placement)."""
+    d = arch.design
+    bits_per_ns = 8.0                                   # 1 GB/s = 8 bits/ns
+    edram_bw = d.tile.edram_bandwidth_GBps * bits_per_ns
+    bus_bw = d.tile.bus_width_bits * d.clock_GHz
+    t_read = arch.latency_ns("crossbar", "read")
+    t_sample = arch.latency_ns("adc", "convert")
+    tsa = arch.latency_ns("tile_shift_add", "accumulate") / d.tile.shift_adds
+    act = arch.latency_ns("activation", "op") / d.tile.activation_units
+    pool = arch.latency_ns("maxpool", "op") / d.tile.maxpool_units
+    index = {lay.name: k for k, lay in enumerate(mvm)}
+    pos_ns = np.zeros(len(mvm))
+    work = np.zeros((len(mvm), 5))
+    host: dict[str, int | None] = {}
+    for lay in network:
+        if lay.is_mvm:
+            k = index[lay.name]
+            host[lay.name] = k
+            t = tilings[k]
+            conv = -(-int(t.cols.max()) // d.adc.per_crossbar) * t_sample if t.cols.size else 0.0
+            keep = 1.0 - (ov[lay.name].skip_cycles if lay.name in ov else 0.0)
+            fetch = lay.weight_rows * lay.groups * d.precision.input_bits
+            store = lay.out_shape[0] * d.precision.output_bits
+            pos_ns[k] = (d.input_cycles * keep * max(t_read, conv)
+                         + max(2 * fetch / edram_bw, fetch / bus_bw))
+            p = lay.out_positions
+            work[k, 0] += 2 * p * (fetch + store) / edram_bw / d.tile.edram_ports
+            work[k, 1] += p * (fetch + store) / bus_bw
+            work[k, 2] += p * t.merges_per_position * tsa
+        else:
+            src = lay.producers[0] if lay.producers else None
+            k = host.get(src) if src is not None else None
+            host[lay.name] = k
+            if k is not None:
+                a, pl, ad = _unit_ops(lay)
+                work[k, 2] += ad * tsa
+                work[k, 3] += a * act
+                work[k, 4] += pl * pool
+    return pos_ns, work
+
+
 def map_network(network: Network, arch: Arch,
                 overrides: Mapping[str, LayerOverride] | None = None) -> NetworkMap:
     """Map ``network`` onto ``arch``'s design point (rules in docs/mapping.md).
@@ -196,9 +242,11 @@ def map_network(network: Network, arch: Arch,
     xb = np.array([t.crossbars for t in tilings], dtype=np.int64)
     one_copy = imas_needed(np.ones_like(xb), xb, d.ima.crossbars)
     chips = chips_needed(network.name, int(one_copy.sum()), d)
+    pos_ns, tile_ns = _stage_work(network, mvm, tilings, arch, ov)
     copies = replicate(positions, xb, ima_crossbars=d.ima.crossbars,
                        budget_imas=chips * imas_per_chip(d),
-                       max_replication=d.mapping.max_replication, enabled=d.mapping.replicate)
+                       max_replication=d.mapping.max_replication, enabled=d.mapping.replicate,
+                       position_ns=pos_ns, tile_ns=tile_ns, imas_per_tile=d.tile.imas)
     imas = imas_needed(copies, xb, d.ima.crossbars)
     pl = place(imas, d, chips)
 

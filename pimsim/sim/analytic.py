@@ -5,8 +5,9 @@ numba kernel, and derives (docs/mapping.md):
 
 * stage time of an MVM layer = ceil(positions / copies) x input_cycles x cycle_ns; of a
   non-MVM layer = ops x unit latency / (units per tile x tiles hosting it); plus, for
-  either, inter-chip bits / (links x link bandwidth); the host's input and results
-  (``LayerMap.host_bits``) are one more stage on the links, and add to the latency;
+  either, inter-chip bits / (links x link bandwidth) (the pipeline's stages are in
+  ``pimsim.sim.stages``: off-chip bits, the host's input and results included, occupy
+  the ``offchip_link`` ports);
 * single-image latency = longest path of stage times through the layer graph (each layer
   starts when all its producers have finished: layer-sequential, no overlap in an image);
 * pipelined interval = the slowest stage; throughput = 1e9 / interval images/s;
@@ -16,6 +17,8 @@ numba kernel, and derives (docs/mapping.md):
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 
@@ -30,6 +33,7 @@ from pimsim.kernels.counts import (ACTIONS, A_ADC, A_EDRAM, A_OFF, A_ROUTER, A_S
 from pimsim.mapping import NetworkMap, map_network
 from pimsim.mapping.network_map import LayerOverride
 from pimsim.result import LayerResult, Result, TotalResult
+from pimsim.sim.stages import bottleneck, pipelined_latency_ns, stages
 from pimsim.units import gops, gops_per_W, per_s, power_mW
 from pimsim.workload.layer import Network
 
@@ -145,16 +149,6 @@ def stage_times_ns(nmap: NetworkMap, arch: Arch) -> tuple[np.ndarray, np.ndarray
     return cycles, times
 
 
-def host_io_ns(nmap: NetworkMap, arch: Arch) -> float:
-    """Time the off-chip links need per image for the host's input and results (ns):
-    a pipeline stage of its own (the next image's input loads while this one computes)."""
-    links = arch.design.chip.offchip_links
-    if not links:
-        return 0.0
-    bits = sum(lm.host_bits for lm in nmap.layers)
-    return bits * arch.latency_ns("offchip_link", "transfer") / links
-
-
 def critical_path_ns(network: Network, times: np.ndarray) -> float:
     """Longest path of stage times: a layer starts when all its producers are done."""
     finish: dict[str, float] = {}
@@ -173,12 +167,15 @@ def evaluate(network: Network, arch: Arch,
     """
     nmap = map_network(network, arch, overrides)
     counts, dyn, actions = with_hooks(nmap, arch, dense_count_matrix(nmap), energy_vector(arch))
-    cycles, times = stage_times_ns(nmap, arch)
-    host = host_io_ns(nmap, arch)
-    interval = max(float(times.max()) if times.size else 0.0, host)
-    latency = critical_path_ns(network, times) + host
-    return build_result(network, arch, nmap, counts, dyn, actions, cycles, times, latency,
-                        interval, engine="analytic")
+    cycles, _ = stage_times_ns(nmap, arch)
+    stage_list, times = stages(network, nmap, arch)
+    interval = float(times.max()) if times.size else 0.0
+    latency = pipelined_latency_ns(network, times)
+    result = build_result(network, arch, nmap, counts, dyn, actions, cycles, times, latency,
+                          interval, engine="analytic")
+    total = replace(result.total, fill_ns=float(latency), images=0, converged=True,
+                    bottleneck=bottleneck(stage_list, interval))
+    return replace(result, total=total)
 
 
 def build_result(network: Network, arch: Arch, nmap: NetworkMap, counts: np.ndarray,
