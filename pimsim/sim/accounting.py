@@ -107,7 +107,7 @@ def utilization(arch: Arch, nmap: NetworkMap, run_tot: np.ndarray, server_busy,
         n_units = units_on_chips(arch, role, nmap.chips) if role in arch.counts else 0
         if role == "edram":
             n_units *= d.tile.edram_ports
-        if role == "router":     # one injection link per tile
+        if role == "router":     # one injection port per tile (routers shared by tiles)
             n_units = nmap.chips * d.chip.tiles
         util[role] = b / (n_units * sim_time) if n_units and sim_time else 0.0
     return busy, util

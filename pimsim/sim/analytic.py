@@ -1,19 +1,19 @@
 """Closed-form whole-network metrics: counts x energies, stage times, pipelined rate.
 
 ``evaluate(network, arch)`` maps the network, counts every operation per image with the
-numba kernel, and derives (docs/mapping.md):
+numba kernel, and derives (docs/mapping.md; the timing is the closed form of the
+pipeline the engine simulates, ``pimsim.sim.stages``):
 
-* stage time of an MVM layer = ceil(positions / copies) x input_cycles x cycle_ns; of a
-  non-MVM layer = ops x unit latency / (units per tile x tiles hosting it); plus, for
-  either, inter-chip bits / (links x link bandwidth) (the pipeline's stages are in
-  ``pimsim.sim.stages``: off-chip bits, the host's input and results included, occupy
-  the ``offchip_link`` ports);
-* single-image latency = longest path of stage times through the layer graph (each layer
-  starts when all its producers have finished: layer-sequential, no overlap in an image);
-* pipelined interval = the slowest stage; throughput = 1e9 / interval images/s;
+* every resource's busy time per image (a layer's copies incl. fetch, a non-MVM layer's
+  busiest worker, each tile's eDRAM / bus / shift-and-add / activation / max-pool units
+  and NoC link, each chip's off-chip links); a layer's stage time is the largest it uses;
+* pipelined interval = the slowest stage (``total.bottleneck``); throughput = 1e9 /
+  interval images/s;
+* single-image latency = the overlapped fill, row by row (``row_latency_ns``);
 * energy per image = dynamic (sum of count x energy per action) + static (every unit's
   static power over the interval; a power-gated unit only over its busy time:
-  ``pimsim.arch.power``).
+  ``pimsim.arch.power``); off-chip bits, the host's input and results included, occupy
+  the ``offchip_link`` ports.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from pimsim.kernels.counts import (ACTIONS, A_ADC, A_EDRAM, A_OFF, A_ROUTER, A_S
 from pimsim.mapping import NetworkMap, map_network
 from pimsim.mapping.network_map import LayerOverride
 from pimsim.result import LayerResult, Result, TotalResult
-from pimsim.sim.stages import bottleneck, pipelined_latency_ns, stages
+from pimsim.sim.stages import bottleneck, row_latency_ns, stages
 from pimsim.units import gops, gops_per_W, per_s, power_mW
 from pimsim.workload.layer import Network
 
@@ -149,15 +149,6 @@ def stage_times_ns(nmap: NetworkMap, arch: Arch) -> tuple[np.ndarray, np.ndarray
     return cycles, times
 
 
-def critical_path_ns(network: Network, times: np.ndarray) -> float:
-    """Longest path of stage times: a layer starts when all its producers are done."""
-    finish: dict[str, float] = {}
-    for lay, t in zip(network, times):
-        start = max((finish[s] for s in lay.producers), default=0.0)
-        finish[lay.name] = start + float(t)
-    return max(finish.values(), default=0.0)
-
-
 def evaluate(network: Network, arch: Arch,
              overrides: Mapping[str, LayerOverride] | None = None) -> Result:
     """Closed-form energy, latency and throughput of ``network`` on ``arch`` (one image).
@@ -170,7 +161,7 @@ def evaluate(network: Network, arch: Arch,
     cycles, _ = stage_times_ns(nmap, arch)
     stage_list, times = stages(network, nmap, arch)
     interval = float(times.max()) if times.size else 0.0
-    latency = pipelined_latency_ns(network, times)
+    latency = row_latency_ns(network, nmap, arch)
     result = build_result(network, arch, nmap, counts, dyn, actions, cycles, times, latency,
                           interval, engine="analytic")
     total = replace(result.total, fill_ns=float(latency), images=0, converged=True,

@@ -100,13 +100,16 @@ class Engine(Processes):
         s = self.servers.get(key)
         if s is None:
             d = self.d
-            ports = {"edram": d.tile.edram_ports, "offchip_link": d.chip.offchip_links}.get(role, 1)
+            ports = {"edram": d.tile.edram_ports, "offchip_link": d.chip.offchip_links,
+                     "router": d.tile.tiles_per_router}.get(role, 1)
             s = self.servers[key] = Server(f"{role}[{index}]", ports)
         return s
 
     def router_of(self, tile: int) -> int:
-        """The NoC link a tile sends on: one injection link per tile (docs/engine.md)."""
-        return tile
+        """The router a tile sends through: one per ``tile.tiles_per_router`` tiles, as in
+        the area roll-up; it has one injection port per tile it serves (each at
+        ``noc.link_GBps``), which its tiles share (docs/engine.md)."""
+        return tile // self.d.tile.tiles_per_router
 
     # -- set-up (all array work happens here, before the event loop) ------------------
     def _build(self) -> None:
@@ -302,7 +305,7 @@ class Engine(Processes):
         routers = {-1 - self.router_of(t) for t in tiles}
         for p in sorted(routers):
             meta.append({"name": "process_name", "ph": "M", "pid": p, "tid": 0,
-                         "args": {"name": f"tile {-1 - p} NoC link"}})
+                         "args": {"name": f"router {-1 - p} (NoC injection)"}})
         return meta
 
     # -- run ------------------------------------------------------------------------------

@@ -83,10 +83,13 @@ class Server:
             self.last = now
             port, tail = 0, math.inf
             for p, cal in enumerate(cals):
-                if cal and cal[-1][1] <= now:     # idle from ``now`` on: forget the past
-                    if cal[-1][1] > self.floor:
-                        self.floor = cal[-1][1]
-                    cal.clear()
+                i = 0                             # forget bookings over by ``now``
+                while i < len(cal) and cal[i][1] <= now:
+                    i += 1
+                if i:
+                    if cal[i - 1][1] > self.floor:
+                        self.floor = cal[i - 1][1]
+                    del cal[:i]
                 free = cal[-1][1] if cal else 0.0
                 if free < tail:
                     port, tail = p, free

@@ -9,8 +9,9 @@ each image passes every layer; a layer's work per image occupies
   ``max(read, conversion)`` (the skipped cycles of a technique removed);
 * its tiles' shared units, summed over every layer on a tile: ``edram`` ports (each bit
   written once and read once), the eDRAM-to-IMA ``bus``, the ``tile_shift_add`` (row-tile
-  merges and residual adds), ``activation`` and ``maxpool`` units, and the tile's NoC
-  injection link (``router``);
+  merges and residual adds), ``activation`` and ``maxpool`` units, and the NoC
+  injection ports of the router the tile shares with ``tile.tiles_per_router - 1``
+  others (``router``, one port per tile, pooled);
 * the chip's ``offchip_link`` ports for the bits that cross chips.
 
 The pipelined interval is the largest of these busy times per image, and the stage that
@@ -29,7 +30,7 @@ import numpy as np
 from pimsim.arch.compose import Arch
 from pimsim.mapping import NetworkMap
 from pimsim.units import BITS_PER_BYTE
-from pimsim.workload.layer import NETWORK_INPUT, POOL_KINDS, Network
+from pimsim.workload.layer import NETWORK_INPUT, Network
 
 GBPS_TO_BITS_PER_NS = BITS_PER_BYTE  # 1 GB/s = 8 bits/ns
 #: Resources a stage can be bound by (the names of ``Result.total.bottleneck``).
@@ -88,10 +89,17 @@ def stages(network: Network, nmap: NetworkMap, arch: Arch) -> tuple[list[Stage],
     own: list[list[Stage]] = [[] for _ in nmap.layers]
     tile_use: dict[tuple[str, int], dict[int, float]] = {}   # (resource, tile) -> layer -> ns
 
+    tpr = d.tile.tiles_per_router
+
     def use(resource: str, tiles: range, layer: int, ns: float) -> None:
         if ns <= 0.0:
             return
         share = ns / len(tiles)
+        if resource == "router":      # a router's injection ports serve tpr tiles, pooled
+            for t in tiles:
+                d_ = tile_use.setdefault((resource, t // tpr), {})
+                d_[layer] = d_.get(layer, 0.0) + share / tpr
+            return
         for t in tiles:
             d_ = tile_use.setdefault((resource, t), {})
             d_[layer] = d_.get(layer, 0.0) + share
@@ -171,36 +179,81 @@ def bottleneck(stage_list: list[Stage], interval_ns: float) -> dict:
     return {"layer": s.layer, "resource": s.resource, "share": s.busy_ns / interval_ns}
 
 
-def pipelined_latency_ns(network: Network, times: np.ndarray) -> float:
-    """Image 0's latency through the overlapped layer pipeline (closed form).
+def row_latency_ns(network: Network, nmap: NetworkMap, arch: Arch,
+                   chunks_per_copy: int = 32) -> float:
+    """Image 0's latency through the overlapped layer pipeline, row by row, without
+    contention (the engine's schedule in closed form).
 
-    Each layer produces its output rows evenly over its stage time. It starts when its
-    producers have produced the input rows its first output row needs (a convolution's
-    window, every row for a fully connected layer), and finishes no earlier than its
-    own stage time after that start, nor earlier than one output row's time after its
-    last producer finishes. Latency = the last layer to finish.
+    An MVM layer's positions are cut into chunks (``max(1, min(W, P // (copies x
+    chunks_per_copy)))`` positions, as the engine deals them) and the chunks go to the
+    copies round-robin in raster order, so the copies work in *waves* of ``copies``
+    chunks; a wave starts when the previous one is done and the input rows its last
+    output row needs have arrived, and takes ``chunk x (fetch + reads)`` per position.
+    A non-MVM layer's rows go round-robin to one worker per host tile. A row reaches a
+    consumer over the NoC link (bits / link bandwidth + hops x router latency).
+    Latency = the last row of the last layer.
     """
-    start: dict[str, float] = {}
-    finish: dict[str, float] = {}
-    for lay, t in zip(network, times):
-        t = float(t)
-        rows = max(1, lay.out_shape[1])
-        s, f_in = 0.0, 0.0
-        for p in lay.producers:
-            p_rows = max(1, network.layer(p).out_shape[1])
-            need = _first_rows(lay, p_rows)
-            s = max(s, start[p] + (finish[p] - start[p]) * need / p_rows)
-            f_in = max(f_in, finish[p])
-        start[lay.name] = s
-        finish[lay.name] = max(s + t, f_in + t / rows)
-    return max(finish.values(), default=0.0)
+    from pimsim.sim.buffers import windows        # the engine's receptive-field rule
 
-
-def _first_rows(lay, in_rows: int) -> int:
-    """Input rows the first output row of ``lay`` needs."""
-    if lay.kind in ("linear", "flatten"):
-        return in_rows
-    if lay.kind == "conv" or lay.kind in POOL_KINDS:
-        k, p, d = lay.kernel[0], lay.padding[0], lay.dilation[0]
-        return max(1, min(in_rows, (k - 1) * d + 1 - p))
-    return 1
+    d = arch.design
+    t_read = arch.latency_ns("crossbar", "read")
+    edram_bw = d.tile.edram_bandwidth_GBps * GBPS_TO_BITS_PER_NS
+    bus_bw = d.tile.bus_width_bits * d.clock_GHz
+    link_bw = d.noc.link_GBps * GBPS_TO_BITS_PER_NS
+    hop_ns = d.noc.avg_hops * arch.latency_ns("router", "transfer")
+    units = {"activation": d.tile.activation_units, "maxpool": d.tile.maxpool_units,
+             "tile_shift_add": d.tile.shift_adds}
+    done: dict[str, np.ndarray] = {}             # layer -> completion time of each row
+    c_in, h_in, w_in = network.input_shape
+    for lay, lm in zip(network, nmap.layers):
+        rows, width = max(1, lay.out_shape[1]), max(1, lay.out_shape[2])
+        bits = d.precision.input_bits if lay.is_mvm else d.precision.output_bits
+        avail = np.zeros(rows)                  # when output row r's inputs are all there
+        for order, src in enumerate(lay.inputs or [NETWORK_INPUT]):
+            if src == NETWORK_INPUT:
+                row_bits = c_in * w_in * bits
+                arrive = np.arange(1, h_in + 1) * (row_bits / link_bw) + hop_ns
+                in_rows = h_in
+            else:
+                prod = network.layer(src)
+                in_rows = max(1, prod.out_shape[1])
+                arrive = done[src].copy()
+                if lay.is_mvm or order > 0:     # over the NoC link
+                    arrive += prod.out_shape[0] * prod.out_shape[2] * bits / link_bw + hop_ns
+            _, hi = windows(lay, rows, in_rows)
+            avail = np.maximum(avail, arrive[hi])
+        end = np.zeros(rows)
+        if lm.is_mvm:
+            c = lm.replication
+            chunk = max(1, min(width, lm.positions // (c * chunks_per_copy)))
+            cpr = -(-width // chunk)
+            q_total = rows * cpr
+            t_conv = conversion_ns(lm, arch)
+            fetch = lay.weight_rows * lay.groups * d.precision.input_bits
+            n_tiles = max(1, -(-lm.imas_per_copy // d.tile.imas))
+            pos_ns = (d.input_cycles * (1.0 - lm.skip_cycles) * max(t_read, t_conv)
+                      + max(2 * fetch / edram_bw, fetch / bus_bw) / n_tiles)
+            t = 0.0
+            for w0 in range(0, q_total, c):
+                last = min(w0 + c, q_total) - 1
+                t = max(t, avail[last // cpr]) + chunk * pos_ns
+                first_row, last_row = w0 // cpr, last // cpr
+                end[first_row:last_row + 1] = t      # a row ends with its last chunk's wave
+            # the output stage: last conversion, row-tile merges, outputs into eDRAM
+            store = lay.out_shape[0] * d.precision.output_bits
+            tsa_ns = arch.latency_ns("tile_shift_add", "accumulate") / d.tile.shift_adds
+            end += t_conv + chunk * (lm.merges_per_position * tsa_ns
+                                     + max(2 * store / edram_bw, store / bus_bw)) / n_tiles
+        else:
+            role, ops = unit_role(lm)
+            h = max(1, min(lm.host_tiles, rows))
+            op_ns = (arch.latency_ns(role, "accumulate" if role == "tile_shift_add" else "op")
+                     / units[role]) if role else 0.0
+            per_row = ops * op_ns / rows
+            free = np.zeros(h)
+            for r in range(rows):
+                w = r % h
+                free[w] = max(free[w], avail[r]) + per_row
+                end[r] = free[w]
+        done[lay.name] = end
+    return max((float(v.max()) for v in done.values()), default=0.0)

@@ -68,7 +68,7 @@ def test_run_writes_files_atomically(tmp_path, capsys):
 
 def test_compare_has_a_column_per_design(capsys):
     configs = [ISAAC] + [str(ROOT / "configs" / f"isaac_xbar{n}.yaml") for n in (64, 256)]
-    code, out, _ = run_cli(capsys, "compare", *configs, "--trace", RESNET20)
+    code, out, _ = run_cli(capsys, "compare", *configs, "--trace", RESNET20, "--images", "2")
     header = out.splitlines()[1]
     assert code == 0
     for name in ("ISAAC", "ISAAC-64", "ISAAC-256"):
@@ -200,3 +200,28 @@ def test_timeline_into_a_directory(capsys, tmp_path):
 def test_validate_knows_every_yaml_kind(capsys, path, kind):
     code, out, _ = run_cli(capsys, "validate", str(ROOT / path))
     assert code == 0 and f"OK: {kind}" in out
+
+
+def test_run_images_fidelity_and_bottleneck(capsys):
+    code, out, _ = run_cli(capsys, "run", ISAAC, "--trace", CNN, "--json", "--baseline", "none",
+                           "--images", "4")
+    data = json.loads(out)
+    assert code == 0 and data["engine"] == "fast"             # the shared default fidelity
+    total = data["total"]
+    assert total["images"] == data["engine_stats"]["images"] == 4
+    assert set(total["bottleneck"]) == {"layer", "resource", "share"}
+    assert total["fill_ns"] > 0 and isinstance(total["converged"], bool)
+    code, out, _ = run_cli(capsys, "run", ISAAC, "--trace", CNN, "--baseline", "none",
+                           "--fidelity", "analytic")
+    assert code == 0 and "(analytic)" in out and "bottleneck (analytic): layer" in out
+    with pytest.raises(SystemExit) as info:                   # argparse: exit 2, named
+        run_cli(capsys, "run", ISAAC, "--trace", CNN, "--images", "0")
+    assert info.value.code == 2 and "--images" in capsys.readouterr().err
+
+
+def test_compare_names_its_fidelity(capsys, tmp_path):
+    code, out, _ = run_cli(capsys, "compare", ISAAC, "--trace", CNN, "--fidelity", "analytic",
+                           "--out", str(tmp_path))
+    assert code == 0 and "comparison on cnn_digits (analytic)" in out
+    csv = next(tmp_path.glob("*.csv")).read_text()
+    assert "fidelity,analytic" in csv

@@ -38,7 +38,8 @@ def test_export_then_run(tmp_path, capsys):
     out = tmp_path / "resnet20.npz"
     assert main(["export", "resnet20", "--out", str(out)]) == 0
     capsys.readouterr()
-    assert main(["run", ISAAC, "--trace", str(out), "--json", "--baseline", "none"]) == 0
+    assert main(["run", ISAAC, "--trace", str(out), "--json", "--baseline", "none",
+                 "--images", "2"]) == 0
     result = json.loads(capsys.readouterr().out)
     model, example = load_model_spec("resnet20")
     assert result["total"]["macs"] == torch_macs(model.eval(), example)

@@ -1,0 +1,75 @@
+"""Steady state: the interval estimate, the convergence rule, and the engine run to it."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "mapping"))
+from netbuild import REPO, isaac_arch, resnet_block  # noqa: E402
+
+from pimsim.sim import simulate  # noqa: E402
+from pimsim.sim.steady import MIN_IMAGES, TOLERANCE, WINDOW, Monitor, converged, fit  # noqa: E402
+from pimsim.workload.trace import load_network  # noqa: E402
+
+
+def test_fit_is_the_slope_over_the_second_half():
+    # a fill of 1000 ns, then one image every 250 ns: exact line over the second half
+    f = [1000.0, 1400.0, 1500.0, 1750.0, 2000.0, 2250.0, 2500.0]
+    slope, at0 = fit(f)
+    # second half: i = 3..6, values 1750..2500, slope 250, line at 0 = 1750 - 3 x 250
+    assert slope == pytest.approx(250.0) and at0 == pytest.approx(1000.0)
+    # least squares by hand on jittered completions i = 2..4: 10, 22, 30
+    slope, _ = fit([0.0, 5.0, 10.0, 22.0, 30.0])
+    assert slope == pytest.approx(((-1) * (10 - 62 / 3) + 1 * (30 - 62 / 3)) / 2)
+
+
+def test_convergence_rule():
+    assert not converged([100.0] * WINDOW, MIN_IMAGES - 1)            # too few images
+    assert converged([100.0] * WINDOW, MIN_IMAGES)
+    spread = [100.0, 100.0, 100.0, 100.0 * (1 + 2 * TOLERANCE)]
+    assert not converged(spread[-WINDOW:], MIN_IMAGES)
+    m = Monitor()
+    done = [m.add(500.0 + 100.0 * i) for i in range(MIN_IMAGES + 1)]
+    assert done[-1] and not done[0]
+    assert m.result().interval_ns == pytest.approx(100.0)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_network(REPO / "traces" / "cnn_digits.npz")
+
+
+@pytest.mark.parametrize("make", ["digits", "block"])
+def test_doubling_the_images_keeps_the_interval(make, digits):
+    net = digits if make == "digits" else resnet_block()
+    arch = isaac_arch()
+    r = simulate(net, arch, fidelity="fast")
+    t = r.total
+    assert t.converged and t.images >= MIN_IMAGES
+    assert t.throughput_images_per_s == pytest.approx(1e9 / t.interval_ns)
+    twice = simulate(net, arch, fidelity="fast", images=2 * t.images)
+    assert twice.total.images == 2 * t.images
+    assert abs(twice.total.interval_ns / t.interval_ns - 1) < 0.01
+    # energy per image does not depend on the number of images
+    assert twice.total.energy_dynamic_pJ == pytest.approx(t.energy_dynamic_pJ, rel=1e-12)
+
+
+@pytest.mark.parametrize("make", ["digits", "block"])
+def test_image0_latency_never_falls_with_more_images_in_flight(make, digits):
+    net = digits if make == "digits" else resnet_block()
+    arch = isaac_arch()
+    lat = [simulate(net, arch, fidelity="fast", images=n).total.latency_ns for n in (2, 6, 12)]
+    assert lat[0] <= lat[1] <= lat[2]
+
+
+def test_forced_image_count_and_fill():
+    net = resnet_block()
+    r = simulate(net, isaac_arch(), fidelity="fast", images=3)
+    assert r.total.images == r.engine_stats.images == 3
+    f = r.engine_stats.image_finish_ns
+    assert len(f) == 3 and r.total.latency_ns == f[0]
+    # fill = the steady-state line's value at image 0: n images take fill + (n-1) x interval
+    assert r.total.fill_ns == pytest.approx(f[2] - 2 * r.total.interval_ns)
+    with pytest.raises(ValueError):
+        simulate(net, isaac_arch(), fidelity="fast", images=0)
