@@ -45,7 +45,10 @@ def test_one_crossbar_layer_by_hand():
     d = arch.design
     hops = d.noc.avg_hops * arch.latency_ns("router", "transfer")
     link = 128 * 16 / 138.24 + hops
-    assert t.latency_ns == pytest.approx(link + stage + 128 / 1.28 + 2 * 16 * 16 / 307.2)
+    # ... after the host's input crossed an off-chip link (51.2 bits/ns) and before the
+    # results cross one back
+    assert t.latency_ns == pytest.approx(host_bits / 51.2 + link + stage + 128 / 1.28
+                                         + 2 * 16 * 16 / 307.2)
     assert t.throughput_images_per_s == pytest.approx(1e9 / stage)
     assert t.gops == pytest.approx(2 * 128 * 16 / stage)
     assert t.bottleneck == {"layer": "fc", "resource": "crossbar", "share": 1.0}
