@@ -21,13 +21,13 @@ def read_ns(arch) -> float:
 
 
 def conversion_ns(used_cols: int, arch) -> float:
-    """Converting one read of a crossbar with ``used_cols`` used columns on its ADCs (ns):
-    one OU's columns (all of them for whole-array reads), times the crossbars sharing the
-    ADC bank; 0 for none."""
+    """Converting one read of a crossbar with ``used_cols`` converted columns (pairs under
+    ``differential``) on its ADCs (ns): one OU's conversions (all of them for whole-array
+    reads), times the crossbars sharing the ADC bank; 0 for none."""
     if used_cols <= 0:
         return 0.0
     d = arch.design
-    width = min(used_cols, d.crossbar.ou_cols)
+    width = min(used_cols, d.ou_conversions)
     return (d.adc.shared_by * math.ceil(width / d.adc.per_crossbar)
             * arch.latency_ns("adc", "convert"))
 

@@ -26,8 +26,10 @@ class Precision:
     input_bits: int = spec(16, "bits", "input activation precision streamed into the crossbars")
     output_bits: int = spec(16, "bits", "precision of layer outputs written back to buffers")
     signed_weights: str = spec("offset", "-", "signed-weight scheme: 'offset' (bias so all cells "
-                               "are unsigned, ISAAC) or 'differential' (positive/negative column pairs)",
-                               choices=("offset", "differential"))
+                               "are unsigned, ISAAC), 'differential' (positive/negative column pairs, "
+                               "the pair's difference converted once) or 'differential_both' (pairs, "
+                               "both columns converted and subtracted digitally)",
+                               choices=("offset", "differential", "differential_both"))
 
 
 @dataclass(frozen=True)
@@ -243,10 +245,25 @@ class Design:
         return self.precision.weight_bits // self.crossbar.bits_per_cell
 
     @property
+    def differential(self) -> bool:
+        """Signed weights as positive/negative column pairs (either differential scheme)."""
+        return self.precision.signed_weights in ("differential", "differential_both")
+
+    @property
     def cells_per_weight(self) -> int:
         """Crossbar columns one weight occupies: its slices, doubled for differential pairs."""
-        pairs = 2 if self.precision.signed_weights == "differential" else 1
-        return self.slices_per_weight * pairs
+        return self.slices_per_weight * (2 if self.differential else 1)
+
+    @property
+    def cells_per_conversion(self) -> int:
+        """Columns behind one ADC conversion: 2 when a differential pair's difference is
+        taken before conversion (``differential``), else 1 (docs/mapping.md)."""
+        return 2 if self.precision.signed_weights == "differential" else 1
+
+    @property
+    def converted_columns(self) -> int:
+        """Conversions one full crossbar read needs: cols / cells per conversion."""
+        return self.crossbar.cols // self.cells_per_conversion
 
     @property
     def input_cycles(self) -> int:
@@ -260,10 +277,17 @@ class Design:
 
     @property
     def conversion_time_ns(self) -> float:
-        """Time the crossbar's ADCs need to convert the columns of one OU read (all its
-        columns when the OU is the whole array)."""
+        """Time the crossbar's ADCs need to convert one OU read's converted columns (all
+        of them when the OU is the whole array), times the crossbars sharing the bank (ns)."""
         per = self.adc.per_crossbar
-        return self.adc.shared_by * -(-self.crossbar.ou_cols // per) / self.adc.sample_rate_GSps
+        width = min(self.converted_columns, self.ou_conversions)
+        return self.adc.shared_by * -(-width // per) / self.adc.sample_rate_GSps
+
+    @property
+    def ou_conversions(self) -> int:
+        """Conversions of one OU read over its ``ou_cols`` cell columns (a differential
+        pair converts once)."""
+        return max(1, self.crossbar.ou_cols // self.cells_per_conversion)
 
     @property
     def cycle_ns(self) -> float:

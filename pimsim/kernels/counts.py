@@ -71,7 +71,8 @@ S_POS, S_MERGE, S_ACT, S_POOL, S_ADD, S_NOC, S_OFF = range(len(SCALARS))
 @njit(cache=True)
 def ou_geometry(rows, cols, ou_rows, ou_cols):
     """``(steps, drives, conversions)`` per input bit-slice of one crossbar with ``rows`` x
-    ``cols`` used cells read one OU at a time (``ou_* <= 0``: the whole crossbar)."""
+    ``cols`` converted columns read one OU at a time (``ou_cols``: conversions per OU read,
+    ``Design.ou_conversions``; ``ou_* <= 0``: the whole crossbar)."""
     nr = 1 if ou_rows <= 0 else (rows + ou_rows - 1) // ou_rows
     nc = 1 if ou_cols <= 0 else (cols + ou_cols - 1) // ou_cols
     return nr * nc, rows * nc, nr * cols

@@ -18,6 +18,8 @@ METRICS = (
     ("throughput (images/s)", lambda t: t.get("throughput_images_per_s")),
     ("throughput (GOPS)", lambda t: t.get("gops")),
     ("energy per image (uJ)", lambda t: _scaled(t.get("energy_pJ"), 1 / PJ_PER_UJ)),
+    ("  dynamic (uJ)", lambda t: _scaled(t.get("dynamic_energy_pJ"), 1 / PJ_PER_UJ)),
+    ("  static (uJ)", lambda t: _scaled(t.get("static_energy_pJ"), 1 / PJ_PER_UJ)),
     ("CE (GOPS/mm2)", lambda t: t.get("gops_per_mm2")),
     ("PE (GOPS/W)", lambda t: t.get("gops_per_W")),
 )
@@ -108,10 +110,25 @@ def layer_table(result: dict) -> Table:
 
 
 def energy_table(result: dict) -> Table:
-    breakdown = result["total"].get("energy_breakdown_pJ", {})
+    """Energy per image by component: dynamic, static, their sum and its share. Rows
+    that are zero for this run are left out and named in a note."""
+    t = result["total"]
+    breakdown = t.get("energy_breakdown_pJ", {})
+    dyn = t.get("dynamic_breakdown_pJ", {})
+    stat = t.get("static_breakdown_pJ", {})
     total = sum(breakdown.values()) or 1.0
-    rows = tuple((role, pj, 100.0 * pj / total)
-                 for role, pj in sorted(breakdown.items(), key=lambda kv: -kv[1]))
+    order = sorted(breakdown.items(), key=lambda kv: -kv[1])
+    rows = tuple((role, dyn.get(role, pj - stat.get(role, 0.0)), stat.get(role, 0.0), pj,
+                  100.0 * pj / total) for role, pj in order if pj)
+    zero = [role for role, pj in order if not pj]
+    notes = [f"static = static power x powered time per image (power-gated units: busy time "
+             f"only); total {t.get('dynamic_energy_pJ', 0.0):,.0f} pJ dynamic + "
+             f"{t.get('static_energy_pJ', 0.0):,.0f} pJ static"]
+    if zero:
+        notes.append("no energy in this run (not shown): " + ", ".join(zero)
+                     + ("; write_driver programs the weights once before inference, not per "
+                        "image (JSON weight_load)" if "write_driver" in zero else ""))
     return Table(f"{result.get('design', '?')}: energy per image by component "
                  f"({fidelity_of(result)})",
-                 ("component", "energy_pJ", "share_pct"), rows, slug="energy")
+                 ("component", "dynamic_pJ", "static_pJ", "energy_pJ", "share_pct"), rows,
+                 notes=tuple(notes), slug="energy")

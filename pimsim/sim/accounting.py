@@ -55,6 +55,7 @@ class LayerState:
         self.start0 = math.inf
         self.finish0 = 0.0
         self.sink = False
+        self.host_out_share = 0.0   # results per unit sent to the host (sink layers)
         self.slots = 0
         self.overcommit = False
         self.tid = 0

@@ -10,8 +10,10 @@ pipeline the engine simulates, ``pimsim.sim.stages``):
 * pipelined interval = the slowest stage (``total.bottleneck``); throughput = 1e9 /
   interval images/s;
 * single-image latency = the overlapped fill, row by row (``row_latency_ns``);
-* energy per image = sum(count x energy per action) + static power of every used chip
-  (all its units, and its off-chip links) x interval.
+* energy per image = dynamic (sum of count x energy per action) + static (every unit's
+  static power over the interval; a power-gated unit only over its busy time:
+  ``pimsim.arch.power``); off-chip bits, the host's input and results included, occupy
+  the ``offchip_link`` ports.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from pimsim.arch.compose import CHIP, IMA, TILE, Arch
+from pimsim.arch.compose import Arch
+from pimsim.arch.power import static_energy_pJ
 from pimsim.arch.rollup import rollup
 from pimsim.errors import ConfigError
 from typing import Mapping
@@ -68,14 +71,14 @@ def dense_count_matrix(nmap: NetworkMap) -> np.ndarray:
     d = nmap.design
     return layer_counts(*kernel_inputs(nmap), d.input_cycles, d.precision.input_bits,
                         d.precision.output_bits, float(d.noc.avg_hops), d.crossbar.ou_rows,
-                        d.crossbar.ou_cols)
+                        d.ou_conversions)
 
 
 def ou_steps(nmap: NetworkMap) -> np.ndarray:
     """int64 [layers]: OU reads per input bit-slice of each layer's slowest crossbar."""
     d = nmap.design
     ptr, xr, xc, _, _ = kernel_inputs(nmap)
-    return max_steps(ptr, xr, xc, d.crossbar.ou_rows, d.crossbar.ou_cols)
+    return max_steps(ptr, xr, xc, d.crossbar.ou_rows, d.ou_conversions)
 
 
 def extra_count_matrix(nmap: NetworkMap) -> tuple[list[str], np.ndarray]:
@@ -125,14 +128,6 @@ def energy_vector(arch: Arch) -> np.ndarray:
     return np.array([arch.energy_pJ(r, a) if r in arch.parts else 0.0 for r, a in _SPLIT])
 
 
-def chip_static_mW(arch: Arch) -> dict[str, float]:
-    """role -> static power of all its units on one chip (mW)."""
-    d = arch.design
-    per_level = {IMA: d.tile.imas * d.chip.tiles, TILE: d.chip.tiles, CHIP: 1}
-    return {role: arch.counts[role][1] * per_level[arch.counts[role][0]] * part.static_power_mW
-            for role, part in arch.parts.items()}
-
-
 def stage_times_ns(nmap: NetworkMap, arch: Arch) -> tuple[np.ndarray, np.ndarray]:
     """(crossbar read cycles (OU reads) per copy, stage time in ns) per layer."""
     d = arch.design
@@ -157,7 +152,8 @@ def stage_times_ns(nmap: NetworkMap, arch: Arch) -> tuple[np.ndarray, np.ndarray
             if lm.unit_ops:
                 t = (lm.unit_ops * arch.latency_ns(lm.unit_role, lm.unit_action)
                      / (units_per_tile(arch, lm.unit_role) * lm.host_tiles))
-        times[i] = t + lm.offchip_bits * link_ns
+        # inter-chip bits delay the layer's stage; the host's bits are a stage of their own
+        times[i] = t + (lm.offchip_bits - lm.host_bits) * link_ns
     return cycles, times
 
 
@@ -188,16 +184,17 @@ def build_result(network: Network, arch: Arch, nmap: NetworkMap, counts: np.ndar
     ([layers, actions]), per-layer read cycles and stage times, latency and interval (ns).
 
     One function for the closed form and the engine, so both report alike; ``extra`` are
-    engine-only Result fields. Static energy = static power of the used chips x interval.
+    engine-only Result fields. Static energy: every unit's static power over one interval
+    on the used chips, gated units over their busy time (:mod:`pimsim.arch.power`).
     """
     d = arch.design
     roles = [a.split(".")[0] for a in actions]
-    static_role = {r: p * nmap.chips * interval for r, p in chip_static_mW(arch).items()}
-    breakdown = {r: 0.0 for r in arch.parts}
+    tot = counts.sum(axis=0)
+    static_role = static_energy_pJ(arch, nmap.chips, dict(zip(actions, tot)), interval)
+    dyn_role = {r: 0.0 for r in arch.parts}
     for role, pj in zip(roles, dyn.sum(axis=0)):
-        breakdown[role] = breakdown.get(role, 0.0) + float(pj)
-    for role, pj in static_role.items():
-        breakdown[role] += pj
+        dyn_role[role] = dyn_role.get(role, 0.0) + float(pj)
+    breakdown = {r: dyn_role[r] + static_role.get(r, 0.0) for r in dyn_role}
     e_dyn, e_static = float(dyn.sum()), float(sum(static_role.values()))
     e_total = e_dyn + e_static
 
@@ -217,7 +214,6 @@ def build_result(network: Network, arch: Arch, nmap: NetworkMap, counts: np.ndar
             offchip_bits=float(row[A_OFF]),
             counts={a: float(c) for a, c in zip(actions, row)}, energy_breakdown_pJ=by_role))
 
-    tot = counts.sum(axis=0)
     macs = network.macs
     g = gops(macs, interval)
     area = rollup(arch).chip_area_mm2 * nmap.chips
@@ -229,8 +225,9 @@ def build_result(network: Network, arch: Arch, nmap: NetworkMap, counts: np.ndar
         imas=nmap.imas, tiles=nmap.tiles, chips=nmap.chips, latency_ns=float(latency),
         interval_ns=float(interval), throughput_images_per_s=per_s(interval), gops=g,
         area_mm2=area, power_mW=p_mW, gops_per_mm2=g / area if area else 0.0,
-        gops_per_W=gops_per_W(g, p_mW), energy_pJ=e_total, energy_dynamic_pJ=e_dyn,
-        energy_static_pJ=e_static, energy_breakdown_pJ=breakdown,
+        gops_per_W=gops_per_W(g, p_mW), energy_pJ=e_total, dynamic_energy_pJ=e_dyn,
+        static_energy_pJ=e_static, energy_breakdown_pJ=breakdown,
+        dynamic_breakdown_pJ=dyn_role, static_breakdown_pJ=static_role,
         crossbar_utilization=mapped / nmap.crossbars_available,
         time_utilization=busy_ns / (mapped * interval) if mapped and interval else 0.0,
         crossbar_reads=float(tot[A_XB]), adc_conversions=float(tot[A_ADC]),

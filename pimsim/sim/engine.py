@@ -91,6 +91,7 @@ class Engine(Processes):
         self.layers = [LayerState(i, lay, lm) for i, (lay, lm) in enumerate(zip(network, nmap.layers))]
         self.image_finish = [math.nan] * self.cap
         self.sink_left = [0] * self.cap
+        self.host_out_end = [0.0] * self.cap    # the image's results reached the host
         self.events = 0
         self.done_units = 0
         self._build()
@@ -117,7 +118,7 @@ class Engine(Processes):
         d, env, layers = self.d, self.env, self.layers
         by_name = {L.lay.name: L for L in layers}
         ptr, xr, xc, xo, _ = kernel_inputs(self.nmap)
-        ou_r, ou_c = d.crossbar.ou_rows, d.crossbar.ou_cols
+        ou_r, ou_c = d.crossbar.ou_rows, d.ou_conversions
         steps = max_steps(ptr, xr, xc, ou_r, ou_c)
         geo = copy_geometry(ptr, xr, xc, xo, ou_r, ou_c)
         merges = np.array([L.lm.merges_per_position for L in layers], dtype=np.int64)
@@ -190,7 +191,7 @@ class Engine(Processes):
                                       np.array(unit_pos, dtype=np.int64), ptr, xr, xc, xo,
                                       merges, d.input_cycles, d.precision.input_bits,
                                       d.precision.output_bits, d.crossbar.ou_rows,
-                                      d.crossbar.ou_cols)
+                                      d.ou_conversions)
         # edges: (producer, consumer); producer -1 is the network input
         in_h = self.network.input_shape[1]
         edram_bits = d.tile.edram_bytes * BITS_PER_BYTE
@@ -252,7 +253,9 @@ class Engine(Processes):
             readers = np.cumsum(diff[:-1])
             over_noc = L.is_mvm or order > 0
             off_order = 1 if (not L.is_mvm and len(lay.inputs) > 1) else 0
-            off = split_even(int(lm.offchip_bits), rows) if order == off_order else \
+            # off-chip bits on the way in (a sink's results go out after it: unit_done)
+            off = split_even(int(lm.offchip_bits - lm.host_out_bits), rows) \
+                if order == off_order else \
                 np.zeros(rows, dtype=np.int64)
             e = Edge(self.env, P.idx if P else -1, L.idx, order, parts, ch * bits, over_noc,
                      off, readers, slots)
@@ -267,6 +270,7 @@ class Engine(Processes):
             L.sink = not L.edges_out
             if L.sink:
                 n = int(L.parts_out.sum())
+                L.host_out_share = L.lm.host_out_bits / n    # results per unit to the host
                 for i in range(self.cap):
                     self.sink_left[i] += n
         tid = 1

@@ -384,6 +384,13 @@ class Processes:
         if img == 0:
             L.finish0 = max(L.finish0, now)
         if L.sink:
+            share = L.host_out_share
+            if share:             # this unit's results cross an off-chip link to the host
+                if img == 0:                         # counts: image 0's (every image alike)
+                    L.offchip_bits += share
+                _, end = self.server("offchip_link", L.lm.chip).book(
+                    now, share * self.off_ns_per_bit)
+                self.host_out_end[img] = max(self.host_out_end[img], end)
             self.sink_left[img] -= 1
             if self.sink_left[img] == 0:
-                self.image_done(img, now)
+                self.image_done(img, max(now, self.host_out_end[img]))

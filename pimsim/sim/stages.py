@@ -74,11 +74,11 @@ def conversion_ns(lm, arch: Arch) -> float:
 def ou_steps(lm, arch: Arch) -> int:
     """OU reads per input bit-slice of the layer's slowest crossbar (1 for whole-array
     reads; docs/mapping.md, operation units)."""
-    xb = arch.design.crossbar
+    d = arch.design
     if not lm.crossbars_per_copy:
         return 0
-    nr = -(-lm.xb_rows // xb.ou_rows)
-    nc = -(-lm.xb_cols // xb.ou_cols)
+    nr = -(-lm.xb_rows // d.crossbar.ou_rows)
+    nc = -(-lm.xb_cols // d.ou_conversions)     # xb_cols: converted columns
     return int((nr * nc).max())
 
 
@@ -222,6 +222,8 @@ def row_latency_ns(network: Network, nmap: NetworkMap, arch: Arch,
     hop_ns = d.noc.avg_hops * arch.latency_ns("router", "transfer")
     units = {"activation": d.tile.activation_units, "maxpool": d.tile.maxpool_units,
              "tile_shift_add": d.tile.shift_adds}
+    links = d.chip.offchip_links
+    off_bit_ns = arch.latency_ns("offchip_link", "transfer")
     done: dict[str, np.ndarray] = {}             # layer -> completion time of each row
     c_in, h_in, w_in = network.input_shape
     for lay, lm in zip(network, nmap.layers):
@@ -234,6 +236,12 @@ def row_latency_ns(network: Network, nmap: NetworkMap, arch: Arch,
             if src == NETWORK_INPUT:
                 row_bits = c_in * w_in * bits
                 arrive = np.arange(1, h_in + 1) * (row_bits / link_bw) + hop_ns
+                if lm.host_in_bits and links:   # from the host over the off-chip links first
+                    row_link = lm.host_in_bits / h_in * off_bit_ns
+                    t_noc = 0.0
+                    for r in range(h_in):
+                        t_noc = max(t_noc, (r // links + 1) * row_link) + row_bits / link_bw
+                        arrive[r] = t_noc + hop_ns
                 in_rows = h_in
             else:
                 prod = network.layer(src)
@@ -282,5 +290,7 @@ def row_latency_ns(network: Network, nmap: NetworkMap, arch: Arch,
                 w = r % h
                 free[w] = max(free[w], avail[r]) + per_row
                 end[r] = free[w]
+        if lm.host_out_bits and links:          # a sink's results cross a link to the host
+            end = end + lm.host_out_bits / rows * off_bit_ns
         done[lay.name] = end
     return max((float(v.max()) for v in done.values()), default=0.0)

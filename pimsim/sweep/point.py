@@ -25,7 +25,7 @@ from pimsim.errors import PimsimError
 OK, FAILED = "ok", "failed"
 
 #: Scalar totals kept for every point (all of them: a later report may ask for any).
-_SKIP_TOTAL = ("energy_breakdown_pJ", "counts")
+_SKIP_TOTAL = ("energy_breakdown_pJ", "dynamic_breakdown_pJ", "static_breakdown_pJ", "counts")
 
 
 @lru_cache(maxsize=32)
@@ -98,7 +98,8 @@ def run_point(spec: dict) -> dict:
     ``spec``: ``key``, ``base`` (design file), ``overrides`` (dotted key -> value),
     ``trace``, ``schedule`` (path or None), ``fidelity``, ``debug`` (test hooks).
     The record's ``total`` holds every scalar of ``Result.total`` (units in the names),
-    plus ``energy_breakdown_pJ`` and ``area_breakdown_mm2`` (role -> pJ per image / mm2).
+    plus ``energy_breakdown_pJ`` (dynamic + static), ``static_breakdown_pJ`` and
+    ``area_breakdown_mm2`` (role -> pJ per image / mm2).
     """
     start = time.perf_counter()
     record = {"key": spec.get("key"), "status": OK, "error": None}
@@ -110,6 +111,7 @@ def run_point(spec: dict) -> dict:
                       engine=result["engine"],
                       total={k: v for k, v in total.items() if k not in _SKIP_TOTAL},
                       energy_breakdown_pJ=dict(total["energy_breakdown_pJ"]),
+                      static_breakdown_pJ=dict(total["static_breakdown_pJ"]),
                       area_breakdown_mm2=result["area_breakdown_mm2"])
     except Exception as exc:  # noqa: BLE001 - a point's failure is data, the sweep goes on
         error = {"type": type(exc).__name__, "message": str(exc)}

@@ -33,6 +33,7 @@ def test_one_crossbar_layer_by_hand():
     net = NetBuilder("one", (128, 1, 1)).linear("fc", 16).build()
     r = evaluate(net, arch)
     t = r.total
+    host_bits = 128 * 16 + 16 * 16       # the host's input and results cross a link
     # stage time = fetch of the 128 x 16-bit input (eDRAM: written once, read once, at
     # 38.4 GB/s = 307.2 bits/ns; the 256-bit bus at 1.2 GHz is as fast) + 1 position x
     # 16 input cycles x 100 ns
@@ -44,7 +45,10 @@ def test_one_crossbar_layer_by_hand():
     d = arch.design
     hops = d.noc.avg_hops * arch.latency_ns("router", "transfer")
     link = 128 * 16 / 138.24 + hops
-    assert t.latency_ns == pytest.approx(link + stage + 128 / 1.28 + 2 * 16 * 16 / 307.2)
+    # ... after the host's input crossed an off-chip link (51.2 bits/ns) and before the
+    # results cross one back
+    assert t.latency_ns == pytest.approx(host_bits / 51.2 + link + stage + 128 / 1.28
+                                         + 2 * 16 * 16 / 307.2)
     assert t.throughput_images_per_s == pytest.approx(1e9 / stage)
     assert t.gops == pytest.approx(2 * 128 * 16 / stage)
     assert t.bottleneck == {"layer": "fc", "resource": "crossbar", "share": 1.0}
@@ -55,11 +59,12 @@ def test_one_crossbar_layer_by_hand():
                + 2 * ir * e("input_register", "access")
                + 2 * orr * (e("output_register", "access") + e("tile_output_register", "access"))
                + 2 * (ir + orr) * e("edram", "access") + (ir + orr) * e("bus", "transfer")
-               + 128 * 16 * 1 * e("router", "transfer"))
-    # ISAAC's only static power: 4 HyperTransport links x 2600 mW, over the interval
-    static = 4 * 2600.0 * stage
-    assert t.energy_dynamic_pJ == pytest.approx(dynamic, rel=1e-12)
-    assert t.energy_static_pJ == pytest.approx(static, rel=1e-12)
+               + 128 * 16 * 1 * e("router", "transfer")
+               + host_bits * 25.390625)           # link energy per bit (configs/isaac.yaml)
+    # ISAAC's only static power: the gated links' 1300 mW idle power while they send
+    static = 1300.0 * host_bits / 51.2
+    assert t.dynamic_energy_pJ == pytest.approx(dynamic, rel=1e-12)
+    assert t.static_energy_pJ == pytest.approx(static, rel=1e-12)
     assert t.energy_pJ == pytest.approx(dynamic + static, rel=1e-12)
     assert t.area_mm2 == pytest.approx(rollup(arch).chip_area_mm2)
     assert t.power_mW == pytest.approx((dynamic + static) / stage)
@@ -90,7 +95,7 @@ def test_networks_evaluate_and_serialise(make):
     t = r.total
     assert t.macs == net.macs > 0
     assert sum(d["total"]["energy_breakdown_pJ"].values()) == pytest.approx(t.energy_pJ, rel=1e-9)
-    assert sum(lr.energy_pJ for lr in r.layers) == pytest.approx(t.energy_dynamic_pJ, rel=1e-9)
+    assert sum(lr.energy_pJ for lr in r.layers) == pytest.approx(t.dynamic_energy_pJ, rel=1e-9)
     assert t.interval_ns == max(lr.time_ns for lr in r.layers)
     assert t.latency_ns >= t.interval_ns
     assert 0 < t.crossbar_utilization <= 1 and 0 < t.time_utilization <= 1
@@ -144,8 +149,12 @@ def test_multi_chip_network_pays_links():
     assert t.chips == 9
     assert t.offchip_bits > 0 and r.layer("fc1").offchip_bits > 0
     assert t.area_mm2 == pytest.approx(9 * rollup(arch).chip_area_mm2)
-    # static: every used chip's 4 links at 2600 mW for one pipeline interval
-    assert t.energy_static_pJ == pytest.approx(9 * 4 * 2600.0 * t.interval_ns)
+    # static: ISAAC's gated links draw their 1300 mW idle power only while sending, at
+    # 6.4 GB/s = 51.2 bits/ns; dynamic adds 25.39 pJ per bit
+    assert t.static_energy_pJ == pytest.approx(1300.0 * t.offchip_bits / 51.2)
+    assert t.counts["offchip_link.transfer"] == t.offchip_bits
+    # the host's input (4096 x 16 bits) and results (16 x 16 bits) are among them
+    assert t.offchip_bits == 8 * (4096 + 65536) * 16 + 4096 * 16 + 16 * 16
     # fc1's off-chip bits take the chip's 4 links x 6.4 GB/s = 204.8 bits/ns
     lr = r.layer("fc1")
     st = {(s.layer, s.resource): s.busy_ns for s in stages_of(b.build(), arch)}

@@ -52,7 +52,7 @@ def test_doubling_the_images_keeps_the_interval(make, digits):
     assert twice.total.images == 2 * t.images
     assert abs(twice.total.interval_ns / t.interval_ns - 1) < 0.01
     # energy per image does not depend on the number of images
-    assert twice.total.energy_dynamic_pJ == pytest.approx(t.energy_dynamic_pJ, rel=1e-12)
+    assert twice.total.dynamic_energy_pJ == pytest.approx(t.dynamic_energy_pJ, rel=1e-12)
 
 
 @pytest.mark.parametrize("make", ["digits", "block"])
