@@ -200,7 +200,7 @@ def statistics_table(trace_path: str | Path,
         for source in ("trace", "default"):
             design = load_design(ROOT / config, {"activity.source": source})
             ov = workload_overrides(trace, design) or None
-            e[source] = evaluate(trace.network, build_arch(design), ov).total.energy_dynamic_pJ
+            e[source] = evaluate(trace.network, build_arch(design), ov).total.dynamic_energy_pJ
         out.append(f"| {config} | {e['trace'] / 1e3:,.1f} | {e['default'] / 1e3:,.1f} | "
                    f"{_x(e['default'] / e['trace'])} |")
     return "\n".join(out)

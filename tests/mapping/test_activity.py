@@ -42,12 +42,12 @@ def test_denser_activations_cost_more_energy(name, config):
     trace = load_trace(REPO / "traces" / f"{name}.npz")
     real = _dynamic(trace, CONFIGS / config)
     dense = _dynamic(Denser(trace), CONFIGS / config)
-    assert dense.total.energy_dynamic_pJ > real.total.energy_dynamic_pJ
+    assert dense.total.dynamic_energy_pJ > real.total.dynamic_energy_pJ
     assert dense.total.energy_breakdown_pJ["dac"] > real.total.energy_breakdown_pJ["dac"]
     assert dense.total.energy_breakdown_pJ["crossbar"] > real.total.energy_breakdown_pJ["crossbar"]
     # and the real statistics differ from the stated defaults
     default = _dynamic(trace, CONFIGS / config, **{"activity.source": "default"})
-    assert default.total.energy_dynamic_pJ != real.total.energy_dynamic_pJ
+    assert default.total.dynamic_energy_pJ != real.total.dynamic_energy_pJ
 
 
 def test_dac_drives_are_the_real_one_bits():
@@ -108,5 +108,5 @@ def test_activity_is_the_same_in_every_fidelity():
             for f in ("analytic", "fast", "event")}
     for f in ("fast", "event"):
         assert runs[f].total.counts == pytest.approx(runs["analytic"].total.counts)
-        assert runs[f].total.energy_dynamic_pJ == pytest.approx(
-            runs["analytic"].total.energy_dynamic_pJ)
+        assert runs[f].total.dynamic_energy_pJ == pytest.approx(
+            runs["analytic"].total.dynamic_energy_pJ)
