@@ -45,6 +45,29 @@ DEFAULT_METRICS = ("energy_pJ", "latency_ns", "throughput_images_per_s", "gops",
 MAX_POINTS = 100_000
 """Refuse grids larger than this: a typo in a range should not queue a million points."""
 
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
+"""A sweep name: it becomes a directory under sweep-results/, so no separators or '..'."""
+_SCHEDULER = re.compile(r"^(?:(tcp|tls|inproc|ucx|ws|wss)://)?"
+                        r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(?::(\d{1,5}))?/?$")
+SCHEDULER_PROTOCOLS = ("tcp", "tls", "inproc", "ucx", "ws", "wss")
+
+
+def scheduler_problem(address: Any) -> str | None:
+    """Why ``address`` cannot be a Dask scheduler address (None when it can): checked
+    before any connection is tried, so a typo fails at once instead of after a timeout."""
+    if not isinstance(address, str):
+        return "a scheduler address is text"
+    m = _SCHEDULER.match(address.strip()) if len(address) <= 300 else None
+    if not m:
+        return "not a Dask scheduler address"
+    port = m.group(3)
+    if port is not None and not 1 <= int(port) <= 65535:
+        return f"port {port} is outside 1..65535"
+    if m.group(1) is None and port is None:
+        return "a scheduler address needs a port (HOST:PORT) or a protocol (tcp://HOST:PORT)"
+    return None
+
+
 _OPS = {"==": operator.eq, "!=": operator.ne, "<=": operator.le, ">=": operator.ge,
         "<": operator.lt, ">": operator.gt}
 _COND = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(==|!=|<=|>=|<|>)\s*(.+?)\s*$")
@@ -329,6 +352,10 @@ def load_sweep(path: str | Path) -> Sweep:
                 check_key_path(key, source, f"{where}.keys[{i}]" if keys != (name,) else where,
                                base_design.components)
         axes.append(Axis(name, tuple(keys), tuple(values)))
+    total = math.prod(len(a.values) for a in axes)
+    if total > MAX_POINTS:      # the same refusal as pimsim.sweep.plan.grid, before planning
+        raise _err(source, "axes", "sweep too large", found=total,
+                   expected=f"at most {MAX_POINTS} points (the product of the axis lengths)")
     all_keys = [k for a in axes for k in a.keys]
     dup = sorted({k for k in all_keys if all_keys.count(k) > 1})
     if dup:
@@ -362,9 +389,11 @@ def load_sweep(path: str | Path) -> Sweep:
                        expected="a number in Result.total: " + ", ".join(SCALAR_METRICS))
 
     scheduler = data.get("scheduler")
-    if scheduler is not None and not isinstance(scheduler, str):
-        raise _err(source, "scheduler", "must be an address such as tcp://HOST:8786",
-                   found=scheduler)
+    if scheduler is not None:
+        problem = scheduler_problem(scheduler)
+        if problem:
+            raise _err(source, "scheduler", problem, found=scheduler,
+                       expected="an address such as tcp://HOST:8786")
 
     debug = data.get("debug") or {}
     if not isinstance(debug, dict):
@@ -383,9 +412,14 @@ def load_sweep(path: str | Path) -> Sweep:
         debug_out["sleep_s"] = float(debug["sleep_s"])
 
     name = data.get("name", source.stem)
-    if not isinstance(name, str) or not name:
-        raise _err(source, "name", "must be a non-empty string", found=name)
+    if not isinstance(name, str) or not _NAME.fullmatch(name) or name in (".", ".."):
+        raise _err(source, "name", "a sweep name names its output directory: it must be one "
+                   "plain name", found=name,
+                   expected="1-100 letters, digits, '_', '-', '.' (no '/', no '..')")
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        raise _err(source, "description", "must be text", found=type(description).__name__)
     return Sweep(name=name, source=source.resolve(), base=base, baseline=baseline,
                  fidelity=fidelity, axes=tuple(axes), metrics=tuple(metrics),
                  skip_invalid=skip_invalid, where=where_conds, scheduler=scheduler,
-                 description=str(data.get("description", "")), debug=debug_out)
+                 description=description, debug=debug_out)

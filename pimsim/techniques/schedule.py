@@ -24,11 +24,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from pimsim.config.schema import Design
 from pimsim.errors import ScheduleError
 from pimsim.workload.layer import Network
+from pimsim.yamlio import load_yaml_file
 
 TECHNIQUES = ("none", "era_bs", "pim_prune", "cim_pruning")
 GRANULARITIES = ("filter", "channel", "xbar_column", "ou_block", "pim_prune")
@@ -121,8 +120,10 @@ class Schedule:
         return replace(self, layers=layers, dense_ends=False)
 
 
-def _suggest(word: str, options) -> str:
-    close = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.5)
+def _suggest(word: Any, options) -> str:
+    if not isinstance(word, str) or len(word) > 200:   # never expand a list into text
+        return ""
+    close = difflib.get_close_matches(word, [str(o) for o in options], n=1, cutoff=0.5)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
@@ -191,24 +192,23 @@ def parse_schedule(doc: Any, source: str = "<schedule>") -> Schedule:
                             expected="layer name -> settings")
     layers = {str(name): _layer_settings(body, default, source, f"layers.{name}")
               for name, body in raw_layers.items()}
+    description = doc.get("description", "")
+    if not isinstance(description, str):
+        raise ScheduleError("must be text", file=source, where="description",
+                            found=type(description).__name__, expected="a string")
     dense = doc.get("dense_ends", False)
     if not isinstance(dense, bool):
         raise ScheduleError("wrong type", file=source, where="dense_ends", found=dense,
                             expected="true or false")
     return Schedule(technique=tech, source=source, network=network, default=default,
-                    layers=layers, description=str(doc.get("description", "")),
+                    layers=layers, description=description,
                     dense_ends=dense)
 
 
 def load_schedule(path: str | Path) -> Schedule:
     """Read and validate a schedule YAML file."""
     path = Path(path)
-    try:
-        doc = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise ScheduleError("file not found", file=str(path)) from None
-    except yaml.YAMLError as exc:
-        raise ScheduleError(f"not valid YAML: {exc}", file=str(path)) from None
+    doc = load_yaml_file(path, error=ScheduleError, what="schedule YAML file")
     return parse_schedule(doc, str(path))
 
 
