@@ -7,7 +7,9 @@ still shows its traceback.
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
+import warnings
 import time
 from pathlib import Path
 
@@ -308,8 +310,20 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+#: errno values of file-system failures a user can cause or fix (disk full, read-only,
+#: permissions, names too long, quota, a directory where a file should be, ...).
+FS_ERRNOS = frozenset(getattr(errno, n) for n in (
+    "ENOSPC", "EROFS", "EACCES", "EPERM", "ENAMETOOLONG", "EDQUOT", "EISDIR", "ENOTDIR",
+    "EEXIST", "ENOENT", "EFBIG", "EMFILE", "ENFILE", "ELOOP", "EIO") if hasattr(errno, n))
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    sys.stderr.write(f"pimsim: warning: {message}\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    warnings.showwarning = _show_warning
     try:
         return args.func(args)
     except PimsimError as exc:
@@ -317,6 +331,13 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USER_ERROR
     except BrokenPipeError:
         return 0
+    except OSError as exc:
+        if exc.errno not in FS_ERRNOS:
+            raise
+        where = exc.filename if exc.filename is not None else "a file"
+        sys.stderr.write(f"pimsim: error: {where}: {exc.strerror or exc} (the command stopped; "
+                         "files it wrote completely are kept, none is half-written)\n")
+        return EXIT_USER_ERROR
 
 
 if __name__ == "__main__":

@@ -19,13 +19,13 @@ naming the file and, where known, the line and column.
 from __future__ import annotations
 
 import os
-import stat
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from pimsim.errors import ConfigError, PimsimError
+from pimsim.fileio import file_kind, open_regular  # noqa: F401 (file_kind re-exported)
 
 MAX_YAML_BYTES = 1 << 20
 """Largest YAML input (bytes). pimsim's own files are under 10 KiB; a sweep listing every
@@ -74,25 +74,10 @@ def _where(mark) -> str | None:
 def read_regular_file(path: str | os.PathLike, *, max_bytes: int, error: type = PimsimError,
                       what: str = "file") -> bytes:
     """The bytes of ``path`` if it is a regular file of at most ``max_bytes``; ``error``
-    (naming the path) for a missing file, a directory, a FIFO/device/socket or a big file.
-
-    Opened non-blocking and checked again on the open descriptor, so a FIFO never blocks
-    and a path swapped between the checks is still refused.
-    """
+    (naming the path) for a missing file, a directory, a FIFO/device/socket or a big file."""
     path = Path(path)
+    fd = open_regular(path, max_bytes=max_bytes, error=error, what=what)
     try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        raise error("file not found", file=path) from None
-    except OSError as exc:
-        raise error(f"cannot read {what}: {exc.strerror}", file=path) from None
-    _check_stat(st, path, max_bytes, error, what)
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError as exc:
-        raise error(f"cannot read {what}: {exc.strerror}", file=path) from None
-    try:
-        _check_stat(os.fstat(fd), path, max_bytes, error, what)
         chunks, size = [], 0
         while True:
             chunk = os.read(fd, min(1 << 16, max_bytes + 1 - size))
@@ -108,32 +93,6 @@ def read_regular_file(path: str | os.PathLike, *, max_bytes: int, error: type = 
     finally:
         os.close(fd)
     return b"".join(chunks)
-
-
-def _check_stat(st: os.stat_result, path: Path, max_bytes: int, error: type, what: str) -> None:
-    if stat.S_ISDIR(st.st_mode):
-        raise error(f"is a directory, not a {what}", file=path)
-    if not stat.S_ISREG(st.st_mode):
-        kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode)
-                else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)
-                else "a socket" if stat.S_ISSOCK(st.st_mode) else "a special file")
-        raise error(f"not a regular file but {kind}", file=path, expected=f"a {what}")
-    if st.st_size > max_bytes:
-        raise error(f"{what} too large", file=path, found=f"{st.st_size} bytes",
-                    expected=f"at most {max_bytes} bytes")
-
-
-def file_kind(path: Path) -> str | None:
-    """None for a regular file, else what it is ('a missing file', 'a directory', ...)."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return "a missing file"
-    if stat.S_ISREG(st.st_mode):
-        return None
-    if stat.S_ISDIR(st.st_mode):
-        return "a directory"
-    return "not a regular file (a FIFO, device or socket)"
 
 
 def decode_utf8(data: bytes, path: Path, error: type = ConfigError) -> str:

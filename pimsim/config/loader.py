@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pimsim.config import schema
+from pimsim.config.ranges import check_range
 from pimsim.config.schema import AUTO, Design
 from pimsim.errors import ConfigError
 from pimsim.units import BITS_PER_BYTE, ceil_log2, is_power_of_two
@@ -134,12 +135,8 @@ def _check_value(value: Any, fld: dataclasses.Field, file: Path, where: str) -> 
         if not finite_number(value):
             raise ConfigError("not a finite number", file=file, where=where, found=value)
         value = float(value)
-    if meta.get("positive") and value <= 0:
-        raise ConfigError("must be positive", file=file, where=where, found=value,
-                          expected=f"a value > 0 ({meta['unit']})")
-    if not meta.get("positive") and value < 0:
-        raise ConfigError("must not be negative", file=file, where=where, found=value,
-                          expected=f"a value >= 0 ({meta['unit']})")
+    check_range(value, unit=meta["unit"], file=file, where=where, limits=meta.get("limits"),
+                typical=meta.get("typical"), positive=meta.get("positive", True))
     if meta.get("pow2") and not is_power_of_two(int(value)):
         raise ConfigError("must be a power of two", file=file, where=where, found=value,
                           expected="1, 2, 4, 8, ... " + meta["unit"])
@@ -321,9 +318,9 @@ def load_design(path: str | Path, overrides: dict[str, Any] | None = None) -> De
     clock = data.get("clock_GHz", 1.2)
     tech = data.get("technology_nm", 32)
     for key, value in (("clock_GHz", clock), ("technology_nm", tech)):
-        if not finite_number(value) or value <= 0:
-            raise ConfigError("must be a positive finite number", file=origin.get(key, path), where=key,
-                              found=value, expected=schema.TOP_LEVEL[key][0])
+        limits, typical = schema.TOP_LEVEL_RANGES[key]
+        check_range(value, unit=schema.TOP_LEVEL[key][0], file=origin.get(key, path), where=key,
+                    limits=limits, typical=typical, positive=True)
     if "components" not in data:
         raise ConfigError("no 'components' table", file=path, where="components",
                           expected="a table of component models (extend configs/isaac.yaml)")

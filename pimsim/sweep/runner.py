@@ -276,7 +276,7 @@ def _probe_scheduler(address: str) -> None:
     host, port = m.group(1).strip("[]"), int(m.group(2))
 
     def fail(why: str):
-        return ConfigError(f"no Dask scheduler at this address: {why}", where="--scheduler",
+        return ConfigError(f"cannot connect to the Dask scheduler: {why}", where="--scheduler",
                            found=address, expected="the address 'dask scheduler' prints, "
                            "e.g. tcp://HOST:8786")
 

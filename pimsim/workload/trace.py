@@ -63,6 +63,8 @@ MAX_NPY_HEADER_BYTES = 64 * 2**10
 """numpy's own header limit is 10 kB; anything larger than this is hostile."""
 MAX_BITS = 32
 MAX_SAMPLES = 2**16
+MAX_TRACE_FILE_BYTES = 2**32
+"""Largest trace file opened at all (4 GiB: every declared tensor plus the manifest fits)."""
 
 TRACE_FILE_MODE = 0o644
 
@@ -195,7 +197,7 @@ class Trace:
 
     def _read(self, info: TensorInfo) -> np.ndarray:
         try:
-            with zipfile.ZipFile(self.path) as zf:
+            with _open_trace_file(self.path) as fh, zipfile.ZipFile(fh) as zf:
                 return _read_tensor(zf, self.path, info)
         except _ZIP_READ_ERRORS as exc:
             raise TraceError(f"cannot read tensor: {exc}", file=str(self.path),
@@ -207,12 +209,28 @@ class Trace:
 # ---------------------------------------------------------------------------------
 
 
-def load_trace(path: str | os.PathLike) -> Trace:
-    """Open a trace, reading and checking its manifest only (tensors stay on disk)."""
+def _open_trace_file(path: Path):
+    """The trace as a binary file object, if it is a regular file under the size cap: a
+    FIFO, ``/dev/zero`` or a symlink to ``/dev/urandom`` is refused before any read."""
+    from pimsim.fileio import open_regular
+
+    fd = open_regular(path, max_bytes=MAX_TRACE_FILE_BYTES, error=TraceError, what="trace file")
+    return os.fdopen(fd, "rb")
+
+
+def load_trace(path: str | os.PathLike, *, check_crc: bool = False) -> Trace:
+    """Open a trace, reading and checking its manifest only (tensors stay on disk).
+
+    ``check_crc``: also read every member once and compare its CRC-32 with the zip
+    directory (cheap next to a simulation), so a corrupt tensor is noticed up front.
+    """
     path = Path(path)
     try:
-        with zipfile.ZipFile(path) as zf:
-            return _load(zf, path)
+        with _open_trace_file(path) as fh, zipfile.ZipFile(fh) as zf:
+            trace = _load(zf, path)
+            if check_crc:
+                _check_crcs(zf, path)
+            return trace
     except FileNotFoundError:
         raise TraceError("file not found", file=str(path)) from None
     except IsADirectoryError:
@@ -224,9 +242,24 @@ def load_trace(path: str | os.PathLike) -> Trace:
         raise TraceError(f"cannot read trace: {exc}", file=str(path)) from None
 
 
-def load_network(path: str | os.PathLike) -> Network:
-    """The shape-only :class:`Network` of a trace (reads the manifest only)."""
-    return load_trace(path).network
+def load_network(path: str | os.PathLike, *, check_crc: bool = True) -> Network:
+    """The shape-only :class:`Network` of a trace (reads the manifest, and by default checks
+    every member's CRC so a damaged trace is not simulated as if whole)."""
+    return load_trace(path, check_crc=check_crc).network
+
+
+def _check_crcs(zf: zipfile.ZipFile, path: Path) -> None:
+    """TraceError naming the first member whose data does not match its CRC-32 (sizes and
+    compression ratios were checked by ``_load`` before this reads anything)."""
+    for info in zf.infolist():
+        try:
+            with zf.open(info) as fp:
+                while fp.read(1 << 20):
+                    pass
+        except _ZIP_READ_ERRORS as exc:
+            raise TraceError(f"corrupt member (CRC or data check failed): {exc}",
+                             file=str(path), where=info.filename,
+                             expected="an intact trace (re-export it)") from None
 
 
 def validate_trace(path: str | os.PathLike) -> Trace:
