@@ -196,12 +196,16 @@ class Trace:
         return float(info.scale), int(info.zero_point), int(info.bits)
 
     def _read(self, info: TensorInfo) -> np.ndarray:
+        """One tensor, with the same value checks as ``validate_trace`` (finite floats,
+        quantized values within their bits), so every command refuses what validate does."""
         try:
             with _open_trace_file(self.path) as fh, zipfile.ZipFile(fh) as zf:
-                return _read_tensor(zf, self.path, info)
+                arr = _read_tensor(zf, self.path, info)
         except _ZIP_READ_ERRORS as exc:
             raise TraceError(f"cannot read tensor: {exc}", file=str(self.path),
                              where=f"layer {info.layer!r}: tensors.{info.role}") from None
+        _check_values(arr, info, self.path)
+        return arr
 
 
 # ---------------------------------------------------------------------------------
@@ -267,8 +271,7 @@ def validate_trace(path: str | os.PathLike) -> Trace:
     trace = load_trace(path)
     for layer in trace.network.layers:
         for role, info in trace.tensors.get(layer.name, {}).items():
-            arr = trace._read(info)
-            _check_values(arr, info, trace.path)
+            trace._read(info)                # reads and checks the values
     return trace
 
 
