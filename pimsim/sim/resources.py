@@ -9,7 +9,7 @@
   property of the model (queueing), not a formula. Busy time is accumulated for
   utilization.
 * Buffer *capacity* is a count of row slots per consumer operand (``Edge.free`` in
-  :mod:`pimsim.sim.engine`, a ``simpy.Container`` of unit items reduced to a counter and
+  :mod:`pimsim.sim.buffers`, a ``simpy.Container`` of unit items reduced to a counter and
   one waiting event, since slots are granted in row order): producers block on it
   (stall cause ``buffer_full``).
 * In the ``event`` fidelity the ADCs of a copy are a ``simpy.Resource`` (one S+H stage in
