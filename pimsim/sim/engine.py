@@ -34,7 +34,7 @@ import simpy
 from simpy.core import EmptySchedule
 
 from pimsim.arch.compose import Arch
-from pimsim.errors import ConfigError
+from pimsim.errors import ConfigError, EngineError
 from pimsim.kernels.unit_counts import positions_per_row, split_even, unit_counts, unit_reads
 from pimsim.mapping import NetworkMap, map_network
 from pimsim.mapping.network_map import LayerOverride
@@ -51,6 +51,9 @@ from pimsim.workload.layer import NETWORK_INPUT, Network
 FIDELITIES = ("fast", "event")
 DEFAULT_IMAGES = 3           # images in flight: enough for the pipeline to reach steady state
 PROGRESS_EVERY = 20000       # simpy events between progress callbacks
+MAX_UNITS = 4_000_000        # engine work units (output rows x copies x images) of one run:
+                             # 90x VGG-16's 46k; the engine does ~10k units/s (docs/engine.md)
+MAX_EVENTS = 200_000_000     # simpy events of one run: a safety net behind MAX_UNITS
 CHUNKS_PER_COPY = 32         # fast and event: position chunks dealt to each copy per image
 NS_PER_US = 1e3              # trace-event timestamps are in microseconds
 GBPS_TO_BITS_PER_NS = BITS_PER_BYTE  # 1 GB/s = 8 bits/ns
@@ -262,6 +265,12 @@ class Engine(Processes):
                     env.process(self.worker(L, w))
         self.total_units = sum(sum(len(u) for u in L.units) if L.is_mvm else L.rows
                                for L in layers) * self.images
+        if self.total_units > MAX_UNITS:
+            raise EngineError(f"network '{self.network.name}' needs {self.total_units:,} engine "
+                              f"work units at fidelity '{self.fidelity}', more than the cap of "
+                              f"{MAX_UNITS:,} (hours of simulation)", where="--fidelity",
+                              expected="--fidelity analytic (closed form), or a smaller "
+                              "network or input")
         self.tiles_per_chip = tiles_per_chip
 
     # -- timeline -----------------------------------------------------------------------
@@ -302,8 +311,14 @@ class Engine(Processes):
             while True:
                 step()
                 n += 1
-                if self.progress is not None and n % PROGRESS_EVERY == 0:
-                    self.progress(self.done_units, self.total_units)
+                if n % PROGRESS_EVERY == 0:
+                    if self.progress is not None:
+                        self.progress(self.done_units, self.total_units)
+                    if n > MAX_EVENTS:
+                        raise EngineError(f"simulation of '{self.network.name}' passed "
+                                          f"{MAX_EVENTS:,} events without finishing",
+                                          where="--fidelity",
+                                          expected="--fidelity analytic or fast")
         except EmptySchedule:
             pass
         self.events = n
@@ -315,10 +330,27 @@ class Engine(Processes):
                 if L.is_mvm:
                     L.counts += per_unit[layer_of == L.idx].sum(axis=0)
         if any(math.isnan(f) for f in self.image_finish):
-            raise RuntimeError(f"engine deadlock: {self.network.name} did not finish all "
-                               "images (a buffer too small for a join?)")
+            raise self._deadlock()
         if self.progress is not None:
             self.progress(self.total_units, self.total_units)
+
+
+    def _deadlock(self) -> EngineError:
+        """A user-facing error naming what stopped the pipeline."""
+        left = [i for i, f in enumerate(self.image_finish) if math.isnan(f)]
+        tight = [L.lay.name for L in self.layers if L.overcommit]
+        if tight:
+            cause = (f"the eDRAM share of layer(s) {', '.join(tight[:5])} holds fewer input rows "
+                     "than they need to make progress")
+            hint = "a larger tile.edram_bytes, or fewer images in flight"
+        else:
+            cause = ("no process could continue (every remaining unit waits for a buffer slot "
+                     "or an input row that is never produced)")
+            hint = "a larger tile.edram_bytes; if it persists, report it with the design point"
+        return EngineError(f"engine deadlock: network '{self.network.name}' stopped with "
+                           f"{self.done_units:,} of {self.total_units:,} work units done, "
+                           f"image(s) {left[:5]} unfinished: {cause}",
+                           file=self.d.source, where="tile.edram_bytes", expected=hint)
 
 
 def _thread_name(pid: int, tid: int, name: str) -> dict:

@@ -63,6 +63,9 @@ MAX_NPY_HEADER_BYTES = 64 * 2**10
 """numpy's own header limit is 10 kB; anything larger than this is hostile."""
 MAX_BITS = 32
 MAX_SAMPLES = 2**16
+MAX_FAN_IN = 256
+"""Most producers one layer may join (add/concat). DenseNet-264's widest concat joins 65;
+each producer is an edge the engine buffers and times, so the fan-in bounds the work."""
 MAX_TRACE_FILE_BYTES = 2**32
 """Largest trace file opened at all (4 GiB: every declared tensor plus the manifest fits)."""
 
@@ -426,6 +429,10 @@ def _parse_layers(raw_layers: list, input_shape: tuple, fname: str) -> list[Laye
             raise TraceError("unknown layer type", file=fname, where=f"{where}: type",
                              found=kind, expected=f"one of {', '.join(LAYER_KINDS)}")
         inputs = _typed(raw["inputs"], list, fname, f"{where}: inputs")
+        if len(inputs) > MAX_FAN_IN:
+            raise TraceError("too many producers for one layer (fan-in)", file=fname,
+                             where=f"{where}: inputs", found=len(inputs),
+                             expected=f"at most {MAX_FAN_IN} (MAX_FAN_IN)")
         if layers == [] and inputs == []:
             inputs = [INPUT_NAME]  # the first layer may leave its producer implicit
         if not inputs:
