@@ -35,8 +35,7 @@ def write_atomic(path: str | Path, text: str | bytes) -> Path:
     rename it over ``path``."""
     path = Path(path)
     ensure_dir(path.parent)
-    if path.is_dir():
-        raise PimsimError("is a directory; give a file name", file=path)
+    check_replaceable(path)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:100]}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
@@ -57,6 +56,19 @@ def write_atomic(path: str | Path, text: str | bytes) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def check_replaceable(path: str | Path) -> None:
+    """PimsimError unless ``path`` is missing or a regular file: an atomic writer renames its
+    temp file over ``path``, and must never do that to a directory, a FIFO or a device (as
+    root, ``--out /dev/zero`` would turn the device into a file)."""
+    kind = file_kind(path)
+    if kind == "a directory":
+        raise PimsimError("is a directory; give a file name", file=path)
+    if kind not in (None, "a missing file"):
+        raise PimsimError(f"output path is {kind.replace('not a regular file but ', '')}, not "
+                          "a regular file; refusing to replace it", file=path,
+                          expected="a path to a regular file")
 
 
 def write_error(exc: OSError, path: str | Path) -> PimsimError:

@@ -934,6 +934,9 @@ def save_trace(path: str | os.PathLike, network: Network,
     doc["stats"] = dict(stats or {})
     blob = json.dumps(doc, indent=1, sort_keys=False, allow_nan=False).encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True)
+    from pimsim.fileio import check_replaceable
+
+    check_replaceable(path)       # never rename over a device or FIFO
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:

@@ -22,6 +22,7 @@ import os
 import select
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -55,7 +56,8 @@ class Worker:
         env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
         self.proc = subprocess.Popen([sys.executable, str(WORKER), str(MEMORY_LIMIT)],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, cwd=ROOT, env=env, text=True,
+                                     stderr=subprocess.DEVNULL, cwd=tempfile.mkdtemp(
+                                         prefix="pimsim-fuzz-cwd-"), env=env, text=True,
                                      start_new_session=True)
         line = self._readline(120)
         if line is None or not json.loads(line).get("ready"):
