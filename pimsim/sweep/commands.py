@@ -172,7 +172,7 @@ def sweep_command(args: argparse.Namespace) -> int:
 def report_command(args: argparse.Namespace) -> int:
     """``pimsim report DIR [--no-plots] [--force]``: tables and plots of a sweep."""
     out_dir = Path(args.dir)
-    if not (out_dir / MANIFEST_FILE).is_file():
+    if not (out_dir / MANIFEST_FILE).exists():
         raise PimsimError("not a sweep output directory (no sweep manifest in it)", file=out_dir,
                           expected="the --out directory of a 'pimsim sweep' run")
     report = write_report(out_dir, plots=not args.no_plots, force=args.force)

@@ -179,14 +179,28 @@ class Store:
             self._fh.flush()
             os.fsync(self._fh.fileno())
         except OSError as exc:
+            self._discard()
             raise write_error(exc, self.points_path) from None
 
     def write_manifest(self, manifest: dict) -> Path:
         return write_atomic(self.dir / MANIFEST_FILE, to_json(manifest))
 
+    def _discard(self) -> None:
+        """Drop the handle after a failed write (its buffer cannot be flushed either)."""
+        if self._fh is not None:
+            try:
+                self._fh.close()
+            except OSError:
+                pass
+            self._fh = None
+
     def close(self) -> None:
         if self._fh is not None:
-            self._fh.close()
+            try:
+                self._fh.close()
+            except OSError as exc:
+                self._fh = None
+                raise write_error(exc, self.points_path) from None
             self._fh = None
         if self._lock_fh is not None:
             self._lock_fh.close()
