@@ -63,12 +63,19 @@ def _finite(value: Any) -> bool:
         return False
 
 
+def _num(x: float) -> str:
+    if x >= 2**16 and float(x).is_integer() and int(x) & (int(x) - 1) == 0:
+        return f"2^{int(x).bit_length() - 1}"
+    return f"{x:g}"
+
+
 def fmt_range(rng: Range | None, positive: bool = False) -> str:
+    """``[lo, hi]`` (``(0, hi]`` when 0 itself is excluded); '' for no range."""
     if rng is None:
         return ""
     lo, hi = rng
     left = "(" if positive and lo == 0 else "["
-    return f"{left}{lo:g}, {hi:g}]"
+    return f"{left}{_num(lo)}, {_num(hi)}]"
 
 
 def check_range(value: Any, *, unit: str, file: Any, where: str, limits: Range | None,
