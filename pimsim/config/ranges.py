@@ -37,7 +37,7 @@ UNIT_LIMITS: dict[str, Range] = {
     "um^2": (0.0, 1e8),        # 100 mm^2: a whole die for one unit
     "mW": (0.0, 1e5),          # 100 W for one unit
     "ns": (0.0, 1e9),          # one second per action
-    "bits": (0.0, 4096.0),
+    "bits": (1.0, 4096.0),     # widths and resolutions: 0 bits would divide by zero
     "cells": (1.0, 65536.0),
     "bytes": (0.0, 2.0**40),
     "GS/s": (0.0, 1e3),

@@ -42,6 +42,9 @@ SCALAR_METRICS = tuple(f.name for f in dataclasses.fields(TotalResult)
 DEFAULT_METRICS = ("energy_pJ", "latency_ns", "throughput_images_per_s", "gops", "gops_per_mm2",
                    "gops_per_W", "area_mm2", "power_mW", "crossbars", "chips")
 
+MAX_DEBUG_SLEEP_S = 10
+"""Longest ``debug.sleep_s`` (a test hook to try Ctrl-C): enough to interrupt by hand."""
+
 MAX_POINTS = 100_000
 """Refuse grids larger than this: a typo in a range should not queue a million points."""
 
@@ -407,8 +410,9 @@ def load_sweep(path: str | Path) -> Sweep:
             conds = _conditions(debug[key], names, source, f"debug.{key}")
             debug_out[key] = [c.text for c in conds]
     if "sleep_s" in debug:
-        if not _number(debug["sleep_s"]) or debug["sleep_s"] < 0:
-            raise _err(source, "debug.sleep_s", "must be a number >= 0 (s)", found=debug["sleep_s"])
+        if not _number(debug["sleep_s"]) or not 0 <= debug["sleep_s"] <= MAX_DEBUG_SLEEP_S:
+            raise _err(source, "debug.sleep_s", f"must be a number in 0..{MAX_DEBUG_SLEEP_S} (s)",
+                       found=debug["sleep_s"])
         debug_out["sleep_s"] = float(debug["sleep_s"])
 
     name = data.get("name", source.stem)

@@ -58,6 +58,12 @@ class LayerSchedule:
     criterion: str = "l2"
 
 
+MAX_FLIP_BUDGET = 16384
+"""Cells one crossbar column may flip: at most its rows (the largest crossbar allowed)."""
+MAX_OU = 16384
+"""Largest OU side (cells): no crossbar has more rows or columns."""
+
+
 def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
@@ -72,14 +78,16 @@ SPEC: dict[str, dict[str, tuple[str, Any, str]]] = {
         "quant": ("quant", lambda v: v in QUANT_FORMATS, "one of " + ", ".join(QUANT_FORMATS)),
         "bits": ("bits", lambda v: _is_int(v) and 2 <= v <= 16, "an integer in 2..16"),
         "terms": ("terms", lambda v: _is_int(v) and 1 <= v <= 16, "an integer in 1..16"),
-        "flip_budget": ("flip_budget", lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
+        "flip_budget": ("flip_budget", lambda v: _is_int(v) and 0 <= v <= MAX_FLIP_BUDGET,
+                        f"an integer in 0..{MAX_FLIP_BUDGET} (cells of one column)"),
         "flip_tolerance": ("flip_tolerance", lambda v: _is_num(v) and 0 <= v <= 1,
                            "a number in [0, 1]"),
     },
     "activations": {
         "skip": ("skip", lambda v: isinstance(v, bool), "true or false"),
         "ou": ("ou", lambda v: isinstance(v, list) and len(v) == 2
-               and all(_is_int(x) and x >= 1 for x in v), "[rows, cols], positive integers"),
+               and all(_is_int(x) and 1 <= x <= MAX_OU for x in v),
+               f"[rows, cols], integers in 1..{MAX_OU}"),
         "threshold": ("threshold", lambda v: _is_num(v) and 0 <= v <= 1, "a number in [0, 1]"),
         "target_sparsity": ("target_sparsity", lambda v: _is_num(v) and 0 <= v < 1,
                             "a number in [0, 1)"),

@@ -159,11 +159,11 @@ class Tally:
     counts: Counter = field(default_factory=Counter)
     examples: list = field(default_factory=list)
 
-    def add(self, kind: str, verdict: str, detail: str, argv: list) -> None:
+    def add(self, kind: str, verdict: str, detail: str, argv: list, source: str = "") -> None:
         self.counts[(kind, verdict)] += 1
         if verdict in FAILURES and len(self.examples) < 50:
             self.examples.append({"class": kind, "verdict": verdict, "argv": [str(a) for a in argv],
-                                  "detail": detail[-1500:]})
+                                  "detail": detail[-1500:], "input": source[:3000]})
 
     def summary(self) -> dict:
         kinds = sorted({k for k, _ in self.counts})

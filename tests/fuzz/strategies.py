@@ -228,6 +228,9 @@ def trace_mutations(draw):
     for _ in range(draw(st.integers(1, 2))):
         kind = draw(st.sampled_from(["field", "fan_in", "top", "member", "shapes_big"]))
         layers = manifest["layers"]
+        if not isinstance(layers, list) or not layers or not all(
+                isinstance(x, dict) for x in layers):
+            kind = "top"                     # an earlier change replaced the layer list
         if kind == "field":
             i = draw(st.integers(0, len(layers) - 1))
             fld = draw(st.sampled_from(LAYER_FIELDS))

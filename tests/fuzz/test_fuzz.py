@@ -61,7 +61,15 @@ def _case_dir() -> Path:
 
 
 def _check(tally, kind: str, argv: list, outcome: dict, verdict: str, detail: str) -> None:
-    tally.add(kind, verdict, detail, argv)
+    source = ""
+    if verdict in FAILURES:                  # keep the input for the report
+        for a in argv:
+            p = Path(str(a))
+            if p.suffix in (".yaml", ".npz") and p.is_file() and str(p).startswith(str(TMP)):
+                data = p.read_bytes()
+                source = (data[:3000].decode("utf-8", "replace") if p.suffix == ".yaml"
+                          else f"<trace {len(data)} bytes>")
+    tally.add(kind, verdict, detail, argv, source)
     if SHORT:
         assert verdict not in FAILURES, f"{kind}: {verdict} for {argv}:\n{detail}"
 

@@ -45,7 +45,7 @@ def test_kill_9_of_the_driver_leaves_no_worker(tmp_path):
         "name": "orphans", "base": str(ROOT / "configs" / "isaac.yaml"), "baseline": "none",
         "axes": {"crossbar.rows": [64, 128, 256, 512],
                  "trace": [str(ROOT / "traces" / "resnet20_cifar_shapes.npz")]},
-        "debug": {"sleep_s": 60}}))            # every point keeps its worker busy for a minute
+        "debug": {"sleep_s": 10}}))            # every point keeps its worker busy
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     driver = subprocess.Popen([sys.executable, "-m", "pimsim.cli", "sweep", str(sweep),
                                "--workers", "2", "--out", str(tmp_path / "out"), "-q",
