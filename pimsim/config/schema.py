@@ -35,9 +35,12 @@ DEFAULT_LIMITS = (0, 2**20)
 
 @dataclass(frozen=True)
 class Precision:
-    weight_bits: int = spec(16, "bits", "weight precision stored in the crossbars", limits=(1, 64), typical=(1, 16))
-    input_bits: int = spec(16, "bits", "input activation precision streamed into the crossbars", limits=(1, 64), typical=(1, 16))
-    output_bits: int = spec(16, "bits", "precision of layer outputs written back to buffers", limits=(1, 64), typical=(1, 32))
+    weight_bits: int = spec(16, "bits", "weight precision stored in the crossbars",
+                            limits=(1, 64), typical=(1, 16))
+    input_bits: int = spec(16, "bits", "input activation precision streamed into the crossbars",
+                           limits=(1, 64), typical=(1, 16))
+    output_bits: int = spec(16, "bits", "precision of layer outputs written back to buffers",
+                            limits=(1, 64), typical=(1, 32))
     signed_weights: str = spec("offset", "-", "signed-weight scheme: 'offset' (bias so all cells "
                                "are unsigned, ISAAC) or 'differential' (positive/negative column pairs)",
                                choices=("offset", "differential"))
@@ -45,75 +48,95 @@ class Precision:
 
 @dataclass(frozen=True)
 class Crossbar:
-    rows: int = spec(128, "cells", "wordlines (inputs) per crossbar", pow2=True, limits=(1, 16384), typical=(16, 1024))
-    cols: int = spec(128, "cells", "bitlines (outputs) per crossbar", pow2=True, limits=(1, 16384), typical=(16, 1024))
-    bits_per_cell: int = spec(2, "bits", "bits stored in one ReRAM cell", limits=(1, 16), typical=(1, 4))
-    read_cycle_ns: float = spec(100.0, "ns", "one crossbar read: drive rows, settle, sample and hold", limits=(1e-3, 1e6), typical=(1, 1e4))
+    rows: int = spec(128, "cells", "wordlines (inputs) per crossbar", pow2=True,
+                     limits=(1, 16384), typical=(16, 1024))
+    cols: int = spec(128, "cells", "bitlines (outputs) per crossbar", pow2=True,
+                     limits=(1, 16384), typical=(16, 1024))
+    bits_per_cell: int = spec(2, "bits", "bits stored in one ReRAM cell",
+                              limits=(1, 16), typical=(1, 4))
+    read_cycle_ns: float = spec(100.0, "ns", "one crossbar read: drive rows, settle, sample and hold",
+                                limits=(1e-3, 1e6), typical=(1, 1e4))
     write_drivers: int = spec(1, "drivers", "write drivers per crossbar: rows programmed in parallel "
                               "during weight load (docs/engine.md)", limits=(1, 16384))
 
 
 @dataclass(frozen=True)
 class DAC:
-    bits: int = spec(1, "bits", "input bits applied per read cycle (1 = bit-serial streaming)", limits=(1, 32), typical=(1, 8))
+    bits: int = spec(1, "bits", "input bits applied per read cycle (1 = bit-serial streaming)",
+                     limits=(1, 32), typical=(1, 8))
 
 
 @dataclass(frozen=True)
 class ADC:
     bits: Any = spec(AUTO, "bits", "ADC resolution; 'auto' applies ISAAC's rule "
-                     "(docs/components.md#adc-resolution)", auto=True, limits=(1, 32), typical=(1, 14))
-    per_crossbar: int = spec(1, "ADCs", "ADCs shared by the columns of one crossbar", limits=(1, 16384))
-    sample_rate_GSps: float = spec(1.28, "GS/s", "conversions per ns of one ADC", limits=(1e-6, 1e3), typical=(1e-3, 100))
+                     "(docs/components.md#adc-resolution)", auto=True,
+                     limits=(1, 32), typical=(1, 14))
+    per_crossbar: int = spec(1, "ADCs", "ADCs shared by the columns of one crossbar",
+                             limits=(1, 16384))
+    sample_rate_GSps: float = spec(1.28, "GS/s", "conversions per ns of one ADC",
+                                   limits=(1e-6, 1e3), typical=(1e-3, 100))
     encoding: bool = spec(True, "-", "ISAAC's flipped-column weight encoding (saves one ADC bit)",
                           positive=False)
 
 
 @dataclass(frozen=True)
 class IMA:
-    crossbars: int = spec(8, "crossbars", "crossbars in one in-situ multiply-accumulate unit (IMA)", limits=(1, 4096), typical=(1, 256))
+    crossbars: int = spec(8, "crossbars", "crossbars in one in-situ multiply-accumulate unit (IMA)",
+                          limits=(1, 4096), typical=(1, 256))
     shift_adds: int = spec(4, "units", "shift-and-add units per IMA", limits=(1, 4096))
     input_register_bytes: Any = spec(AUTO, "bytes", "input register; 'auto' = crossbars x rows x "
                                      "input_bits / 8", auto=True, limits=(1, 2**30))
     output_register_bytes: Any = spec(AUTO, "bytes", "output register; 'auto' = crossbars x "
-                                      "(cols / cells per weight) x output_bits / 8", auto=True, limits=(1, 2**30))
+                                      "(cols / cells per weight) x output_bits / 8", auto=True,
+                                      limits=(1, 2**30))
 
 
 @dataclass(frozen=True)
 class Tile:
     imas: int = spec(12, "IMAs", "IMAs per tile", limits=(1, 4096), typical=(1, 256))
     edram_bytes: int = spec(65536, "bytes", "eDRAM buffer per tile", pow2=True, limits=(1, 2**34))
-    activation_units: int = spec(2, "units", "activation (sigmoid/ReLU) units per tile", limits=(1, 4096))
-    shift_adds: int = spec(1, "units", "tile-level shift-and-add units (merge partial sums across IMAs)", limits=(1, 4096))
+    activation_units: int = spec(2, "units", "activation (sigmoid/ReLU) units per tile",
+                                 limits=(1, 4096))
+    shift_adds: int = spec(1, "units", "tile-level shift-and-add units (merge partial sums across IMAs)",
+                           limits=(1, 4096))
     maxpool_units: int = spec(1, "units", "max-pool units per tile", limits=(1, 4096))
     output_register_bytes: int = spec(3072, "bytes", "tile output register", limits=(1, 2**30))
     bus_width_bits: int = spec(384, "bits", "wires of the eDRAM-to-IMA bus", limits=(1, 65536))
     tiles_per_router: int = spec(4, "tiles", "tiles sharing one on-chip router", limits=(1, 4096))
-    edram_ports: int = spec(1, "ports", "concurrent eDRAM accesses (engine: requests queue per port)", limits=(1, 1024))
+    edram_ports: int = spec(1, "ports", "concurrent eDRAM accesses (engine: requests queue per port)",
+                            limits=(1, 1024))
     edram_bandwidth_GBps: float = spec(38.4, "GB/s", "bandwidth of one eDRAM port (ISAAC: 256 bits "
-                                       "per 1.2 GHz clock); the engine times buffer traffic with it", limits=(1e-3, 1e6), typical=(0.1, 1e4))
+                                       "per 1.2 GHz clock); the engine times buffer traffic with it",
+                                       limits=(1e-3, 1e6), typical=(0.1, 1e4))
 
 
 @dataclass(frozen=True)
 class Chip:
     tiles: int = spec(168, "tiles", "tiles per chip", limits=(1, 65536), typical=(1, 4096))
-    offchip_links: int = spec(4, "links", "off-chip (HyperTransport) links per chip", positive=False, limits=(0, 1024))
-    offchip_link_GBps: float = spec(6.4, "GB/s", "bandwidth of one off-chip link", limits=(1e-3, 1e6), typical=(0.1, 1e4))
-    max_chips: int = spec(64, "chips", "largest number of chips a network may be spread over", limits=(1, 65536))
+    offchip_links: int = spec(4, "links", "off-chip (HyperTransport) links per chip", positive=False,
+                              limits=(0, 1024))
+    offchip_link_GBps: float = spec(6.4, "GB/s", "bandwidth of one off-chip link",
+                                    limits=(1e-3, 1e6), typical=(0.1, 1e4))
+    max_chips: int = spec(64, "chips", "largest number of chips a network may be spread over",
+                          limits=(1, 65536))
 
 
 @dataclass(frozen=True)
 class NoC:
-    avg_hops: float = spec(1.0, "hops", "mean router hops of one inter-layer transfer", limits=(1e-3, 1e4))
+    avg_hops: float = spec(1.0, "hops", "mean router hops of one inter-layer transfer",
+                           limits=(1e-3, 1e4))
     flit_bits: int = spec(32, "bits", "router flit width", limits=(1, 65536))
     link_GBps: float = spec(17.28, "GB/s", "bandwidth of each tile's link into the NoC (engine); "
-                            "default: ISAAC's roll-up router traffic, 221184 bits per 1600 ns per tile", limits=(1e-3, 1e6), typical=(0.1, 1e4))
+                            "default: ISAAC's roll-up router traffic, 221184 bits per 1600 ns per tile",
+                            limits=(1e-3, 1e6), typical=(0.1, 1e4))
 
 
 @dataclass(frozen=True)
 class Mapping:
     replicate: bool = spec(True, "-", "replicate layers to balance the inter-layer pipeline (ISAAC)",
                            positive=False)
-    max_replication: int = spec(1024, "copies", "upper bound on one layer's replication", limits=(1, 2**20))
+    max_replication: int = spec(1024, "copies", "upper bound on one layer's replication",
+                                limits=(1, 2**20))
 
 
 SECTIONS: dict[str, type] = {

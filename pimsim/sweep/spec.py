@@ -16,12 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from pimsim.config import schema
 from pimsim.config.loader import load_design, read_yaml, suggest
 from pimsim.errors import ConfigError, PimsimError
 from pimsim.result import TotalResult
+from pimsim.yamlio import parse_yaml_text
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 DEFAULT_BASELINE = REPO_ROOT / "configs" / "isaac.yaml"
@@ -281,10 +280,12 @@ def parse_condition(text: Any, names: list[str], source: Path, where: str,
                    expected="one of " + ", ".join(names))
     if rhs_text in names:
         return Condition(text, lhs, op, rhs_text, True)
-    try:
-        rhs = yaml.safe_load(rhs_text)
-    except yaml.YAMLError:
+    try:                        # the hardened parser: a condition may hold an alias bomb too
+        rhs = parse_yaml_text(rhs_text, source, ConfigError)
+    except ConfigError:
         rhs = rhs_text
+    if isinstance(rhs, (list, dict)):
+        rhs = rhs_text          # conditions compare scalars; never expand a structure to text
     numeric = isinstance(rhs, (int, float)) and not isinstance(rhs, bool)
     allowed = (words or {}).get(lhs)
     if not numeric and allowed is not None and str(rhs) not in allowed:
