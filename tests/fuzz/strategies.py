@@ -37,7 +37,7 @@ ISAAC_DOC = yaml.safe_load(ISAAC.read_text())
 NUMERIC_LEAVES = sorted(_leaves(ISAAC_DOC))
 """Every numeric leaf of configs/isaac.yaml (74 of them)."""
 
-hostile_value = st.one_of(st.sampled_from(HOSTILE),
+hostile_value = st.one_of(st.sampled_from(HOSTILE).map(copy.deepcopy),   # fresh lists/dicts
                           st.integers(min_value=-2**70, max_value=2**70),
                           st.floats(allow_nan=True, allow_infinity=True),
                           st.text(max_size=20))
