@@ -22,7 +22,7 @@ from pimsim.config.ranges import UNIT_LIMITS, UNIT_TYPICAL, check_range
 from pimsim.errors import ConfigError
 from pimsim.units import um2_to_mm2
 
-DEFAULT_LIMITS = (0.0, 1e6)
+DEFAULT_LIMITS = (0.0, 1e12)
 """Limits of a component value whose unit has none in UNIT_LIMITS."""
 
 REQUIRED = object()

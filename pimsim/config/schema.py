@@ -15,13 +15,15 @@ AUTO = "auto"
 
 def spec(default: Any, unit: str, doc: str, *, pow2: bool = False, positive: bool = True,
          choices: tuple | None = None, auto: bool = False, limits: tuple | None = None,
-         typical: tuple | None = None):
+         typical: tuple | None = None, minimum: float | None = None):
     """A schema field: default value plus metadata the loader and doc generator read.
 
     ``limits=(lo, hi)``: values outside are errors (the models cannot evaluate them);
     ``typical=(lo, hi)``: values outside draw a warning (pimsim.config.ranges). A numeric
-    field without ``limits`` gets ``DEFAULT_LIMITS``.
+    field without ``limits`` gets ``DEFAULT_LIMITS`` (``minimum`` raises its lower end).
     """
+    if limits is None and minimum is not None:
+        limits = (minimum, DEFAULT_LIMITS[1])
     if limits is None and not isinstance(default, (bool, str)) or (auto and limits is None):
         limits = DEFAULT_LIMITS
     return field(default=default, metadata=dict(unit=unit, doc=doc, pow2=pow2, positive=positive,
@@ -29,8 +31,9 @@ def spec(default: Any, unit: str, doc: str, *, pow2: bool = False, positive: boo
                                                 typical=typical))
 
 
-DEFAULT_LIMITS = (0, 2**20)
-"""Limits of a numeric key that declares none: keeps every product of counts finite."""
+DEFAULT_LIMITS = (0, 1e12)
+"""Limits of a numeric key that declares none: finite, and far from float overflow even in
+products of several such keys. Keys that multiply into counts declare tighter ones."""
 
 
 @dataclass(frozen=True)
