@@ -223,6 +223,23 @@ def test_disk_full_on_out_is_one_paragraph(tiny_fs, capsys):
     assert not [p for p in out.rglob("*.tmp")]   # no half-written temp file left
 
 
+def test_read_only_directory(tmp_path, capsys):
+    if not _can_mount():
+        pytest.skip("mounting a read-only tmpfs needs root")
+    mnt = tmp_path / "ro"
+    mnt.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=16k", "tmpfs", str(mnt)],
+                      capture_output=True).returncode:
+        pytest.skip("tmpfs mount not permitted here")
+    try:
+        clean_error(capsys, "run", ISAAC, "--trace", CNN, "--baseline", "none", "--out", mnt,
+                    needles=(str(mnt), "Read-only file system"))
+        clean_error(capsys, "run", ISAAC, "--trace", CNN, "--baseline", "none", "--timeline",
+                    mnt / "t.json", needles=(str(mnt), "Read-only file system"))
+    finally:
+        subprocess.run(["umount", str(mnt)], capture_output=True)
+
+
 def test_disk_full_during_sweep(tiny_fs, tmp_path, capsys):
     sweep = tmp_path / "s.yaml"
     sweep.write_text(yaml.safe_dump({"name": "full", "base": str(ISAAC), "baseline": "none",
