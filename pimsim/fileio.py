@@ -98,6 +98,9 @@ def open_regular(path: str | Path, *, max_bytes: int, error: type = PimsimError,
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         raise error("file not found", file=path) from None
+    except ValueError:              # a NUL character: no file system can hold the name
+        raise error("not a valid path (it contains a NUL character)", file=repr(str(path))) \
+            from None
     except OSError as exc:
         raise error(f"cannot read {what}: {exc.strerror}", file=path) from None
     try:
@@ -135,7 +138,7 @@ def file_kind(path: str | Path) -> str | None:
     """None for a regular file, else what ``path`` is ('a missing file', 'a directory', ...)."""
     try:
         st = os.stat(path)
-    except OSError:
+    except (OSError, ValueError):   # ValueError: a NUL character in the name
         return "a missing file"
     if stat.S_ISREG(st.st_mode):
         return None

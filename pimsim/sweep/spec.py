@@ -253,8 +253,9 @@ def _values(raw: Any, source: Path, where: str) -> tuple[list, tuple[str, ...] |
 def _paths(values: list, source: Path, where: str, what: str) -> list[Path]:
     out = []
     for i, v in enumerate(values):
-        if not isinstance(v, str):
-            raise _err(source, f"{where}[{i}]", f"a {what} is a path", found=v)
+        if not isinstance(v, str) or not v or "\0" in v:
+            raise _err(source, f"{where}[{i}]", f"a {what} is a path", found=v,
+                       expected="a non-empty path without NUL characters")
         p = (source.parent / v).resolve()
         if not p.is_file():
             raise _err(source, f"{where}[{i}]", f"{what} file not found", found=v,

@@ -431,3 +431,14 @@ def test_techniques_without_scikit_learn_name_the_extra(capsys, monkeypatch):
                 ROOT / "configs" / "schedules" / "era_bs_weights.yaml", CNN,
                 needles=("scikit-learn", ".[torch]"))
     datasets.digits_split.cache_clear()
+
+
+def test_paths_with_a_nul_character(tmp_path, capsys):
+    """Found by the fuzzer: a NUL in a path from YAML raised ValueError from the OS layer."""
+    child = tmp_path / "child.yaml"
+    child.write_text(yaml.safe_dump({"extends": "isaac\0.yaml"}))
+    clean_error(capsys, "area", child, needles=(str(child), "extends"))
+    sweep = tmp_path / "s.yaml"
+    sweep.write_text(yaml.safe_dump({"name": "nul", "base": str(ISAAC),
+                                     "axes": {"trace": ["t\0.npz"]}}))
+    clean_error(capsys, "validate", sweep, needles=(str(sweep), "axes.trace[0]"))
