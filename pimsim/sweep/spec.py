@@ -165,7 +165,12 @@ def expand_range(spec: dict, source: Path, where: str) -> list:
         if not _number(step) or step == 0 or (stop - start) * step < 0:
             raise _err(source, f"{where}.step", "step must be a non-zero number leading from "
                        "start to stop", found=step)
-        count = int(math.floor((stop - start) / step + 1e-9)) + 1
+        span = (stop - start) / step          # inf for extreme values: too long as well
+        if not math.isfinite(span) or span + 1 > MAX_POINTS:
+            raise _err(source, where, "range too long",
+                       found=f"{span + 1:.3g} values" if math.isfinite(span) else "unbounded",
+                       expected=f"at most {MAX_POINTS} values")
+        count = int(math.floor(span + 1e-9)) + 1
         if count > MAX_POINTS:
             raise _err(source, where, "range too long", found=count,
                        expected=f"at most {MAX_POINTS} values")

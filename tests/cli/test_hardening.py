@@ -442,3 +442,14 @@ def test_paths_with_a_nul_character(tmp_path, capsys):
     sweep.write_text(yaml.safe_dump({"name": "nul", "base": str(ISAAC),
                                      "axes": {"trace": ["t\0.npz"]}}))
     clean_error(capsys, "validate", sweep, needles=(str(sweep), "axes.trace[0]"))
+
+
+@pytest.mark.parametrize("rng", [{"start": 6.3e247, "stop": 6.1e16, "step": -1.5e-114},
+                                 {"start": -1e308, "stop": 1e308, "step": 1e-308},
+                                 {"start": 1, "stop": 1e308, "factor": 1.0000001}])
+def test_sweep_ranges_with_extreme_numbers(tmp_path, capsys, rng):
+    """Found by the fuzzer: an arithmetic range whose length overflows a float."""
+    sweep = tmp_path / "s.yaml"
+    sweep.write_text(yaml.safe_dump({"name": "rng", "base": str(ISAAC),
+                                     "axes": {"adc.sample_rate_GSps": rng, "trace": [str(SHAPES)]}}))
+    clean_error(capsys, "validate", sweep, needles=(str(sweep), "range too long"))
