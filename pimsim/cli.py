@@ -71,6 +71,7 @@ def _evaluate(config: str, trace: str, args, timeline: str | None = None,
     ``schedule``: a technique schedule applied to the trace on this design point first
     (its ``LayerOverride``s, no accuracy evaluation), then simulated with them.
     """
+    from pimsim.result import ResultError
     from pimsim.sim import simulate
     from pimsim.workload.trace import load_network
 
@@ -85,6 +86,8 @@ def _evaluate(config: str, trace: str, args, timeline: str | None = None,
     try:
         result = simulate(network, arch, fidelity=args.fidelity, timeline=timeline, progress=bar,
                           overrides=overrides)
+    except ResultError as exc:      # name the design point whose parameters led there
+        raise ResultError(exc.detail, file=config, where=exc.where, found=exc.found) from None
     finally:
         bar.close()
     return result.as_dict()

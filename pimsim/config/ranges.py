@@ -27,6 +27,11 @@ from pimsim.errors import ConfigError
 Range = tuple[float, float]
 
 
+MIN_POSITIVE = 1e-9
+"""Smallest value of a key that must be positive: such keys are divisors of the scaling laws,
+and a denormal such as 2e-313 would make a ratio overflow to inf."""
+
+
 class PlausibilityWarning(UserWarning):
     """A value outside the range published designs span (still evaluated)."""
 
@@ -39,8 +44,8 @@ UNIT_LIMITS: dict[str, Range] = {
     "ns": (0.0, 1e9),          # one second per action
     "bits": (1.0, 4096.0),     # widths and resolutions: 0 bits would divide by zero
     "cells": (1.0, 65536.0),
-    "bytes": (0.0, 2.0**40),
-    "GS/s": (0.0, 1e3),
+    "bytes": (1.0, 2.0**40),
+    "GS/s": (1e-6, 1e3),
     "GB/s": (0.0, 1e6),
     "units": (0.0, 1e6),
 }
@@ -89,9 +94,10 @@ def check_range(value: Any, *, unit: str, file: Any, where: str, limits: Range |
     if not _finite(value):
         raise ConfigError("not a finite number", file=file, where=where, found=value,
                           expected=f"a number in {unit}")
-    if positive and value <= 0:
-        raise ConfigError("must be positive", file=file, where=where, found=value,
-                          expected=f"a value > 0 ({unit})")
+    if positive and value < MIN_POSITIVE:
+        raise ConfigError("must be positive" if value <= 0 else "too small to divide by",
+                          file=file, where=where, found=value,
+                          expected=f"a value >= {MIN_POSITIVE:g} ({unit})")
     if limits is not None and value < 0 <= limits[0]:
         raise ConfigError("must not be negative", file=file, where=where, found=value,
                           expected=f"a value in {fmt_range(limits, positive)} {unit}")

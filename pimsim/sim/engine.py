@@ -52,7 +52,7 @@ FIDELITIES = ("fast", "event")
 DEFAULT_IMAGES = 3           # images in flight: enough for the pipeline to reach steady state
 PROGRESS_EVERY = 20000       # simpy events between progress callbacks
 MAX_UNITS = 4_000_000        # engine work units (output rows x copies x images) of one run:
-                             # 87x ResNet-18's 46k; ~11k units/s (docs/robustness.md)
+                             # 87x ResNet-18's 46k; ~16k units/s (docs/robustness.md)
 MAX_EVENTS = 200_000_000     # simpy events of one run: a safety net behind MAX_UNITS
 CHUNKS_PER_COPY = 32         # fast and event: position chunks dealt to each copy per image
 NS_PER_US = 1e3              # trace-event timestamps are in microseconds
@@ -268,7 +268,7 @@ class Engine(Processes):
         if self.total_units > MAX_UNITS:
             raise EngineError(f"network '{self.network.name}' needs {self.total_units:,} engine "
                               f"work units at fidelity '{self.fidelity}', more than the cap of "
-                              f"{MAX_UNITS:,} (hours of simulation)", where="--fidelity",
+                              f"{MAX_UNITS:,} (minutes to hours of simulation)", where="--fidelity",
                               expected="--fidelity analytic (closed form), or a smaller "
                               "network or input")
         self.tiles_per_chip = tiles_per_chip

@@ -17,6 +17,7 @@ import json
 import math
 import os
 import tempfile
+import tokenize
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -704,7 +705,8 @@ def _read_npy_member(zf: zipfile.ZipFile, zinfo: zipfile.ZipInfo, fname: str, wh
                     fp, max_header_size=MAX_NPY_HEADER_BYTES)
             else:
                 raise ValueError(f"unsupported .npy version {version}")
-        except (ValueError, EOFError, SyntaxError, TypeError) as exc:
+        except (ValueError, EOFError, SyntaxError, TypeError, tokenize.TokenError) as exc:
+            # TokenError: numpy tokenizes the header text, and a mangled one can end mid-token
             raise TraceError(f"not a valid .npy member: {exc}", file=fname, where=where) from None
         if dtype.hasobject:
             raise TraceError("object (pickled) arrays are refused", file=fname,

@@ -453,3 +453,37 @@ def test_sweep_ranges_with_extreme_numbers(tmp_path, capsys, rng):
     sweep.write_text(yaml.safe_dump({"name": "rng", "base": str(ISAAC),
                                      "axes": {"adc.sample_rate_GSps": rng, "trace": [str(SHAPES)]}}))
     clean_error(capsys, "validate", sweep, needles=(str(sweep), "range too long"))
+
+
+def test_denormal_reference_value(tmp_path, capsys):
+    """Found by the fuzzer: ref_bytes of 2e-313 passed '> 0' and made the area infinite."""
+    path = design(tmp_path, components__input_register__ref_bytes=2.2250738585e-313)
+    clean_error(capsys, "run", path, "--trace", CNN, "--baseline", "none", "--json",
+                needles=(str(path), "components.input_register.ref_bytes"))
+
+
+def test_result_error_names_the_design_point(tmp_path, capsys, monkeypatch):
+    """Should a figure still come out non-finite, the error names the design point file."""
+    from pimsim.components import register_file
+
+    monkeypatch.setattr(register_file.Register, "area_scale", lambda self: float("inf"))
+    path = design(tmp_path)
+    clean_error(capsys, "run", path, "--trace", CNN, "--baseline", "none", "--json",
+                needles=(str(path), "area_mm2", "not a finite"))
+
+
+def test_mangled_npy_header(tmp_path, capsys):
+    """Found by the fuzzer: a header that ends mid-token raised tokenize.TokenError."""
+    members = {}
+    with zipfile.ZipFile(CNN) as zf:
+        for n in zf.namelist():
+            members[n] = zf.read(n)
+    data = bytearray(members["_0/weight.npy"])
+    header_end = data.index(b"\n")
+    data[header_end - 60:header_end] = b"{'descr': '<f4', 'shape': ((((" + b" " * 30
+    members["_0/weight.npy"] = bytes(data)
+    bad = tmp_path / "hdr.npz"
+    with zipfile.ZipFile(bad, "w") as zf:
+        for n, d in members.items():
+            zf.writestr(n, d)
+    clean_error(capsys, "validate", bad, needles=(str(bad), "not a valid .npy member"))
