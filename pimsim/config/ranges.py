@@ -94,10 +94,9 @@ def check_range(value: Any, *, unit: str, file: Any, where: str, limits: Range |
     if not _finite(value):
         raise ConfigError("not a finite number", file=file, where=where, found=value,
                           expected=f"a number in {unit}")
-    if positive and value < MIN_POSITIVE:
-        raise ConfigError("must be positive" if value <= 0 else "too small to divide by",
-                          file=file, where=where, found=value,
-                          expected=f"a value >= {MIN_POSITIVE:g} ({unit})")
+    if positive and value <= 0:
+        raise ConfigError("must be positive", file=file, where=where, found=value,
+                          expected=f"a value > 0 ({unit})")
     if limits is not None and value < 0 <= limits[0]:
         raise ConfigError("must not be negative", file=file, where=where, found=value,
                           expected=f"a value in {fmt_range(limits, positive)} {unit}")
@@ -105,6 +104,9 @@ def check_range(value: Any, *, unit: str, file: Any, where: str, limits: Range |
         raise ConfigError("outside the range the models can evaluate", file=file, where=where,
                           found=value, expected=f"a value in {fmt_range(limits, positive)} {unit}"
                           " (docs/configuration.md)")
+    if positive and value < MIN_POSITIVE:
+        raise ConfigError("too small to divide by", file=file, where=where, found=value,
+                          expected=f"a value >= {MIN_POSITIVE:g} ({unit})")
     if typical is not None and not typical[0] <= value <= typical[1]:
         warnings.warn(f"{file}: {where}: {value!r} {unit} is outside the range published "
                       f"designs span {fmt_range(typical)}; evaluated anyway",
