@@ -1,13 +1,14 @@
 # Two commands set everything up on a fresh machine:
 #   make run   - install into .venv and evaluate ISAAC on a shipped trace
 #   make test  - install into .venv (with the test and optional extras) and run the suite
+#   make fuzz  - the fuzzing harness with a long budget (FUZZ_BUDGET seconds per input class)
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP_CORE := $(VENV)/.core-installed
 STAMP_DEV  := $(VENV)/.dev-installed
 
-.PHONY: run test bench install install-dev clean
+.PHONY: run test fuzz bench install install-dev clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +30,11 @@ run: $(STAMP_CORE)
 
 test: $(STAMP_DEV)
 	$(PY) -m pytest -q
+
+FUZZ_BUDGET ?= 300
+fuzz: $(STAMP_DEV)
+	PIMSIM_FUZZ_BUDGET=$(FUZZ_BUDGET) PIMSIM_FUZZ_REPORT=fuzz-report.json \
+		$(PY) -m pytest -q -p no:cacheprovider tests/fuzz
 
 bench: $(STAMP_DEV)
 	$(PY) benchmarks/run_all.py

@@ -7,7 +7,9 @@ still shows its traceback.
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
+import warnings
 import time
 import warnings
 from pathlib import Path
@@ -77,6 +79,7 @@ def _evaluate(config: str, trace: str, args, timeline: str | None = None,
     (its ``LayerOverride``s, no accuracy evaluation), then simulated with them.
     """
     from pimsim.mapping.activity import workload_overrides
+    from pimsim.result import ResultError
     from pimsim.sim import simulate
     from pimsim.workload.trace import load_trace
 
@@ -97,6 +100,8 @@ def _evaluate(config: str, trace: str, args, timeline: str | None = None,
     try:
         result = simulate(network, arch, fidelity=args.fidelity, timeline=timeline, progress=bar,
                           overrides=overrides, images=getattr(args, "images", None))
+    except ResultError as exc:      # name the design point whose parameters led there
+        raise ResultError(exc.detail, file=config, where=exc.where, found=exc.found) from None
     finally:
         bar.close()
     return result.as_dict()
@@ -273,18 +278,6 @@ def cmd_import(args) -> int:
     return 0
 
 
-def _warning_line(message, category, filename, lineno, line=None) -> str:
-    """pimsim's own warnings (an op without a cost model ...) as one line on stderr."""
-    from pimsim.workload.ops import UnmodelledOpWarning
-
-    if issubclass(category, UnmodelledOpWarning):
-        return f"pimsim: warning: {message}\n"
-    return _default_format(message, category, filename, lineno, line)
-
-
-_default_format = warnings.formatwarning
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="pimsim", description="Cycle-level simulator of ReRAM PIM "
                                 "accelerators. Units: energy pJ, time ns, power mW, area mm2.")
@@ -391,9 +384,20 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+#: errno values of file-system failures a user can cause or fix (disk full, read-only,
+#: permissions, names too long, quota, a directory where a file should be, ...).
+FS_ERRNOS = frozenset(getattr(errno, n) for n in (
+    "ENOSPC", "EROFS", "EACCES", "EPERM", "ENAMETOOLONG", "EDQUOT", "EISDIR", "ENOTDIR",
+    "EEXIST", "ENOENT", "EFBIG", "EMFILE", "ENFILE", "ELOOP", "EIO") if hasattr(errno, n))
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    sys.stderr.write(f"pimsim: warning: {message}\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    warnings.formatwarning = _warning_line
+    warnings.showwarning = _show_warning
     try:
         return args.func(args)
     except PimsimError as exc:
@@ -401,6 +405,13 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USER_ERROR
     except BrokenPipeError:
         return 0
+    except OSError as exc:
+        if exc.errno not in FS_ERRNOS:
+            raise
+        where = exc.filename if exc.filename is not None else "a file"
+        sys.stderr.write(f"pimsim: error: {where}: {exc.strerror or exc} (the command stopped; "
+                         "files it wrote completely are kept, none is half-written)\n")
+        return EXIT_USER_ERROR
 
 
 if __name__ == "__main__":

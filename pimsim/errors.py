@@ -54,3 +54,7 @@ class TraceError(PimsimError):
 
 class ScheduleError(PimsimError):
     """A technique schedule is malformed or does not fit the trace."""
+
+
+class EngineError(PimsimError):
+    """A simulation that cannot run or finish: over a work cap, or deadlocked."""

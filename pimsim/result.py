@@ -9,7 +9,39 @@ simulator objects; ``as_dict()`` gives JSON-ready dicts for reports.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
+
+from pimsim.errors import PimsimError
+
+
+ROUNDING_SLACK = 1e-6
+"""Negative figures down to this are floating-point rounding of differences (a busy time of
+-5e-14 ns), not model errors."""
+
+
+class ResultError(PimsimError):
+    """An evaluation produced a figure that is not a finite, non-negative number."""
+
+
+def check_figures(data: object, path: str = "") -> None:
+    """ResultError naming the first figure of ``data`` (nested dicts, lists, numbers) that is
+    inf, NaN or negative: results never carry them (strict JSON, meaningful ratios)."""
+    if isinstance(data, bool) or data is None or isinstance(data, str):
+        return
+    if isinstance(data, (int, float)):
+        if not math.isfinite(data) or data < -ROUNDING_SLACK:
+            raise ResultError("the models produced a figure that is not a finite, non-negative "
+                              "number; a parameter is outside what they can evaluate "
+                              "(docs/configuration.md lists the ranges)", where=path or "result",
+                              found=data)
+        return
+    if isinstance(data, dict):
+        for key, value in data.items():
+            check_figures(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(data, (list, tuple)):
+        for i, value in enumerate(data):
+            check_figures(value, f"{path}[{i}]")
 
 
 @dataclass(frozen=True)
@@ -154,6 +186,9 @@ class Result:
     total: TotalResult
     engine_stats: EngineStats | None = None     # discrete-event engine only
     weight_load: WeightLoad | None = None       # discrete-event engine only
+
+    def __post_init__(self) -> None:
+        check_figures(self.as_dict(), self.design)
 
     def layer(self, name: str) -> LayerResult:
         for lr in self.layers:

@@ -46,7 +46,7 @@ def _saberi(bits: float, column: int) -> float:
 @register("sar_adc")
 class SarADC(Component):
     PARAMS = {
-        "ref_bits": Param("bits", "resolution at the reference point", 8),
+        "ref_bits": Param("bits", "resolution at the reference point", 8, limits=(1, 32)),
         "ref_sample_rate_GSps": Param("GS/s", "sample rate at the reference point", 1.28),
         "law": Param("-", "resolution law: 'saberi' or 'walden'", "saberi"),
     }

@@ -18,23 +18,41 @@ Counts (how many units sit in an IMA, tile or chip) belong to ``pimsim.arch``.
 from __future__ import annotations
 
 import difflib
-import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from pimsim.config.ranges import UNIT_LIMITS, UNIT_TYPICAL, check_range
 from pimsim.errors import ConfigError
 from pimsim.units import um2_to_mm2
+
+DEFAULT_LIMITS = (0.0, 1e12)
+"""Limits of a component value whose unit has none in UNIT_LIMITS."""
 
 REQUIRED = object()
 
 
 @dataclass(frozen=True)
 class Param:
-    """One reference value of a component's YAML table."""
+    """One reference value of a component's YAML table.
+
+    ``limits``/``typical``: its error and warning ranges (pimsim.config.ranges); None takes
+    the unit's (``UNIT_LIMITS``/``UNIT_TYPICAL``). ``positive``: must be > 0 (default: for
+    ``ref_*`` keys, which the scaling laws divide by).
+    """
 
     unit: str
     doc: str
     default: Any = REQUIRED
+    limits: tuple | None = None
+    typical: tuple | None = None
+    positive: bool | None = None
+
+    def ranges(self, key: str) -> tuple[tuple | None, tuple | None, bool]:
+        """(limits, typical, positive) of this parameter as key ``key``."""
+        limits = self.limits if self.limits is not None else UNIT_LIMITS.get(self.unit, DEFAULT_LIMITS)
+        typical = self.typical if self.typical is not None else UNIT_TYPICAL.get(self.unit)
+        positive = self.positive if self.positive is not None else key.startswith("ref_")
+        return limits, typical, positive
 
 
 #: Parameters every component table accepts.
@@ -136,15 +154,8 @@ class Component:
                 if isinstance(value, bool) or not isinstance(value, (int, float)):
                     raise ConfigError("wrong type", file=file, where=f"{where}.{key}", found=value,
                                       expected=f"a number in {p.unit}")
-                try:
-                    finite = math.isfinite(float(value))
-                except OverflowError:
-                    finite = False
-                if not finite:
-                    raise ConfigError("not a finite number", file=file, where=f"{where}.{key}",
-                                      found=value, expected=f"a value in {p.unit}")
-                if value < 0:
-                    raise ConfigError("must not be negative", file=file, where=f"{where}.{key}",
-                                      found=value, expected=f"a value >= 0 {p.unit}")
+                limits, typical, positive = p.ranges(key)
+                check_range(value, unit=p.unit, file=file, where=f"{where}.{key}", limits=limits,
+                            typical=typical, positive=positive)
             out[key] = value
         return out

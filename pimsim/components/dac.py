@@ -13,7 +13,7 @@ from pimsim.components.registry import register
 
 @register("dac")
 class DAC(Component):
-    PARAMS = {"ref_bits": Param("bits", "resolution at the reference point", 1)}
+    PARAMS = {"ref_bits": Param("bits", "resolution at the reference point", 1, limits=(1, 32))}
     ACTIONS = {"drive": "driving one row for one read cycle"}
     INSTANCE = {"bits": "bits", "read_cycle_ns": "ns"}
 

@@ -12,34 +12,15 @@ import math
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from pimsim.config import schema
+from pimsim.config.ranges import check_range
 from pimsim.config.schema import AUTO, Design
 from pimsim.errors import ConfigError
 from pimsim.plugins import import_user_module
 from pimsim.units import BITS_PER_BYTE, ceil_log2, is_power_of_two
+from pimsim.yamlio import file_kind, load_yaml_file, short_text
 
 MAX_EXTENDS_DEPTH = 16
-
-
-class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
-    """Safe loader (libyaml's when available: sweeps parse many files) that refuses duplicate
-    keys, which PyYAML would silently resolve to the last one."""
-
-
-def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    seen = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark)
-        seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 def finite_number(value: Any) -> bool:
@@ -52,29 +33,18 @@ def finite_number(value: Any) -> bool:
         return False
 
 
-def suggest(word: str, options) -> str:
-    """' (did you mean 'x'?)' for the closest option, or ''."""
-    close = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.6)
+def suggest(word: Any, options) -> str:
+    """' (did you mean 'x'?)' for the closest option, or ''. Only a short text is compared:
+    a list or mapping (maybe an expanded alias) is never turned into text here."""
+    if not isinstance(word, str) or len(word) > 200:
+        return ""
+    close = difflib.get_close_matches(word, [str(o) for o in options], n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def read_yaml(path: Path) -> dict:
-    """Parse one YAML file into a mapping, with file-naming errors."""
-    if path.is_dir():
-        raise ConfigError("is a directory, not a YAML file", file=path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("file not found", file=path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read file: {exc}", file=path) from None
-    try:
-        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 (a SafeLoader subclass)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"malformed YAML: {problem}", file=path, where=where) from None
+    """Parse one YAML file into a mapping (pimsim.yamlio's hardened reader)."""
+    data = load_yaml_file(path, error=ConfigError)
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -119,8 +89,8 @@ def load_raw(path: str | Path, _seen: tuple = ()) -> tuple[dict, dict[str, Path]
         raise ConfigError("'extends' must be a path", file=path, where="extends", found=parent,
                           expected="a relative path such as isaac.yaml")
     base_path = (path.parent / parent)
-    if not base_path.is_file():
-        problem = "a directory" if base_path.is_dir() else "a missing file"
+    problem = file_kind(base_path)
+    if problem is not None:
         raise ConfigError(f"'extends' names {problem}", file=path, where="extends",
                           found=parent, expected="a design point YAML file")
     base, base_origin = load_raw(base_path, _seen + (resolved,))
@@ -165,12 +135,8 @@ def _check_value(value: Any, fld: dataclasses.Field, file: Path, where: str) -> 
         if not finite_number(value):
             raise ConfigError("not a finite number", file=file, where=where, found=value)
         value = float(value)
-    if meta.get("positive") and value <= 0:
-        raise ConfigError("must be positive", file=file, where=where, found=value,
-                          expected=f"a value > 0 ({meta['unit']})")
-    if not meta.get("positive") and value < 0:
-        raise ConfigError("must not be negative", file=file, where=where, found=value,
-                          expected=f"a value >= 0 ({meta['unit']})")
+    check_range(value, unit=meta["unit"], file=file, where=where, limits=meta.get("limits"),
+                typical=meta.get("typical"), positive=meta.get("positive", True))
     if meta.get("pow2") and not is_power_of_two(int(value)):
         raise ConfigError("must be a power of two", file=file, where=where, found=value,
                           expected="1, 2, 4, 8, ... " + meta["unit"])
@@ -394,9 +360,9 @@ def load_design(path: str | Path, overrides: dict[str, Any] | None = None) -> De
     clock = data.get("clock_GHz", 1.2)
     tech = data.get("technology_nm", 32)
     for key, value in (("clock_GHz", clock), ("technology_nm", tech)):
-        if not finite_number(value) or value <= 0:
-            raise ConfigError("must be a positive finite number", file=origin.get(key, path), where=key,
-                              found=value, expected=schema.TOP_LEVEL[key][0])
+        limits, typical = schema.TOP_LEVEL_RANGES[key]
+        check_range(value, unit=schema.TOP_LEVEL[key][0], file=origin.get(key, path), where=key,
+                    limits=limits, typical=typical, positive=True)
     if "components" not in data:
         raise ConfigError("no 'components' table", file=path, where="components",
                           expected="a table of component models (extend configs/isaac.yaml)")

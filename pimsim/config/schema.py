@@ -14,17 +14,36 @@ AUTO = "auto"
 
 
 def spec(default: Any, unit: str, doc: str, *, pow2: bool = False, positive: bool = True,
-         choices: tuple | None = None, auto: bool = False, minimum: float | None = None):
-    """A schema field: default value plus metadata the loader and doc generator read."""
+         choices: tuple | None = None, auto: bool = False, limits: tuple | None = None,
+         typical: tuple | None = None, minimum: float | None = None):
+    """A schema field: default value plus metadata the loader and doc generator read.
+
+    ``limits=(lo, hi)``: values outside are errors (the models cannot evaluate them);
+    ``typical=(lo, hi)``: values outside draw a warning (pimsim.config.ranges). A numeric
+    field without ``limits`` gets ``DEFAULT_LIMITS`` (``minimum`` raises its lower end).
+    """
+    if limits is None and minimum is not None:
+        limits = (minimum, DEFAULT_LIMITS[1])
+    if limits is None and not isinstance(default, (bool, str)) or (auto and limits is None):
+        limits = DEFAULT_LIMITS
     return field(default=default, metadata=dict(unit=unit, doc=doc, pow2=pow2, positive=positive,
-                                                choices=choices, auto=auto, minimum=minimum))
+                                                choices=choices, auto=auto, limits=limits,
+                                                typical=typical))
+
+
+DEFAULT_LIMITS = (0, 1e12)
+"""Limits of a numeric key that declares none: finite, and far from float overflow even in
+products of several such keys. Keys that multiply into counts declare tighter ones."""
 
 
 @dataclass(frozen=True)
 class Precision:
-    weight_bits: int = spec(16, "bits", "weight precision stored in the crossbars")
-    input_bits: int = spec(16, "bits", "input activation precision streamed into the crossbars")
-    output_bits: int = spec(16, "bits", "precision of layer outputs written back to buffers")
+    weight_bits: int = spec(16, "bits", "weight precision stored in the crossbars",
+                            limits=(1, 64), typical=(1, 16))
+    input_bits: int = spec(16, "bits", "input activation precision streamed into the crossbars",
+                           limits=(1, 64), typical=(1, 16))
+    output_bits: int = spec(16, "bits", "precision of layer outputs written back to buffers",
+                            limits=(1, 64), typical=(1, 32))
     signed_weights: str = spec("offset", "-", "signed-weight scheme: 'offset' (bias so all cells "
                                "are unsigned, ISAAC), 'differential' (positive/negative column pairs, "
                                "the pair's difference converted once) or 'differential_both' (pairs, "
@@ -34,12 +53,16 @@ class Precision:
 
 @dataclass(frozen=True)
 class Crossbar:
-    rows: int = spec(128, "cells", "wordlines (inputs) per crossbar", pow2=True)
-    cols: int = spec(128, "cells", "bitlines (outputs) per crossbar", pow2=True)
-    bits_per_cell: int = spec(2, "bits", "bits stored in one ReRAM cell")
-    read_cycle_ns: float = spec(100.0, "ns", "one crossbar read: drive rows, settle, sample and hold")
+    rows: int = spec(128, "cells", "wordlines (inputs) per crossbar", pow2=True,
+                     limits=(1, 16384), typical=(16, 1024))
+    cols: int = spec(128, "cells", "bitlines (outputs) per crossbar", pow2=True,
+                     limits=(1, 16384), typical=(16, 1024))
+    bits_per_cell: int = spec(2, "bits", "bits stored in one ReRAM cell",
+                              limits=(1, 16), typical=(1, 4))
+    read_cycle_ns: float = spec(100.0, "ns", "one crossbar read: drive rows, settle, sample and hold",
+                                limits=(1e-3, 1e6), typical=(1, 1e4))
     write_drivers: int = spec(1, "drivers", "write drivers per crossbar: rows programmed in parallel "
-                              "during weight load (docs/engine.md)")
+                              "during weight load (docs/engine.md)", limits=(1, 16384))
     ou_rows: Any = spec(AUTO, "rows", "operation unit (OU) height: wordlines activated together in "
                         "one read; 'auto' = rows (the whole array, ISAAC) (docs/mapping.md#operation-units)",
                         auto=True)
@@ -49,22 +72,27 @@ class Crossbar:
 
 @dataclass(frozen=True)
 class DAC:
-    bits: int = spec(1, "bits", "input bits applied per read cycle (1 = bit-serial streaming)")
+    bits: int = spec(1, "bits", "input bits applied per read cycle (1 = bit-serial streaming)",
+                     limits=(1, 32), typical=(1, 8))
 
 
 @dataclass(frozen=True)
 class ADC:
     bits: Any = spec(AUTO, "bits", "ADC resolution; 'auto' = lossless for the OU by ISAAC's rule "
-                     "(docs/components.md#adc-resolution); fewer bits clip (adc.clip)", auto=True)
+                     "(docs/components.md#adc-resolution); fewer bits clip (adc.clip)", auto=True,
+                     limits=(1, 32), typical=(1, 14))
     clip: str = spec("none", "-", "an ADC below the lossless resolution: 'none' refuses it; "
                      "'saturate' accepts it and clamps a column sum above its range to full "
                      "scale (the accuracy cost is not modelled)", choices=("none", "saturate"))
-    per_crossbar: int = spec(1, "ADCs", "ADCs shared by the columns of one crossbar")
+    per_crossbar: int = spec(1, "ADCs", "ADCs shared by the columns of one crossbar",
+                             limits=(1, 16384))
     shared_by: int = spec(1, "crossbars", "crossbars sharing one bank of adc.per_crossbar ADCs "
-                          "(fewer ADCs per IMA; the bank converts their reads in turn)")
+                          "(fewer ADCs per IMA; the bank converts their reads in turn)",
+                          limits=(1, 4096))
     sample_rate_GSps: Any = spec(1.28, "GS/s", "conversions per ns of one ADC; 'auto' = SAR law: one "
                                  "conversion takes bits x the ADC table's bit-cycle "
-                                 "(docs/components.md#adc)", auto=True)
+                                 "(docs/components.md#adc)", auto=True,
+                                 limits=(1e-6, 1e3), typical=(1e-3, 100))
     encoding: bool = spec(True, "-", "ISAAC's flipped-column weight encoding (saves one ADC bit)",
                           positive=False)
 
@@ -90,50 +118,62 @@ class Activity:
 
 @dataclass(frozen=True)
 class IMA:
-    crossbars: int = spec(8, "crossbars", "crossbars in one in-situ multiply-accumulate unit (IMA)")
-    shift_adds: int = spec(4, "units", "shift-and-add units per IMA")
+    crossbars: int = spec(8, "crossbars", "crossbars in one in-situ multiply-accumulate unit (IMA)",
+                          limits=(1, 4096), typical=(1, 256))
+    shift_adds: int = spec(4, "units", "shift-and-add units per IMA", limits=(1, 4096))
     input_register_bytes: Any = spec(AUTO, "bytes", "input register; 'auto' = crossbars x rows x "
-                                     "input_bits / 8", auto=True)
+                                     "input_bits / 8", auto=True, limits=(1, 2**30))
     output_register_bytes: Any = spec(AUTO, "bytes", "output register; 'auto' = crossbars x "
-                                      "(cols / cells per weight) x output_bits / 8", auto=True)
+                                      "(cols / cells per weight) x output_bits / 8", auto=True,
+                                      limits=(1, 2**30))
 
 
 @dataclass(frozen=True)
 class Tile:
-    imas: int = spec(12, "IMAs", "IMAs per tile")
-    edram_bytes: int = spec(65536, "bytes", "eDRAM buffer per tile", pow2=True)
-    activation_units: int = spec(2, "units", "activation (sigmoid/ReLU) units per tile")
-    shift_adds: int = spec(1, "units", "tile-level shift-and-add units (merge partial sums across IMAs)")
-    maxpool_units: int = spec(1, "units", "max-pool units per tile")
-    output_register_bytes: int = spec(3072, "bytes", "tile output register")
-    bus_width_bits: int = spec(384, "bits", "wires of the eDRAM-to-IMA bus")
-    tiles_per_router: int = spec(4, "tiles", "tiles sharing one on-chip router")
-    edram_ports: int = spec(1, "ports", "concurrent eDRAM accesses (engine: requests queue per port)")
+    imas: int = spec(12, "IMAs", "IMAs per tile", limits=(1, 4096), typical=(1, 256))
+    edram_bytes: int = spec(65536, "bytes", "eDRAM buffer per tile", pow2=True, limits=(1, 2**34))
+    activation_units: int = spec(2, "units", "activation (sigmoid/ReLU) units per tile",
+                                 limits=(1, 4096))
+    shift_adds: int = spec(1, "units", "tile-level shift-and-add units (merge partial sums across IMAs)",
+                           limits=(1, 4096))
+    maxpool_units: int = spec(1, "units", "max-pool units per tile", limits=(1, 4096))
+    output_register_bytes: int = spec(3072, "bytes", "tile output register", limits=(1, 2**30))
+    bus_width_bits: int = spec(384, "bits", "wires of the eDRAM-to-IMA bus", limits=(1, 65536))
+    tiles_per_router: int = spec(4, "tiles", "tiles sharing one on-chip router", limits=(1, 4096))
+    edram_ports: int = spec(1, "ports", "concurrent eDRAM accesses (engine: requests queue per port)",
+                            limits=(1, 1024))
     edram_bandwidth_GBps: float = spec(38.4, "GB/s", "bandwidth of one eDRAM port (ISAAC: 256 bits "
-                                       "per 1.2 GHz clock); the engine times buffer traffic with it")
+                                       "per 1.2 GHz clock); the engine times buffer traffic with it",
+                                       limits=(1e-3, 1e6), typical=(0.1, 1e4))
 
 
 @dataclass(frozen=True)
 class Chip:
-    tiles: int = spec(168, "tiles", "tiles per chip")
-    offchip_links: int = spec(4, "links", "off-chip (HyperTransport) links per chip", positive=False)
-    offchip_link_GBps: float = spec(6.4, "GB/s", "bandwidth of one off-chip link")
-    max_chips: int = spec(64, "chips", "largest number of chips a network may be spread over")
+    tiles: int = spec(168, "tiles", "tiles per chip", limits=(1, 65536), typical=(1, 4096))
+    offchip_links: int = spec(4, "links", "off-chip (HyperTransport) links per chip", positive=False,
+                              limits=(0, 1024))
+    offchip_link_GBps: float = spec(6.4, "GB/s", "bandwidth of one off-chip link",
+                                    limits=(1e-3, 1e6), typical=(0.1, 1e4))
+    max_chips: int = spec(64, "chips", "largest number of chips a network may be spread over",
+                          limits=(1, 65536))
 
 
 @dataclass(frozen=True)
 class NoC:
-    avg_hops: float = spec(1.0, "hops", "mean router hops of one inter-layer transfer")
-    flit_bits: int = spec(32, "bits", "router flit width")
+    avg_hops: float = spec(1.0, "hops", "mean router hops of one inter-layer transfer",
+                           limits=(1e-3, 1e4))
+    flit_bits: int = spec(32, "bits", "router flit width", limits=(1, 65536))
     link_GBps: float = spec(17.28, "GB/s", "bandwidth of each tile's link into the NoC (engine); "
-                            "default: ISAAC's roll-up router traffic, 221184 bits per 1600 ns per tile")
+                            "default: ISAAC's roll-up router traffic, 221184 bits per 1600 ns per tile",
+                            limits=(1e-3, 1e6), typical=(0.1, 1e4))
 
 
 @dataclass(frozen=True)
 class Mapping:
     replicate: bool = spec(True, "-", "replicate layers to balance the inter-layer pipeline (ISAAC)",
                            positive=False)
-    max_replication: int = spec(1024, "copies", "upper bound on one layer's replication")
+    max_replication: int = spec(1024, "copies", "upper bound on one layer's replication",
+                                limits=(1, 2**20))
     attention: str = spec("digital", "-", "activation x activation matmuls (attention): "
                           "'digital' (multiply-adds on the tile's eltwise units) or "
                           "'crossbar_write' (one operand written into crossbars per "
@@ -203,6 +243,12 @@ SECTIONS: dict[str, type] = {
     "noc": NoC,
     "mapping": Mapping,
     "nonideal": NonIdeal,
+}
+
+#: Top-level numeric keys: (limits, typical) as for section fields.
+TOP_LEVEL_RANGES = {
+    "technology_nm": ((1, 1000), (3, 250)),
+    "clock_GHz": ((1e-3, 100), (0.05, 10)),
 }
 
 TOP_LEVEL = {

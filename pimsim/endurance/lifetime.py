@@ -9,6 +9,7 @@ The endurance limit and its sources are in ``configs/endurance.yaml``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -69,23 +70,84 @@ def extension(policy_max: float, sgd_max: float) -> float:
 
 def load_endurance_config(path: str | Path | None = None) -> dict:
     """``configs/endurance.yaml`` (or ``path``) as a dict, with the limit range checked."""
-    import yaml
+    from pimsim.errors import ConfigError
+    from pimsim.yamlio import load_yaml_file
 
     if path is None:
         path = Path(__file__).resolve().parents[2] / "configs" / "endurance.yaml"
-    with open(path, encoding="utf-8") as fh:
-        cfg = yaml.safe_load(fh) or {}
+    cfg = load_yaml_file(path, error=ConfigError, what="endurance settings file") or {}
+    if not isinstance(cfg, dict):
+        raise ConfigError("endurance settings must be a YAML mapping", file=str(path),
+                          found=type(cfg).__name__, expected="endurance: {cycles: ...}")
     section = cfg.setdefault("endurance", {})
+    if section is None:
+        section = cfg["endurance"] = {}
+    if not isinstance(section, dict):
+        raise ConfigError("must be a mapping", file=str(path), where="endurance",
+                          found=type(section).__name__, expected="{cycles: ...}")
     try:
-        limit = float(section.get("cycles", 1e8))    # YAML reads "1e8" as a string
-    except (TypeError, ValueError):
-        from pimsim.errors import ConfigError
+        cycles = section.get("cycles", 1e8)
+        if isinstance(cycles, bool) or not isinstance(cycles, (int, float, str)):
+            raise TypeError(cycles)
+        limit = float(cycles)    # YAML reads "1e8" as a string
+    except (TypeError, ValueError, OverflowError):
         raise ConfigError("not a number", file=str(path), where="endurance.cycles",
                           found=section.get("cycles"), expected="cycles, e.g. 1.0e+8") from None
     section["cycles"] = limit
     if not ENDURANCE_MIN <= limit <= ENDURANCE_MAX:
-        from pimsim.errors import ConfigError
         raise ConfigError("endurance limit outside the reported range", file=str(path),
                           where="endurance.cycles", found=limit,
                           expected=f"{ENDURANCE_MIN:g} .. {ENDURANCE_MAX:g}")
+    _check_training_sections(cfg, str(path))
     return cfg
+
+
+#: training key -> (check, expected text); values are used as given by pimsim.training.
+_TRAINING_KEYS = {
+    "weight_headroom": (lambda v: _finite(v) and 0 < v <= 1e3, "a number in (0, 1000]"),
+    "write_model": (lambda v: v in ("level", "row"), "level or row"),
+    "update_rule": (lambda v: v in ("masked", "lazy", "accumulate"), "masked, lazy or accumulate"),
+    "threads": (lambda v: type(v) is int and 1 <= v <= 1024, "an integer in 1..1024"),
+}
+
+
+def _finite(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _check_training_sections(cfg: dict, file: str) -> None:
+    """Type- and range-check the ``training`` and ``policies`` sections before any use."""
+    from pimsim.errors import ConfigError
+
+    for key in cfg:
+        if key not in ("endurance", "training", "policies"):
+            raise ConfigError(f"unknown section '{str(key)[:80]}'", file=file, where=str(key)[:80],
+                              expected="endurance, training or policies")
+    training = cfg.get("training") or {}
+    if not isinstance(training, dict):
+        raise ConfigError("must be a mapping", file=file, where="training",
+                          found=type(training).__name__)
+    for key, value in training.items():
+        if key not in _TRAINING_KEYS:
+            raise ConfigError(f"unknown key '{str(key)[:80]}'", file=file,
+                              where=f"training.{str(key)[:80]}",
+                              expected="one of " + ", ".join(_TRAINING_KEYS))
+        ok, expected = _TRAINING_KEYS[key]
+        if not ok(value):
+            raise ConfigError("invalid value", file=file, where=f"training.{key}", found=value,
+                              expected=expected)
+    policies = cfg.get("policies") or {}
+    if not isinstance(policies, dict):
+        raise ConfigError("must be a mapping", file=file, where="policies",
+                          found=type(policies).__name__, expected="policy name -> parameters")
+    for name, params in policies.items():
+        where = f"policies.{str(name)[:80]}"
+        if params is None:
+            continue
+        if not isinstance(params, dict):
+            raise ConfigError("must be a mapping of parameters", file=file, where=where,
+                              found=type(params).__name__)
+        for key, value in params.items():
+            if not isinstance(key, str) or not _finite(value) or not 0 <= value <= 1e6:
+                raise ConfigError("a policy parameter must be a number in [0, 1e6]", file=file,
+                                  where=f"{where}.{str(key)[:80]}", found=value)

@@ -90,7 +90,7 @@ def _finite(obj):
 def _json_default(obj):
     # numpy scalars and arrays reach here; everything else is a bug.
     if hasattr(obj, "tolist"):
-        return obj.tolist()
+        return _finite(obj.tolist())
     raise TypeError(f"not JSON serializable: {type(obj).__name__}")
 
 

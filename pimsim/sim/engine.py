@@ -35,7 +35,7 @@ from simpy.core import EmptySchedule
 
 from pimsim.arch.compose import Arch
 from pimsim.arch.read_timing import conversion_ns
-from pimsim.errors import ConfigError
+from pimsim.errors import ConfigError, EngineError
 from pimsim.kernels.unit_counts import positions_per_row, split_even, unit_counts, unit_reads
 from pimsim.mapping import NetworkMap, map_network
 from pimsim.mapping.network_map import LayerOverride
@@ -53,6 +53,9 @@ from pimsim.workload.layer import NETWORK_INPUT, Network
 
 FIDELITIES = ("fast", "event")
 PROGRESS_EVERY = 20000       # simpy events between progress callbacks
+MAX_UNITS = 4_000_000        # engine work units (output rows x copies x images) of one run:
+                             # 87x ResNet-18's 46k; ~16k units/s (docs/robustness.md)
+MAX_EVENTS = 200_000_000     # simpy events of one run: a safety net behind MAX_UNITS
 CHUNKS_PER_COPY = 32         # fast and event: position chunks dealt to each copy per image
 NS_PER_US = 1e3              # trace-event timestamps are in microseconds
 GBPS_TO_BITS_PER_NS = BITS_PER_BYTE  # 1 GB/s = 8 bits/ns
@@ -287,6 +290,12 @@ class Engine(Processes):
             L.per_image = max(1, sum(len(u) for u in L.units) if L.is_mvm else L.rows)
         self.units_per_image = sum(L.per_image for L in layers)
         self.total_units = self.units_per_image * (self.cap if self.forced else MIN_IMAGES)
+        if self.total_units > MAX_UNITS:
+            raise EngineError(f"network '{self.network.name}' needs {self.total_units:,} engine "
+                              f"work units at fidelity '{self.fidelity}', more than the cap of "
+                              f"{MAX_UNITS:,} (minutes to hours of simulation)", where="--fidelity",
+                              expected="--fidelity analytic (closed form), or a smaller "
+                              "network or input")
         self.tiles_per_chip = tiles_per_chip
 
     # -- timeline -----------------------------------------------------------------------
@@ -332,8 +341,14 @@ class Engine(Processes):
             while not (auto and monitor.done):
                 step()
                 n += 1
-                if self.progress is not None and n % PROGRESS_EVERY == 0:
-                    self.progress(self.done_units, self.total_units)
+                if n % PROGRESS_EVERY == 0:
+                    if self.progress is not None:
+                        self.progress(self.done_units, self.total_units)
+                    if n > MAX_EVENTS:
+                        raise EngineError(f"simulation of '{self.network.name}' passed "
+                                          f"{MAX_EVENTS:,} events without finishing",
+                                          where="--fidelity",
+                                          expected="--fidelity analytic or fast")
         except EmptySchedule:
             pass
         self.events = n
@@ -344,11 +359,10 @@ class Engine(Processes):
             for L in self.layers:
                 if L.is_mvm:
                     L.counts += per_unit[layer_of == L.idx].sum(axis=0)
+        if self.completed == 0 or (not auto and self.completed < self.cap):
+            raise self._deadlock()
         self.images = self.completed
         self.image_finish = self.image_finish[:self.completed]
-        if self.completed == 0 or (not auto and self.completed < self.cap):
-            raise RuntimeError(f"engine deadlock: {self.network.name} did not finish all "
-                               "images (a buffer too small for a join?)")
         # images' worth of work simulated (for whole-run ops and utilization)
         self.work_images = self.done_units / self.units_per_image if self.units_per_image else 0
         if self.progress is not None:
@@ -374,6 +388,24 @@ class Engine(Processes):
             if self.forced is not None or not self.monitor.done:
                 self.monitor.add(fin[self.completed])
             self.completed += 1
+
+
+    def _deadlock(self) -> EngineError:
+        """A user-facing error naming what stopped the pipeline."""
+        left = [i for i, f in enumerate(self.image_finish) if math.isnan(f)]
+        tight = [L.lay.name for L in self.layers if L.overcommit]
+        if tight:
+            cause = (f"the eDRAM share of layer(s) {', '.join(tight[:5])} holds fewer input rows "
+                     "than they need to make progress")
+            hint = "a larger tile.edram_bytes, or fewer images in flight"
+        else:
+            cause = ("no process could continue (every remaining unit waits for a buffer slot "
+                     "or an input row that is never produced)")
+            hint = "a larger tile.edram_bytes; if it persists, report it with the design point"
+        return EngineError(f"engine deadlock: network '{self.network.name}' stopped with "
+                           f"{self.done_units:,} of {self.total_units:,} work units done, "
+                           f"image(s) {left[:5]} unfinished: {cause}",
+                           file=self.d.source, where="tile.edram_bytes", expected=hint)
 
 
 def _thread_name(pid: int, tid: int, name: str) -> dict:

@@ -33,5 +33,5 @@ def write_timeline(result_or_events: Result | Iterable[dict], path: str | os.Pat
     """Write the trace-event JSON atomically (temp file in the same folder + os.replace)."""
     path = Path(path)
     doc = {"traceEvents": trace_events(result_or_events), "displayTimeUnit": "ns"}
-    write_atomic(path, json.dumps(doc, separators=(",", ":")))
+    write_atomic(path, json.dumps(doc, separators=(",", ":"), allow_nan=False))
     return path

@@ -17,6 +17,7 @@ import hashlib
 import sys
 from pathlib import Path
 
+from pimsim.argtypes import int_in
 from pimsim.errors import PimsimError
 from pimsim.report.output import ensure_dir
 from pimsim.sweep.store import MANIFEST_FILE, POINTS_FILE
@@ -28,13 +29,15 @@ REPORT_DIR = "report"
 DIGEST_FILE = ".inputs.sha256"
 EXIT_FAILED_POINTS = 1
 EXIT_INTERRUPTED = 130
+WORKERS_PER_CPU = 4
 
 
 def add_sweep_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("sweep_file", metavar="SWEEP.yaml", help="sweep file (docs/sweeps.md)")
-    p.add_argument("--workers", "-j", type=int, metavar="N", default=None,
-                   help="local worker processes (default: CPU count; 0: in this process)")
-    p.add_argument("--scheduler", metavar="ADDR", default=None,
+    p.add_argument("--workers", "-j", type=int_in(0, max_workers()), metavar="N", default=None,
+                   help=f"local worker processes, 0..{max_workers()} (default: CPU count; 0: in "
+                        "this process)")
+    p.add_argument("--scheduler", metavar="ADDR", default=None, type=_scheduler_arg,
                    help="run on a Dask cluster, e.g. tcp://HOST:8786 (overrides the sweep "
                         "file's 'scheduler')")
     p.add_argument("--out", metavar="DIR", default=None,
@@ -44,6 +47,24 @@ def add_sweep_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-report", action="store_true", help="do not write tables and plots")
     p.add_argument("--no-plots", action="store_true", help="write tables but no plots")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
+
+def max_workers() -> int:
+    """Most local workers a sweep may start: 4 per CPU this process may use (more only
+    oversubscribes the CPUs and multiplies memory)."""
+    from pimsim.sweep.runner import default_workers
+
+    return WORKERS_PER_CPU * default_workers()
+
+
+def _scheduler_arg(text: str) -> str:
+    from pimsim.sweep.spec import scheduler_problem
+
+    problem = scheduler_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(f"{problem}: {text[:100]!r} (expected e.g. "
+                                         "tcp://HOST:8786)")
+    return text
 
 
 def add_report_arguments(p: argparse.ArgumentParser) -> None:
@@ -151,7 +172,7 @@ def sweep_command(args: argparse.Namespace) -> int:
 def report_command(args: argparse.Namespace) -> int:
     """``pimsim report DIR [--no-plots] [--force]``: tables and plots of a sweep."""
     out_dir = Path(args.dir)
-    if not (out_dir / MANIFEST_FILE).is_file():
+    if not (out_dir / MANIFEST_FILE).exists():
         raise PimsimError("not a sweep output directory (no sweep manifest in it)", file=out_dir,
                           expected="the --out directory of a 'pimsim sweep' run")
     report = write_report(out_dir, plots=not args.no_plots, force=args.force)

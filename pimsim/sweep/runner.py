@@ -74,10 +74,42 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _worker_init() -> None:
+PARENT_POLL_S = 0.5
+"""How often a worker checks that its driver is still alive (s)."""
+
+
+def _worker_init(parent_pid: int | None = None) -> None:
     # Ctrl-C reaches the whole process group; the driver alone handles it (shuts the pool
     # down and keeps what is stored), so workers ignore it instead of printing tracebacks.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if parent_pid is not None:
+        die_with_parent(parent_pid)
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """End this process when ``parent_pid`` dies (``kill -9`` of the sweep driver leaves no
+    worker behind): the kernel's parent-death signal on Linux, and everywhere a daemon
+    thread that polls the parent (it also covers a worker busy in Python code)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent_pid:      # died before the signal was armed
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(PARENT_POLL_S)
+            if os.getppid() != parent_pid:
+                os._exit(1)
+
+    import threading
+
+    threading.Thread(target=watch, name="pimsim-parent-watch", daemon=True).start()
 
 
 def _crash_record(spec: dict, message: str = CRASH_MESSAGE, kind: str = WORKER_CRASH) -> dict:
@@ -94,7 +126,7 @@ def run_serial(specs: Iterable[dict]) -> Iterator[dict]:
 def _new_pool(workers: int) -> ProcessPoolExecutor:
     # spawn: no fork of a driver holding threads, locks or a Dask client; the same on all OSes.
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_worker_init)
+                               initializer=_worker_init, initargs=(os.getpid(),))
 
 
 def _isolated(suspects: list[dict]) -> Iterator[dict]:
@@ -184,10 +216,12 @@ def run_dask(specs: Iterable[dict], address: str) -> Iterator[dict]:
         raise ConfigError("running on a Dask cluster needs dask.distributed",
                           where="--scheduler", found=address,
                           expected="pip install -e '.[dist]'") from None
+    _probe_scheduler(address)
     try:
         client = Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
-    except (OSError, TimeoutError) as exc:
-        raise ConfigError(f"cannot connect to the Dask scheduler: {exc}", where="--scheduler",
+    except Exception as exc:  # noqa: BLE001 - any failure to connect is the address's fault
+        raise ConfigError(f"cannot connect to the Dask scheduler: {type(exc).__name__}: "
+                          f"{str(exc)[:200]}", where="--scheduler",
                           found=address, expected="the address 'dask scheduler' prints, "
                           "e.g. tcp://HOST:8786") from None
     futures = {}
@@ -217,6 +251,56 @@ def run_dask(specs: Iterable[dict], address: str) -> Iterator[dict]:
         if futures:
             client.cancel(list(futures))
         client.close()
+
+
+PROBE_TIMEOUT_S = 5
+"""How long a TCP scheduler address may take to accept and greet (s)."""
+MAX_GREETING_BYTES = 1 << 24
+"""A Dask scheduler's first message (its handshake) is a few hundred bytes."""
+
+
+def _probe_scheduler(address: str) -> None:
+    """Fail fast, with a clear error, when a TCP address is no Dask scheduler.
+
+    A Dask scheduler writes its handshake as soon as a client connects: an 8-byte frame
+    length, then the frames. A server that says nothing (HTTP), closes, or sends text (SSH
+    banner) would otherwise hang the client or make it allocate a nonsense frame length.
+    """
+    import re
+    import socket
+    import struct
+
+    m = re.match(r"^(?:tcp://)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d+)/?$", address.strip())
+    if not m:
+        return                      # tls://, ucx://, inproc://: leave it to Dask
+    host, port = m.group(1).strip("[]"), int(m.group(2))
+
+    def fail(why: str):
+        return ConfigError(f"cannot connect to the Dask scheduler: {why}", where="--scheduler",
+                           found=address, expected="the address 'dask scheduler' prints, "
+                           "e.g. tcp://HOST:8786")
+
+    try:
+        sock = socket.create_connection((host, port), timeout=PROBE_TIMEOUT_S)
+    except OSError as exc:
+        raise fail(f"cannot connect ({exc.strerror or exc})") from None
+    try:
+        sock.settimeout(PROBE_TIMEOUT_S)
+        head = b""
+        while len(head) < 8:
+            chunk = sock.recv(8 - len(head))
+            if not chunk:
+                raise fail("the server closed the connection without a Dask handshake")
+            head += chunk
+    except TimeoutError:
+        raise fail(f"the server sent no Dask handshake within {PROBE_TIMEOUT_S} s") from None
+    except OSError as exc:
+        raise fail(f"connection failed ({exc.strerror or exc})") from None
+    finally:
+        sock.close()
+    (length,) = struct.unpack("<Q", head)
+    if not 0 < length <= MAX_GREETING_BYTES:
+        raise fail(f"the server's first bytes {head[:8]!r} are no Dask handshake")
 
 
 def _backend(workers: int | None, scheduler: str | None) -> tuple[str, Callable]:

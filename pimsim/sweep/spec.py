@@ -16,13 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from pimsim.config import schema
 from pimsim.config.loader import load_design, read_yaml, suggest
 from pimsim.errors import ConfigError, PimsimError
 from pimsim.result import TotalResult
 from pimsim.sim.fidelity import DEFAULT_FIDELITY
+from pimsim.yamlio import parse_yaml_text
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 DEFAULT_BASELINE = REPO_ROOT / "configs" / "isaac.yaml"
@@ -44,8 +43,34 @@ DEFAULT_METRICS = ("energy_pJ", "dynamic_energy_pJ", "static_energy_pJ", "latenc
                    "throughput_images_per_s", "gops", "gops_per_mm2", "gops_per_W", "area_mm2",
                    "power_mW", "crossbars", "chips")
 
+MAX_DEBUG_SLEEP_S = 10
+"""Longest ``debug.sleep_s`` (a test hook to try Ctrl-C): enough to interrupt by hand."""
+
 MAX_POINTS = 100_000
 """Refuse grids larger than this: a typo in a range should not queue a million points."""
+
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
+"""A sweep name: it becomes a directory under sweep-results/, so no separators or '..'."""
+_SCHEDULER = re.compile(r"^(?:(tcp|tls|inproc|ucx|ws|wss)://)?"
+                        r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(?::(\d{1,5}))?/?$")
+SCHEDULER_PROTOCOLS = ("tcp", "tls", "inproc", "ucx", "ws", "wss")
+
+
+def scheduler_problem(address: Any) -> str | None:
+    """Why ``address`` cannot be a Dask scheduler address (None when it can): checked
+    before any connection is tried, so a typo fails at once instead of after a timeout."""
+    if not isinstance(address, str):
+        return "a scheduler address is text"
+    m = _SCHEDULER.match(address.strip()) if len(address) <= 300 else None
+    if not m:
+        return "not a Dask scheduler address"
+    port = m.group(3)
+    if port is not None and not 1 <= int(port) <= 65535:
+        return f"port {port} is outside 1..65535"
+    if m.group(1) is None and port is None:
+        return "a scheduler address needs a port (HOST:PORT) or a protocol (tcp://HOST:PORT)"
+    return None
+
 
 _OPS = {"==": operator.eq, "!=": operator.ne, "<=": operator.le, ">=": operator.ge,
         "<": operator.lt, ">": operator.gt}
@@ -143,7 +168,12 @@ def expand_range(spec: dict, source: Path, where: str) -> list:
         if not _number(step) or step == 0 or (stop - start) * step < 0:
             raise _err(source, f"{where}.step", "step must be a non-zero number leading from "
                        "start to stop", found=step)
-        count = int(math.floor((stop - start) / step + 1e-9)) + 1
+        span = (stop - start) / step          # inf for extreme values: too long as well
+        if not math.isfinite(span) or span + 1 > MAX_POINTS:
+            raise _err(source, where, "range too long",
+                       found=f"{span + 1:.3g} values" if math.isfinite(span) else "unbounded",
+                       expected=f"at most {MAX_POINTS} values")
+        count = int(math.floor(span + 1e-9)) + 1
         if count > MAX_POINTS:
             raise _err(source, where, "range too long", found=count,
                        expected=f"at most {MAX_POINTS} values")
@@ -231,8 +261,9 @@ def _values(raw: Any, source: Path, where: str) -> tuple[list, tuple[str, ...] |
 def _paths(values: list, source: Path, where: str, what: str) -> list[Path]:
     out = []
     for i, v in enumerate(values):
-        if not isinstance(v, str):
-            raise _err(source, f"{where}[{i}]", f"a {what} is a path", found=v)
+        if not isinstance(v, str) or not v or "\0" in v:
+            raise _err(source, f"{where}[{i}]", f"a {what} is a path", found=v,
+                       expected="a non-empty path without NUL characters")
         p = (source.parent / v).resolve()
         if not p.is_file():
             raise _err(source, f"{where}[{i}]", f"{what} file not found", found=v,
@@ -258,10 +289,12 @@ def parse_condition(text: Any, names: list[str], source: Path, where: str,
                    expected="one of " + ", ".join(names))
     if rhs_text in names:
         return Condition(text, lhs, op, rhs_text, True)
-    try:
-        rhs = yaml.safe_load(rhs_text)
-    except yaml.YAMLError:
+    try:                        # the hardened parser: a condition may hold an alias bomb too
+        rhs = parse_yaml_text(rhs_text, source, ConfigError)
+    except ConfigError:
         rhs = rhs_text
+    if isinstance(rhs, (list, dict)):
+        rhs = rhs_text          # conditions compare scalars; never expand a structure to text
     numeric = isinstance(rhs, (int, float)) and not isinstance(rhs, bool)
     allowed = (words or {}).get(lhs)
     if not numeric and allowed is not None and str(rhs) not in allowed:
@@ -337,6 +370,10 @@ def load_sweep(path: str | Path) -> Sweep:
                 check_key_path(key, source, f"{where}.keys[{i}]" if keys != (name,) else where,
                                base_design.components)
         axes.append(Axis(name, tuple(keys), tuple(values)))
+    total = math.prod(len(a.values) for a in axes)
+    if total > MAX_POINTS:      # the same refusal as pimsim.sweep.plan.grid, before planning
+        raise _err(source, "axes", "sweep too large", found=total,
+                   expected=f"at most {MAX_POINTS} points (the product of the axis lengths)")
     all_keys = [k for a in axes for k in a.keys]
     dup = sorted({k for k in all_keys if all_keys.count(k) > 1})
     if dup:
@@ -370,9 +407,11 @@ def load_sweep(path: str | Path) -> Sweep:
                        expected="a number in Result.total: " + ", ".join(SCALAR_METRICS))
 
     scheduler = data.get("scheduler")
-    if scheduler is not None and not isinstance(scheduler, str):
-        raise _err(source, "scheduler", "must be an address such as tcp://HOST:8786",
-                   found=scheduler)
+    if scheduler is not None:
+        problem = scheduler_problem(scheduler)
+        if problem:
+            raise _err(source, "scheduler", problem, found=scheduler,
+                       expected="an address such as tcp://HOST:8786")
 
     debug = data.get("debug") or {}
     if not isinstance(debug, dict):
@@ -386,15 +425,20 @@ def load_sweep(path: str | Path) -> Sweep:
             conds = _conditions(debug[key], names, source, f"debug.{key}")
             debug_out[key] = [c.text for c in conds]
     if "sleep_s" in debug:
-        if not _number(debug["sleep_s"]) or debug["sleep_s"] < 0:
-            raise _err(source, "debug.sleep_s", "must be a number >= 0 (s)", found=debug["sleep_s"])
+        if not _number(debug["sleep_s"]) or not 0 <= debug["sleep_s"] <= MAX_DEBUG_SLEEP_S:
+            raise _err(source, "debug.sleep_s", f"must be a number in 0..{MAX_DEBUG_SLEEP_S} (s)",
+                       found=debug["sleep_s"])
         debug_out["sleep_s"] = float(debug["sleep_s"])
 
     name = data.get("name", source.stem)
-    if not isinstance(name, str) or not name:
-        raise _err(source, "name", "must be a non-empty string", found=name)
+    if not isinstance(name, str) or not _NAME.fullmatch(name) or name in (".", ".."):
+        raise _err(source, "name", "a sweep name names its output directory: it must be one "
+                   "plain name", found=name,
+                   expected="1-100 letters, digits, '_', '-', '.' (no '/', no '..')")
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        raise _err(source, "description", "must be text", found=type(description).__name__)
     return Sweep(name=name, source=source.resolve(), base=base, baseline=baseline,
                  fidelity=fidelity, axes=tuple(axes), metrics=tuple(metrics),
                  skip_invalid=skip_invalid, where=where_conds, scheduler=scheduler,
-                 description=str(data.get("description", "")), debug=debug_out,
-                 images=images)
+                 description=description, debug=debug_out, images=images)

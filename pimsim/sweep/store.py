@@ -12,12 +12,14 @@ Only the sweep driver writes, and a lock file keeps two drivers out of one direc
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
 from pimsim.errors import PimsimError
+from pimsim.fileio import write_error
 from pimsim.report.output import write_atomic
 from pimsim.report.tables import to_json
 
@@ -30,40 +32,90 @@ class StoreBusy(PimsimError):
     """Another sweep is writing to the same output directory."""
 
 
+def valid_record(rec: object) -> bool:
+    """A record this version can use: a dict with a text ``key``, ``status`` 'ok' or
+    'failed', and for 'ok' a ``total`` of finite numbers (anything else reruns its point)."""
+    if not isinstance(rec, dict) or not isinstance(rec.get("key"), str) or not rec["key"]:
+        return False
+    if rec.get("status") == "failed":
+        return isinstance(rec.get("error"), dict)
+    if rec.get("status") != "ok":
+        return False
+    total = rec.get("total")
+    if not isinstance(total, dict) or not total:
+        return False
+    numbers = list(total.values())
+    for part in ("energy_breakdown_pJ", "area_breakdown_mm2"):
+        if part in rec:
+            if not isinstance(rec[part], dict):
+                return False
+            numbers += list(rec[part].values())
+    return all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+               for v in numbers)
+
+
 def read_records(path: str | Path) -> tuple[dict[str, dict], int]:
-    """(key -> last record, count of unreadable lines) of a points file; missing = empty."""
+    """(key -> last record, count of unusable lines) of a points file; missing = empty.
+
+    A line that is torn, not UTF-8, not JSON (``NaN`` included) or not a valid record is
+    counted and skipped: its point simply runs again.
+    """
     records: dict[str, dict] = {}
     bad = 0
+    path = Path(path)
+    if path.is_dir():
+        raise PimsimError("is a directory where the sweep's points file should be", file=path,
+                          expected="a file (move the directory away; its points run again)")
     try:
-        fh = open(path, encoding="utf-8")
+        fh = open(path, "rb")
     except FileNotFoundError:
         return records, 0
+    except OSError as exc:
+        raise PimsimError(f"cannot read the points file: {exc.strerror}", file=path) from None
     with fh:
-        for line in fh:
-            line = line.strip()
-            if not line:
+        for raw in fh:
+            raw = raw.strip()
+            if not raw:
                 continue
             try:
-                rec = json.loads(line)
-            except json.JSONDecodeError:
+                rec = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+            except (UnicodeDecodeError, ValueError, RecursionError):
                 bad += 1            # a line torn by a crash mid-write: that point reruns
                 continue
-            if isinstance(rec, dict) and rec.get("key"):
+            if valid_record(rec):
                 records[rec["key"]] = rec
             else:
                 bad += 1
     return records, bad
 
 
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
 def read_manifest(out_dir: str | Path) -> dict:
+    """The stored plan (``sweep.json``); PimsimError when it is missing or damaged."""
     path = Path(out_dir) / MANIFEST_FILE
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        doc = json.loads(path.read_bytes().decode("utf-8"), parse_constant=_no_constant)
     except FileNotFoundError:
         raise PimsimError("not a sweep output directory (no sweep.json)", file=out_dir,
                           expected="a directory written by 'pimsim sweep'") from None
-    except json.JSONDecodeError as exc:
-        raise PimsimError(f"unreadable sweep.json: {exc}", file=path) from None
+    except IsADirectoryError:
+        raise PimsimError("is a directory where the sweep's plan file should be", file=path,
+                          expected="a file written by 'pimsim sweep' (re-run the sweep)") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise PimsimError(f"damaged sweep.json: {str(exc)[:200]}", file=path,
+                          expected="re-run 'pimsim sweep' to rewrite it") from None
+    except OSError as exc:
+        raise PimsimError(f"cannot read sweep.json: {exc.strerror}", file=path) from None
+    points = doc.get("points") if isinstance(doc, dict) else None
+    if not isinstance(points, list) or not all(
+            isinstance(p, dict) and isinstance(p.get("status"), str) and "role" in p
+            and isinstance(p.get("axes", {}), dict) for p in points):
+        raise PimsimError("damaged sweep.json: no valid list of points", file=path,
+                          expected="re-run 'pimsim sweep' to rewrite it")
+    return doc
 
 
 class Store:
@@ -76,7 +128,9 @@ class Store:
         self._lock_fh = None
 
     def __enter__(self) -> "Store":
-        self.dir.mkdir(parents=True, exist_ok=True)
+        from pimsim.fileio import ensure_dir
+
+        ensure_dir(self.dir)
         self._lock()
         return self
 
@@ -88,7 +142,10 @@ class Store:
             import fcntl
         except ImportError:        # not POSIX: no lock, one driver per directory by convention
             return
-        self._lock_fh = open(self.dir / LOCK_FILE, "a")
+        try:
+            self._lock_fh = open(self.dir / LOCK_FILE, "a")
+        except OSError as exc:
+            raise write_error(exc, self.dir / LOCK_FILE) from None
         try:
             fcntl.flock(self._lock_fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -106,27 +163,63 @@ class Store:
 
     def append(self, record: dict) -> None:
         """Write one finished point durably before returning."""
-        if self._fh is None:
-            torn = self.points_path.exists() and self.points_path.stat().st_size > 0 \
-                and not self.points_path.read_bytes().endswith(b"\n")
-            self._fh = open(self.points_path, "a", encoding="utf-8")
-            if torn:                # start after a torn line, never glued to it
-                self._fh.write("\n")
         record = dict(record, finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
-        self._fh.write(json.dumps(record, default=_plain) + "\n")
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
+        try:
+            line = json.dumps(record, default=_plain, allow_nan=False)
+        except ValueError:          # a non-finite figure: strict JSON only, the point failed
+            line = json.dumps(_as_failed(record), default=_plain, allow_nan=False)
+        try:
+            if self._fh is None:
+                torn = self.points_path.exists() and self.points_path.stat().st_size > 0 \
+                    and not _ends_with_newline(self.points_path)
+                self._fh = open(self.points_path, "a", encoding="utf-8")
+                if torn:                # start after a torn line, never glued to it
+                    self._fh.write("\n")
+            self._fh.write(line + "\n")
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+        except OSError as exc:
+            self._discard()
+            raise write_error(exc, self.points_path) from None
 
     def write_manifest(self, manifest: dict) -> Path:
         return write_atomic(self.dir / MANIFEST_FILE, to_json(manifest))
 
+    def _discard(self) -> None:
+        """Drop the handle after a failed write (its buffer cannot be flushed either)."""
+        if self._fh is not None:
+            try:
+                self._fh.close()
+            except OSError:
+                pass
+            self._fh = None
+
     def close(self) -> None:
         if self._fh is not None:
-            self._fh.close()
+            try:
+                self._fh.close()
+            except OSError as exc:
+                self._fh = None
+                raise write_error(exc, self.points_path) from None
             self._fh = None
         if self._lock_fh is not None:
             self._lock_fh.close()
             self._lock_fh = None
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        fh.seek(-1, os.SEEK_END)
+        return fh.read(1) == b"\n"
+
+
+def _as_failed(record: dict) -> dict:
+    keep = {k: v for k, v in record.items()
+            if k not in ("total", "energy_breakdown_pJ", "area_breakdown_mm2")}
+    keep.update(status="failed", error={"type": "NonFiniteResult", "message": (
+        "the evaluation produced a non-finite figure (inf or NaN); a parameter is outside "
+        "what the models can evaluate")})
+    return keep
 
 
 def _plain(obj):

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
+from pimsim.fileio import ensure_dir, write_atomic
+from pimsim.report.tables import to_json
 from pimsim.techniques.apply import ROOT, apply_schedule, open_trace
 from pimsim.techniques.schedule import FineTune, Schedule, load_schedule, parse_schedule
 
@@ -40,18 +41,18 @@ def _write(out_dir: str | Path | None, stem: str, records: list[dict]) -> None:
     if not out_dir or not records:
         return
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    ensure_dir(out)
     cols = list(records[0])
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=cols)
     w.writeheader()
     w.writerows(records)
-    (out / f"{stem}.csv").write_text(buf.getvalue())
-    (out / f"{stem}.json").write_text(json.dumps(records, indent=1, default=float))
+    write_atomic(out / f"{stem}.csv", buf.getvalue())
+    write_atomic(out / f"{stem}.json", to_json(records))
     fmt = lambda v: f"{v:.4g}" if isinstance(v, float) else str(v)   # noqa: E731
     md = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     md += ["| " + " | ".join(fmt(r[c]) for c in cols) + " |" for r in records]
-    (out / f"{stem}.md").write_text("\n".join(md) + "\n")
+    write_atomic(out / f"{stem}.md", "\n".join(md) + "\n")
 
 
 def finetune_settings(schedule: Schedule, epochs: int | None = None, lr: float | None = None,
@@ -74,8 +75,7 @@ def apply_one(trace: str, config: str, schedule: str, *, limit: int | None = Non
                        finetune=finetune_settings(sched, finetune_epochs, finetune_lr, seed))
     data = {**a.outcome.summary(), "before": a.metrics_before, "after": a.metrics_after}
     if out_dir:
-        Path(out_dir).mkdir(parents=True, exist_ok=True)
-        (Path(out_dir) / "technique.json").write_text(json.dumps(data, indent=1, default=float))
+        write_atomic(Path(out_dir) / "technique.json", to_json(data))
     return data
 
 
@@ -235,5 +235,5 @@ def run(args) -> int:
                       list(args.ratios),
                       skip_first_last=not args.prune_first_last, limit=args.limit,
                       out_dir=args.out, finetune=_cli_finetune(args))
-    print(json.dumps(data, indent=1, default=float))
+    print(to_json(data), end="")
     return 0

@@ -25,11 +25,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from pimsim.config.schema import Design
 from pimsim.errors import ScheduleError
 from pimsim.workload.layer import Network
+from pimsim.yamlio import load_yaml_file
 
 TECHNIQUES = ("none", "era_bs", "pim_prune", "cim_pruning")
 GRANULARITIES = ("filter", "channel", "xbar_column", "ou_block", "pim_prune")
@@ -60,6 +59,12 @@ class LayerSchedule:
     criterion: str = "l2"
 
 
+MAX_FLIP_BUDGET = 16384
+"""Cells one crossbar column may flip: at most its rows (the largest crossbar allowed)."""
+MAX_OU = 16384
+"""Largest OU side (cells): no crossbar has more rows or columns."""
+
+
 def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
@@ -74,14 +79,16 @@ SPEC: dict[str, dict[str, tuple[str, Any, str]]] = {
         "quant": ("quant", lambda v: v in QUANT_FORMATS, "one of " + ", ".join(QUANT_FORMATS)),
         "bits": ("bits", lambda v: _is_int(v) and 2 <= v <= 16, "an integer in 2..16"),
         "terms": ("terms", lambda v: _is_int(v) and 1 <= v <= 16, "an integer in 1..16"),
-        "flip_budget": ("flip_budget", lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
+        "flip_budget": ("flip_budget", lambda v: _is_int(v) and 0 <= v <= MAX_FLIP_BUDGET,
+                        f"an integer in 0..{MAX_FLIP_BUDGET} (cells of one column)"),
         "flip_tolerance": ("flip_tolerance", lambda v: _is_num(v) and 0 <= v <= 1,
                            "a number in [0, 1]"),
     },
     "activations": {
         "skip": ("skip", lambda v: isinstance(v, bool), "true or false"),
         "ou": ("ou", lambda v: isinstance(v, list) and len(v) == 2
-               and all(_is_int(x) and x >= 1 for x in v), "[rows, cols], positive integers"),
+               and all(_is_int(x) and 1 <= x <= MAX_OU for x in v),
+               f"[rows, cols], integers in 1..{MAX_OU}"),
         "threshold": ("threshold", lambda v: _is_num(v) and 0 <= v <= 1, "a number in [0, 1]"),
         "target_sparsity": ("target_sparsity", lambda v: _is_num(v) and 0 <= v < 1,
                             "a number in [0, 1)"),
@@ -147,8 +154,10 @@ class Schedule:
         return replace(self, layers=layers, dense_ends=False)
 
 
-def _suggest(word: str, options) -> str:
-    close = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.5)
+def _suggest(word: Any, options) -> str:
+    if not isinstance(word, str) or len(word) > 200:   # never expand a list into text
+        return ""
+    close = difflib.get_close_matches(word, [str(o) for o in options], n=1, cutoff=0.5)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
@@ -217,12 +226,16 @@ def parse_schedule(doc: Any, source: str = "<schedule>") -> Schedule:
                             expected="layer name -> settings")
     layers = {str(name): _layer_settings(body, default, source, f"layers.{name}")
               for name, body in raw_layers.items()}
+    description = doc.get("description", "")
+    if not isinstance(description, str):
+        raise ScheduleError("must be text", file=source, where="description",
+                            found=type(description).__name__, expected="a string")
     dense = doc.get("dense_ends", False)
     if not isinstance(dense, bool):
         raise ScheduleError("wrong type", file=source, where="dense_ends", found=dense,
                             expected="true or false")
     return Schedule(technique=tech, source=source, network=network, default=default,
-                    layers=layers, description=str(doc.get("description", "")),
+                    layers=layers, description=description,
                     dense_ends=dense, finetune=_finetune(doc.get("finetune"), source))
 
 
@@ -249,12 +262,7 @@ def _finetune(raw: Any, file: str) -> FineTune:
 def load_schedule(path: str | Path) -> Schedule:
     """Read and validate a schedule YAML file."""
     path = Path(path)
-    try:
-        doc = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise ScheduleError("file not found", file=str(path)) from None
-    except yaml.YAMLError as exc:
-        raise ScheduleError(f"not valid YAML: {exc}", file=str(path)) from None
+    doc = load_yaml_file(path, error=ScheduleError, what="schedule YAML file")
     return parse_schedule(doc, str(path))
 
 

@@ -82,6 +82,9 @@ def save_record(path: str | Path, rec: UpdateRecord) -> Path:
         arrays[f"{name}/row_map"] = arr.astype(np.int32)
     for name, arr in rec.weight_updates.items():
         arrays[f"{name}/weight_updates"] = arr.astype(np.uint32)
+    from pimsim.fileio import check_replaceable
+
+    check_replaceable(path)       # never rename over a device or FIFO
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     os.chmod(tmp, RECORD_FILE_MODE)     # mkstemp makes 0600; records are ordinary outputs

@@ -23,8 +23,14 @@ def digits_split(upsample: int = 1, channels: int = 1) -> tuple[np.ndarray, ...]
     ``upsample`` replicates pixels (ResNet-20 sees 32x32 with 4); ``channels`` copies the
     grey image. Cached: callers must not modify the arrays.
     """
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
+    try:
+        from sklearn.datasets import load_digits
+        from sklearn.model_selection import train_test_split
+    except ImportError:
+        from pimsim.errors import PimsimError
+        raise PimsimError("the held-out digits data set needs scikit-learn, which is not "
+                          "installed", expected="pip install -e '.[torch]' (the extra that "
+                          "brings scikit-learn), or pip install scikit-learn") from None
 
     data = load_digits()
     x = (data.images / PIXEL_MAX).astype(np.float32)

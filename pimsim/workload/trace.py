@@ -17,6 +17,7 @@ import json
 import math
 import os
 import tempfile
+import tokenize
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -64,6 +65,11 @@ MAX_NPY_HEADER_BYTES = 64 * 2**10
 """numpy's own header limit is 10 kB; anything larger than this is hostile."""
 MAX_BITS = 32
 MAX_SAMPLES = 2**16
+MAX_FAN_IN = 256
+"""Most producers one layer may join (add/concat). DenseNet-264's widest concat joins 65;
+each producer is an edge the engine buffers and times, so the fan-in bounds the work."""
+MAX_TRACE_FILE_BYTES = 2**32
+"""Largest trace file opened at all (4 GiB: every declared tensor plus the manifest fits)."""
 
 TRACE_FILE_MODE = 0o644
 
@@ -195,12 +201,16 @@ class Trace:
         return float(info.scale), int(info.zero_point), int(info.bits)
 
     def _read(self, info: TensorInfo) -> np.ndarray:
+        """One tensor, with the same value checks as ``validate_trace`` (finite floats,
+        quantized values within their bits), so every command refuses what validate does."""
         try:
-            with zipfile.ZipFile(self.path) as zf:
-                return _read_tensor(zf, self.path, info)
+            with _open_trace_file(self.path) as fh, zipfile.ZipFile(fh) as zf:
+                arr = _read_tensor(zf, self.path, info)
         except _ZIP_READ_ERRORS as exc:
             raise TraceError(f"cannot read tensor: {exc}", file=str(self.path),
                              where=f"layer {info.layer!r}: tensors.{info.role}") from None
+        _check_values(arr, info, self.path)
+        return arr
 
 
 # ---------------------------------------------------------------------------------
@@ -208,12 +218,28 @@ class Trace:
 # ---------------------------------------------------------------------------------
 
 
-def load_trace(path: str | os.PathLike) -> Trace:
-    """Open a trace, reading and checking its manifest only (tensors stay on disk)."""
+def _open_trace_file(path: Path):
+    """The trace as a binary file object, if it is a regular file under the size cap: a
+    FIFO, ``/dev/zero`` or a symlink to ``/dev/urandom`` is refused before any read."""
+    from pimsim.fileio import open_regular
+
+    fd = open_regular(path, max_bytes=MAX_TRACE_FILE_BYTES, error=TraceError, what="trace file")
+    return os.fdopen(fd, "rb")
+
+
+def load_trace(path: str | os.PathLike, *, check_crc: bool = False) -> Trace:
+    """Open a trace, reading and checking its manifest only (tensors stay on disk).
+
+    ``check_crc``: also read every member once and compare its CRC-32 with the zip
+    directory (cheap next to a simulation), so a corrupt tensor is noticed up front.
+    """
     path = Path(path)
     try:
-        with zipfile.ZipFile(path) as zf:
-            return _load(zf, path)
+        with _open_trace_file(path) as fh, zipfile.ZipFile(fh) as zf:
+            trace = _load(zf, path)
+            if check_crc:
+                _check_crcs(zf, path)
+            return trace
     except FileNotFoundError:
         raise TraceError("file not found", file=str(path)) from None
     except IsADirectoryError:
@@ -225,9 +251,24 @@ def load_trace(path: str | os.PathLike) -> Trace:
         raise TraceError(f"cannot read trace: {exc}", file=str(path)) from None
 
 
-def load_network(path: str | os.PathLike) -> Network:
-    """The shape-only :class:`Network` of a trace (reads the manifest only)."""
-    return load_trace(path).network
+def load_network(path: str | os.PathLike, *, check_crc: bool = True) -> Network:
+    """The shape-only :class:`Network` of a trace (reads the manifest, and by default checks
+    every member's CRC so a damaged trace is not simulated as if whole)."""
+    return load_trace(path, check_crc=check_crc).network
+
+
+def _check_crcs(zf: zipfile.ZipFile, path: Path) -> None:
+    """TraceError naming the first member whose data does not match its CRC-32 (sizes and
+    compression ratios were checked by ``_load`` before this reads anything)."""
+    for info in zf.infolist():
+        try:
+            with zf.open(info) as fp:
+                while fp.read(1 << 20):
+                    pass
+        except _ZIP_READ_ERRORS as exc:
+            raise TraceError(f"corrupt member (CRC or data check failed): {exc}",
+                             file=str(path), where=info.filename,
+                             expected="an intact trace (re-export it)") from None
 
 
 def validate_trace(path: str | os.PathLike) -> Trace:
@@ -235,8 +276,7 @@ def validate_trace(path: str | os.PathLike) -> Trace:
     trace = load_trace(path)
     for layer in trace.network.layers:
         for role, info in trace.tensors.get(layer.name, {}).items():
-            arr = trace._read(info)
-            _check_values(arr, info, trace.path)
+            trace._read(info)                # reads and checks the values
     return trace
 
 
@@ -391,6 +431,10 @@ def _parse_layers(raw_layers: list, input_shape: tuple, fname: str) -> list[Laye
             raise TraceError("unknown layer type", file=fname, where=f"{where}: type",
                              found=kind, expected=f"one of {', '.join(LAYER_KINDS)}")
         inputs = _typed(raw["inputs"], list, fname, f"{where}: inputs")
+        if len(inputs) > MAX_FAN_IN:
+            raise TraceError("too many producers for one layer (fan-in)", file=fname,
+                             where=f"{where}: inputs", found=len(inputs),
+                             expected=f"at most {MAX_FAN_IN} (MAX_FAN_IN)")
         if layers == [] and inputs == []:
             inputs = [INPUT_NAME]  # the first layer may leave its producer implicit
         if not inputs:
@@ -690,7 +734,8 @@ def _read_npy_member(zf: zipfile.ZipFile, zinfo: zipfile.ZipInfo, fname: str, wh
                     fp, max_header_size=MAX_NPY_HEADER_BYTES)
             else:
                 raise ValueError(f"unsupported .npy version {version}")
-        except (ValueError, EOFError, SyntaxError, TypeError) as exc:
+        except (ValueError, EOFError, SyntaxError, TypeError, tokenize.TokenError) as exc:
+            # TokenError: numpy tokenizes the header text, and a mangled one can end mid-token
             raise TraceError(f"not a valid .npy member: {exc}", file=fname, where=where) from None
         if dtype.hasobject:
             raise TraceError("object (pickled) arrays are refused", file=fname,
@@ -927,6 +972,9 @@ def save_trace(path: str | os.PathLike, network: Network,
     doc["stats"] = dict(stats or {})
     blob = json.dumps(doc, indent=1, sort_keys=False, allow_nan=False).encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True)
+    from pimsim.fileio import check_replaceable
+
+    check_replaceable(path)       # never rename over a device or FIFO
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:

@@ -9,9 +9,9 @@ from pimsim.sweep.store import POINTS_FILE, Store, StoreBusy, read_records
 
 def test_append_read_last_wins(tmp_path):
     with Store(tmp_path) as store:
-        store.append({"key": "a", "status": "failed"})
+        store.append({"key": "a", "status": "failed", "error": {"type": "E", "message": "m"}})
         store.append({"key": "b", "status": "ok", "total": {"x": 1.5}})
-        store.append({"key": "a", "status": "ok"})
+        store.append({"key": "a", "status": "ok", "total": {"x": 2.0}})
         records = store.read()
     assert records["a"]["status"] == "ok" and records["b"]["total"] == {"x": 1.5}
     assert "finished_at" in records["a"]
@@ -20,11 +20,11 @@ def test_append_read_last_wins(tmp_path):
 
 def test_torn_last_line_is_ignored_and_not_glued(tmp_path):
     path = tmp_path / POINTS_FILE
-    path.write_text(json.dumps({"key": "a", "status": "ok"}) + "\n" + '{"key": "b", "sta')
+    path.write_text(json.dumps({"key": "a", "status": "ok", "total": {"x": 1.0}}) + "\n" + '{"key": "b", "sta')
     records, bad = read_records(path)
     assert list(records) == ["a"] and bad == 1
     with Store(tmp_path) as store:
-        store.append({"key": "c", "status": "ok"})
+        store.append({"key": "c", "status": "ok", "total": {"x": 1.0}})
     records, bad = read_records(path)
     assert sorted(records) == ["a", "c"] and bad == 1
 

@@ -77,7 +77,7 @@ def test_not_a_mapping_and_bad_files(tmp_path):
         load_schedule(tmp_path / "nope.yaml")
     bad = tmp_path / "bad.yaml"
     bad.write_text("technique: [era_bs\n")
-    with pytest.raises(ScheduleError, match="not valid YAML"):
+    with pytest.raises(ScheduleError, match="malformed YAML"):
         load_schedule(bad)
 
 
