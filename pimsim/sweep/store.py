@@ -34,7 +34,7 @@ class StoreBusy(PimsimError):
 
 def valid_record(rec: object) -> bool:
     """A record this version can use: a dict with a text ``key``, ``status`` 'ok' or
-    'failed', and for 'ok' a ``total`` of finite numbers (anything else reruns its point)."""
+    'failed', and for 'ok' a ``total`` whose numbers are finite (anything else reruns its point)."""
     if not isinstance(rec, dict) or not isinstance(rec.get("key"), str) or not rec["key"]:
         return False
     if rec.get("status") == "failed":
@@ -50,8 +50,10 @@ def valid_record(rec: object) -> bool:
             if not isinstance(rec[part], dict):
                 return False
             numbers += list(rec[part].values())
-    return all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-               for v in numbers)
+    # figures must be finite numbers; flags (converged) and descriptions (bottleneck) may
+    # sit beside them
+    return all(math.isfinite(v) if isinstance(v, (int, float)) and not isinstance(v, bool)
+               else isinstance(v, (bool, str, dict)) or v is None for v in numbers)
 
 
 def read_records(path: str | Path) -> tuple[dict[str, dict], int]:

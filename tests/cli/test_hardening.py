@@ -242,7 +242,7 @@ def test_read_only_directory(tmp_path, capsys):
 
 def test_disk_full_during_sweep(tiny_fs, tmp_path, capsys):
     sweep = tmp_path / "s.yaml"
-    sweep.write_text(yaml.safe_dump({"name": "full", "base": str(ISAAC), "baseline": "none",
+    sweep.write_text(yaml.safe_dump({"name": "full", "base": str(ISAAC), "baseline": "none", "fidelity": "analytic",
                                      "axes": {"crossbar.rows": [64, 128, 256],
                                               "trace": [str(SHAPES)]}}))
     (tiny_fs / "filler").write_bytes(b"x" * 12_000)
@@ -418,7 +418,7 @@ def test_run_checks_member_crcs(tmp_path, capsys):
     bad.write_bytes(CNN.read_bytes())
     corrupt_crc(bad, "_3/weight.npy")
     clean_error(capsys, "run", ISAAC, "--trace", bad, "--baseline", "none",
-                needles=(str(bad), "_3/weight.npy", "corrupt member"))
+                needles=(str(bad), "_3/weight.npy", "corrupt", "CRC"))
 
 
 def test_techniques_without_scikit_learn_name_the_extra(capsys, monkeypatch):
