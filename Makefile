@@ -18,7 +18,7 @@ $(STAMP_CORE): $(PY) setup.cfg
 	touch $@
 
 $(STAMP_DEV): $(STAMP_CORE)
-	$(PY) -m pip install -q -e '.[dev,torch,plot,progress,dist]'
+	$(PY) -m pip install -q -e '.[dev,torch,plot,progress,dist,pandas,rich]'
 	touch $@
 
 install: $(STAMP_CORE)

@@ -18,8 +18,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from pimsim.errors import PimsimError
+from pimsim.result import SCHEMA_VERSION
 from pimsim.report.output import write_atomic
-from pimsim.report.tables import to_json
+from pimsim.report.tables import finite, to_json
 
 POINTS_FILE = "points.jsonl"
 MANIFEST_FILE = "sweep.json"
@@ -53,6 +54,12 @@ def read_records(path: str | Path) -> tuple[dict[str, dict], int]:
             else:
                 bad += 1
     return records, bad
+
+
+def current_record(record: dict) -> bool:
+    """True when ``record`` is in this pimsim's result schema; an older record's point is
+    evaluated again (and its new record replaces it) rather than mixed into a report."""
+    return record.get("schema_version") == SCHEMA_VERSION
 
 
 def read_manifest(out_dir: str | Path) -> dict:
@@ -113,7 +120,8 @@ class Store:
             if torn:                # start after a torn line, never glued to it
                 self._fh.write("\n")
         record = dict(record, finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
-        self._fh.write(json.dumps(record, default=_plain) + "\n")
+        # Strict JSON: a non-finite number (a model bug) is stored as null, never NaN.
+        self._fh.write(json.dumps(finite(record), default=_plain, allow_nan=False) + "\n")
         self._fh.flush()
         os.fsync(self._fh.fileno())
 
