@@ -73,8 +73,8 @@ def layer_rows(result: dict) -> list[dict]:
     """One dict per layer: the figures of the ``--layers`` table, units in the keys.
 
     share_of_interval_pct = stage time / interval; utilization_pct = busy time of the
-    layer's copies / (copies x interval) (engine: measured busy time; analytic: the stage
-    time, every copy busy for it); stalls_ns = idle time of its copies per image by
+    layer's copies / (copies x interval), crossbar layers only (engine: measured busy time;
+    analytic: the stage time, every copy busy for it); stalls_ns = idle time of its copies per image by
     cause (engine only)."""
     interval = (result.get("total") or {}).get("interval_ns") or 0.0
     stalls = _stalls_by_layer(result)
@@ -84,7 +84,11 @@ def layer_rows(result: dict) -> list[dict]:
         t = lay.get("time_ns") or 0.0
         copies = lay.get("replication") or 1
         b = busy.get(lay["name"])
-        util = (b / (copies * interval) if b is not None else t / interval) if interval else None
+        # Crossbar layers only: a non-MVM layer's workers are not its copies.
+        mvm = bool(lay.get("crossbars"))
+        util = None
+        if interval and mvm:
+            util = b / (copies * interval) if b is not None else t / interval
         st = stalls.get(lay["name"])
         rows.append({"layer": lay["name"], "kind": lay.get("kind"), "time_us": t / NS_PER_US,
                      "share_of_interval_pct": 100 * t / interval if interval else None,
@@ -109,7 +113,8 @@ def layers_table(result: dict) -> Table:
             "energy_nJ", "utilization_pct", "stalls_ns", "top_stall")[:len(cols)]
     notes = ["time: the layer's pipeline stage time per image; share: of the interval "
              "between images (100%: this layer sets the throughput)",
-             "utilization: busy time of the layer's copies / (copies x interval)"]
+             "utilization (crossbar layers): busy time of the layer's copies / (copies x "
+             "interval)"]
     if engine:
         notes.append("stalls: idle time of the layer's copies per image, summed over causes; "
                      "main stall: the largest cause")
