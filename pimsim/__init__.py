@@ -13,8 +13,13 @@ __all__ = ["__version__", "run", "compare", "sweep"]
 
 
 def __getattr__(name: str):
-    if name in ("run", "compare", "sweep"):
+    if name in ("run", "compare"):
         from pimsim import api
 
         return getattr(api, name)
+    if name == "sweep":
+        # The sweep package, callable: pimsim.sweep(...) runs pimsim.api.sweep.
+        import pimsim.sweep as package
+
+        return package
     raise AttributeError(f"module 'pimsim' has no attribute {name!r}")
