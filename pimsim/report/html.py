@@ -16,7 +16,9 @@ import json
 import math
 from typing import Sequence
 
+from pimsim import __version__
 from pimsim.report.tables import Table, finite, fmt, ratio
+from pimsim.result import SCHEMA_VERSION
 from pimsim.units import PJ_PER_UJ
 
 CSS = """
@@ -392,8 +394,8 @@ def sweep_html(head: dict, rows: list[dict]) -> str:
     traces = list(dict.fromkeys(r["trace"] for r in ok))
     body = [f"<h1>Sweep {_e(head.get('name', ''))}</h1>",
             f'<p class="meta">{len(rows)} planned evaluations, {len(ok)} ok; fidelity '
-            f"{_e(head.get('fidelity', '?'))}; written by pimsim "
-            f"{_e(head.get('pimsim_version', ''))}</p>"]
+            f"{_e(head.get('fidelity', '?'))}; report by pimsim {_e(__version__)}, result "
+            f"schema {SCHEMA_VERSION}</p>"]
     if ok:
         series = []
         for t in traces:
