@@ -369,7 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("export", help="export a PyTorch model to a trace (needs the torch extra)")
     sp.add_argument("model", help="zoo model name or module:function returning (model, example_input)")
-    sp.add_argument("--out", required=True, metavar="PATH")
+    sp.add_argument("--out", required=True, metavar="PATH", help="trace file to write (.npz)")
     sp.add_argument("--samples", type=int_in(0, 4096), default=0,
                     help="0 (default): shape-only trace; N: weights plus N real held-out "
                          "samples (digits zoo models; other models: call export_torch in Python)")
