@@ -51,7 +51,8 @@ def add_train_arguments(sp, defaults: bool = False) -> None:
     sp.add_argument("--max-steps", type=positive_int, help="stop after N steps (quick checks)")
     sp.add_argument("--write-model", choices=("level", "row"),
                     help="level: a cell is written when its level changes; row: a change in a "
-                         "row segment rewrites its used cells (default: the endurance settings', else level)")
+                         "row segment rewrites its used cells (default: the endurance "
+                         "settings', else level)")
     sp.add_argument("--update-rule", choices=("masked", "lazy", "accumulate"),
                     help="how unselected structures' updates are held back (docs/training.md; "
                          "default: the endurance settings', else accumulate)")

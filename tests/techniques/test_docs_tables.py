@@ -18,3 +18,12 @@ def test_cnn_digits_rows_are_current():
     assert not missing, ("docs/techniques.md §8.1 is stale: run "
                          "`python -m pimsim.techniques.docs_tables`; fresh rows:\n"
                          + "\n".join(missing))
+
+
+def test_cnn_digits_curves_are_current():
+    from pimsim.techniques.docs_tables import CURVES_BEGIN, curve_lines, curves_records
+
+    lines = generated_lines(DOC.read_text(), CURVES_BEGIN)
+    fresh = curve_lines(curves_records())
+    assert lines[1:] == fresh, ("docs/techniques.md §8.2 curves are stale: run "
+                                "`python -m pimsim.techniques.docs_tables`")
