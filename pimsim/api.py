@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from pimsim.result import Result
+from pimsim.sim.fidelity import DEFAULT_FIDELITY
 
 PathLike = str | os.PathLike
 
@@ -29,7 +30,7 @@ def _overrides(overrides: dict | None, kw: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def evaluate_files(design: PathLike, trace: PathLike, *, fidelity: str = "fast",
+def evaluate_files(design: PathLike, trace: PathLike, *, fidelity: str = DEFAULT_FIDELITY,
                    overrides: dict[str, Any] | None = None, schedule: PathLike | None = None,
                    timeline: PathLike | None = None,
                    progress: Callable[[int, int], None] | None = None,
@@ -60,7 +61,7 @@ def evaluate_files(design: PathLike, trace: PathLike, *, fidelity: str = "fast",
                     schedule_file=str(schedule) if schedule else None)
 
 
-def run(design: PathLike, trace: PathLike, fidelity: str = "fast", *,
+def run(design: PathLike, trace: PathLike, fidelity: str = DEFAULT_FIDELITY, *,
         overrides: dict[str, Any] | None = None, schedule: PathLike | None = None,
         timeline: PathLike | None = None, images: int | None = None, **design_keys) -> Result:
     """Evaluate one design point (YAML) on one trace (.npz).
@@ -104,7 +105,7 @@ class Comparison(list):
         return table_html(compare_table([r.as_dict() for r in self]))
 
 
-def compare(designs: Sequence[PathLike], trace: PathLike, fidelity: str = "fast", *,
+def compare(designs: Sequence[PathLike], trace: PathLike, fidelity: str = DEFAULT_FIDELITY, *,
             overrides: dict[str, Any] | None = None, **design_keys) -> Comparison:
     """Evaluate each design point on ``trace``; the same overrides apply to all."""
     ov = _overrides(overrides, design_keys)

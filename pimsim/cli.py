@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from pimsim.argtypes import int_in
+from pimsim.sim.fidelity import DEFAULT_FIDELITY
 from pimsim.errors import PimsimError
 
 DEFAULT_BASELINE = Path(__file__).resolve().parent.parent / "configs" / "isaac.yaml"
@@ -77,7 +78,8 @@ def _evaluate(config: str, trace: str, args, timeline: str | None = None,
     bar = _ProgressBar(f"{Path(config).stem}{label} on {Path(trace).stem} ({args.fidelity})")
     try:
         result = evaluate_files(config, trace, fidelity=args.fidelity, timeline=timeline,
-                                progress=bar, schedule=schedule)
+                                progress=bar, schedule=schedule,
+                                images=getattr(args, "images", None))
     finally:
         bar.close()
     data = result.as_dict()
@@ -294,10 +296,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     def engine(sp):
-        sp.add_argument("--fidelity", choices=("fast", "event", "analytic"), default="fast",
+        sp.add_argument("--fidelity", choices=("fast", "event", "analytic"),
+                        default=DEFAULT_FIDELITY,
                         help="fast (default): discrete-event engine, one event per copy's output "
                              "row; event: one per crossbar read cycle (small networks); analytic: "
-                             "closed form")
+                             "closed form of the same pipeline")
+        sp.add_argument("--images", type=int_in(1), metavar="N", default=None,
+                        help="images to simulate back to back (fast, event); default: until "
+                             "the completion interval converges (docs/engine.md)")
 
     def outputs(sp, json_help="print one JSON object instead of tables"):
         sp.add_argument("--json", action="store_true", help=json_help)

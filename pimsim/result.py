@@ -77,6 +77,14 @@ class TotalResult:
     noc_bits: float
     offchip_bits: float
     counts: dict[str, float]
+    # timing of the pipeline (docs/engine.md "Steady state"): latency_ns is image 0's,
+    # interval_ns the steady-state interval; images back to back take about
+    # fill_ns + (images - 1) x interval_ns
+    fill_ns: float = 0.0
+    images: int = 0                  # images simulated (0: closed form)
+    converged: bool = True           # the engine's interval met its convergence rule
+    # the stage that sets the interval: {"layer", "resource", "share"} (share of interval)
+    bottleneck: dict = dataclasses.field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -116,11 +124,11 @@ class EngineStats:
     """What only the discrete-event engine knows (``Result.engine_stats``)."""
 
     fidelity: str                    # "fast" or "event"
-    images: int                      # images simulated in flight
+    images: int                      # images completed (simulated back to back)
     sim_time_ns: float               # last completion
     image_finish_ns: tuple[float, ...]
     single_image_latency_ns: float   # image 0, start to finish
-    interval_ns: float               # mean time between completions (images > 1)
+    interval_ns: float               # steady-state interval (pimsim.sim.steady)
     events: int                      # simpy events processed
     component_ops: dict[str, float]  # "role.action" -> ops over the whole run
     component_busy_ns: dict[str, float]   # role -> busy time summed over its units (run)
@@ -128,6 +136,10 @@ class EngineStats:
     stalls_ns: dict[str, float]      # per image: cause -> idle time of compute processes
     layers: tuple[LayerTiming, ...]
     timeline: tuple[dict, ...] = ()  # trace events (only when a timeline was requested)
+    work_images: float = 0.0         # images' worth of work done (in-flight images in part);
+                                     # component_ops / component_busy_ns cover this much
+    converged: bool = True           # the interval met the convergence rule (pimsim.sim.steady)
+    fill_ns: float = 0.0             # steady-state line's value at image 0
 
     def as_dict(self) -> dict:
         d = dataclasses.asdict(self)
@@ -172,9 +184,15 @@ class Result:
 
     @property
     def fidelity(self) -> dict:
-        """How the figures were obtained: the fidelity and, for the engine, images simulated."""
+        """How the figures were obtained: the fidelity and, for the engine, the images it
+        simulated, whether the steady state was reached and the fill time."""
+        if self.engine_stats is None:
+            return {"name": self.engine, "images": None}
+        t = self.total
         return {"name": self.engine,
-                "images": self.engine_stats.images if self.engine_stats is not None else None}
+                "images": getattr(t, "images", 0) or self.engine_stats.images,
+                "converged": bool(getattr(t, "converged", True)),
+                "fill_ns": float(getattr(t, "fill_ns", 0.0))}
 
     def as_dict(self) -> dict:
         """The one Result -> JSON-ready dict of the result schema (docs/results.md);

@@ -57,8 +57,10 @@ def _type(node: dict) -> str:
         return f"`{node['const']}`"
     if "enum" in node:
         return " \\| ".join(f"`{v}`" for v in node["enum"])
-    if "oneOf" in node:
-        return " or ".join(_type(n) for n in node["oneOf"])
+    if "oneOf" in node or "anyOf" in node:
+        return " or ".join(_type(n) for n in node.get("oneOf", node.get("anyOf")))
+    if node.get("maxProperties") == 0:
+        return "empty object"
     t = node.get("type", "any")
     t = " \\| ".join(t) if isinstance(t, list) else t
     if t == "array" and "items" in node:
@@ -77,6 +79,9 @@ def _rows(node: dict, prefix: str = "") -> list[str]:
         out.append(f"| `{prefix}{name}` | {_type(sub)} | {sub.get('unit', '-')} | {req} | {desc} |")
         if "properties" in sub and "$ref" not in sub:
             out += _rows(sub, f"{prefix}{name}.")
+        for option in sub.get("anyOf", []):
+            if "properties" in option:
+                out += _rows(option, f"{prefix}{name}.")
     return out
 
 

@@ -3,13 +3,14 @@
 * :class:`Server` -- a unit with ``ports`` identical servers and a FIFO queue whose service
   time is known when a request arrives (eDRAM ports, the eDRAM-to-IMA bus, router links,
   off-chip links, tile shift-and-add / activation / max-pool units). A request *books*
-  the earliest free port: it starts at ``max(now, port free)`` and ends ``service`` later.
-  This is exactly a ``simpy.Resource`` held for a known time by FIFO requesters, but costs
-  one timeout instead of request + timeout + release events; contention is still a
-  property of the model (queueing), not a formula. Busy time is accumulated for
-  utilization.
+  the earliest idle span of its service time at or after the time it is for, so a
+  booking made ahead for a later time never blocks an earlier request that fits before
+  it (causal: requests are granted in simulated-time order). This costs one timeout
+  instead of a ``simpy.Resource``'s request + timeout + release events; contention is
+  still a property of the model (queueing), not a formula. Busy time is accumulated
+  for utilization.
 * Buffer *capacity* is a count of row slots per consumer operand (``Edge.free`` in
-  :mod:`pimsim.sim.engine`, a ``simpy.Container`` of unit items reduced to a counter and
+  :mod:`pimsim.sim.buffers`, a ``simpy.Container`` of unit items reduced to a counter and
   one waiting event, since slots are granted in row order): producers block on it
   (stall cause ``buffer_full``).
 * In the ``event`` fidelity the ADCs of a copy are a ``simpy.Resource`` (one S+H stage in
@@ -18,44 +19,116 @@
 
 from __future__ import annotations
 
+import math
+
 
 class Server:
-    """``ports`` FIFO servers booked at request time (times in ns)."""
+    """``ports`` identical servers granting requests in simulated-time order (times in ns).
 
-    __slots__ = ("name", "free_at", "busy_ns", "ops")
+    A request for ``service_ns`` arrives at ``now`` (and may not start before
+    ``not_before``, e.g. when another unit of the same transfer is busy). Requests that
+    arrive in time order are served first come, first served: the earliest-free port,
+    from ``max(now, port free)``. A request that arrives *earlier* than one already
+    booked (a booking made ahead for a later time, e.g. a NoC hop after an off-chip
+    transfer) is not queued behind it: it takes the earliest idle span of its length at
+    or after its arrival (``book(100, 10)`` then ``book(0, 10)`` gives ``(0, 10)``), so a
+    booking made for the future never delays an earlier request, and no booking already
+    granted moves. Bookings that end before an in-order arrival are forgotten; no later
+    request is placed before the latest such end (``floor``), so nothing is double-booked.
+    """
+
+    __slots__ = ("name", "cal", "floor", "last", "busy_ns", "ops")
 
     def __init__(self, name: str, ports: int = 1):
         self.name = name
-        self.free_at = [0.0] * max(1, ports)
+        self.cal: list[list[tuple[float, float]]] = [[] for _ in range(max(1, ports))]
+        self.floor = 0.0          # nothing may be placed before this (forgotten bookings)
+        self.last = 0.0           # latest arrival served in order
         self.busy_ns = 0.0
         self.ops = 0
 
-    def book(self, now: float, service_ns: float) -> tuple[float, float]:
-        """Reserve the earliest free port for ``service_ns``; (start, end) in ns."""
-        free = self.free_at
-        i = 0 if len(free) == 1 else min(range(len(free)), key=free.__getitem__)
-        start = now if now > free[i] else free[i]
-        end = start + service_ns
-        self.free_at[i] = end
+    @staticmethod
+    def _fit(cal: list[tuple[float, float]], t: float, service_ns: float) -> tuple[float, int]:
+        """(earliest start >= t of an idle span of ``service_ns`` on one port, insert index)."""
+        for i, (s, e) in enumerate(cal):
+            if t + service_ns <= s:
+                return t, i
+            if e > t:
+                t = e
+        return t, len(cal)
+
+    def idle_from(self, t: float) -> bool:
+        """Some port has nothing booked after ``t``."""
+        return any(not cal or cal[-1][1] <= t for cal in self.cal)
+
+    def earliest(self, now: float, service_ns: float, not_before: float = 0.0) -> float:
+        """When a request arriving at ``now`` would start (no booking)."""
+        t = not_before if not_before > now else now
+        if now >= self.last:                      # in order: first come, first served
+            return max(t, min(cal[-1][1] if cal else 0.0 for cal in self.cal))
+        t = t if t > self.floor else self.floor
+        return min(self._fit(cal, t, service_ns)[0] for cal in self.cal)
+
+    def book(self, now: float, service_ns: float,
+             not_before: float = 0.0) -> tuple[float, float]:
+        """Grant ``service_ns`` to a request arriving at ``now``; (start, end) in ns."""
         self.busy_ns += service_ns
         self.ops += 1
-        return start, end
+        t = not_before if not_before > now else now
+        cals = self.cal
+        if now >= self.last:                      # in order: first come, first served
+            self.last = now
+            port, tail = 0, math.inf
+            for p, cal in enumerate(cals):
+                if cal and cal[-1][1] <= now:     # idle from ``now`` on: forget the past
+                    if cal[-1][1] > self.floor:
+                        self.floor = cal[-1][1]
+                    cal.clear()
+                free = cal[-1][1] if cal else 0.0
+                if free < tail:
+                    port, tail = p, free
+            start = t if t > tail else tail
+            end = start + service_ns
+            if service_ns > 0.0:
+                cals[port].append((start, end))
+            return start, end
+        t = t if t > self.floor else self.floor  # arrived before a booking made ahead
+        best, port, at = math.inf, 0, 0
+        for p, cal in enumerate(cals):
+            start, i = self._fit(cal, t, service_ns)
+            if start < best:
+                best, port, at = start, p, i
+        end = best + service_ns
+        if service_ns > 0.0:
+            cals[port].insert(at, (best, end))
+        return best, end
 
 
 def book_together(now: float, servers: list[Server], services: list[float]) -> tuple[float, float]:
-    """Book several servers for one transfer that needs all of them at once.
+    """Book several servers for one transfer (arriving at ``now``) that needs all of them
+    at once (e.g. eDRAM port and bus for one buffer read).
 
-    The transfer starts when every server has a free port and holds each for its own
-    service time (e.g. eDRAM port and bus for one buffer read); returns (start, end of the
-    longest).
+    The transfer starts at the earliest time every server can grant it and holds each
+    for its own service time; returns (start, end of the longest).
     """
     if not servers:
         return now, now
+    if all(now >= s.last and s.idle_from(now) for s in servers):   # common case: all idle
+        for s, d in zip(servers, services):
+            s.book(now, d)
+        return now, now + max(services)
     start = now
-    for s in servers:
-        start = max(start, min(s.free_at))
+    for _ in range(len(servers) * 64):       # converges in a few rounds; bounded anyway
+        t = start
+        for s, d in zip(servers, services):
+            t = max(t, s.earliest(now, d, t))
+        if t == start:
+            break
+        start = t
+    else:
+        raise RuntimeError("book_together did not find a common idle span")
     end = start
-    for s, t in zip(servers, services):
-        s.book(start, t)
-        end = max(end, start + t)
+    for s, d in zip(servers, services):
+        s.book(now, d, start)
+        end = max(end, start + d)
     return start, end

@@ -11,12 +11,13 @@ from pimsim.mapping.network_map import LayerOverride
 from pimsim.provenance import design_sha256, network_sha256
 from pimsim.result import Identity, Result
 from pimsim.sim.analytic import evaluate
-from pimsim.sim.engine import DEFAULT_IMAGES, FIDELITIES, run_engine
+from pimsim.sim.engine import FIDELITIES, run_engine
+from pimsim.sim.fidelity import DEFAULT_FIDELITY
 from pimsim.sim.timeline import write_timeline
 from pimsim.workload.layer import Network
 
 
-def simulate(network: Network, arch: Arch, fidelity: str = "fast", images: int = DEFAULT_IMAGES,
+def simulate(network: Network, arch: Arch, fidelity: str = DEFAULT_FIDELITY, images: int | None = None,
              timeline: str | os.PathLike | bool | None = None,
              progress: Callable[[int, int], None] | None = None,
              overrides: Mapping[str, LayerOverride] | None = None) -> Result:
@@ -24,7 +25,10 @@ def simulate(network: Network, arch: Arch, fidelity: str = "fast", images: int =
 
     fidelity: ``"analytic"`` (closed form, :func:`pimsim.sim.evaluate`), ``"fast"`` (one
     event per copy's output row) or ``"event"`` (one event per crossbar read cycle);
-    images: images in flight (latency = image 0, throughput from the completion interval);
+    images: None (default) simulates images back to back until the completion interval
+    converges (``pimsim.sim.steady``); a number forces that many (latency = image 0,
+    throughput and energy per image from the steady-state interval; ignored by
+    ``analytic``);
     timeline: a path to write Chrome/Perfetto trace JSON to, or True to keep the events in
     ``result.engine_stats.timeline`` only; progress: ``callable(done, total)`` in units of
     work, called periodically; overrides: ``{layer: LayerOverride}``, a technique's change

@@ -25,7 +25,7 @@ from pimsim.config.loader import load_raw
 from pimsim.errors import ConfigError
 from pimsim.sweep.spec import MAX_POINTS, SCHEDULE, TRACE, Sweep, parse_condition
 
-STORE_VERSION = 1
+STORE_VERSION = 2
 """Part of every key: bump it when a change makes stored results stale."""
 
 KEY_HEX = 24
@@ -58,11 +58,12 @@ def design_fingerprint(design) -> dict:
     return data
 
 
-def point_key(design, trace: str, schedule: str | None, fidelity: str) -> str:
+def point_key(design, trace: str, schedule: str | None, fidelity: str,
+              images: int | None = None) -> str:
     blob = json.dumps({"v": STORE_VERSION, "design": design_fingerprint(design),
                        "trace": file_sha256(trace),
                        "schedule": file_sha256(schedule) if schedule else None,
-                       "fidelity": fidelity}, sort_keys=True, default=str)
+                       "fidelity": fidelity, "images": images}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:KEY_HEX]
 
 
@@ -96,14 +97,16 @@ def _point(sweep: Sweep, index: int, role: str, design_path: Path, overrides: di
     point = {"index": index, "role": role, "axes": axes, "trace": Path(trace).stem,
              "schedule": Path(schedule).stem if schedule else None,
              "spec": {"base": str(design_path), "overrides": overrides, "trace": trace,
-                      "schedule": schedule, "fidelity": sweep.fidelity, "debug": debug}}
+                      "schedule": schedule, "fidelity": sweep.fidelity,
+                      "images": sweep.images, "debug": debug}}
     try:
         design = load_design(design_path, overrides)
     except ConfigError as exc:
         point.update(status=SKIPPED if sweep.skip_invalid else INVALID, key=None,
                      reason=str(exc), error_type=type(exc).__name__)
         return point
-    point["key"] = point["spec"]["key"] = point_key(design, trace, schedule, sweep.fidelity)
+    point["key"] = point["spec"]["key"] = point_key(design, trace, schedule, sweep.fidelity,
+                                                         sweep.images)
     point.update(status=PLANNED, reason=None, design=design.name, params=design_params(design))
     return point
 

@@ -3,8 +3,9 @@
 ``run_point(spec)`` takes plain data and returns plain data, never raises for a point's
 own failure (the error is recorded in the result), and is importable at module level so
 spawned processes and Dask workers can unpickle it. The engine is chosen here only:
-``pimsim.sim.simulate(..., fidelity=...)`` with ``analytic`` (closed form, the default for
-sweeps: fastest), ``fast`` or ``event`` (the discrete-event engine).
+``pimsim.sim.simulate(..., fidelity=..., images=...)`` with ``fast`` (the default, shared
+with ``pimsim run``), ``event`` (the discrete-event engine) or ``analytic`` (the closed
+form of the same pipeline: fastest).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import socket
 import time
 import traceback
 from functools import lru_cache
+
+from pimsim.sim.fidelity import DEFAULT_FIDELITY
 from pathlib import Path
 
 from pimsim.errors import PimsimError
@@ -50,7 +53,7 @@ def evaluate_spec(spec: dict) -> dict:
     design = load_design(spec["base"], spec.get("overrides") or {})
     arch = build_arch(design)
     network = load_network_cached(spec["trace"])
-    fidelity = spec.get("fidelity", "analytic")
+    fidelity = spec.get("fidelity", DEFAULT_FIDELITY)
     overrides = None
     if spec.get("schedule"):
         # The technique's change to the mapped workload, as `pimsim run --schedule` does;
@@ -63,7 +66,8 @@ def evaluate_spec(spec: dict) -> dict:
     from pimsim.provenance import file_sha256
     from pimsim.sim.run import identify
 
-    result = simulate(network, arch, fidelity=fidelity, overrides=overrides)
+    result = simulate(network, arch, fidelity=fidelity, overrides=overrides,
+                      images=spec.get("images"))
     result = identify(result, network, arch, design_file=str(spec["base"]),
                       overrides=dict(spec.get("overrides") or {}) or None,
                       trace_file=str(spec["trace"]), trace_sha256=file_sha256(spec["trace"]),
@@ -110,6 +114,6 @@ def run_point(spec: dict) -> dict:
             error["traceback"] = "".join(traceback.format_exception(exc)[-6:])
         record.update(status=FAILED, error=error)
     record.update(elapsed_s=time.perf_counter() - start, host=socket.gethostname(),
-                  pid=os.getpid(), fidelity=spec.get("fidelity", "analytic"),
+                  pid=os.getpid(), fidelity=spec.get("fidelity", DEFAULT_FIDELITY),
                   trace=Path(spec["trace"]).name)
     return record

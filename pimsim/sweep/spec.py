@@ -22,6 +22,7 @@ from pimsim.config import schema
 from pimsim.config.loader import load_design, read_yaml, suggest
 from pimsim.errors import ConfigError, PimsimError
 from pimsim.result import TotalResult
+from pimsim.sim.fidelity import DEFAULT_FIDELITY
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 DEFAULT_BASELINE = REPO_ROOT / "configs" / "isaac.yaml"
@@ -30,7 +31,7 @@ FIDELITIES = ("analytic", "fast", "event")
 """'analytic' is the closed form (pimsim.sim.analytic); 'fast'/'event' need the engine."""
 
 TRACE, SCHEDULE = "trace", "schedule"
-TOP_KEYS = ("name", "description", "base", "baseline", "fidelity", "axes", "constraints",
+TOP_KEYS = ("name", "description", "base", "baseline", "fidelity", "images", "axes", "constraints",
             "metrics", "scheduler", "debug")
 CONSTRAINT_KEYS = ("skip_invalid", "where")
 DEBUG_KEYS = ("fail_where", "crash_where", "sleep_s")
@@ -100,6 +101,7 @@ class Sweep:
     scheduler: str | None = None
     description: str = ""
     debug: dict = field(default_factory=dict)   # test hooks: fail_where, crash_where, sleep_s
+    images: int | None = None    # images the engine simulates (None: until steady state)
 
     def axis(self, name: str) -> Axis | None:
         return next((a for a in self.axes if a.name == name), None)
@@ -302,10 +304,15 @@ def load_sweep(path: str | Path) -> Sweep:
     if not (isinstance(baseline_raw, str) and baseline_raw.lower() == "none"):
         baseline = _paths([baseline_raw], source, "baseline", "design point")[0]
 
-    fidelity = data.get("fidelity", "analytic")
+    fidelity = data.get("fidelity", DEFAULT_FIDELITY)
     if fidelity not in FIDELITIES:
         raise _err(source, "fidelity", "unknown fidelity" + suggest(fidelity, FIDELITIES),
                    found=fidelity, expected=" or ".join(FIDELITIES))
+    images = data.get("images")
+    if images is not None and (isinstance(images, bool) or not isinstance(images, int)
+                               or images < 1):
+        raise _err(source, "images", "must be a whole number >= 1 (or absent: simulate "
+                   "until the steady state)", found=images)
 
     raw_axes = data.get("axes")
     if not isinstance(raw_axes, dict) or not raw_axes:
@@ -388,4 +395,5 @@ def load_sweep(path: str | Path) -> Sweep:
     return Sweep(name=name, source=source.resolve(), base=base, baseline=baseline,
                  fidelity=fidelity, axes=tuple(axes), metrics=tuple(metrics),
                  skip_invalid=skip_invalid, where=where_conds, scheduler=scheduler,
-                 description=str(data.get("description", "")), debug=debug_out)
+                 description=str(data.get("description", "")), debug=debug_out,
+                 images=images)

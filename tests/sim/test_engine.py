@@ -13,7 +13,7 @@ from netbuild import NetBuilder, cnn3, isaac_arch, isaac_with, resnet_block  # n
 from pimsim.kernels.counts import ACTIONS  # noqa: E402
 from pimsim.sim import evaluate, simulate  # noqa: E402
 from pimsim.sim.analytic import chip_static_mW  # noqa: E402
-from pimsim.sim.engine import CAUSES  # noqa: E402
+from pimsim.sim.accounting import CAUSES  # noqa: E402
 
 LATENCY_REL = 1e-9      # fast vs event: the same recurrences, summed in another order
 

@@ -14,7 +14,7 @@ VGG16 = ROOT / "traces" / "vgg16_shapes.npz"
 def sweep_dict(**over) -> dict:
     """2 crossbar sizes x ADC (auto, 8, 9) on ResNet-20: 6 grid points, 1 skipped
     (256 rows need 9 bits), 4 unique evaluations (128/auto = 128/8 = ISAAC, the baseline)."""
-    data = {"name": "mini", "base": str(ISAAC),
+    data = {"name": "mini", "base": str(ISAAC), "fidelity": "analytic",
             "axes": {"xbar": {"keys": ["crossbar.rows", "crossbar.cols"], "values": [128, 256]},
                      "adc.bits": ["auto", 8, 9], "trace": [str(RESNET20)]},
             "constraints": {"skip_invalid": True},

@@ -21,7 +21,7 @@ def _error(write_sweep, **over) -> str:
 
 def test_valid_sweep_resolves_paths_and_defaults(write_sweep):
     sweep = load_sweep(write_sweep())
-    assert sweep.name == "mini" and sweep.fidelity == "analytic"
+    assert sweep.name == "mini" and sweep.fidelity == "analytic" and sweep.images is None
     assert [a.name for a in sweep.axes] == ["xbar", "adc.bits", "trace"]
     assert sweep.axis("xbar").keys == ("crossbar.rows", "crossbar.cols")
     assert sweep.axis("trace").values == (str(ROOT / "traces" / "resnet20_cifar_shapes.npz"),)
@@ -144,3 +144,22 @@ def test_where_typo_is_an_error_not_an_empty_sweep(write_sweep, cond):
                        constraints={"where": [cond]})
     with pytest.raises(ConfigError, match="constraints.where"):
         load_sweep(path)
+
+
+def test_default_fidelity_is_the_one_run_and_compare_use(write_sweep):
+    from pimsim.cli import build_parser
+    from pimsim.sim.fidelity import DEFAULT_FIDELITY
+
+    data = sweep_dict()
+    del data["fidelity"]
+    sweep = load_sweep(write_sweep(data))
+    args = build_parser().parse_args(["run", "c.yaml", "--trace", "t.npz"])
+    assert sweep.fidelity == args.fidelity == DEFAULT_FIDELITY == "fast"
+    cargs = build_parser().parse_args(["compare", "c.yaml", "--trace", "t.npz"])
+    assert cargs.fidelity == DEFAULT_FIDELITY and cargs.images is None
+
+
+def test_images_forced_count(write_sweep):
+    assert load_sweep(write_sweep(images=4)).images == 4
+    assert "images" in _error(write_sweep, images=0)
+    assert "images" in _error(write_sweep, images="many")

@@ -1,0 +1,121 @@
+"""The data paths between layers: each consumer operand's input buffer in eDRAM.
+
+* :func:`windows` -- the input rows each output row of a layer needs;
+* :class:`Edge` -- producer -> consumer: rows arrived per image, readers left per row,
+  processes waiting for rows, and the buffer's row *slots* (capacity): a producer takes a
+  slot per row (blocking when none is free, stall cause ``buffer_full``), the last reader
+  of a row frees it. Slots are granted in image-major row order, so a producer running
+  ahead into the next image cannot take the slots of rows the consumer needs first.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import simpy
+
+from pimsim.workload.layer import POOL_KINDS, Layer
+
+
+def windows(lay: Layer, out_rows: int, in_rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """(lo, hi) input rows each output row of ``lay`` needs from an input of ``in_rows`` rows."""
+    r = np.arange(out_rows, dtype=np.int64)
+    if lay.kind == "conv" or lay.kind in POOL_KINDS:
+        k, s, p, d = lay.kernel[0], lay.stride[0], lay.padding[0], lay.dilation[0]
+        lo = r * s - p
+        hi = lo + (k - 1) * d
+    elif lay.kind in ("linear", "flatten"):
+        lo = np.zeros_like(r)
+        hi = np.full_like(r, in_rows - 1)
+    else:                                    # relu, add: row to row
+        lo, hi = r.copy(), r.copy()
+    lo = np.clip(lo, 0, in_rows - 1)
+    hi = np.clip(hi, lo, in_rows - 1)
+    return lo, hi
+
+
+class _ImageRows:
+    """One image's rows on one edge: parts arrived, slots taken, readers left, waiters."""
+
+    __slots__ = ("got", "taken", "readers", "prefix", "waiters")
+
+    def __init__(self, readers: list[int], rows: int):
+        self.got = [0] * rows
+        self.taken = [False] * rows
+        self.readers = list(readers)
+        self.prefix = 0                       # rows 0..prefix-1 are complete
+        self.waiters: dict[int, list] = {}    # last row needed -> events
+
+
+class Edge:
+    """Producer -> consumer data path: the consumer's input buffer for this operand."""
+
+    def __init__(self, env: simpy.Environment, producer: int, consumer: int, order: int,
+                 parts: np.ndarray, bits_per_position: int, over_noc: bool,
+                 offchip_rows: np.ndarray, readers: np.ndarray, slots: int):
+        self.env = env
+        self.producer, self.consumer, self.order = producer, consumer, order
+        self.rows = int(parts.size)
+        self.parts = parts.tolist()
+        self.bits_per_position = bits_per_position
+        self.over_noc = over_noc
+        self.offchip_rows = offchip_rows.tolist()
+        self.readers = readers.tolist()
+        self.slots = slots
+        self.free = slots                     # row slots free in the consumer's buffer
+        self.slot_waiter: simpy.Event | None = None
+        self._img: dict[int, _ImageRows] = {}
+        self.seq_next = 0                     # image-major row index whose turn it is
+        self.turns: dict[int, simpy.Event] = {}
+
+    def put_slot(self) -> None:
+        """A row left the buffer: wake the producer waiting for a slot, or count it free."""
+        if self.slot_waiter is not None:
+            ev, self.slot_waiter = self.slot_waiter, None
+            ev.succeed()
+        else:
+            self.free += 1
+
+    def next_turn(self) -> None:
+        """The row in turn got its slot: pass the turn on (waking its owner if waiting)."""
+        self.seq_next += 1
+        ev = self.turns.pop(self.seq_next, None)
+        if ev is not None:
+            ev.succeed()
+
+    def state(self, img: int) -> _ImageRows:
+        st = self._img.get(img)
+        if st is None:
+            st = self._img[img] = _ImageRows(self.readers, self.rows)
+        return st
+
+    def wait(self, img: int, hi: int) -> simpy.Event | None:
+        """An event for 'rows 0..hi complete', or None when they already are."""
+        st = self.state(img)
+        if st.prefix > hi:
+            return None
+        ev = self.env.event()
+        st.waiters.setdefault(hi, []).append(ev)
+        return ev
+
+    def arrive(self, img: int, row: int) -> None:
+        st = self.state(img)
+        st.got[row] += 1
+        if st.got[row] != self.parts[row]:
+            return
+        if st.readers[row] == 0:              # a row no output needs (stride > kernel)
+            self.put_slot()
+        old = st.prefix
+        while st.prefix < self.rows and st.got[st.prefix] == self.parts[st.prefix]:
+            st.prefix += 1
+        for hi in range(old, st.prefix):
+            for ev in st.waiters.pop(hi, ()):
+                ev.succeed()
+
+    def release(self, img: int, lo: int, hi: int) -> None:
+        """One reader fetched rows lo..hi into its input register: free finished rows."""
+        st = self.state(img)
+        for i in range(lo, hi + 1):
+            st.readers[i] -= 1
+            if st.readers[i] == 0:
+                self.put_slot()
+

@@ -1,0 +1,62 @@
+"""The engine's :class:`~pimsim.result.Result`: per-image counts and energy (through
+:mod:`pimsim.sim.accounting`), latency and interval from the image completions,
+per-layer timing and stalls, utilization, and the timeline."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+from pimsim.result import EngineStats, LayerTiming, Result
+from pimsim.sim.accounting import CAUSES, per_image_counts, utilization
+from pimsim.sim.analytic import build_result
+from pimsim.sim.weights import weight_load
+
+
+def engine_result(eng) -> Result:
+    """The Result of a finished :class:`pimsim.sim.engine.Engine` run (per image)."""
+    arch, nmap, network = eng.arch, eng.nmap, eng.network
+    images = eng.images                       # completed images
+    counts, dyn, actions, run_counts = per_image_counts(eng.layers, nmap, arch,
+                                                        eng.work_images)
+    finish = eng.image_finish
+    latency = finish[0]
+    steady = eng.monitor.result()
+    interval = steady.interval_ns if images > 1 else latency
+
+    cycles, times, timings = [], [], []
+    for L in eng.layers:
+        lm = L.lm
+        worth = L.done / L.per_image or 1.0  # images' worth of this layer's work done
+        times.append(float(L.copy_busy.max()) / worth if L.copy_busy.size else 0.0)
+        # read cycles of the busiest copy per image (skipped cycles removed per unit)
+        cycles.append(max(sum(u[3] for u in us) for us in L.units) if L.is_mvm else 0)
+        timings.append(LayerTiming(
+            name=lm.name, start_ns=float(L.start0 if L.start0 != math.inf else 0.0),
+            finish_ns=float(L.finish0), busy_ns=L.busy / worth,
+            stalls_ns={c: v / worth for c, v in L.stalls.items()}, buffer_rows=int(L.slots),
+            buffer_overcommit=bool(L.overcommit)))
+
+    sim_time = max(max(finish), eng.env.now)
+    run_tot = run_counts.sum(axis=0)
+    busy, util = utilization(arch, nmap, run_tot,
+                             [(role, s.busy_ns) for (role, _), s in eng.servers.items()],
+                             eng.t_read, eng.t_sample, sim_time)
+    stalls = {c: sum(t.stalls_ns[c] for t in timings) for c in CAUSES}
+    trace = tuple(eng.trace_metadata() + eng.trace) if eng.trace is not None else ()
+    stats = EngineStats(
+        fidelity=eng.fidelity, images=images, sim_time_ns=float(sim_time),
+        image_finish_ns=tuple(float(f) for f in finish), single_image_latency_ns=float(latency),
+        interval_ns=float(interval), events=eng.events,
+        component_ops={a: float(c) for a, c in zip(actions, run_tot)},
+        component_busy_ns=busy, component_utilization=util, stalls_ns=stalls,
+        layers=tuple(timings), timeline=trace, work_images=float(eng.work_images),
+        converged=bool(steady.converged),
+        fill_ns=float(steady.fill_ns if images > 1 else latency))
+    result = build_result(network, arch, nmap, counts, dyn, actions, cycles, times, latency,
+                          interval, engine=eng.fidelity, engine_stats=stats,
+                          weight_load=weight_load(nmap, arch))
+    fill = steady.fill_ns if images > 1 else latency
+    total = replace(result.total, fill_ns=float(fill), images=images,
+                    converged=bool(steady.converged))
+    return replace(result, total=total)

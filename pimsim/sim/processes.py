@@ -1,0 +1,392 @@
+"""The engine's processes (simpy generators and timeout callbacks), as a mixin of
+:class:`pimsim.sim.engine.Engine`; docs/engine.md describes each.
+
+* ``source`` -- the network input rows of every image into the first layers' buffers;
+* ``copy`` -- one MVM layer copy: for each unit (its positions of one output row) wait
+  for the input rows, fetch them (eDRAM + bus), step the crossbar reads and ADC
+  conversions (``fast``: the recurrence in closed form; ``event``: read by read,
+  ``reads_event``), hand the outputs to the output stage;
+* output stage (``drain``) -- tile shift-and-add merges, eDRAM write, a row slot in each
+  consumer's buffer, the NoC / off-chip transfer;
+* ``worker`` -- a non-MVM layer's rows on one host tile's digital unit (generic over the
+  unit role the mapping names);
+* ``deliver`` / ``take_slot`` -- moving a row part into the consumers' buffers.
+"""
+
+from __future__ import annotations
+
+import simpy
+
+from pimsim.kernels.counts import (A_ACT, A_ADC, A_BUS, A_DAC, A_EDRAM, A_IR, A_OR, A_POOL,
+                                   A_SA, A_SH, A_TOR, A_TSA, A_XB)
+from pimsim.sim.accounting import LayerState
+from pimsim.sim.buffers import Edge
+from pimsim.sim.resources import book_together
+
+
+class _Drain:
+    """One unit's output stage in flight (the copy waits on it: the OR is one deep)."""
+
+    __slots__ = ("L", "k", "tile", "img", "r", "n", "begin", "done", "event", "cause")
+
+    def __init__(self, L: LayerState, k: int, tile: int, img: int, r: int, n: int, begin: float):
+        self.L, self.k, self.tile, self.img, self.r, self.n = L, k, tile, img, r, n
+        self.begin = begin
+        self.done = False
+        self.event: simpy.Event | None = None
+        self.cause = "buffer_bandwidth"      # what it is waiting on now (for stalls)
+
+
+
+class Processes:
+    """The processes of :class:`pimsim.sim.engine.Engine` (a mixin: it owns the state)."""
+
+    # -- processes ---------------------------------------------------------------------
+    def source(self, e: Edge, L: LayerState, rows: int, width: int):
+        """The network input, row by row, image after image, into the first layer's buffer."""
+        tile = L.lm.first_tile
+        img = 0
+        while self.admit(img):
+            for r in range(rows):
+                yield from self.deliver_source(e, L, img, r, width, tile)
+            img += 1
+
+    def deliver_source(self, e: Edge, L: LayerState, img: int, r: int, width: int, tile: int):
+        """One input row over the consumer tile's NoC link into its buffer."""
+        yield from self.take_slot(e, img, r)
+        arrive = self.env.now
+        if e.offchip_rows[r]:
+            off = e.offchip_rows[r]
+            if img == 0:                         # counts: image 0's (every image alike)
+                L.offchip_bits += off
+            _, arrive = self.server("offchip_link", tile // self.tiles_per_chip).book(
+                arrive, off * self.off_ns_per_bit)
+        if e.over_noc:
+            bits = width * e.bits_per_position
+            if img == 0:
+                L.router_bits += bits
+            _, arrive = self.server("router", self.router_of(tile)).book(
+                arrive, bits / self.link_bw + self.hop_ns)
+        ev = self.env.timeout(arrive - self.env.now)
+        ev.callbacks.append(lambda _ev: e.arrive(img, r))
+
+    def copy(self, L: LayerState, k: int):
+        """One copy of an MVM layer: its units (positions of one output row), all images."""
+        env = self.env
+        tile = L.copy_tile[k]
+        tiles = L.copy_tileset[k]
+        spread = len(L.copy_tiles[k])
+        bufs = [self.server(role, t) for t in tiles for role in ("edram", "bus")]
+        adc = simpy.Resource(env, capacity=1) if self.fidelity == "event" else None
+        adc_free = 0.0
+        prev = None
+        # timing moves each receptive field once (the bus broadcasts it to the column
+        # tiles); the count (docs/mapping.md) charges every crossbar's IR slice
+        fetch_per_pos = L.fetch_bits
+        lo, hi, edges = L.lo, L.hi, L.edges_in
+        runs = self.unit_runs
+        for img in range(self.cap):         # blocks on input of images never admitted
+            for r, n, uidx, m in L.units[k]:
+                t0 = env.now
+                for ei, e in enumerate(edges):
+                    ev = e.wait(img, hi[ei][r])
+                    if ev is not None:
+                        yield ev
+                L.stall("input_wait", env.now - t0)
+                # fetch the receptive fields from eDRAM over the bus into the IR; the
+                # rows are released when the fetch is booked (no later write can overtake
+                # a booked read of the same FIFO port)
+                ir = n * fetch_per_pos / spread
+                _, t_start = book_together(env.now, bufs,
+                                           [2 * ir / self.edram_bw, ir / self.bus_bw] * len(tiles))
+                L.stall("buffer_bandwidth", t_start - env.now)
+                for ei, e in enumerate(edges):
+                    e.release(img, lo[ei][r], hi[ei][r])
+                if img == 0:
+                    L.start0 = min(L.start0, t_start)
+                if adc is None:
+                    # the read / S+H / ADC recurrence of reads_event in closed form: the
+                    # i-th conversion starts at cs0 + i x max(read, conversion)
+                    if m:
+                        cs0 = max(t_start + self.t_read, adc_free)
+                        last = cs0 + (m - 1) * L.period
+                        L.stall("adc_busy", (cs0 - t_start - self.t_read)
+                                + (m - 1) * max(0.0, L.t_conv - self.t_read))
+                        yield env.timeout(last - env.now)
+                        ready = adc_free = last + L.t_conv
+                    else:                     # every read skipped: outputs are ready at once
+                        if t_start > env.now:
+                            yield env.timeout(t_start - env.now)
+                        ready = env.now
+                    if img == 0:              # counts: image 0's units x their kernel rows
+                        runs[uidx] += 1
+                else:
+                    if t_start > env.now:
+                        yield env.timeout(t_start - env.now)
+                    yield from self.reads_event(L, n, m, adc, img == 0)
+                    # the last conversion just started (none when every read was skipped)
+                    ready = env.now + (L.t_conv if m else 0.0)
+                dt = env.now - t_start
+                L.busy += dt
+                L.copy_busy[k] += dt
+                if self.trace is not None:
+                    self._x(L.lay.name, "compute", t_start, dt, tile, L.tid + 2 * k,
+                            {"image": img, "row": r, "positions": n})
+                # the output register is one deep: wait for the previous unit's outputs
+                if prev is not None and not prev.done:
+                    t0, cause = env.now, prev.cause
+                    prev.event = env.event()
+                    yield prev.event
+                    L.stall(cause, env.now - t0)
+                prev = self.drain(L, k, tile, img, r, n, ready)
+
+    def reads_event(self, L: LayerState, n: int, m: int, adc: simpy.Resource, count: bool):
+        """``event`` fidelity: every read cycle of the copy's crossbar group, every ADC batch.
+
+        ``m`` read cycles are stepped for the unit's ``n`` positions (``n x cycles`` less
+        the cycles a technique skips). Counts are the dense counts (``n x cycles`` reads);
+        the skipped fractions are scaled out per layer at the end, as the closed form does.
+        Only image 0 is counted (``count``): every image does the same work.
+        """
+        env, d = self.env, self.d
+        c = L.counts if count else L.scratch
+        ib, ob = d.precision.input_bits, d.precision.output_bits
+        ir_bits, or_bits = L.rows_sum * ib, L.outs_sum * ob
+        skipped = n * self.cyc - m
+        if skipped:       # the skipped cycles' dense counts (scaled out with the others)
+            c[A_XB] += skipped * L.nxb
+            c[A_DAC] += skipped * L.rows_sum
+            for a in (A_SH, A_ADC, A_SA):
+                c[a] += skipped * L.cols_sum
+        step = 0
+        for _ in range(n):
+            for _ in range(self.cyc):
+                step += 1
+                if step > m:
+                    break
+                yield env.timeout(self.t_read)         # drive rows, settle, sample and hold
+                c[A_XB] += L.nxb
+                c[A_DAC] += L.rows_sum
+                req = adc.request()                     # the S+H waits for the ADCs
+                if not req.triggered:
+                    t0 = env.now
+                    yield req
+                    L.stall("adc_busy", env.now - t0)
+                # the conversion batch runs while the next read proceeds
+                done = env.timeout(L.t_conv)
+                done.callbacks.append(lambda _ev, req=req: self.converted(L, adc, req, c))
+            c[A_IR] += 2 * ir_bits
+            c[A_OR] += 2 * or_bits
+            c[A_EDRAM] += 2 * (ir_bits + or_bits)
+            c[A_BUS] += ir_bits + or_bits
+            c[A_TOR] += 2 * or_bits
+            c[A_TSA] += L.lm.merges_per_position
+
+    def converted(self, L: LayerState, adc: simpy.Resource, req, c) -> None:
+        """A conversion batch is done: the used columns went through the ADCs and S+A
+        (counted into ``c``: the layer's counts for image 0, else scratch)."""
+        c[A_SH] += L.cols_sum
+        c[A_ADC] += L.cols_sum
+        c[A_SA] += L.cols_sum
+        adc.release(req)
+
+    def drain(self, L: LayerState, k: int, tile: int, img: int, r: int, n: int,
+              ready: float) -> "_Drain":
+        """Output stage of one unit: S+A merge, eDRAM write, delivery to the consumers.
+
+        Booked from the end of the last conversion; runs as timeout callbacks and becomes
+        a process only if it must wait for a buffer slot.
+        """
+        env = self.env
+        dr = _Drain(L, k, tile, img, r, n, env.now)
+        # request the units when the last conversion is done, not before: requests reach
+        # the servers in simulated-time order
+        ev = env.timeout(max(0.0, ready - env.now))
+        ev.callbacks.append(lambda _ev: self._drain_store(dr))
+        return dr
+
+    def _drain_store(self, dr: "_Drain") -> None:
+        """Row-tile merges on the tile S+A (if any), then the eDRAM write (at its time)."""
+        env, L, k, n = self.env, dr.L, dr.k, dr.n
+        merges = L.lm.merges_per_position
+        if not merges:
+            self._drain_write(dr)
+            return
+        tiles = L.copy_tileset[k]
+        spread = len(L.copy_tiles[k])
+        _, t = book_together(env.now, [self.server("tile_shift_add", x) for x in tiles],
+                             [n * merges * self.tsa_ns / spread] * len(tiles))
+        # the write is requested when the merge is done (requests in simulated-time order)
+        ev = env.timeout(max(0.0, t - env.now))
+        ev.callbacks.append(lambda _ev: self._drain_write(dr))
+
+    def _drain_write(self, dr: "_Drain") -> None:
+        """The unit's outputs into eDRAM over the bus, then on to the consumers."""
+        env, L, k, n = self.env, dr.L, dr.k, dr.n
+        tiles = L.copy_tileset[k]
+        spread = len(L.copy_tiles[k])
+        orb = n * L.store_bits / spread
+        _, t = book_together(env.now,
+                             [self.server(role, x) for x in tiles for role in ("edram", "bus")],
+                             [2 * orb / self.edram_bw, orb / self.bus_bw] * len(tiles))
+        ev = env.timeout(max(0.0, t - env.now))
+        ev.callbacks.append(lambda _ev: self._drain_send(dr, 0))
+
+    def _drain_send(self, dr: "_Drain", first: int, resumed: bool = False) -> None:
+        blocked, hold = self.deliver_now(dr.L, dr.img, dr.r, dr.n, dr.tile, first, resumed)
+        if blocked is not None:
+            dr.cause = "buffer_full"
+            self.env.process(self._drain_blocked(dr, blocked))
+        elif hold > self.env.now:                # the output register holds the data
+            dr.cause = "network"
+            ev = self.env.timeout(hold - self.env.now)
+            ev.callbacks.append(lambda _ev: self._drain_finish(dr))
+        else:
+            self._drain_finish(dr)
+
+    def _drain_blocked(self, dr: "_Drain", index: int):
+        yield from self.take_slot(dr.L.edges_out[index], dr.img, dr.r)
+        self._drain_send(dr, index, resumed=True)
+
+    def _drain_finish(self, dr: "_Drain") -> None:
+        dr.done = True
+        L = dr.L
+        if self.trace is not None:
+            self._x(L.lay.name, "output", dr.begin, self.env.now - dr.begin, dr.tile,
+                    L.tid + 2 * dr.k + 1, {"image": dr.img, "row": dr.r})
+        self.unit_done(L, dr.img)
+        if dr.event is not None:
+            dr.event.succeed()
+
+    def worker(self, L: LayerState, w: int):
+        """A non-MVM layer's rows on one host tile's units."""
+        env = self.env
+        tile = L.worker_tile[w]
+        role = L.unit_role
+        unit = self.server(role, tile) if role else None
+        if role:
+            action = "accumulate" if role == "tile_shift_add" else "op"
+            t = self.d.tile
+            units = {"activation": t.activation_units, "maxpool": t.maxpool_units,
+                     "tile_shift_add": t.shift_adds}[role]
+            op_ns = self.arch.latency_ns(role, action) / units
+            col = {"activation": A_ACT, "maxpool": A_POOL, "tile_shift_add": A_TSA}[role]
+        for img in range(self.cap):         # blocks on input of images never admitted
+            for r in L.worker_rows[w]:
+                t0 = env.now
+                for ei, e in enumerate(L.edges_in):
+                    ev = e.wait(img, L.hi[ei][r])
+                    if ev is not None:
+                        yield ev
+                L.stall("input_wait", env.now - t0)
+                for ei, e in enumerate(L.edges_in):
+                    e.release(img, L.lo[ei][r], L.hi[ei][r])
+                t_start = env.now
+                if img == 0:
+                    L.start0 = min(L.start0, t_start)
+                ops = L.row_ops[r]
+                if ops and unit is not None:
+                    start, end = unit.book(env.now, ops * op_ns)
+                    L.stall("unit_busy", start - env.now)
+                    L.busy += end - start
+                    L.copy_busy[w] += end - start
+                    if img == 0:
+                        L.counts[col] += ops
+                    yield env.timeout(end - env.now)
+                    if self.trace is not None:
+                        self._x(L.lay.name, "compute", start, end - start, tile, L.tid + 2 * w,
+                                {"image": img, "row": r})
+                waits = yield from self.deliver(L, img, r, L.width, tile)
+                for cause, dt in waits.items():
+                    L.stall(cause, dt)
+                self.unit_done(L, img)
+
+    def take_slot(self, e: Edge, img: int, r: int):
+        """Wait for row ``r``'s turn and a free slot in the consumer's buffer (process)."""
+        seq = img * e.rows + r
+        if seq != e.seq_next:
+            turn = e.turns[seq] = self.env.event()
+            yield turn
+        if e.free == 0:
+            e.slot_waiter = self.env.event()
+            yield e.slot_waiter
+        else:
+            e.free -= 1
+        e.next_turn()
+
+    def deliver_now(self, L: LayerState, img: int, r: int, n: int, tile: int, first: int = 0,
+                    resumed: bool = False) -> tuple[int | None, float]:
+        """Send one output row part (``n`` positions) to the consumers from edge ``first``.
+
+        Returns (index of an edge whose row slot must be waited for, or None; the time
+        the last network link starts sending -- the output register holds the data until
+        then). Slots go to rows in image-major order, so copies running ahead into the
+        next image cannot take the slots of rows the consumer needs first (deadlock).
+        """
+        env = self.env
+        hold = env.now
+        for i in range(first, len(L.edges_out)):
+            e = L.edges_out[i]
+            st = e.state(img)
+            off = 0
+            if resumed and i == first:           # this part claimed the row and got a slot
+                off = e.offchip_rows[r]
+            elif not st.taken[r]:
+                # the first part of a row claims its slot; the other parts of the row
+                # (other copies) travel with it
+                st.taken[r] = True
+                if img * e.rows + r != e.seq_next or e.free == 0:
+                    return i, hold
+                e.free -= 1
+                e.next_turn()
+                off = e.offchip_rows[r]
+            C = self.layers[e.consumer]
+            arrive = env.now
+            if off:
+                if img == 0:
+                    C.offchip_bits += off
+                chip = tile // self.tiles_per_chip
+                _, arrive = self.server("offchip_link", chip).book(arrive,
+                                                                  off * self.off_ns_per_bit)
+            if e.over_noc:
+                bits = n * e.bits_per_position
+                if img == 0:
+                    C.router_bits += bits
+                link = self.server("router", self.router_of(tile))
+                start, arrive = link.book(arrive, bits / self.link_bw + self.hop_ns)
+                hold = max(hold, start)
+                if self.trace is not None:
+                    self._x(f"{C.lay.name}<-", "noc", start, arrive - start,
+                            -1 - self.router_of(tile), 0, {"image": img, "row": r, "bits": bits})
+            ev = env.timeout(arrive - env.now)
+            ev.callbacks.append(lambda _ev, e=e: e.arrive(img, r))
+        return None, hold
+
+    def deliver(self, L: LayerState, img: int, r: int, n: int, tile: int):
+        """``deliver_now`` inside a process, waiting where it must; {cause: wait ns}."""
+        env = self.env
+        waits = {"buffer_full": 0.0, "network": 0.0}
+        first, resumed = 0, False
+        while True:
+            blocked, hold = self.deliver_now(L, img, r, n, tile, first, resumed)
+            if blocked is None:
+                break
+            t0 = env.now
+            yield from self.take_slot(L.edges_out[blocked], img, r)
+            waits["buffer_full"] += env.now - t0
+            first, resumed = blocked, True
+        if hold > env.now:
+            waits["network"] = hold - env.now
+            yield env.timeout(hold - env.now)
+        return waits
+
+    def unit_done(self, L: LayerState, img: int) -> None:
+        now = self.env.now
+        self.done_units += 1
+        L.done += 1
+        if img == 0:
+            L.finish0 = max(L.finish0, now)
+        if L.sink:
+            self.sink_left[img] -= 1
+            if self.sink_left[img] == 0:
+                self.image_done(img, now)
