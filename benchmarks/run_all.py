@@ -1,8 +1,8 @@
 """Run every benchmark and print a table (``make bench``). Not a test: nothing is asserted.
 
 Each engine case runs in a fresh Python process (clean peak-memory figure, numba cache
-warm). Reference: MNSIM 2.0 reports ~3 s for ResNet-18 / VGG-16 at 224x224 (quoted, not
-run here); the ratio column is 3 s / our wall time.
+warm). The comparison with MNSIM 2.0 on the same workloads, whole processes side by side,
+is ``benchmarks/bench_mnsim.py`` (it needs MNSIM set up; docs/performance.md).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ if str(ROOT) not in sys.path:
 
 from benchmarks import bench_endurance, bench_kernels, bench_sweep  # noqa: E402
 
-MNSIM_REFERENCE_S = 3.0
 ENGINE_CASES = ("fast:resnet50", "fast:resnet18", "fast:vgg16", "fast:resnet20",
                 "event:resnet20_layer")
 TARGET_RESNET50_S = 10.0
@@ -40,17 +39,13 @@ def main() -> None:
     print("wall s: elapsed; cpu s: this process's CPU time (what a quiet machine's wall time "
           "would be: one core, no contention); events/s per CPU second")
     print(f"{'case':24} {'images':>6} {'wall s':>8} {'cpu s':>7} {'events':>9} {'events/s':>10} "
-          f"{'RSS MiB':>8} {'heap MiB':>8} {'latency us':>11} {'interval us':>11} "
-          f"{'MNSIM 3 s / ours (wall/cpu)':>28}")
+          f"{'RSS MiB':>8} {'heap MiB':>8} {'latency us':>11} {'interval us':>11}")
     for case in ENGINE_CASES:
         r = engine_case(case)
-        ratio = ""
-        if case.split(":")[1] in ("resnet18", "vgg16"):
-            ratio = f"{MNSIM_REFERENCE_S / r['wall_s']:.2f}x/{MNSIM_REFERENCE_S / r['cpu_s']:.2f}x"
         print(f"{case:24} {r['images']:>6} {r['wall_s']:>8.2f} {r['cpu_s']:>7.2f} {r['events']:>9} "
               f"{r['events_per_s']:>10.0f} {r['peak_rss_MiB']:>8.0f} "
               f"{r['python_heap_peak_MiB']:>8.1f} {r['latency_us']:>11.1f} "
-              f"{r['interval_us']:>11.1f} {ratio:>28}")
+              f"{r['interval_us']:>11.1f}")
         if case == "fast:resnet50":
             verdict = "meets" if r["wall_s"] < TARGET_RESNET50_S else "MISSES"
             print(f"  ResNet-50 fast {verdict} the {TARGET_RESNET50_S:.0f} s target (wall)")

@@ -64,10 +64,12 @@ class TotalResult:
     power_mW: float                  # average at the pipelined rate
     gops_per_mm2: float
     gops_per_W: float
-    energy_pJ: float                 # per image: dynamic + static
-    energy_dynamic_pJ: float
-    energy_static_pJ: float
+    energy_pJ: float                 # per image: dynamic_energy_pJ + static_energy_pJ
+    dynamic_energy_pJ: float         # per image: counts x energy per action
+    static_energy_pJ: float          # per image: static power x powered time (pimsim.arch.power)
     energy_breakdown_pJ: dict[str, float]  # role -> pJ (dynamic + static); sums to energy_pJ
+    dynamic_breakdown_pJ: dict[str, float]  # role -> dynamic pJ; sums to dynamic_energy_pJ
+    static_breakdown_pJ: dict[str, float]   # role -> static pJ; sums to static_energy_pJ
     crossbar_utilization: float      # mapped / available crossbars
     time_utilization: float          # busy / (mapped x interval) crossbar time
     crossbar_reads: float

@@ -23,7 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 TRAINED = {"cnn_digits": 1, "resnet20_digits": 2}  # name -> training threads
 SAMPLES = {"cnn_digits": 32, "resnet20_digits": 16}  # activation samples per trace
 SHAPES = {"resnet20_cifar_shapes": "resnet20", "vgg16_shapes": "vgg16",
-          "resnet18_shapes": "resnet18", "resnet50_shapes": "resnet50"}
+          "resnet18_shapes": "resnet18", "resnet50_shapes": "resnet50",
+          # MNSIM 2.0's built-in networks at its 32x32 input (benchmarks/bench_mnsim.py)
+          "mnsim_resnet18_shapes": "mnsim_resnet18", "mnsim_vgg16_shapes": "mnsim_vgg16"}
 SEED = 0
 
 

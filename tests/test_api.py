@@ -34,7 +34,7 @@ def test_readme_tour_shows_the_lines_the_command_prints(capsys, monkeypatch):
     assert main(["run", "configs/isaac_xbar256.yaml", "--trace", "traces/resnet20_digits.npz"]) == 0
     out = capsys.readouterr().out
     shown = README.read_text()
-    for prefix in ("fidelity: ", "bottleneck: "):
+    for prefix in ("fidelity: ", "bottleneck ("):
         line = next(l for l in out.splitlines() if l.startswith(prefix))
         assert line in shown, f"README shows a stale '{prefix}' line; the command prints:\n{line}"
 
@@ -64,7 +64,7 @@ def test_bad_override_names_the_key():
 
 def test_notebook_reprs():
     r = pimsim.run(ISAAC, CNN, "analytic")
-    assert repr(r).startswith("Result: ISAAC on cnn_digits") and "bottleneck:" in repr(r)
+    assert repr(r).startswith("Result: ISAAC on cnn_digits") and "\n  bottleneck (analytic): layer " in repr(r)
     html = r._repr_html_()
     assert "<table" in html and "<svg" in html and f'data-value="{r.total.macs!r}"' in html
     c = pimsim.compare([ISAAC, str(ROOT / "configs" / "isaac_xbar256.yaml")], CNN, "analytic")

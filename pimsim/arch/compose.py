@@ -56,7 +56,7 @@ def unit_counts(design: Design) -> dict[str, tuple[str, float]]:
     return {
         "crossbar": (IMA, x),
         "dac": (IMA, x * d.crossbar.rows),
-        "sample_hold": (IMA, x * d.crossbar.cols),
+        "sample_hold": (IMA, x * d.converted_columns),   # one per converted column / pair
         "adc": (IMA, x * d.adc.per_crossbar),
         "shift_add": (IMA, d.ima.shift_adds),
         "input_register": (IMA, 1),

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pimsim.arch.compose import CHIP, IMA, TILE, Arch
-from pimsim.units import gops, gops_per_W
+from pimsim.units import BITS_PER_BYTE, gops, gops_per_W
 
 
 def mvm_period_ns(arch: Arch) -> float:
@@ -26,9 +26,11 @@ def mvm_period_ns(arch: Arch) -> float:
 
 
 def peak_activity(arch: Arch) -> dict[tuple[str, str], float]:
-    """(role, action) -> actions per MVM period, per IMA (IMA roles) or per tile (tile roles)."""
+    """(role, action) -> actions per MVM period, per IMA (IMA roles), per tile (tile roles)
+    or per chip (off-chip links: every link sending at its full bandwidth)."""
     d = arch.design
-    x, rows, cols, cycles = d.ima.crossbars, d.crossbar.rows, d.crossbar.cols, d.input_cycles
+    x, rows, cycles = d.ima.crossbars, d.crossbar.rows, d.input_cycles
+    cols = d.converted_columns               # conversions per read (one per differential pair)
     outputs = x * d.weights_per_crossbar_row            # output values per IMA per period
     in_bits = x * rows * d.precision.input_bits          # inputs loaded into the IR
     out_bits = outputs * d.precision.output_bits         # outputs leaving the OR
@@ -48,6 +50,8 @@ def peak_activity(arch: Arch) -> dict[tuple[str, str], float]:
         ("tile_shift_add", "accumulate"): imas * outputs,
         ("maxpool", "op"): imas * outputs,
         ("tile_output_register", "access"): 2 * imas * out_bits,
+        ("offchip_link", "transfer"): (d.chip.offchip_links * d.chip.offchip_link_GBps
+                                       * BITS_PER_BYTE * mvm_period_ns(arch)),
     }
 
 

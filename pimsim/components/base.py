@@ -5,7 +5,10 @@ with its source beside it) and scales itself to the instance's parameters throug
 that live in code (pattern from Accelergy's hwcomponents). Per unit it exposes:
 
 * ``area_mm2``          area of one unit (mm^2)
-* ``static_power_mW``   leakage / always-on power of one unit (mW)
+* ``static_power_mW``   leakage / idle power of one unit (mW): drawn all the time, or
+                        only while busy when the unit is ``power_gated``
+                        (``pimsim.arch.power``; docs/components.md says where each
+                        design point's values come from)
 * ``energy_pJ(action)`` dynamic energy of one action (pJ)
 * ``latency_ns(action)`` time one action takes (ns)
 
@@ -38,7 +41,10 @@ class Param:
 COMMON_PARAMS: dict[str, Param] = {
     "model": Param("-", "registered component class name"),
     "area_um2": Param("um^2", "area of one unit at the reference point"),
-    "static_power_mW": Param("mW", "leakage / always-on power of one unit", 0.0),
+    "static_power_mW": Param("mW", "leakage / idle power of one unit (0: see docs/components.md "
+                             "for the reason per role)", 0.0),
+    "power_gated": Param("bool", "power-gate idle units: static power is charged only for "
+                         "the unit's busy time (pimsim.arch.power)", False),
     "source": Param("-", "where the reference values come from", ""),
     # Only read for plug-in roles pimsim does not place itself (pimsim.arch.compose):
     "level": Param("-", "plug-in roles only: 'ima', 'tile' or 'chip'", "tile"),
@@ -84,6 +90,11 @@ class Component:
     def static_power_mW(self) -> float:
         return float(self.ref["static_power_mW"])
 
+    @property
+    def power_gated(self) -> bool:
+        """Idle units are power-gated: static power only while busy."""
+        return bool(self.ref.get("power_gated", False))
+
     def energy_pJ(self, action: str) -> float:
         if action not in self.ACTIONS:
             raise KeyError(f"{self.model} has no action '{action}' (has {', '.join(self.ACTIONS)})")
@@ -112,6 +123,12 @@ class Component:
             if value is REQUIRED:
                 raise ConfigError(f"missing reference value '{key}' ({p.doc})", file=file,
                                   where=f"{where}.{key}", expected=f"a number in {p.unit}")
+            if p.unit == "bool":
+                if not isinstance(value, bool):
+                    raise ConfigError("wrong type", file=file, where=f"{where}.{key}",
+                                      found=value, expected="true or false")
+                out[key] = value
+                continue
             if p.unit == "-" and not isinstance(value, str):
                 raise ConfigError("wrong type", file=file, where=f"{where}.{key}", found=value,
                                   expected="text")

@@ -2,8 +2,10 @@
 
 Laws: energy per bit moved is constant (wire energy per bit per hop); bus area scales
 with its width; router area is per router, shared by ``tiles_per_router`` tiles (the
-arch divides it). An off-chip link is charged as static power while the chip is on
-(ISAAC models HyperTransport as a constant ~10 W), plus optional energy per bit.
+arch divides it). An off-chip link costs energy per bit sent plus an idle power
+(``static_power_mW``) while it is powered; at full bandwidth the two add up to the
+link's peak power (ISAAC: 2.6 W per HyperTransport link). A ``power_gated`` link
+(ISAAC's default) draws its idle power only while it sends (``pimsim.arch.power``).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ class Router(Component):
 
 @register("offchip_link")
 class OffchipLink(Component):
-    PARAMS = {"transfer_energy_pJ": Param("pJ", "energy per bit sent (0: all in static power)", 0.0)}
+    PARAMS = {"transfer_energy_pJ": Param("pJ", "energy per bit sent, beyond the idle power", 0.0)}
     ACTIONS = {"transfer": "sending one bit to another chip"}
     INSTANCE = {"bandwidth_GBps": "GB/s"}
 

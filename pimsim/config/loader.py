@@ -220,7 +220,7 @@ def _resolve(design: Design, origin: dict[str, Path]) -> Design:
                   found=f"{p.input_bits} input bits, {dac.bits}-bit DAC",
                   expected="precision.input_bits a multiple of dac.bits")
     cells = p.weight_bits // xb.bits_per_cell
-    if p.signed_weights == "differential":
+    if p.signed_weights in ("differential", "differential_both"):
         cells *= 2
     if cells > xb.cols:
         raise err("one weight needs more columns than a crossbar has", "crossbar", "cols",

@@ -26,8 +26,10 @@ class Precision:
     input_bits: int = spec(16, "bits", "input activation precision streamed into the crossbars")
     output_bits: int = spec(16, "bits", "precision of layer outputs written back to buffers")
     signed_weights: str = spec("offset", "-", "signed-weight scheme: 'offset' (bias so all cells "
-                               "are unsigned, ISAAC) or 'differential' (positive/negative column pairs)",
-                               choices=("offset", "differential"))
+                               "are unsigned, ISAAC), 'differential' (positive/negative column pairs, "
+                               "the pair's difference converted once) or 'differential_both' (pairs, "
+                               "both columns converted and subtracted digitally)",
+                               choices=("offset", "differential", "differential_both"))
 
 
 @dataclass(frozen=True)
@@ -153,10 +155,25 @@ class Design:
         return self.precision.weight_bits // self.crossbar.bits_per_cell
 
     @property
+    def differential(self) -> bool:
+        """Signed weights as positive/negative column pairs (either differential scheme)."""
+        return self.precision.signed_weights in ("differential", "differential_both")
+
+    @property
     def cells_per_weight(self) -> int:
         """Crossbar columns one weight occupies: its slices, doubled for differential pairs."""
-        pairs = 2 if self.precision.signed_weights == "differential" else 1
-        return self.slices_per_weight * pairs
+        return self.slices_per_weight * (2 if self.differential else 1)
+
+    @property
+    def cells_per_conversion(self) -> int:
+        """Columns behind one ADC conversion: 2 when a differential pair's difference is
+        taken before conversion (``differential``), else 1 (docs/mapping.md)."""
+        return 2 if self.precision.signed_weights == "differential" else 1
+
+    @property
+    def converted_columns(self) -> int:
+        """Conversions one full crossbar read needs: cols / cells per conversion."""
+        return self.crossbar.cols // self.cells_per_conversion
 
     @property
     def input_cycles(self) -> int:
@@ -170,8 +187,8 @@ class Design:
 
     @property
     def conversion_time_ns(self) -> float:
-        """Time the crossbar's ADCs need to convert all its columns once."""
-        return self.crossbar.cols / (self.adc.per_crossbar * self.adc.sample_rate_GSps)
+        """Time the crossbar's ADCs need to convert all its converted columns once (ns)."""
+        return self.converted_columns / (self.adc.per_crossbar * self.adc.sample_rate_GSps)
 
     @property
     def cycle_ns(self) -> float:

@@ -105,7 +105,7 @@ def layout_for(name: str, groups: int, rows: int, cols: int, design: Design) -> 
                       cells_per_weight=design.cells_per_weight,
                       weight_bits=design.precision.weight_bits,
                       bits_per_cell=design.crossbar.bits_per_cell,
-                      differential=design.precision.signed_weights == "differential")
+                      differential=design.differential)
 
 
 def weight_cells(q: np.ndarray, weight_bits: int, bits_per_cell: int,

@@ -69,8 +69,8 @@ def read_cost(network, arch) -> ReadCost:
     """Forward costs per image from the analytic evaluator."""
     from pimsim.sim.analytic import evaluate
     t = evaluate(network, arch).total
-    static_mW = t.energy_static_pJ / t.interval_ns if t.interval_ns else 0.0
-    return ReadCost(energy_dynamic_pJ=t.energy_dynamic_pJ, power_static_mW=static_mW,
+    static_mW = t.static_energy_pJ / t.interval_ns if t.interval_ns else 0.0
+    return ReadCost(energy_dynamic_pJ=t.dynamic_energy_pJ, power_static_mW=static_mW,
                     latency_ns=t.latency_ns, interval_ns=t.interval_ns)
 
 

@@ -19,7 +19,7 @@ from pimsim.errors import TraceError
 from pimsim.mapping.placement import chips_needed, imas_per_chip, place
 from pimsim.mapping.replication import imas_needed, replicate
 from pimsim.mapping.tiling import Tiling, tile_layer
-from pimsim.workload.layer import POOL_KINDS, Layer, Network
+from pimsim.workload.layer import NETWORK_INPUT, POOL_KINDS, Layer, Network
 
 _EMPTY = np.zeros(0, dtype=np.int64)
 
@@ -36,9 +36,11 @@ class LayerMap:
     col_tiles: int
     groups_per_crossbar: int
     xb_rows: np.ndarray          # used rows of each crossbar of one copy
-    xb_cols: np.ndarray          # used (converted) columns of each crossbar
+    xb_cols: np.ndarray          # columns converted per read of each crossbar (ADC conversions:
+                                 # used columns, or differential pairs; docs/mapping.md)
     xb_outs: np.ndarray          # whole weights per row = output values per crossbar
     xb_weights: np.ndarray       # weights stored in each crossbar
+    xb_cells: np.ndarray         # used columns (cells per row) of each crossbar
     merges_per_position: int     # row-tile partial sums merged by the tile S+A
     replication: int             # copies (1 for non-MVM layers)
     imas_per_copy: int
@@ -52,7 +54,10 @@ class LayerMap:
     pool_ops: int                # max-pool unit ops per image (comparisons / adds)
     add_ops: int                 # tile shift-and-add ops of residual adds
     noc_bits: int                # bits this layer receives over the on-chip network
-    offchip_bits: int            # bits this layer receives from (or spreads to) other chips
+    offchip_bits: int            # bits this layer receives from (or spreads to) other chips,
+                                 # host_bits included
+    host_in_bits: int            # the network input from the host (its first reader)
+    host_out_bits: int           # results sent to the host (sink layers)
     # Technique hooks (pimsim.techniques); the defaults leave every count and time as is.
     skip_reads: float = 0.0        # fraction of crossbar.read work skipped (zero OU bit-slices)
     skip_drives: float = 0.0       # fraction of dac.drive work skipped
@@ -63,6 +68,11 @@ class LayerMap:
     @property
     def is_mvm(self) -> bool:
         return self.positions > 0 or self.xb_rows.size > 0
+
+    @property
+    def host_bits(self) -> int:
+        """Bits exchanged with the host over the off-chip links per image."""
+        return self.host_in_bits + self.host_out_bits
 
     @property
     def crossbars_per_copy(self) -> int:
@@ -169,6 +179,52 @@ def _bits_out(layer: Layer, design: Design) -> int:
     return layer.out_elems * design.precision.output_bits
 
 
+def _stage_work(network: Network, mvm, tilings, arch: Arch,
+                ov: Mapping[str, LayerOverride]) -> tuple[np.ndarray, np.ndarray]:
+    """Per MVM layer: one copy's time per position (fetch + reads, ns) and the work per
+    image on its tiles' shared units [eDRAM, bus, tile S+A, activation, max-pool] in
+    ns x tiles, including the non-MVM layers it hosts (the timing of docs/engine.md,
+    ``pimsim.sim.stages``, before placement)."""
+    d = arch.design
+    bits_per_ns = 8.0                                   # 1 GB/s = 8 bits/ns
+    edram_bw = d.tile.edram_bandwidth_GBps * bits_per_ns
+    bus_bw = d.tile.bus_width_bits * d.clock_GHz
+    t_read = arch.latency_ns("crossbar", "read")
+    t_sample = arch.latency_ns("adc", "convert")
+    tsa = arch.latency_ns("tile_shift_add", "accumulate") / d.tile.shift_adds
+    act = arch.latency_ns("activation", "op") / d.tile.activation_units
+    pool = arch.latency_ns("maxpool", "op") / d.tile.maxpool_units
+    index = {lay.name: k for k, lay in enumerate(mvm)}
+    pos_ns = np.zeros(len(mvm))
+    work = np.zeros((len(mvm), 5))
+    host: dict[str, int | None] = {}
+    for lay in network:
+        if lay.is_mvm:
+            k = index[lay.name]
+            host[lay.name] = k
+            t = tilings[k]
+            conv = -(-int(t.cols.max()) // d.adc.per_crossbar) * t_sample if t.cols.size else 0.0
+            keep = 1.0 - (ov[lay.name].skip_cycles if lay.name in ov else 0.0)
+            fetch = lay.weight_rows * lay.groups * d.precision.input_bits
+            store = lay.out_shape[0] * d.precision.output_bits
+            pos_ns[k] = (d.input_cycles * keep * max(t_read, conv)
+                         + max(2 * fetch / edram_bw, fetch / bus_bw))
+            p = lay.out_positions
+            work[k, 0] += 2 * p * (fetch + store) / edram_bw / d.tile.edram_ports
+            work[k, 1] += p * (fetch + store) / bus_bw
+            work[k, 2] += p * t.merges_per_position * tsa
+        else:
+            src = lay.producers[0] if lay.producers else None
+            k = host.get(src) if src is not None else None
+            host[lay.name] = k
+            if k is not None:
+                a, pl, ad = _unit_ops(lay)
+                work[k, 2] += ad * tsa
+                work[k, 3] += a * act
+                work[k, 4] += pl * pool
+    return pos_ns, work
+
+
 def map_network(network: Network, arch: Arch,
                 overrides: Mapping[str, LayerOverride] | None = None) -> NetworkMap:
     """Map ``network`` onto ``arch``'s design point (rules in docs/mapping.md).
@@ -186,9 +242,11 @@ def map_network(network: Network, arch: Arch,
     xb = np.array([t.crossbars for t in tilings], dtype=np.int64)
     one_copy = imas_needed(np.ones_like(xb), xb, d.ima.crossbars)
     chips = chips_needed(network.name, int(one_copy.sum()), d)
+    pos_ns, tile_ns = _stage_work(network, mvm, tilings, arch, ov)
     copies = replicate(positions, xb, ima_crossbars=d.ima.crossbars,
                        budget_imas=chips * imas_per_chip(d),
-                       max_replication=d.mapping.max_replication, enabled=d.mapping.replicate)
+                       max_replication=d.mapping.max_replication, enabled=d.mapping.replicate,
+                       position_ns=pos_ns, tile_ns=tile_ns, imas_per_tile=d.tile.imas)
     imas = imas_needed(copies, xb, d.ima.crossbars)
     pl = place(imas, d, chips)
 
@@ -210,12 +268,14 @@ def map_network(network: Network, arch: Arch,
             lm = LayerMap(name=lay.name, kind=lay.kind, positions=int(positions[k]),
                           groups=lay.groups, row_tiles=t.row_tiles, col_tiles=t.col_tiles,
                           groups_per_crossbar=t.groups_per_crossbar, xb_rows=t.rows,
-                          xb_cols=t.cols, xb_outs=t.outs, xb_weights=t.weights,
+                          xb_cols=t.convs, xb_outs=t.outs, xb_weights=t.weights,
+                          xb_cells=t.cols,
                           merges_per_position=t.merges_per_position,
                           replication=int(copies[k]), imas_per_copy=int(one_copy[k]),
                           imas=int(imas[k]), first_tile=span[0], last_tile=span[1],
                           chip=span[2], last_chip=span[3], host=lay.name, activation_ops=0,
-                          pool_ops=0, add_ops=0, noc_bits=int(in_bits), offchip_bits=int(off))
+                          pool_ops=0, add_ops=0, noc_bits=int(in_bits), offchip_bits=int(off),
+                          host_in_bits=0, host_out_bits=0)
             if lay.name in ov:
                 o = ov[lay.name]
                 lm = replace(lm, skip_reads=float(o.skip_reads), skip_drives=float(o.skip_drives),
@@ -233,13 +293,35 @@ def map_network(network: Network, arch: Arch,
             off = sum(_bits_out(by_name[s], d) for s in extra if where[s][3] != span[3])
             lm = LayerMap(name=lay.name, kind=lay.kind, positions=0, groups=lay.groups,
                           row_tiles=0, col_tiles=0, groups_per_crossbar=0, xb_rows=_EMPTY,
-                          xb_cols=_EMPTY, xb_outs=_EMPTY, xb_weights=_EMPTY,
+                          xb_cols=_EMPTY, xb_outs=_EMPTY, xb_weights=_EMPTY, xb_cells=_EMPTY,
                           merges_per_position=0, replication=1, imas_per_copy=0, imas=0,
                           first_tile=span[0], last_tile=span[1], chip=span[3],
                           last_chip=span[3], host=hosts[src] if src is not None else "",
                           activation_ops=act, pool_ops=pool, add_ops=add, noc_bits=int(noc),
-                          offchip_bits=int(off))
+                          offchip_bits=int(off), host_in_bits=0, host_out_bits=0)
         where[lay.name] = span
         hosts[lay.name] = lm.host
         out.append(lm)
-    return NetworkMap(network=network.name, design=d, layers=tuple(out), chips=chips)
+    return NetworkMap(network=network.name, design=d, layers=tuple(_with_host_io(network, out, d)),
+                      chips=chips)
+
+
+def _with_host_io(network: Network, layers: list[LayerMap], d: Design) -> list[LayerMap]:
+    """The host's traffic over the off-chip links, per image: the network input into the
+    first layer that reads it, every sink layer's results out to the host. A design
+    without off-chip links has no modelled host interface: nothing is added."""
+    if d.chip.offchip_links == 0:
+        return layers
+    consumed = {s for lay in network for s in lay.producers}
+    in_bits = int(np.prod(network.input_shape)) * d.precision.input_bits
+    out, first = [], True
+    for lay, lm in zip(network, layers):
+        h_in = h_out = 0
+        if first and (NETWORK_INPUT in lay.inputs or not lay.producers):
+            h_in, first = in_bits, False
+        if lay.name not in consumed:
+            h_out = _bits_out(lay, d)
+        out.append(replace(lm, host_in_bits=h_in, host_out_bits=h_out,
+                           offchip_bits=lm.offchip_bits + h_in + h_out)
+                   if h_in or h_out else lm)
+    return out

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pimsim.config.schema import Design
-from pimsim.mapping.bitslice import columns_for
+from pimsim.mapping.bitslice import columns_for, conversions_for
 from pimsim.workload.layer import Layer
 
 
@@ -28,9 +28,11 @@ from pimsim.workload.layer import Layer
 class Tiling:
     """Crossbars of one copy of a layer and what each one holds.
 
-    ``rows``/``cols``/``outs``/``weights`` have one entry per crossbar: used rows (inputs
-    driven), used columns (cells converted), whole weights per row (output values
-    produced) and weights stored (less than rows x outs when groups are packed).
+    ``rows``/``cols``/``outs``/``weights``/``convs`` have one entry per crossbar: used rows
+    (inputs driven), used columns (cells per row), whole weights per row (output values
+    produced), weights stored (less than rows x outs when groups are packed) and columns
+    converted per read (``cols``, or ``cols / 2`` when a differential pair is converted
+    once; ``pimsim.mapping.bitslice``). ``convs`` defaults to ``cols``.
     """
 
     row_tiles: int               # row tiles per group (1 when groups are packed)
@@ -41,6 +43,11 @@ class Tiling:
     outs: np.ndarray             # int64 [crossbars]
     weights: np.ndarray          # int64 [crossbars]: weights stored (used rows x outs per group)
     merges_per_position: int     # row-tile partial sums merged per output position
+    convs: np.ndarray | None = None  # int64 [crossbars]: ADC conversions per read (None: cols)
+
+    def __post_init__(self):
+        if self.convs is None:
+            object.__setattr__(self, "convs", self.cols)
 
     @property
     def crossbars(self) -> int:
@@ -65,7 +72,8 @@ def tile_layer(layer: Layer, design: Design) -> Tiling:
         packed = _split(g, per)          # groups in each crossbar
         return Tiling(row_tiles=1, col_tiles=1, groups_per_crossbar=per,
                       rows=packed * wr, cols=columns_for(design, packed * wc), outs=packed * wc,
-                      weights=packed * wr * wc, merges_per_position=0)
+                      weights=packed * wr * wc, merges_per_position=0,
+                      convs=conversions_for(design, packed * wc))
     row_sizes = _split(wr, xr)
     col_weights = _split(wc, wpr)
     rt, ct = row_sizes.shape[0], col_weights.shape[0]
@@ -74,4 +82,5 @@ def tile_layer(layer: Layer, design: Design) -> Tiling:
     outs = np.tile(np.tile(col_weights, rt), g)
     return Tiling(row_tiles=int(rt), col_tiles=int(ct), groups_per_crossbar=1,
                   rows=rows, cols=columns_for(design, outs), outs=outs, weights=rows * outs,
-                  merges_per_position=int(g * (rt - 1) * wc))
+                  merges_per_position=int(g * (rt - 1) * wc),
+                  convs=conversions_for(design, outs))

@@ -47,9 +47,16 @@ def _e(text) -> str:
 def _num_attr(value) -> str:
     if isinstance(value, bool) or value is None:
         return ""
-    if isinstance(value, (int, float)) and (not isinstance(value, float) or math.isfinite(value)):
-        return f' data-value="{value!r}"'
+    if isinstance(value, int):
+        return f' data-value="{int(value)!r}"'
+    if isinstance(value, float) and math.isfinite(value):
+        return f' data-value="{float(value)!r}"'     # numpy floats as plain Python floats
     return ""
+
+
+def _r(x) -> str:
+    """A coordinate's exact value for data-x / data-y."""
+    return repr(float(x))
 
 
 def table_html(table: Table, table_id: str | None = None) -> str:
@@ -182,7 +189,7 @@ def scatter_svg(series: list[dict], xlabel: str, ylabel: str, figure_id: str, ti
         for x, y, lab in s["points"]:
             body.append(f'<circle cx="{ax.px(x):.1f}" cy="{ax.py(y):.1f}" r="4" fill="{color}" '
                         f'fill-opacity="0.6" stroke="#333" stroke-width="0.4" '
-                        f'data-series="{_e(s["name"])}" data-x="{x!r}" data-y="{y!r}">'
+                        f'data-series="{_e(s["name"])}" data-x="{_r(x)}" data-y="{_r(y)}">'
                         f"<title>{_e(lab)}: {_e(fmt(x))}, {_e(fmt(y))}</title></circle>")
         if s.get("star"):
             x, y, lab = s["star"]
@@ -192,7 +199,7 @@ def scatter_svg(series: list[dict], xlabel: str, ylabel: str, figure_id: str, ti
                         f'{cy + 7:.1f} L{cx:.1f},{cy + 4:.1f} L{cx - 5:.1f},{cy + 7:.1f} '
                         f'L{cx - 3:.1f},{cy + 2:.1f} L{cx - 7:.1f},{cy - 2:.1f} L{cx - 2:.1f},'
                         f'{cy - 2:.1f} Z" fill="{color}" stroke="#000" class="baseline" '
-                        f'data-series="{_e(s["name"])}" data-x="{x!r}" data-y="{y!r}">'
+                        f'data-series="{_e(s["name"])}" data-x="{_r(x)}" data-y="{_r(y)}">'
                         f"<title>{_e(lab)}</title></path>")
         ly = ax.y0 + 10 + 32 * i
         body.append(f'<circle cx="{legend_x + 5}" cy="{ly}" r="4" fill="{color}"/>'
@@ -256,7 +263,7 @@ def lines_svg(series: list[dict], xlabel: str, ylabel: str, figure_id: str, titl
                     f'fill="none" stroke="{color}"/>')
         for x, y in pts:
             body.append(f'<circle cx="{ax.px(x):.1f}" cy="{ax.py(y):.1f}" r="3" fill="{color}" '
-                        f'data-series="{_e(s["name"])}" data-x="{x!r}" data-y="{y!r}"/>')
+                        f'data-series="{_e(s["name"])}" data-x="{_r(x)}" data-y="{_r(y)}"/>')
         ly = ax.y0 + 10 + 16 * i
         body.append(f'<line x1="{ax.x0 + ax.w + 12}" y1="{ly}" x2="{ax.x0 + ax.w + 28}" '
                     f'y2="{ly}" stroke="{color}" stroke-width="2"/><text x="{ax.x0 + ax.w + 32}" '
@@ -284,7 +291,7 @@ def timeline_svg(result: dict, figure_id: str = "timeline") -> str | None:
                     f'{_e(lt["name"])}</text>')
         body.append(f'<rect x="{x0:.2f}" y="{y}" width="{w:.2f}" height="{bar_h}" '
                     f'fill="{PALETTE[0]}" data-layer="{_e(lt["name"])}" '
-                    f'data-start="{lt["start_ns"]!r}" data-finish="{lt["finish_ns"]!r}">'
+                    f'data-start="{_r(lt["start_ns"])}" data-finish="{_r(lt["finish_ns"])}">'
                     f'<title>{_e(lt["name"])}: {_e(fmt(lt["start_ns"]))} to '
                     f'{_e(fmt(lt["finish_ns"]))} ns</title></rect>')
     height = top + len(layers) * (bar_h + 3) + 8
@@ -324,8 +331,8 @@ def breakdown_table(items: list[tuple[str, float]], title: str, unit: str, slug:
 
 def static_dynamic_table(result: dict) -> Table | None:
     t = result.get("total") or {}
-    dyn = t.get("dynamic_energy_pJ", t.get("energy_dynamic_pJ"))
-    sta = t.get("static_energy_pJ", t.get("energy_static_pJ"))
+    dyn = t.get("dynamic_energy_pJ")
+    sta = t.get("static_energy_pJ")
     if dyn is None or sta is None:
         return None
     return Table("energy per image: dynamic and static", ("part", "energy (pJ)", "share (%)"),

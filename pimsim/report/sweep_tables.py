@@ -17,7 +17,7 @@ OK, FAILED, SKIPPED, PENDING = "ok", "failed", "skipped", "pending"
 
 PARETO_X, PARETO_Y = "gops_per_mm2", "gops_per_W"
 
-UNITS = {"energy_pJ": "pJ", "latency_ns": "ns", "interval_ns": "ns", "power_mW": "mW",
+UNITS = {"energy_pJ": "pJ", "dynamic_energy_pJ": "pJ", "static_energy_pJ": "pJ", "latency_ns": "ns", "interval_ns": "ns", "power_mW": "mW",
          "area_mm2": "mm2", "throughput_images_per_s": "images/s", "gops": "GOPS",
          "gops_per_mm2": "GOPS/mm2", "gops_per_W": "GOPS/W"}
 

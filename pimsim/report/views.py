@@ -42,15 +42,15 @@ def slowest_layer(result: dict) -> dict | None:
 def bottleneck_line(result: dict) -> str:
     """One line: which layer and resource limit throughput, and how much of the interval.
 
-    Uses ``total.bottleneck`` when the engine reports it; otherwise names the slowest
-    pipeline stage (its share of the interval from the per-layer stage times)."""
+    Uses ``total.bottleneck`` when the evaluation reports it (with the bottleneck layer's
+    busy and stalled time, :func:`pimsim.report.run.bottleneck_line`); otherwise names the
+    slowest pipeline stage (its share of the interval from the per-layer stage times)."""
     total = result.get("total") or {}
-    b = total.get("bottleneck")
     interval = total.get("interval_ns")
-    if b:
-        share = b.get("share")
-        pct = f", {100 * share:.0f}% of the interval" if share is not None else ""
-        return f"bottleneck: layer {b.get('layer')} ({b.get('resource')}{pct})"
+    if total.get("bottleneck"):
+        from pimsim.report.run import bottleneck_line as reported
+
+        return reported(result)
     lay = slowest_layer(result)
     if lay is None or not interval:
         return "bottleneck: none (no layers)"

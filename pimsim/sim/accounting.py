@@ -42,6 +42,7 @@ class LayerState:
         self.counts = np.zeros(N_ACTIONS)                 # image 0's (every image does the same work)
         self.scratch = np.zeros(N_ACTIONS)        # event fidelity: other images' counts
         self.done = 0                             # units (rows) finished, all images
+        self.computed = 0                         # units (rows) whose compute is done
         self.per_image = 1                        # units (rows) per image
         self.router_bits = 0
         self.offchip_bits = 0
@@ -51,6 +52,7 @@ class LayerState:
         self.start0 = math.inf
         self.finish0 = 0.0
         self.sink = False
+        self.host_out_share = 0.0   # results per unit sent to the host (sink layers)
         self.slots = 0
         self.overcommit = False
         self.tid = 0

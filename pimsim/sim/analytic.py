@@ -5,19 +5,25 @@ numba kernel, and derives (docs/mapping.md):
 
 * stage time of an MVM layer = ceil(positions / copies) x input_cycles x cycle_ns; of a
   non-MVM layer = ops x unit latency / (units per tile x tiles hosting it); plus, for
-  either, off-chip bits / (links x link bandwidth);
+  either, inter-chip bits / (links x link bandwidth) (the pipeline's stages are in
+  ``pimsim.sim.stages``: off-chip bits, the host's input and results included, occupy
+  the ``offchip_link`` ports);
 * single-image latency = longest path of stage times through the layer graph (each layer
   starts when all its producers have finished: layer-sequential, no overlap in an image);
 * pipelined interval = the slowest stage; throughput = 1e9 / interval images/s;
-* energy per image = sum(count x energy per action) + static power of every used chip
-  (all its units, and its off-chip links) x interval.
+* energy per image = dynamic (sum of count x energy per action) + static (every unit's
+  static power over the interval; a power-gated unit only over its busy time:
+  ``pimsim.arch.power``).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
-from pimsim.arch.compose import CHIP, IMA, TILE, Arch
+from pimsim.arch.compose import Arch
+from pimsim.arch.power import static_energy_pJ
 from pimsim.arch.rollup import rollup
 from pimsim.errors import ConfigError
 from typing import Mapping
@@ -27,6 +33,7 @@ from pimsim.kernels.counts import (ACTIONS, A_ADC, A_EDRAM, A_OFF, A_ROUTER, A_S
 from pimsim.mapping import NetworkMap, map_network
 from pimsim.mapping.network_map import LayerOverride
 from pimsim.result import LayerResult, Result, TotalResult
+from pimsim.sim.stages import bottleneck, pipelined_latency_ns, stages
 from pimsim.units import gops, gops_per_W, per_s, power_mW
 from pimsim.workload.layer import Network
 
@@ -111,14 +118,6 @@ def energy_vector(arch: Arch) -> np.ndarray:
     return np.array([arch.energy_pJ(r, a) if r in arch.parts else 0.0 for r, a in _SPLIT])
 
 
-def chip_static_mW(arch: Arch) -> dict[str, float]:
-    """role -> static power of all its units on one chip (mW)."""
-    d = arch.design
-    per_level = {IMA: d.tile.imas * d.chip.tiles, TILE: d.chip.tiles, CHIP: 1}
-    return {role: arch.counts[role][1] * per_level[arch.counts[role][0]] * part.static_power_mW
-            for role, part in arch.parts.items()}
-
-
 def stage_times_ns(nmap: NetworkMap, arch: Arch) -> tuple[np.ndarray, np.ndarray]:
     """(crossbar cycles per copy, stage time in ns) per layer."""
     d = arch.design
@@ -145,7 +144,8 @@ def stage_times_ns(nmap: NetworkMap, arch: Arch) -> tuple[np.ndarray, np.ndarray
                 if ops:
                     action = "accumulate" if role == "tile_shift_add" else "op"
                     t += ops * arch.latency_ns(role, action) / (units[role] * lm.host_tiles)
-        times[i] = t + lm.offchip_bits * link_ns
+        # inter-chip bits delay the layer's stage; the host's bits are a stage of their own
+        times[i] = t + (lm.offchip_bits - lm.host_bits) * link_ns
     return cycles, times
 
 
@@ -167,11 +167,15 @@ def evaluate(network: Network, arch: Arch,
     """
     nmap = map_network(network, arch, overrides)
     counts, dyn, actions = with_hooks(nmap, arch, dense_count_matrix(nmap), energy_vector(arch))
-    cycles, times = stage_times_ns(nmap, arch)
+    cycles, _ = stage_times_ns(nmap, arch)
+    stage_list, times = stages(network, nmap, arch)
     interval = float(times.max()) if times.size else 0.0
-    latency = critical_path_ns(network, times)
-    return build_result(network, arch, nmap, counts, dyn, actions, cycles, times, latency,
-                        interval, engine="analytic")
+    latency = pipelined_latency_ns(network, times)
+    result = build_result(network, arch, nmap, counts, dyn, actions, cycles, times, latency,
+                          interval, engine="analytic")
+    total = replace(result.total, fill_ns=float(latency), images=0, converged=True,
+                    bottleneck=bottleneck(stage_list, interval))
+    return replace(result, total=total)
 
 
 def build_result(network: Network, arch: Arch, nmap: NetworkMap, counts: np.ndarray,
@@ -181,16 +185,17 @@ def build_result(network: Network, arch: Arch, nmap: NetworkMap, counts: np.ndar
     ([layers, actions]), per-layer read cycles and stage times, latency and interval (ns).
 
     One function for the closed form and the engine, so both report alike; ``extra`` are
-    engine-only Result fields. Static energy = static power of the used chips x interval.
+    engine-only Result fields. Static energy: every unit's static power over one interval
+    on the used chips, gated units over their busy time (:mod:`pimsim.arch.power`).
     """
     d = arch.design
     roles = [a.split(".")[0] for a in actions]
-    static_role = {r: p * nmap.chips * interval for r, p in chip_static_mW(arch).items()}
-    breakdown = {r: 0.0 for r in arch.parts}
+    tot = counts.sum(axis=0)
+    static_role = static_energy_pJ(arch, nmap.chips, dict(zip(actions, tot)), interval)
+    dyn_role = {r: 0.0 for r in arch.parts}
     for role, pj in zip(roles, dyn.sum(axis=0)):
-        breakdown[role] = breakdown.get(role, 0.0) + float(pj)
-    for role, pj in static_role.items():
-        breakdown[role] += pj
+        dyn_role[role] = dyn_role.get(role, 0.0) + float(pj)
+    breakdown = {r: dyn_role[r] + static_role.get(r, 0.0) for r in dyn_role}
     e_dyn, e_static = float(dyn.sum()), float(sum(static_role.values()))
     e_total = e_dyn + e_static
 
@@ -210,7 +215,6 @@ def build_result(network: Network, arch: Arch, nmap: NetworkMap, counts: np.ndar
             offchip_bits=float(row[A_OFF]),
             counts={a: float(c) for a, c in zip(actions, row)}, energy_breakdown_pJ=by_role))
 
-    tot = counts.sum(axis=0)
     macs = network.macs
     g = gops(macs, interval)
     area = rollup(arch).chip_area_mm2 * nmap.chips
@@ -222,8 +226,9 @@ def build_result(network: Network, arch: Arch, nmap: NetworkMap, counts: np.ndar
         imas=nmap.imas, tiles=nmap.tiles, chips=nmap.chips, latency_ns=float(latency),
         interval_ns=float(interval), throughput_images_per_s=per_s(interval), gops=g,
         area_mm2=area, power_mW=p_mW, gops_per_mm2=g / area if area else 0.0,
-        gops_per_W=gops_per_W(g, p_mW), energy_pJ=e_total, energy_dynamic_pJ=e_dyn,
-        energy_static_pJ=e_static, energy_breakdown_pJ=breakdown,
+        gops_per_W=gops_per_W(g, p_mW), energy_pJ=e_total, dynamic_energy_pJ=e_dyn,
+        static_energy_pJ=e_static, energy_breakdown_pJ=breakdown,
+        dynamic_breakdown_pJ=dyn_role, static_breakdown_pJ=static_role,
         crossbar_utilization=mapped / nmap.crossbars_available,
         time_utilization=busy_ns / (mapped * interval) if mapped and interval else 0.0,
         crossbar_reads=float(tot[A_XB]), adc_conversions=float(tot[A_ADC]),

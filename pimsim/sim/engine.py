@@ -89,6 +89,7 @@ class Engine(Processes):
         self.layers = [LayerState(i, lay, lm) for i, (lay, lm) in enumerate(zip(network, nmap.layers))]
         self.image_finish = [math.nan] * self.cap
         self.sink_left = [0] * self.cap
+        self.host_out_end = [0.0] * self.cap    # the image's results reached the host
         self.events = 0
         self.done_units = 0
         self._build()
@@ -240,7 +241,9 @@ class Engine(Processes):
             readers = np.cumsum(diff[:-1])
             over_noc = L.is_mvm or order > 0
             off_order = 1 if (not L.is_mvm and len(lay.inputs) > 1) else 0
-            off = split_even(int(lm.offchip_bits), rows) if order == off_order else \
+            # off-chip bits on the way in (a sink's results go out after it: unit_done)
+            off = split_even(int(lm.offchip_bits - lm.host_out_bits), rows) \
+                if order == off_order else \
                 np.zeros(rows, dtype=np.int64)
             e = Edge(self.env, P.idx if P else -1, L.idx, order, parts, ch * bits, over_noc,
                      off, readers, slots)
@@ -255,6 +258,7 @@ class Engine(Processes):
             L.sink = not L.edges_out
             if L.sink:
                 n = int(L.parts_out.sum())
+                L.host_out_share = L.lm.host_out_bits / n    # results per unit to the host
                 for i in range(self.cap):
                     self.sink_left[i] += n
         tid = 1

@@ -10,6 +10,7 @@ from dataclasses import replace
 from pimsim.result import EngineStats, LayerTiming, Result
 from pimsim.sim.accounting import CAUSES, per_image_counts, utilization
 from pimsim.sim.analytic import build_result
+from pimsim.sim.stages import Stage, bottleneck
 from pimsim.sim.weights import weight_load
 
 
@@ -27,7 +28,7 @@ def engine_result(eng) -> Result:
     cycles, times, timings = [], [], []
     for L in eng.layers:
         lm = L.lm
-        worth = L.done / L.per_image or 1.0  # images' worth of this layer's work done
+        worth = L.computed / L.per_image or 1.0  # images' worth of its work computed
         times.append(float(L.copy_busy.max()) / worth if L.copy_busy.size else 0.0)
         # read cycles of the busiest copy per image (skipped cycles removed per unit)
         cycles.append(max(sum(u[3] for u in us) for us in L.units) if L.is_mvm else 0)
@@ -58,5 +59,32 @@ def engine_result(eng) -> Result:
                           weight_load=weight_load(nmap, arch))
     fill = steady.fill_ns if images > 1 else latency
     total = replace(result.total, fill_ns=float(fill), images=images,
-                    converged=bool(steady.converged))
+                    converged=bool(steady.converged),
+                    bottleneck=bottleneck(measured_stages(eng), interval))
     return replace(result, total=total)
+
+
+def measured_stages(eng) -> list[Stage]:
+    """Busy time per image of every simulated resource, as the engine measured it in the
+    steady state: each layer's busiest copy / worker (``crossbar`` or ``adc`` for an MVM
+    layer, its digital unit's role otherwise) and every shared unit (by role; the layer
+    that used it most)."""
+    out = []
+    for L in eng.layers:
+        worth = L.computed / L.per_image or 1.0
+        if not L.copy_busy.size:
+            continue
+        if L.is_mvm:
+            role = "adc" if L.t_conv > eng.t_read else "crossbar"
+        else:
+            role = L.unit_role
+        if role:
+            out.append(Stage(L.lay.name, role, float(L.copy_busy.max()) / worth))
+    work = eng.work_images or 1.0
+    for (role, _), s in eng.servers.items():
+        users = {k: v for k, v in s.by.items() if k >= 0}
+        if not users:
+            continue
+        top = max(users, key=users.get)
+        out.append(Stage(eng.layers[top].lay.name, role, s.busy_ns / work))
+    return out

@@ -60,13 +60,13 @@ class Processes:
             if img == 0:                         # counts: image 0's (every image alike)
                 L.offchip_bits += off
             _, arrive = self.server("offchip_link", tile // self.tiles_per_chip).book(
-                arrive, off * self.off_ns_per_bit)
+                arrive, off * self.off_ns_per_bit, 0.0, L.idx)
         if e.over_noc:
             bits = width * e.bits_per_position
             if img == 0:
                 L.router_bits += bits
             _, arrive = self.server("router", self.router_of(tile)).book(
-                arrive, bits / self.link_bw + self.hop_ns)
+                arrive, bits / self.link_bw + self.hop_ns, 0.0, L.idx)
         ev = self.env.timeout(arrive - self.env.now)
         ev.callbacks.append(lambda _ev: e.arrive(img, r))
 
@@ -98,7 +98,8 @@ class Processes:
                 # a booked read of the same FIFO port)
                 ir = n * fetch_per_pos / spread
                 _, t_start = book_together(env.now, bufs,
-                                           [2 * ir / self.edram_bw, ir / self.bus_bw] * len(tiles))
+                                           [2 * ir / self.edram_bw, ir / self.bus_bw] * len(tiles),
+                                           L.idx)
                 L.stall("buffer_bandwidth", t_start - env.now)
                 for ei, e in enumerate(edges):
                     e.release(img, lo[ei][r], hi[ei][r])
@@ -129,6 +130,7 @@ class Processes:
                 dt = env.now - t_start
                 L.busy += dt
                 L.copy_busy[k] += dt
+                L.computed += 1
                 if self.trace is not None:
                     self._x(L.lay.name, "compute", t_start, dt, tile, L.tid + 2 * k,
                             {"image": img, "row": r, "positions": n})
@@ -215,7 +217,7 @@ class Processes:
         tiles = L.copy_tileset[k]
         spread = len(L.copy_tiles[k])
         _, t = book_together(env.now, [self.server("tile_shift_add", x) for x in tiles],
-                             [n * merges * self.tsa_ns / spread] * len(tiles))
+                             [n * merges * self.tsa_ns / spread] * len(tiles), L.idx)
         # the write is requested when the merge is done (requests in simulated-time order)
         ev = env.timeout(max(0.0, t - env.now))
         ev.callbacks.append(lambda _ev: self._drain_write(dr))
@@ -228,7 +230,7 @@ class Processes:
         orb = n * L.store_bits / spread
         _, t = book_together(env.now,
                              [self.server(role, x) for x in tiles for role in ("edram", "bus")],
-                             [2 * orb / self.edram_bw, orb / self.bus_bw] * len(tiles))
+                             [2 * orb / self.edram_bw, orb / self.bus_bw] * len(tiles), L.idx)
         ev = env.timeout(max(0.0, t - env.now))
         ev.callbacks.append(lambda _ev: self._drain_send(dr, 0))
 
@@ -285,8 +287,9 @@ class Processes:
                 if img == 0:
                     L.start0 = min(L.start0, t_start)
                 ops = L.row_ops[r]
+                L.computed += 1
                 if ops and unit is not None:
-                    start, end = unit.book(env.now, ops * op_ns)
+                    start, end = unit.book(env.now, ops * op_ns, 0.0, L.idx)
                     L.stall("unit_busy", start - env.now)
                     L.busy += end - start
                     L.copy_busy[w] += end - start
@@ -346,14 +349,14 @@ class Processes:
                 if img == 0:
                     C.offchip_bits += off
                 chip = tile // self.tiles_per_chip
-                _, arrive = self.server("offchip_link", chip).book(arrive,
-                                                                  off * self.off_ns_per_bit)
+                _, arrive = self.server("offchip_link", chip).book(
+                    arrive, off * self.off_ns_per_bit, 0.0, L.idx)
             if e.over_noc:
                 bits = n * e.bits_per_position
                 if img == 0:
                     C.router_bits += bits
                 link = self.server("router", self.router_of(tile))
-                start, arrive = link.book(arrive, bits / self.link_bw + self.hop_ns)
+                start, arrive = link.book(arrive, bits / self.link_bw + self.hop_ns, 0.0, L.idx)
                 hold = max(hold, start)
                 if self.trace is not None:
                     self._x(f"{C.lay.name}<-", "noc", start, arrive - start,
@@ -387,6 +390,13 @@ class Processes:
         if img == 0:
             L.finish0 = max(L.finish0, now)
         if L.sink:
+            share = L.host_out_share
+            if share:             # this unit's results cross an off-chip link to the host
+                if img == 0:                         # counts: image 0's (every image alike)
+                    L.offchip_bits += share
+                _, end = self.server("offchip_link", L.lm.chip).book(
+                    now, share * self.off_ns_per_bit)
+                self.host_out_end[img] = max(self.host_out_end[img], end)
             self.sink_left[img] -= 1
             if self.sink_left[img] == 0:
-                self.image_done(img, now)
+                self.image_done(img, max(now, self.host_out_end[img]))

@@ -37,7 +37,7 @@ class Server:
     request is placed before the latest such end (``floor``), so nothing is double-booked.
     """
 
-    __slots__ = ("name", "cal", "floor", "last", "busy_ns", "ops")
+    __slots__ = ("name", "cal", "floor", "last", "busy_ns", "ops", "by")
 
     def __init__(self, name: str, ports: int = 1):
         self.name = name
@@ -46,6 +46,7 @@ class Server:
         self.last = 0.0           # latest arrival served in order
         self.busy_ns = 0.0
         self.ops = 0
+        self.by: dict[int, float] = {}           # busy ns by requester (layer index)
 
     @staticmethod
     def _fit(cal: list[tuple[float, float]], t: float, service_ns: float) -> tuple[float, int]:
@@ -69,11 +70,13 @@ class Server:
         t = t if t > self.floor else self.floor
         return min(self._fit(cal, t, service_ns)[0] for cal in self.cal)
 
-    def book(self, now: float, service_ns: float,
-             not_before: float = 0.0) -> tuple[float, float]:
-        """Grant ``service_ns`` to a request arriving at ``now``; (start, end) in ns."""
+    def book(self, now: float, service_ns: float, not_before: float = 0.0,
+             who: int = -1) -> tuple[float, float]:
+        """Grant ``service_ns`` to a request arriving at ``now`` (from layer ``who``);
+        (start, end) in ns."""
         self.busy_ns += service_ns
         self.ops += 1
+        self.by[who] = self.by.get(who, 0.0) + service_ns
         t = not_before if not_before > now else now
         cals = self.cal
         if now >= self.last:                      # in order: first come, first served
@@ -104,7 +107,8 @@ class Server:
         return best, end
 
 
-def book_together(now: float, servers: list[Server], services: list[float]) -> tuple[float, float]:
+def book_together(now: float, servers: list[Server], services: list[float],
+                  who: int = -1) -> tuple[float, float]:
     """Book several servers for one transfer (arriving at ``now``) that needs all of them
     at once (e.g. eDRAM port and bus for one buffer read).
 
@@ -115,7 +119,7 @@ def book_together(now: float, servers: list[Server], services: list[float]) -> t
         return now, now
     if all(now >= s.last and s.idle_from(now) for s in servers):   # common case: all idle
         for s, d in zip(servers, services):
-            s.book(now, d)
+            s.book(now, d, 0.0, who)
         return now, now + max(services)
     start = now
     for _ in range(len(servers) * 64):       # converges in a few rounds; bounded anyway
@@ -129,6 +133,6 @@ def book_together(now: float, servers: list[Server], services: list[float]) -> t
         raise RuntimeError("book_together did not find a common idle span")
     end = start
     for s, d in zip(servers, services):
-        s.book(now, d, start)
+        s.book(now, d, start, who)
         end = max(end, start + d)
     return start, end

@@ -53,7 +53,7 @@ def weight_load(nmap: NetworkMap, arch: Arch) -> WeightLoad:
     rows, cells = [], []
     for lm in nmap.mvm_layers:
         r = np.tile(lm.xb_rows.astype(np.int64), lm.replication)
-        c = np.tile((lm.xb_rows * lm.xb_cols).astype(np.int64), lm.replication)
+        c = np.tile((lm.xb_rows * lm.xb_cells).astype(np.int64), lm.replication)
         rows.append(r)
         cells.append(c)
     rows_a = np.concatenate(rows) if rows else np.zeros(0, np.int64)

@@ -40,8 +40,9 @@ AXIS_KEYS = ("keys", "values", "start", "stop", "step", "factor")
 #: Scalar totals of a Result (everything in ``Result.total`` that is one number).
 SCALAR_METRICS = tuple(f.name for f in dataclasses.fields(TotalResult)
                        if f.type in ("int", "float"))
-DEFAULT_METRICS = ("energy_pJ", "latency_ns", "throughput_images_per_s", "gops", "gops_per_mm2",
-                   "gops_per_W", "area_mm2", "power_mW", "crossbars", "chips")
+DEFAULT_METRICS = ("energy_pJ", "dynamic_energy_pJ", "static_energy_pJ", "latency_ns",
+                   "throughput_images_per_s", "gops", "gops_per_mm2", "gops_per_W", "area_mm2",
+                   "power_mW", "crossbars", "chips")
 
 MAX_POINTS = 100_000
 """Refuse grids larger than this: a typo in a range should not queue a million points."""

@@ -67,13 +67,13 @@ def metrics(result: Result, arch) -> dict:
     tile_area = rollup(arch).tile_area_mm2
     mapped_area = t.tiles * tile_area
     ops = OPS_PER_MAC * t.macs
-    return {"energy_pJ": t.energy_pJ, "energy_dynamic_pJ": t.energy_dynamic_pJ,
+    return {"energy_pJ": t.energy_pJ, "energy_dynamic_pJ": t.dynamic_energy_pJ,
             "interval_ns": t.interval_ns, "throughput_images_per_s": t.throughput_images_per_s,
             "gops": t.gops, "gops_per_W": t.gops_per_W, "gops_per_mm2": t.gops_per_mm2,
             "area_mm2": t.area_mm2, "chips": t.chips, "crossbars": t.crossbars,
             "tiles": t.tiles, "mapped_area_mm2": mapped_area,
             # ops per pJ x 1000 = GOPS/W
-            "mapped_gops_per_W": 1e3 * ops / t.energy_dynamic_pJ if t.energy_dynamic_pJ else 0.0,
+            "mapped_gops_per_W": 1e3 * ops / t.dynamic_energy_pJ if t.dynamic_energy_pJ else 0.0,
             "mapped_gops_per_mm2": t.gops / mapped_area if mapped_area else 0.0}
 
 

@@ -55,7 +55,9 @@ def compact_tiling(layer: Layer, design: Design, live: np.ndarray | None,
     wpr = design.weights_per_crossbar_row
     g, wr, wc, cpw = (layer.groups, layer.weight_rows, layer.weight_cols,
                       design.cells_per_weight)
-    rows, cols, outs, weights, tile_of = [], [], [], [], []
+    pair = design.cells_per_conversion == 2     # a +/- pair is converted once
+    slices = design.slices_per_weight
+    rows, cols, outs, weights, convs, tile_of = [], [], [], [], [], []
     merges = 0
     max_rt = max_ct = 0
     for grp in range(g):
@@ -90,14 +92,21 @@ def compact_tiling(layer: Layer, design: Design, live: np.ndarray | None,
                                         minlength=n_chunks).astype(np.int64).tolist())
                 weights.extend(((r1 - r0) * np.bincount(chunk, weights=is_new, minlength=n_chunks))
                                .astype(np.int64).tolist())
+                if pair:            # conversions: live (weight, slice) pairs per chunk
+                    j = np.flatnonzero(col_live) % cpw
+                    key = chunk * (wc * slices) + (owner - c0) * slices + j % slices
+                    first = np.unique(key, return_index=True)[1]
+                    convs.extend(np.bincount(chunk[first], minlength=n_chunks).tolist())
+                else:
+                    convs.extend(np.bincount(chunk, minlength=n_chunks).tolist())
                 tile_of.extend([t] * n_chunks)
         merges += int(np.maximum(tiles_per_col - 1, 0).sum())
     if not rows:                 # everything removed: keep one minimal crossbar (a bias-only layer)
-        rows, cols, outs, weights, tile_of = [1], [1], [1], [0], [0]
+        rows, cols, outs, weights, convs, tile_of = [1], [1], [1], [0], [1], [0]
     arr = lambda v: np.asarray(v, dtype=np.int64)   # noqa: E731
     return Tiling(row_tiles=max(max_rt, 1), col_tiles=max(max_ct, 1), groups_per_crossbar=1,
                   rows=arr(rows), cols=arr(cols), outs=arr(outs), weights=arr(weights),
-                  merges_per_position=merges), arr(tile_of)
+                  merges_per_position=merges, convs=arr(convs)), arr(tile_of)
 
 
 def cell_values(wq: np.ndarray, design: Design) -> np.ndarray:
@@ -109,7 +118,7 @@ def cell_values(wq: np.ndarray, design: Design) -> np.ndarray:
     mask = (1 << bpc) - 1
     w = np.asarray(wq, dtype=np.int32)
     shifts = shifts.astype(np.int32)
-    if design.precision.signed_weights == "differential":
+    if design.differential:
         pos = ((np.maximum(w, 0)[..., None] >> shifts) & mask).astype(np.uint8)
         neg = ((np.maximum(-w, 0)[..., None] >> shifts) & mask).astype(np.uint8)
         return np.concatenate([pos, neg], axis=-1)

@@ -61,7 +61,7 @@ def weights_from_cells(cells: np.ndarray, design: Design) -> np.ndarray:
     s = design.slices_per_weight
     shifts = np.arange(s, dtype=np.int32) * bpc
     c = cells.astype(np.int32)
-    if design.precision.signed_weights == "differential":
+    if design.differential:
         return ((c[..., :s] << shifts).sum(-1) - (c[..., s:] << shifts).sum(-1))
     return (c << shifts).sum(-1) - (1 << (design.precision.weight_bits - 1))
 
@@ -95,7 +95,7 @@ def flip_columns(cells: np.ndarray, tile_rows: int, budget: int, design: Design,
 def same_tiling(a, b) -> bool:
     return (a.merges_per_position == b.merges_per_position
             and all(np.array_equal(getattr(a, k), getattr(b, k))
-                    for k in ("rows", "cols", "outs", "weights")))
+                    for k in ("rows", "cols", "outs", "weights", "convs")))
 
 
 def to_trace_shape(unrolled: np.ndarray, shape: tuple) -> np.ndarray:
@@ -189,7 +189,7 @@ class ERABS(Technique):
             wq_new, tile_live = flip_release(
                 np.ascontiguousarray(unrolled_weight(wq, lay), dtype=np.int64),
                 d.crossbar.bits_per_cell, d.slices_per_weight,
-                d.precision.signed_weights == "differential",
+                d.differential,
                 1 << (d.precision.weight_bits - 1), d.crossbar.rows, ls.flip_budget,
                 ls.flip_tolerance)
             tiling, tile_of = compact_tiling(lay, design, None, tile_live=tile_live)
@@ -197,7 +197,7 @@ class ERABS(Technique):
             w_new = (to_trace_shape(wq_new, ref_q.shape) * scale).astype(np.float32)
             kept = int((wq_new != 0).sum())
             err = float(np.linalg.norm(w_new - ref) / max(np.linalg.norm(ref), 1e-30))
-            live_frac = float(tiling.cols.sum() / base.cols.sum())   # converted columns kept
+            live_frac = float(tiling.convs.sum() / base.convs.sum())   # converted columns kept
         skips = dict(skip_reads=0.0, skip_drives=0.0, skip_conversions=0.0, skip_cycles=0.0)
         pruned, transform, extra = 0.0, None, {}
         p, cyc = lay.out_positions, design.input_cycles
@@ -222,7 +222,7 @@ class ERABS(Technique):
                 if abits > ibits:           # a narrower datapath keeps the top bits
                     vec = vec >> (abits - ibits)
                 st = ou_zero_stats(vec, ibits, xr, ls.ou_rows)
-                rows, cols = tiling.rows.astype(float), tiling.cols.astype(float)
+                rows, cols = tiling.rows.astype(float), tiling.convs.astype(float)
                 skips = dict(
                     skip_reads=float(st["ou"][tile_of].mean()),
                     skip_drives=float((rows * st["rows"][tile_of]).sum() / rows.sum()),

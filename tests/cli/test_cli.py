@@ -104,7 +104,7 @@ def test_run_fidelities_agree_on_counts(capsys, fidelity):
                            "--fidelity", fidelity)
     assert code == 0
     total = json.loads(out)["total"]
-    assert total["macs"] == 337536 and total["energy_dynamic_pJ"] > 0
+    assert total["macs"] == 337536 and total["dynamic_energy_pJ"] > 0
 
 
 def test_timeline_file_is_trace_event_json(tmp_path, capsys):
@@ -137,7 +137,7 @@ def test_run_schedule_simulates_the_changed_workload(capsys, fidelity):
     code, out, _ = run_cli(capsys, "run", ERA_BS, "--trace", CNN, "--fidelity", fidelity,
                            "--json", "--baseline", "none")
     plain = json.loads(out)
-    assert data["total"]["energy_dynamic_pJ"] < plain["total"]["energy_dynamic_pJ"]
+    assert data["total"]["dynamic_energy_pJ"] < plain["total"]["dynamic_energy_pJ"]
     assert data["total"]["crossbars"] < plain["total"]["crossbars"]
 
 
@@ -149,7 +149,7 @@ def test_run_schedule_same_counts_as_techniques_api(capsys):
     assert code == 0
     data = json.loads(out)
     assert data["total"]["counts"] == a.after.total.counts
-    assert data["total"]["energy_dynamic_pJ"] == a.after.total.energy_dynamic_pJ
+    assert data["total"]["dynamic_energy_pJ"] == a.after.total.dynamic_energy_pJ
 
 
 def test_run_schedule_design_without_support_roles_is_user_error(capsys):

@@ -45,7 +45,7 @@ def test_json_mode_keeps_stdout_pure(tmp_path, capsys):
 def test_run_prints_fidelity_bottleneck_and_layers_on_request(capsys):
     assert main(["run", ISAAC, "--trace", CNN, "--baseline", "none", "--fidelity", "analytic"]) == 0
     plain = capsys.readouterr().out
-    assert "fidelity: analytic" in plain and "\nbottleneck: layer " in plain
+    assert "fidelity: analytic" in plain and "\nbottleneck (analytic): layer " in plain
     assert "per layer" not in plain
     assert main(["run", ISAAC, "--trace", CNN, "--baseline", "none", "--fidelity", "analytic",
                  "--layers"]) == 0
@@ -53,15 +53,22 @@ def test_run_prints_fidelity_bottleneck_and_layers_on_request(capsys):
     assert "per layer" in text and "share of interval (%)" in text and "utilization (%)" in text
 
 
-def test_analytic_bottleneck_is_the_slowest_stage(capsys):
+def test_bottleneck_line_reports_the_result_or_names_the_slowest_stage():
     import pimsim
     from pimsim.report.views import bottleneck_line
-    r = pimsim.run(ISAAC, CNN, "analytic")
-    slow = max(r.layers, key=lambda lay: lay.time_ns)
-    # the closed form's interval is its slowest stage: 100% of it
-    assert slow.time_ns == r.total.interval_ns
-    assert bottleneck_line(r.as_dict()).startswith(f"bottleneck: layer {slow.name} ")
-    assert "= 100% of the" in bottleneck_line(r.as_dict())
+    d = pimsim.run(ISAAC, CNN, "analytic").as_dict()
+    b = d["total"]["bottleneck"]
+    # the closed form's interval is its slowest stage: the reported bottleneck takes all of it
+    assert b["share"] == pytest.approx(1.0)
+    assert bottleneck_line(d).startswith(f"bottleneck (analytic): layer {b['layer']}, "
+                                         f"{b['resource']}, 100.0% of the interval")
+    # without a reported bottleneck the line names the layer with the longest stage time
+    d["total"]["bottleneck"] = {}
+    slow = max(d["layers"], key=lambda lay: lay["time_ns"])
+    share = 100 * slow["time_ns"] / d["total"]["interval_ns"]
+    assert bottleneck_line(d).startswith(f"bottleneck: layer {slow['name']} (slowest pipeline "
+                                         f"stage, ")
+    assert f"= {share:.0f}% of the" in bottleneck_line(d)
 
 
 def _actions(parser: argparse.ArgumentParser, path=()):

@@ -29,10 +29,13 @@ def test_huge_linear_spreads_over_chips():
     assert (fc1.chip, fc1.last_chip) == (0, 8)
     # fc1 spans 9 chips: its input (4096 x 16 bits) reaches 8 more chips and its partial
     # outputs (65536 x 16 bits) come back from each of them
-    assert fc1.offchip_bits == 8 * (4096 * 16 + 65536 * 16)
+    # (plus the host's input image, 4096 x 16 bits, over a link into chip 0)
+    assert fc1.host_in_bits == 4096 * 16 and fc1.host_out_bits == 0
+    assert fc1.offchip_bits == 8 * (4096 * 16 + 65536 * 16) + 4096 * 16
     # the relu runs on fc1's last tiles; fc2 starts on chip 8 (16384 // 2016 = 8):
     # same chip as fc1's end, so its input does not cross a link
-    assert r.chip == 8 and fc2.chip == 8 and fc2.offchip_bits == 0
+    # (its 16 x 16-bit results go to the host)
+    assert r.chip == 8 and fc2.chip == 8 and fc2.offchip_bits == fc2.host_out_bits == 16 * 16
     # only one copy per layer fits: no replication (fc2 has one position anyway)
     assert fc1.replication == 1
 
@@ -48,7 +51,9 @@ def test_producer_on_another_chip_pays_a_link():
     assert m.chips == 2 and (a.chip, bb.chip) == (0, 1)
     assert ra.chip == 0
     # layer b's input (ra's 32 x 8 x 8 outputs, 16 bits) crosses from chip 0 to chip 1
-    assert bb.offchip_bits == 32 * 8 * 8 * 16 and a.offchip_bits == 0
+    # (plus its 16 x 8 x 8 results to the host; a reads the host's 16 x 8 x 8 input)
+    assert bb.offchip_bits == 32 * 8 * 8 * 16 + 16 * 8 * 8 * 16
+    assert a.offchip_bits == a.host_in_bits == 16 * 8 * 8 * 16
 
 
 def test_too_big_for_max_chips_names_the_network():

@@ -20,6 +20,12 @@ from pimsim.mapping import map_network  # noqa: E402
 from pimsim.sim import evaluate  # noqa: E402
 
 
+def stages_of(net, arch=None):
+    from pimsim.sim.stages import stages
+    arch = arch or isaac_arch()
+    return stages(net, map_network(net, arch), arch)[0]
+
+
 def test_one_crossbar_layer_by_hand():
     # linear 128 -> 16 on ISAAC: one full crossbar, one position.
     arch = isaac_arch()
@@ -27,10 +33,15 @@ def test_one_crossbar_layer_by_hand():
     net = NetBuilder("one", (128, 1, 1)).linear("fc", 16).build()
     r = evaluate(net, arch)
     t = r.total
-    # stage time = 1 position x 16 input cycles x 100 ns
-    assert t.interval_ns == t.latency_ns == 1600.0
-    assert t.throughput_images_per_s == pytest.approx(1e9 / 1600)
-    assert t.gops == pytest.approx(2 * 128 * 16 / 1600)
+    host_bits = 128 * 16 + 16 * 16       # the host's input and results cross a link
+    # stage time = fetch of the 128 x 16-bit input (eDRAM: written once, read once, at
+    # 38.4 GB/s = 307.2 bits/ns; the 256-bit bus at 1.2 GHz is as fast) + 1 position x
+    # 16 input cycles x 100 ns
+    stage = max(2 * 128 * 16 / 307.2, 128 * 16 / 307.2) + 16 * 100.0
+    assert t.interval_ns == pytest.approx(stage) and t.latency_ns == pytest.approx(stage)
+    assert t.throughput_images_per_s == pytest.approx(1e9 / stage)
+    assert t.gops == pytest.approx(2 * 128 * 16 / stage)
+    assert t.bottleneck == {"layer": "fc", "resource": "crossbar", "share": 1.0}
     ir, orr = 128 * 16, 16 * 16                    # IR bits in, OR bits out
     dynamic = (16 * e("crossbar", "read")
                + 16 * 128 * (e("dac", "drive") + e("sample_hold", "sample")
@@ -38,19 +49,20 @@ def test_one_crossbar_layer_by_hand():
                + 2 * ir * e("input_register", "access")
                + 2 * orr * (e("output_register", "access") + e("tile_output_register", "access"))
                + 2 * (ir + orr) * e("edram", "access") + (ir + orr) * e("bus", "transfer")
-               + 128 * 16 * 1 * e("router", "transfer"))
-    # ISAAC's only static power: 4 HyperTransport links x 2600 mW, over 1600 ns
-    static = 4 * 2600.0 * 1600
-    assert t.energy_dynamic_pJ == pytest.approx(dynamic, rel=1e-12)
-    assert t.energy_static_pJ == pytest.approx(static, rel=1e-12)
+               + 128 * 16 * 1 * e("router", "transfer")
+               + host_bits * 25.390625)           # link energy per bit (configs/isaac.yaml)
+    # ISAAC's only static power: the gated links' 1300 mW idle power while they send
+    static = 1300.0 * host_bits / 51.2
+    assert t.dynamic_energy_pJ == pytest.approx(dynamic, rel=1e-12)
+    assert t.static_energy_pJ == pytest.approx(static, rel=1e-12)
     assert t.energy_pJ == pytest.approx(dynamic + static, rel=1e-12)
     assert t.area_mm2 == pytest.approx(rollup(arch).chip_area_mm2)
-    assert t.power_mW == pytest.approx((dynamic + static) / 1600)
+    assert t.power_mW == pytest.approx((dynamic + static) / stage)
     assert t.gops_per_W == pytest.approx(t.gops / (t.power_mW / 1000))
     assert t.gops_per_mm2 == pytest.approx(t.gops / rollup(arch).chip_area_mm2)
     assert t.crossbars == 1 and t.chips == 1
     assert t.crossbar_utilization == pytest.approx(1 / 16128)
-    assert t.time_utilization == pytest.approx(1.0)
+    assert t.time_utilization == pytest.approx(16 * 100.0 / stage)   # reads / interval
 
 
 REQUIRED = ("energy_pJ", "latency_ns", "throughput_images_per_s", "macs", "crossbars", "gops",
@@ -73,7 +85,7 @@ def test_networks_evaluate_and_serialise(make):
     t = r.total
     assert t.macs == net.macs > 0
     assert sum(d["total"]["energy_breakdown_pJ"].values()) == pytest.approx(t.energy_pJ, rel=1e-9)
-    assert sum(lr.energy_pJ for lr in r.layers) == pytest.approx(t.energy_dynamic_pJ, rel=1e-9)
+    assert sum(lr.energy_pJ for lr in r.layers) == pytest.approx(t.dynamic_energy_pJ, rel=1e-9)
     assert t.interval_ns == max(lr.time_ns for lr in r.layers)
     assert t.latency_ns >= t.interval_ns
     assert 0 < t.crossbar_utilization <= 1 and 0 < t.time_utilization <= 1
@@ -86,15 +98,23 @@ def test_cnn3_stage_times_by_hand():
     # conv2: 3x3x16 = 144 rows (2 row tiles), 32 weights (2 column tiles) = 4 crossbars;
     # 16x16 = 256 positions -> 256 copies = 1024 crossbars -> 1600 ns.
     # fc: 32*8*8 = 2048 rows = 16 row tiles, 10 weights: 16 crossbars, 1 position -> 1600 ns.
+    # Each position first fetches its receptive field (rows x 16 bits) from eDRAM: twice
+    # the bits at 307.2 bits/ns (the row tiles' IMAs of conv2 / fc are on 1 tile).
     r = evaluate(cnn3(), isaac_arch())
-    for name, copies in (("conv1", 1024), ("conv2", 256), ("fc", 1)):
+    st = {}
+    for s in stages_of(cnn3()):       # a layer's own stages come before the tiles' totals
+        st.setdefault((s.layer, s.resource), s.busy_ns)
+    for name, copies, rows in (("conv1", 1024, 27), ("conv2", 256, 144), ("fc", 1, 2048)):
         lr = r.layer(name)
-        assert lr.replication == copies and lr.time_ns == 1600.0 and lr.cycles == 16
+        assert lr.replication == copies and lr.cycles == 16
+        assert st[(name, "crossbar")] == pytest.approx(1600.0 + 2 * rows * 16 / 307.2)
     assert r.layer("conv2").crossbars == 4 * 256
-    # relu1: 16*32*32 values on 2 activation units per tile, conv1's 1024 crossbars fill
-    # 128 IMAs = tiles 0..10 (11 tiles): 16384 x (1 / 1.2 GHz) / 22
-    assert r.layer("relu1").time_ns == pytest.approx(16384 / 1.2 / 22)
-    assert r.total.throughput_images_per_s == pytest.approx(1e9 / 1600)
+    # relu1: 16*32*32 values on 2 activation units per tile; conv1's 1024 crossbars fill
+    # 128 IMAs = tiles 0..10 (11 tiles): one worker per tile, rows dealt round-robin, the
+    # busiest does ceil(32 / 11) = 3 of the 32 rows: 16384 x (1 / 1.2 GHz) / 2 x 3 / 32
+    assert st[("relu1", "activation")] == pytest.approx(16384 / 1.2 / 2 * 3 / 32)
+    assert r.total.interval_ns == max(s.busy_ns for s in stages_of(cnn3()))
+    assert r.total.throughput_images_per_s == pytest.approx(1e9 / r.total.interval_ns)
 
 
 def test_latency_follows_the_critical_path():
@@ -104,8 +124,18 @@ def test_latency_follows_the_critical_path():
     arch = isaac_with(mapping={"replicate": False})
     r = evaluate(b.build(), arch)
     t = {lr.name: lr.time_ns for lr in r.layers}
-    assert r.total.latency_ns == pytest.approx(t["a"] + max(t["left"], t["right"]) + t["sum"])
-    assert r.total.latency_ns < sum(t.values())
+    # overlapped pipeline, by hand: rows appear evenly over a layer's stage time; a layer
+    # starts when its first output row's input rows are there (3x3 conv, padding 1: 2 of
+    # 8 rows; 1x1 conv and add: 1 row) and ends no earlier than one row after its input
+    s_a, f_a = 0.0, t["a"]
+    s_l = f_a * 2 / 8
+    f_l = max(s_l + t["left"], f_a + t["left"] / 8)
+    s_r = f_a * 1 / 8
+    f_r = max(s_r + t["right"], f_a + t["right"] / 8)
+    s_s = max(s_l + (f_l - s_l) / 8, s_r + (f_r - s_r) / 8)
+    f_s = max(s_s + t["sum"], max(f_l, f_r) + t["sum"] / 8)
+    assert r.total.latency_ns == pytest.approx(max(f_a, f_l, f_r, f_s))
+    assert r.total.latency_ns < t["a"] + max(t["left"], t["right"]) + t["sum"]
 
 
 def test_multi_chip_network_pays_links():
@@ -117,11 +147,17 @@ def test_multi_chip_network_pays_links():
     assert t.chips == 9
     assert t.offchip_bits > 0 and r.layer("fc1").offchip_bits > 0
     assert t.area_mm2 == pytest.approx(9 * rollup(arch).chip_area_mm2)
-    # static: every used chip's 4 links at 2600 mW for one pipeline interval
-    assert t.energy_static_pJ == pytest.approx(9 * 4 * 2600.0 * t.interval_ns)
-    # fc1's stage also waits for its off-chip bits at 4 links x 6.4 GB/s = 204.8 bits/ns
+    # static: ISAAC's gated links draw their 1300 mW idle power only while sending, at
+    # 6.4 GB/s = 51.2 bits/ns; dynamic adds 25.39 pJ per bit
+    assert t.static_energy_pJ == pytest.approx(1300.0 * t.offchip_bits / 51.2)
+    assert t.counts["offchip_link.transfer"] == t.offchip_bits
+    # the host's input (4096 x 16 bits) and results (16 x 16 bits) are among them
+    assert t.offchip_bits == 8 * (4096 + 65536) * 16 + 4096 * 16 + 16 * 16
+    # fc1's off-chip bits take the chip's 4 links x 6.4 GB/s = 204.8 bits/ns
     lr = r.layer("fc1")
-    assert lr.time_ns == pytest.approx(16 * 100 + lr.offchip_bits / (4 * 6.4 * 8))
+    st = {(s.layer, s.resource): s.busy_ns for s in stages_of(b.build(), arch)}
+    assert st[("fc1", "offchip_link")] == pytest.approx(lr.offchip_bits / (4 * 6.4 * 8))
+    assert lr.time_ns >= st[("fc1", "offchip_link")]
     no_links = isaac_with(chip={"offchip_links": 0})
     with pytest.raises(ConfigError, match="off-chip links"):
         evaluate(b.build(), no_links)
@@ -167,7 +203,9 @@ def test_adc_limited_cycle_sets_stage_time():
     net = NetBuilder("one", (256, 1, 1)).linear("fc", 32).build()
     r = evaluate(net, arch)
     assert r.total.crossbars == 1
-    assert r.total.interval_ns == pytest.approx(16 * 200.0)
+    # plus the fetch of 256 x 16 input bits (eDRAM, written once and read once)
+    assert r.total.interval_ns == pytest.approx(16 * 200.0 + 2 * 256 * 16 / 307.2)
+    assert r.total.bottleneck["resource"] == "adc"
     # 256 x 32 = 8192 MACs; conversions = 16 cycles x 256 columns = 4096
     # = MACs x 8 slices x 16 cycles / 256 rows: half a conversion per MAC
     assert r.total.macs == 256 * 32

@@ -59,7 +59,7 @@ def _same_counts(rs):
     for f in ("fast", "event"):
         r = rs[f]
         assert r.total.counts == a.total.counts, f
-        assert r.total.energy_dynamic_pJ == a.total.energy_dynamic_pJ, f
+        assert r.total.dynamic_energy_pJ == a.total.dynamic_energy_pJ, f
         for x, y in zip(r.layers, a.layers):
             assert x.counts == y.counts, (f, x.name)
             assert x.energy_pJ == y.energy_pJ, (f, x.name)

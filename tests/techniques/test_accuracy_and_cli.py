@@ -40,8 +40,8 @@ def test_cli_parser_and_apply(tmp_path, capsys):
     data = json.loads(out)
     validate(data)
     assert data["technique"] == "era_bs" and data["accuracy_images"] == 30
-    assert data["after"]["total"]["energy_dynamic_pJ"] < data["before"]["total"]["energy_dynamic_pJ"]
-    assert data["metrics_after"]["energy_dynamic_pJ"] == data["after"]["total"]["energy_dynamic_pJ"]
+    assert data["after"]["total"]["dynamic_energy_pJ"] < data["before"]["total"]["dynamic_energy_pJ"]
+    assert data["metrics_after"]["energy_dynamic_pJ"] == data["after"]["total"]["dynamic_energy_pJ"]
     assert (tmp_path / "technique.json").exists()
     assert f"wrote {tmp_path / 'technique.json'}" in err and "techniques apply:" in err
     # without --json: a table of the same metrics

@@ -63,7 +63,7 @@ def test_weights_free_crossbars_through_the_mapping(full, cnn, era_design):
     per_copy = {lr.name: lr.crossbars_per_copy for lr in res.layers}
     for e in full.layers:
         assert per_copy[e.name] == e.crossbars_after
-    assert res.total.energy_dynamic_pJ < base.total.energy_dynamic_pJ
+    assert res.total.dynamic_energy_pJ < base.total.dynamic_energy_pJ
     assert res.total.counts["zero_detector.detect"] > 0
     assert res.total.counts["index_buffer.read"] > 0
     assert 0 < full.weight_rel_error < 1

@@ -33,4 +33,4 @@ def test_resnet50_shapes_in_seconds():
     assert time.perf_counter() - t0 < 60
     assert a.outcome.accuracy_after is None            # no real data for shapes
     assert a.outcome.crossbars_after < a.outcome.crossbars_before
-    assert a.after.total.energy_dynamic_pJ < a.before.total.energy_dynamic_pJ
+    assert a.after.total.dynamic_energy_pJ < a.before.total.dynamic_energy_pJ

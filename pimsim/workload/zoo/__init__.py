@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Callable
 
 from pimsim.workload.zoo.cnn import digits_cnn
+from pimsim.workload.zoo.mnsim import MNSIM_INPUT, mnsim_resnet18, mnsim_vgg16
 from pimsim.workload.zoo.resnet import resnet18, resnet20, resnet50
 from pimsim.workload.zoo.vgg import vgg16
 
@@ -37,9 +38,13 @@ ZOO: dict[str, Callable] = {
     "vgg16": _builder(vgg16, IMAGENET_INPUT, num_classes=1000),
     "resnet18": _builder(resnet18, IMAGENET_INPUT, num_classes=1000),
     "resnet50": _builder(resnet50, IMAGENET_INPUT, num_classes=1000),
+    # MNSIM 2.0's own definitions at its hard-coded 32x32 input (docs/performance.md)
+    "mnsim_resnet18": _builder(mnsim_resnet18, MNSIM_INPUT, num_classes=1000),
+    "mnsim_vgg16": _builder(mnsim_vgg16, MNSIM_INPUT, num_classes=1000),
 }
 
-__all__ = ["ZOO", "digits_cnn", "resnet18", "resnet20", "resnet50", "vgg16"]
+__all__ = ["ZOO", "digits_cnn", "mnsim_resnet18", "mnsim_vgg16", "resnet18", "resnet20",
+           "resnet50", "vgg16"]
 
 
 def _test_model():

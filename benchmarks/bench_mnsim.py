@@ -1,0 +1,133 @@
+"""pimsim vs MNSIM 2.0 on the same workloads, whole processes side by side (not a test).
+
+    PYTHONPATH=. python benchmarks/bench_mnsim.py [--rounds 3]
+
+MNSIM 2.0's built-in ``resnet18`` and ``vgg16`` run at a hard-coded 32x32 input
+(``MNSIM/Interface/network.py``); pimsim runs the same networks from
+``traces/mnsim_{resnet18,vgg16}_shapes.npz`` (exported from our definitions of MNSIM's
+layer lists). Each round runs every case once, one after the other, so all cases see
+the same machine load; the table shows the median of the rounds and the ratios of the
+medians. Cases:
+
+* MNSIM: ``cd $MNSIM_DIR && NET=<net> DS=MNSIM.Interface.Imagenet $MNSIM_PY run_hw.py``
+  (hardware modelling only; set up by ``../shared/peers/setup-mnsim.sh``; defaults
+  ``/tmp/peers/mnsim`` and ``/tmp/peers/venv/bin/python``);
+* pimsim: ``python -m pimsim.cli run configs/isaac.yaml --trace <trace> --baseline none``
+  (what ``pimsim run`` does, in a fresh process, default fidelity);
+* pimsim on ImageNet-224 ResNet-18 (``traces/resnet18_shapes.npz``, 11.7x the MACs of
+  MNSIM's 32x32 ResNet-18);
+* beside each pimsim case, its simulation-only time: ``simulate()`` alone, timed inside
+  a fresh process after the imports and the trace load.
+
+Without MNSIM set up, the pimsim cases still run and the ratios are left out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+MNSIM_DIR = Path(os.environ.get("MNSIM_DIR", "/tmp/peers/mnsim"))
+MNSIM_PY = os.environ.get("MNSIM_PY", "/tmp/peers/venv/bin/python")
+CONFIG = "configs/isaac.yaml"
+#: (label, MNSIM NET or None, pimsim trace)
+CASES = (("ResNet-18 32x32", "resnet18", "traces/mnsim_resnet18_shapes.npz"),
+         ("VGG-16 32x32", "vgg16", "traces/mnsim_vgg16_shapes.npz"),
+         ("ResNet-18 224x224", None, "traces/resnet18_shapes.npz"))
+SIM_ONLY = """
+import sys, time
+from pimsim.arch import build_arch
+from pimsim.config import load_design
+from pimsim.sim import simulate
+from pimsim.workload.trace import load_network
+arch = build_arch(load_design(sys.argv[1])); net = load_network(sys.argv[2])
+t0 = time.perf_counter(); simulate(net, arch); print(time.perf_counter() - t0)
+"""
+
+
+def _env() -> dict:
+    return dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+
+
+def _cpu_children() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def _timed(cmd: list[str], cwd: Path, env: dict) -> tuple[float, float, str]:
+    """(wall s, CPU s of the process and its threads, stdout) of one whole process."""
+    c0, t0 = _cpu_children(), time.perf_counter()
+    out = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+    dt, cpu = time.perf_counter() - t0, _cpu_children() - c0
+    if out.returncode:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{out.stderr[-2000:]}")
+    return dt, cpu, out.stdout
+
+
+def mnsim_available() -> bool:
+    return (MNSIM_DIR / "run_hw.py").is_file() and Path(MNSIM_PY).is_file()
+
+
+def run_round(with_mnsim: bool) -> dict[str, float]:
+    """One round: every case once. Returns {case key: seconds} (wall; ``cpu:`` keys: CPU)."""
+    out: dict[str, float] = {}
+    env = _env()
+    for label, net, trace in CASES:
+        if net and with_mnsim:
+            menv = dict(os.environ, NET=net, DS="MNSIM.Interface.Imagenet")
+            out[f"mnsim:{label}"], out[f"cpu:mnsim:{label}"], _ = _timed(
+                [MNSIM_PY, "run_hw.py"], MNSIM_DIR, menv)
+        out[f"pimsim:{label}"], out[f"cpu:pimsim:{label}"], _ = _timed(
+            [sys.executable, "-m", "pimsim.cli", "run", CONFIG, "--trace", trace,
+             "--baseline", "none"], ROOT, env)
+        _, _, sim = _timed([sys.executable, "-c", SIM_ONLY, CONFIG, trace], ROOT, env)
+        out[f"sim:{label}"] = float(sim.strip().splitlines()[-1])
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=3, help="rounds (median reported; >= 3)")
+    args = ap.parse_args(argv)
+    with_mnsim = mnsim_available()
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, load average {load:.2f} "
+          f"at the start; python {platform.python_version()}; {args.rounds} rounds")
+    if not with_mnsim:
+        print(f"MNSIM 2.0 not found at {MNSIM_DIR} ({MNSIM_PY}): pimsim cases only")
+    rounds = []
+    for i in range(args.rounds):
+        rounds.append(run_round(with_mnsim))
+        print(f"round {i + 1}: " + ", ".join(f"{k} {v:.2f} s" for k, v in rounds[-1].items()),
+              flush=True)
+    med = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
+    print()
+    print("wall s: elapsed, whole process; CPU s: user + system time of the process and its "
+          "threads (less sensitive to other jobs on the machine); medians of the rounds")
+    print(f"{'workload':20} {'MNSIM wall':>10} {'pimsim wall':>11} {'sim-only':>8} "
+          f"{'wall ratio':>10} {'MNSIM CPU':>9} {'pimsim CPU':>10} {'CPU ratio':>9}")
+    m18, c18 = med.get("mnsim:ResNet-18 32x32"), med.get("cpu:mnsim:ResNet-18 32x32")
+    nan = float("nan")
+    for label, net, _ in CASES:
+        m, mc = med.get(f"mnsim:{label}"), med.get(f"cpu:mnsim:{label}")
+        p, pc, s = med[f"pimsim:{label}"], med[f"cpu:pimsim:{label}"], med[f"sim:{label}"]
+        ref, cref = (m, mc) if m else (m18, c18)       # 224x224: vs MNSIM's 32x32 ResNet-18
+        wr = f"{p / ref:.2f}x" if ref else ""
+        cr = f"{pc / cref:.2f}x" if cref else ""
+        print(f"{label:20} {m or nan:>10.2f} {p:>11.2f} {s:>8.2f} {wr:>10} {mc or nan:>9.2f} "
+              f"{pc:>10.2f} {cr:>9}")
+    if m18:
+        print("(ResNet-18 224x224 ratios are against MNSIM's ResNet-18 32x32 run)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
