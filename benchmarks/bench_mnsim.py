@@ -76,13 +76,16 @@ def mnsim_available() -> bool:
     return (MNSIM_DIR / "run_hw.py").is_file() and Path(MNSIM_PY).is_file()
 
 
-def run_round(with_mnsim: bool) -> dict[str, float]:
+def run_round(with_mnsim: bool, mnsim_threads: int | None = None) -> dict[str, float]:
     """One round: every case once. Returns {case key: seconds} (wall; ``cpu:`` keys: CPU)."""
     out: dict[str, float] = {}
     env = _env()
     for label, net, trace in CASES:
         if net and with_mnsim:
             menv = dict(os.environ, NET=net, DS="MNSIM.Interface.Imagenet")
+            if mnsim_threads:      # torch's intra-op threads (MNSIM's default: all cores)
+                menv.update(OMP_NUM_THREADS=str(mnsim_threads),
+                            MKL_NUM_THREADS=str(mnsim_threads))
             out[f"mnsim:{label}"], out[f"cpu:mnsim:{label}"], _ = _timed(
                 [MNSIM_PY, "run_hw.py"], MNSIM_DIR, menv)
         out[f"pimsim:{label}"], out[f"cpu:pimsim:{label}"], _ = _timed(
@@ -96,16 +99,20 @@ def run_round(with_mnsim: bool) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=3, help="rounds (median reported; >= 3)")
+    ap.add_argument("--mnsim-threads", type=int, default=None,
+                    help="OMP/MKL threads for MNSIM (default: its own, all cores); pimsim is "
+                         "single-threaded, so 1 compares the work done on one core")
     args = ap.parse_args(argv)
     with_mnsim = mnsim_available()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, load average {load:.2f} "
-          f"at the start; python {platform.python_version()}; {args.rounds} rounds")
+          f"at the start; python {platform.python_version()}; {args.rounds} rounds; MNSIM "
+          f"threads: {args.mnsim_threads or 'default'}")
     if not with_mnsim:
         print(f"MNSIM 2.0 not found at {MNSIM_DIR} ({MNSIM_PY}): pimsim cases only")
     rounds = []
     for i in range(args.rounds):
-        rounds.append(run_round(with_mnsim))
+        rounds.append(run_round(with_mnsim, args.mnsim_threads))
         print(f"round {i + 1}: " + ", ".join(f"{k} {v:.2f} s" for k, v in rounds[-1].items()),
               flush=True)
     med = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
