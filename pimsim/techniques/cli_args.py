@@ -50,7 +50,7 @@ def add_parser(subparsers) -> None:
     s.add_argument("-c", "--config", default=str(CONFIGS / "era_bs.yaml"),
                    help="design point YAML (needs the support roles the technique counts; "
                         "default configs/era_bs.yaml)")
-    _common(s, "folder for technique.json, technique_metrics.csv and technique.md")
+    _common(s, "folder for technique.json, technique.csv and technique.md")
     s = sub.add_parser("compare", help="ISAAC, PIM-Prune, ERA-BS variants and CIM pruning side "
                        "by side on several traces (minutes)")
     s.add_argument("traces", nargs="*", default=list(REAL_TRACES + SHAPE_TRACES),

@@ -58,12 +58,21 @@ CURVES_NOTES = (
 
 
 def _write(out_dir: str | Path | None, stem: str, doc: dict, table) -> list[Path]:
-    """``stem``.json (the document), ``stem``_<table>.csv and ``stem``.md, atomically."""
+    """``stem``.json (the document), ``stem``.csv and ``stem``.md, each atomically."""
     if not out_dir:
         return []
-    from pimsim.report.output import write_tables
+    from pimsim.report.output import write_atomic
+    from pimsim.report.tables import to_csv, to_json, to_markdown
 
-    return write_tables(out_dir, stem, [table], doc)
+    out = Path(out_dir)
+    return [write_atomic(out / f"{stem}.json", to_json(doc)),
+            write_atomic(out / f"{stem}.csv", to_csv(table)),
+            write_atomic(out / f"{stem}.md", to_markdown(table))]
+
+
+def _files(out_dir: str | Path, stem: str) -> list[Path]:
+    """The files :func:`_write` writes for ``stem``."""
+    return [Path(out_dir) / f"{stem}.{ext}" for ext in ("json", "csv", "md")]
 
 
 def _rows_table(title: str, rows: list[dict], columns: Sequence[str], notes=(), slug="table"):
@@ -319,7 +328,6 @@ def run(args) -> int:
     """Dispatch ``pimsim techniques ...``: say what runs, show progress, print tables
     (``--json``: the document of docs/results.md) and the paths written."""
     from pimsim.report.documents import rows_document
-    from pimsim.report.output import planned_files
     from pimsim.report.tables import to_json
     from pimsim.report.views import render
 
@@ -347,7 +355,7 @@ def run(args) -> int:
                           max_drop=max_drop, progress=progress)
         data = rows_document("technique_compare", records, COMPARE_NOTES)
         table = compare_table(records)
-        files = planned_files(args.out, "techniques_compare", ("table",)) if args.out else []
+        files = _files(args.out, "techniques_compare") if args.out else []
     else:
         grans = args.granularities.split(",")
         say(f"techniques curves: {Path(args.trace).name} on {Path(args.config).name}, "
@@ -360,7 +368,7 @@ def run(args) -> int:
         files = []
         if args.out and records:
             stem = f"curves_{records[0]['network']}"
-            files = planned_files(args.out, stem, ("table",))
+            files = _files(args.out, stem)
             png = Path(args.out) / f"{stem}.png"
             files += [png] if png.exists() else []
     if args.json:

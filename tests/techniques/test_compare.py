@@ -21,7 +21,7 @@ def test_compare_rows_and_reference_ratios(tmp_path):
     assert full >= rows["ERA-BS activations"]["mapped_gops_per_W"]
     assert all(0 <= r["accuracy"] <= 1 for r in rec)
     assert rows["ISAAC"]["prune_ratio"] is None          # not pruned: null, never NaN
-    assert (tmp_path / "techniques_compare_table.csv").read_text().count("\n") == len(ROWS) + 1
+    assert (tmp_path / "techniques_compare.csv").read_text().count("\n") == len(ROWS) + 1
     doc = json.loads((tmp_path / "techniques_compare.json").read_text())
     validate(doc)
     assert [r["row"] for r in doc["rows"]] == [label for label, _, _ in ROWS]
