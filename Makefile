@@ -19,7 +19,7 @@ $(STAMP_CORE): $(PY) setup.cfg
 	touch $@
 
 $(STAMP_DEV): $(STAMP_CORE)
-	$(PY) -m pip install -q -e '.[dev,torch,plot,progress,dist,onnx,mnist]'
+	$(PY) -m pip install -q -e '.[dev,torch,plot,progress,dist,onnx,mnist,pandas,rich]'
 	touch $@
 
 install: $(STAMP_CORE)

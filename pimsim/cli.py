@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import errno
 import sys
-import warnings
 import time
 import warnings
 from pathlib import Path
@@ -73,52 +72,83 @@ class _ProgressBar:
 
 def _evaluate(config: str, trace: str, args, timeline: str | None = None,
               schedule: str | None = None) -> dict:
-    """Evaluate one design point on one trace; returns ``Result.as_dict()``.
+    """Evaluate one design point on one trace (:func:`pimsim.api.evaluate_files`, with a
+    progress bar); returns ``Result.as_dict()`` plus ``area_breakdown_mm2``.
 
     ``schedule``: a technique schedule applied to the trace on this design point first
     (its ``LayerOverride``s, no accuracy evaluation), then simulated with them.
     """
-    from pimsim.mapping.activity import workload_overrides
-    from pimsim.result import ResultError
-    from pimsim.sim import simulate
-    from pimsim.workload.trace import load_trace
+    from pimsim.api import evaluate_files
+    from pimsim.arch.rollup import area_by_role
 
-    arch = _load_arch(config)
-    loaded = load_trace(trace)
-    network = loaded.network
-    overrides, transforms = None, None
-    if schedule:
-        from pimsim.techniques.apply import schedule_outcome
-        outcome = schedule_outcome(trace, arch.design, schedule)
-        overrides, transforms = outcome.overrides, outcome.act_transforms
-    # the trace's real activations and weights (or the design's default statistics):
-    # zero skipping and value-dependent energy (docs/mapping.md#activity)
-    overrides = workload_overrides(loaded, arch.design, overrides,
-                                   act_transforms=transforms) or None
     label = f" + {Path(schedule).stem}" if schedule else ""
-    bar = _ProgressBar(f"{arch.design.name}{label} on {network.name} ({args.fidelity})")
+    bar = _ProgressBar(f"{Path(config).stem}{label} on {Path(trace).stem} ({args.fidelity})")
     try:
-        result = simulate(network, arch, fidelity=args.fidelity, timeline=timeline, progress=bar,
-                          overrides=overrides, images=getattr(args, "images", None))
-    except ResultError as exc:      # name the design point whose parameters led there
-        raise ResultError(exc.detail, file=config, where=exc.where, found=exc.found) from None
+        result = evaluate_files(config, trace, fidelity=args.fidelity, timeline=timeline,
+                                progress=bar, schedule=schedule,
+                                images=getattr(args, "images", None))
     finally:
         bar.close()
-    return result.as_dict()
+    data = result.as_dict()
+    data["area_breakdown_mm2"] = area_by_role(_load_arch(config), result.total.chips)
+    return data
+
+
+def _wrote(paths, json_mode: bool = False) -> None:
+    """Say where every output file went (stderr when stdout carries JSON)."""
+    stream = sys.stderr if json_mode else sys.stdout
+    for path in paths:
+        stream.write(f"wrote {path}\n")
+
+
+def _check_outputs(planned: dict[str, list[Path]]) -> None:
+    """Two options must never write the same file: exit 2 before anything runs."""
+    seen: dict[Path, str] = {}
+    for option, paths in planned.items():
+        for path in paths:
+            key = Path(path).resolve()
+            if key in seen and seen[key] != option:
+                raise PimsimError(f"{seen[key]} and {option} would both write this file; give "
+                                  "them different names", file=path, where=option)
+            seen[key] = option
+
+
+def _run_outputs(args) -> dict[str, list[Path]]:
+    from pimsim.report.output import planned_files
+
+    planned: dict[str, list[Path]] = {}
+    if args.out:
+        planned["--out"] = planned_files(args.out, "run", RUN_TABLE_SLUGS)
+    if args.timeline:
+        planned["--timeline"] = [Path(args.timeline)]
+    if getattr(args, "html", None):
+        planned["--html"] = [Path(args.html)]
+    return planned
+
+
+#: The tables ``pimsim run --out`` writes (file ``run_<slug>.csv`` each).
+RUN_TABLE_SLUGS = ("totals", "energy", "layers")
 
 
 def cmd_area(args) -> int:
     from pimsim.arch import rollup
     from pimsim.report.area import area_tables
+    from pimsim.report.documents import area_document
     from pimsim.report.output import write_tables
-    from pimsim.report.tables import to_json, to_text
+    from pimsim.report.tables import to_json
+    from pimsim.report.views import render
 
     roll = rollup(_load_arch(args.config))
-    data = roll.as_dict()
+    data = area_document(roll.as_dict())
     tables = area_tables(roll)
+    if args.json:
+        _print(to_json(data))
+    else:
+        text = render(tables)
+        if text is not None:
+            _print(text)
     if args.out:
-        write_tables(args.out, "area", tables, data)
-    _print(to_json(data) if args.json else "\n\n".join(to_text(t) for t in tables))
+        _wrote(write_tables(args.out, "area", tables, data), args.json)
     return 0
 
 
@@ -126,18 +156,24 @@ def cmd_run(args) -> int:
     if args.timeline and args.fidelity == "analytic":
         raise PimsimError("the analytic fidelity has no timeline: use --fidelity fast or event",
                           where="--timeline")
-    if args.timeline and Path(args.timeline).is_dir():
-        raise PimsimError("is a directory; give a file name", file=args.timeline,
-                          where="--timeline")
+    for option in ("timeline", "html"):
+        value = getattr(args, option, None)
+        if value and Path(value).is_dir():
+            raise PimsimError("is a directory; give a file name", file=value,
+                              where=f"--{option}")
+    _check_outputs(_run_outputs(args))
+    from pimsim.report.documents import run_document
     from pimsim.report.output import write_tables
-    from pimsim.report.run import energy_table, layer_table, run_table
-    from pimsim.report.tables import to_json, to_text
+    from pimsim.report.run import energy_table, run_table
+    from pimsim.report.tables import to_json
+    from pimsim.report.views import bottleneck_line, fidelity_line, layers_table, render
 
     result = _evaluate(args.config, args.trace, args, timeline=args.timeline,
                        schedule=args.schedule)
     accuracy = None if args.no_accuracy or args.schedule else _accuracy(args)
     if accuracy is not None:
         result["total"]["accuracy"] = accuracy
+    written = [Path(args.timeline)] if args.timeline else []
     baseline = None
     same = args.baseline and Path(args.baseline).resolve() == Path(args.config).resolve()
     if args.schedule:         # the baseline is the plain design point, without the schedule
@@ -150,20 +186,28 @@ def cmd_run(args) -> int:
             # Print the design point's own figures, then fail: the baseline was asked for.
             sys.stderr.write(f"pimsim: error: baseline not evaluated: {exc}\n")
             baseline_failed = True
-    tables = [run_table(result, baseline), energy_table(result), layer_table(result)]
+    tables = [run_table(result, baseline), energy_table(result), layers_table(result)]
     if accuracy is not None:
         from pimsim.report.accuracy import accuracy_table
-        tables.insert(2, accuracy_table(accuracy, result.get("design", "design")))
-    data = {"result": result, "baseline": baseline}
+        tables.append(accuracy_table(accuracy, result.get("design", "design")))
+    doc = run_document(result, baseline)
     if args.out:
-        paths = write_tables(args.out, "run", tables, data)
-        sys.stderr.write(f"wrote {len(paths)} files to {args.out}\n")
+        written += write_tables(args.out, "run", tables, doc)
+    if getattr(args, "html", None):
+        from pimsim.report.html import run_html
+        from pimsim.report.output import write_atomic
+
+        written.append(write_atomic(args.html, run_html(doc)))
     if args.json:
-        _print(to_json(result if baseline is None else {**result, "baseline": baseline}))
+        _print(to_json(doc))
     else:
-        from pimsim.report.run import bottleneck_line
-        shown = tables[:3] if accuracy is not None else tables[:2]
-        _print("\n\n".join(to_text(t) for t in shown) + "\n\n" + bottleneck_line(result))
+        shown = tables[:2] + ([tables[2]] if args.layers else []) + tables[3:]
+        text = render(shown)
+        if text is not None:
+            _print(text)
+        _print(fidelity_line(result))
+        _print(bottleneck_line(result))
+    _wrote(written, args.json)
     return EXIT_USER_ERROR if baseline_failed else 0
 
 
@@ -184,16 +228,25 @@ def _accuracy(args) -> dict | None:
 
 
 def cmd_compare(args) -> int:
+    from pimsim.report.documents import compare_document
     from pimsim.report.output import write_tables
     from pimsim.report.run import compare_table
-    from pimsim.report.tables import to_json, to_text
+    from pimsim.report.tables import to_json
+    from pimsim.report.views import bottleneck_line, render
 
     results = [_evaluate(c, args.trace, args) for c in args.configs]
     table = compare_table(results)
+    doc = compare_document(results)
+    if args.json:
+        _print(to_json(doc))
+    else:
+        text = render([table])
+        if text is not None:
+            _print(text)
+        for r in results:
+            _print(f"{r['design']}: {bottleneck_line(r)}")
     if args.out:
-        write_tables(args.out, "compare", [table], {"results": results})
-    _print(to_json([r["total"] | {"design": r.get("design")} for r in results]) if args.json
-           else to_text(table))
+        _wrote(write_tables(args.out, "compare", [table], doc), args.json)
     return 0
 
 
@@ -262,7 +315,7 @@ def cmd_export(args) -> int:
     else:
         kw["samples"] = args.samples
     path = export_command(args.model, args.out, **kw)
-    _print(f"wrote {path}")
+    _wrote([path])
     return 0
 
 
@@ -298,12 +351,18 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--out", metavar="DIR", help="also write CSV, JSON and Markdown tables to DIR")
 
     sp = sub.add_parser("run", help="evaluate a design point on a trace, beside the ISAAC baseline")
-    sp.add_argument("config")
-    sp.add_argument("--trace", required=True)
+    sp.add_argument("config", help="design point YAML (configs/*.yaml)")
+    sp.add_argument("--trace", required=True, help="trace .npz (traces/*.npz)")
     sp.add_argument("--baseline", default=str(DEFAULT_BASELINE),
                     help="baseline design point (default configs/isaac.yaml; 'none' to skip)")
     sp.add_argument("--timeline", metavar="FILE",
                     help="write a Chrome/Perfetto trace-event JSON of the run (fast or event)")
+    sp.add_argument("--layers", action="store_true",
+                    help="also print the per-layer table (time, share of the interval, "
+                         "crossbars, copies, energy, utilization, stalls)")
+    sp.add_argument("--html", metavar="FILE",
+                    help="write a self-contained HTML report (totals vs baseline, per-layer "
+                         "table, energy and area breakdowns, timeline summary)")
     sp.add_argument("--schedule", metavar="YAML",
                     help="apply a technique schedule (configs/schedules/) to the trace on this "
                          "design point and simulate its changed workload (no accuracy: see "
@@ -321,19 +380,19 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_run)
 
     sp = sub.add_parser("compare", help="one table, a column per design point")
-    sp.add_argument("configs", nargs="+")
-    sp.add_argument("--trace", required=True)
+    sp.add_argument("configs", nargs="+", help="design point YAMLs, one column each")
+    sp.add_argument("--trace", required=True, help="trace .npz")
     engine(sp)
     outputs(sp)
     sp.set_defaults(func=cmd_compare)
 
     sp = sub.add_parser("area", help="area and peak power per component for IMA, tile and chip")
-    sp.add_argument("config")
+    sp.add_argument("config", help="design point YAML")
     outputs(sp)
     sp.set_defaults(func=cmd_area)
 
     sp = sub.add_parser("validate", help="check a design point (.yaml) or a trace (.npz)")
-    sp.add_argument("file")
+    sp.add_argument("file", help="design point, sweep file or schedule (.yaml), or trace (.npz)")
     sp.set_defaults(func=cmd_validate)
 
     from pimsim.sweep.commands import (REPORT_HELP, SWEEP_HELP, add_report_arguments,
@@ -365,7 +424,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("export", help="export a PyTorch model to a trace (needs the torch extra)")
     sp.add_argument("model", help="zoo model name or module:function returning (model, example_input)")
-    sp.add_argument("--out", required=True, metavar="PATH")
+    sp.add_argument("--out", required=True, metavar="PATH", help="trace file to write (.npz)")
     sp.add_argument("--samples", type=int_in(0, 4096), default=0,
                     help="0 (default): shape-only trace; N: weights plus N real held-out "
                          "samples (digits zoo models; other models: call export_torch in Python)")

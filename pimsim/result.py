@@ -12,8 +12,12 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
+from pimsim import __version__
 from pimsim.errors import PimsimError
 
+SCHEMA_VERSION = 1
+"""Version of the result schema (``pimsim/data/result.schema.json``, docs/results.md).
+Raised when a field changes meaning or is removed; new optional fields keep it."""
 
 ROUNDING_SLACK = 1e-6
 """Negative figures down to this are floating-point rounding of differences (a busy time of
@@ -176,6 +180,22 @@ class EngineStats:
 
 
 @dataclass(frozen=True)
+class Identity:
+    """What was evaluated, as content hashes (``pimsim.provenance``)."""
+
+    design_sha256: str               # the resolved design point (extends and overrides applied)
+    network_sha256: str              # the layer shapes simulated
+    design_file: str | None = None   # the design-point file, when one was loaded
+    overrides: dict | None = None    # dotted design keys changed on top of the file
+    trace_file: str | None = None    # the trace file, when one was loaded
+    trace_sha256: str | None = None  # its bytes
+    schedule_file: str | None = None  # a technique schedule applied to the workload
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+
+
+@dataclass(frozen=True)
 class Result:
     """An evaluation of one network on one design point."""
 
@@ -186,6 +206,7 @@ class Result:
     total: TotalResult
     engine_stats: EngineStats | None = None     # discrete-event engine only
     weight_load: WeightLoad | None = None       # discrete-event engine only
+    identity: Identity | None = None            # set by simulate() / pimsim.run()
 
     def __post_init__(self) -> None:
         check_figures(self.as_dict(), self.design)
@@ -196,11 +217,57 @@ class Result:
                 return lr
         raise KeyError(name)
 
+    @property
+    def fidelity(self) -> dict:
+        """How the figures were obtained: the fidelity and, for the engine, the images it
+        simulated, whether the steady state was reached and the fill time."""
+        if self.engine_stats is None:
+            return {"name": self.engine, "images": None}
+        t = self.total
+        return {"name": self.engine,
+                "images": getattr(t, "images", 0) or self.engine_stats.images,
+                "converged": bool(getattr(t, "converged", True)),
+                "fill_ns": float(getattr(t, "fill_ns", 0.0))}
+
     def as_dict(self) -> dict:
-        d = {"design": self.design, "network": self.network, "engine": self.engine,
-             "total": self.total.as_dict(), "layers": [lr.as_dict() for lr in self.layers]}
+        """The one Result -> JSON-ready dict of the result schema (docs/results.md);
+        every command's JSON, sweep record and report is built from it."""
+        d = {"schema_version": SCHEMA_VERSION, "pimsim_version": __version__, "kind": "result",
+             "design": self.design, "network": self.network, "engine": self.engine,
+             "fidelity": self.fidelity}
+        if self.identity is not None:
+            d["identity"] = self.identity.as_dict()
+        d["total"] = self.total.as_dict()
+        d["layers"] = [lr.as_dict() for lr in self.layers]
         if self.engine_stats is not None:
             d["engine_stats"] = self.engine_stats.as_dict()
         if self.weight_load is not None:
             d["weight_load"] = self.weight_load.as_dict()
         return d
+
+    # Notebook and Python-API conveniences (pimsim.api); views only, no new figures.
+    def to_frame(self):
+        """The totals as a one-row pandas DataFrame (needs the ``pandas`` extra)."""
+        from pimsim.report.frames import totals_frame
+
+        return totals_frame(self.as_dict())
+
+    def layers_frame(self):
+        """One row per layer as a pandas DataFrame (needs the ``pandas`` extra)."""
+        from pimsim.report.frames import layers_frame
+
+        return layers_frame(self.as_dict())
+
+    def summary(self) -> str:
+        """The totals, fidelity and bottleneck as plain text (what ``repr`` shows)."""
+        from pimsim.report.views import result_summary
+
+        return result_summary(self.as_dict())
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        from pimsim.report.html import result_fragment
+
+        return result_fragment(self.as_dict())

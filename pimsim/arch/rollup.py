@@ -139,3 +139,11 @@ def rollup(arch: Arch) -> Rollup:
                   ima_power_mW=ima_power, tile_area_mm2=tile_area, tile_power_mW=tile_power,
                   chip_area_mm2=chip_area, chip_power_mW=chip_power, peak_gops=peak,
                   peak_gops_per_mm2=peak / chip_area, peak_gops_per_W=gops_per_W(peak, chip_power))
+
+
+def area_by_role(arch: Arch, chips: int) -> dict[str, float]:
+    """role -> area of all its units on ``chips`` chips (mm2); sums to the chips' area."""
+
+    d = arch.design
+    per_chip = {IMA: d.tile.imas * d.chip.tiles, TILE: d.chip.tiles, CHIP: 1}
+    return {row.role: row.area_mm2 * per_chip[row.level] * chips for row in rollup(arch).rows}

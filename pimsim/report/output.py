@@ -28,3 +28,11 @@ def write_tables(out_dir: str | Path, stem: str, tables: list[Table], data: dict
         written.append(write_atomic(out_dir / f"{stem}_{name}.csv", to_csv(table)))
     written.append(write_atomic(out_dir / f"{stem}.md", "\n".join(to_markdown(t) for t in tables)))
     return written
+
+
+def planned_files(out_dir: str | Path, stem: str, slugs: tuple[str, ...]) -> list[Path]:
+    """The files :func:`write_tables` will write for tables with these slugs (so a command
+    can refuse, before running, another option that names one of them)."""
+    out_dir = Path(out_dir)
+    return ([out_dir / f"{stem}.json"] + [out_dir / f"{stem}_{s}.csv" for s in slugs]
+            + [out_dir / f"{stem}.md"])

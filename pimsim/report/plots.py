@@ -65,10 +65,13 @@ def _colors(n: int) -> list:
 
 def pareto_figure(head: dict, rows: list[dict]):
     """CE (GOPS/mm2) vs PE (GOPS/W), marker area ~ throughput, one colour per trace, the
-    front of each trace as a line, baselines as stars."""
+    front of each trace as a line, baselines as stars. The legend sits right of the axes,
+    outside the data; front labels turn left near the right edge so they stay inside."""
     _, Figure = require_matplotlib()
+    from matplotlib.lines import Line2D
+
     traces = _traces(rows)
-    fig = Figure(figsize=(7.5, 5.5))
+    fig = Figure(figsize=(10, 5.5))
     ax = fig.add_subplot()
     ok = [r for r in rows if r["status"] == OK]
     tmax = max((r["total"]["throughput_images_per_s"] for r in ok), default=1.0) or 1.0
@@ -76,32 +79,45 @@ def pareto_figure(head: dict, rows: list[dict]):
     def size(r):
         return 20 + 280 * r["total"]["throughput_images_per_s"] / tmax
 
+    handles = []
+    labelled = []
     for color, trace in zip(_colors(len(traces)), traces):
         mine = [r for r in ok if r["trace"] == trace and r["role"] == "point"]
         ax.scatter([r["total"][PARETO_X] for r in mine], [r["total"][PARETO_Y] for r in mine],
                    s=[size(r) for r in mine], color=color, alpha=0.55, edgecolors="k",
-                   linewidths=0.4, label=trace)
+                   linewidths=0.4)
         front = pareto_rows(rows, trace)
         ax.plot([r["total"][PARETO_X] for r in front], [r["total"][PARETO_Y] for r in front],
                 color=color, lw=1.2, ls="--", drawstyle="steps-pre")
-        for r in front:
-            if r["role"] == "point":
-                ax.annotate(label(r, head.get("axes")),
-                            (r["total"][PARETO_X], r["total"][PARETO_Y]),
-                            fontsize=6, xytext=(4, 3), textcoords="offset points")
+        labelled += [(r, color) for r in front if r["role"] == "point"]
+        handles.append(Line2D([], [], ls="--", marker="o", color=color, markersize=7,
+                              markerfacecolor=color, alpha=0.8, label=f"{trace} (dashed: front)"))
         base = baseline_for(rows, trace)
         if base:
             ax.scatter([base["total"][PARETO_X]], [base["total"][PARETO_Y]], marker="*", s=220,
-                       color=color, edgecolors="k", linewidths=0.8,
-                       label=f"{label(base)} on {trace}")
+                       color=color, edgecolors="k", linewidths=0.8, zorder=4)
+            handles.append(Line2D([], [], ls="", marker="*", color=color, markersize=12,
+                                  markeredgecolor="k", label=f"{label(base)} on {trace}"))
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("area efficiency CE (GOPS/mm$^2$)")
-    ax.set_ylabel("energy efficiency PE (GOPS/W)")
+    ax.margins(x=0.08, y=0.08)
+    ax.autoscale_view()
+    lo, hi = (v for v in ax.get_xlim())
+    import math
+
+    for r, color in labelled:
+        x, y = r["total"][PARETO_X], r["total"][PARETO_Y]
+        right_side = (math.log(x) - math.log(lo)) / (math.log(hi) - math.log(lo)) > 0.7
+        ax.annotate(label(r, head.get("axes")), (x, y), fontsize=6.5, color="k",
+                    xytext=(-6, 4) if right_side else (6, 4), textcoords="offset points",
+                    ha="right" if right_side else "left", annotation_clip=True)
+    ax.set_xlabel("area efficiency CE (GOPS/mm$^2$), log scale")
+    ax.set_ylabel("energy efficiency PE (GOPS/W), log scale")
     ax.set_title(f"sweep {head.get('name', '')}: Pareto front (marker area ~ throughput, "
                  f"max {tmax:,.0f} images/s)", fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0),
+              borderaxespad=0.0)
     fig.tight_layout()
     return fig
 
@@ -127,41 +143,44 @@ def _stack(rows: list[dict], field: str, scale: float, keep: list[str],
 
 
 def breakdown_figure(head: dict, rows: list[dict], kind: str = "energy"):
-    """Stacked bars per design point, one panel per trace, the baseline's bar first.
+    """Stacked horizontal bars per design point (labels on the left, never rotated), one
+    panel per trace, the baseline's bar on top; the legend right of the panels.
 
     ``kind`` 'energy': energy per image by component (uJ); 'area': area of the chips
     used by component (mm2).
     """
     _, Figure = require_matplotlib()
     field, scale, unit = (("energy_breakdown_pJ", 1 / PJ_PER_UJ, "energy per image (uJ)")
-                          if kind == "energy" else ("area_breakdown_mm2", 1.0, "area (mm$^2$)"))
+                          if kind == "energy" else ("area_breakdown_mm2", 1.0,
+                                                    "area of the chips used (mm$^2$)"))
     traces = _traces(rows)
-    n = max(1, len(traces))
-    bars = max((sum(r["trace"] == t and r["status"] == OK for r in rows) for t in traces),
-               default=1)
-    fig = Figure(figsize=(max(6.0, 0.32 * bars + 3), 3.6 * n))
-    axes = fig.subplots(n, 1, squeeze=False)[:, 0]
+    counts = [sum(r["trace"] == t and r["status"] == OK for r in rows) for t in traces] or [1]
+    height = sum(0.26 * c + 1.1 for c in counts) + 0.4
+    fig = Figure(figsize=(9.5, max(3.0, height)))
+    axes = fig.subplots(len(counts), 1, squeeze=False, height_ratios=[c + 3 for c in counts])[:, 0]
     # One role order and colour for every panel, so a colour means one component throughout.
     keep, rest = _roles([r for r in rows if r["status"] == OK], field)
     names = keep + (["other"] if rest else [])
     color = dict(zip(names, _colors(len(names))))
     for ax, trace in zip(axes, traces):
         mine = [r for r in rows if r["trace"] == trace and r["status"] == OK]
-        mine.sort(key=lambda r: r["role"] != "baseline")     # baseline first
+        mine.sort(key=lambda r: r["role"] != "baseline")     # baseline first (on top)
         values = _stack(mine, field, scale, keep, rest)
-        x = list(range(len(mine)))
-        bottom = [0.0] * len(mine)
+        y = list(range(len(mine)))
+        left = [0.0] * len(mine)
         for role in names:
-            ax.bar(x, values[role], bottom=bottom, color=color[role], label=role, width=0.75)
-            bottom = [b + v for b, v in zip(bottom, values[role])]
-        ax.set_xticks(x)
-        ax.set_xticklabels([label(r, head.get("axes")) for r in mine], rotation=60, ha="right",
-                           fontsize=6)
-        ax.set_ylabel(unit)
-        ax.ticklabel_format(axis="y", style="plain")
+            ax.barh(y, values[role], left=left, color=color[role], label=role, height=0.75)
+            left = [a + b for a, b in zip(left, values[role])]
+        ax.set_yticks(y)
+        ax.set_yticklabels([label(r, head.get("axes")) for r in mine], fontsize=7)
+        ax.invert_yaxis()
+        ax.set_xlabel(unit, fontsize=8)
+        ax.tick_params(axis="x", labelsize=7)
+        ax.ticklabel_format(axis="x", style="plain")
         ax.set_title(f"{kind} by component on {trace}", fontsize=9)
-        ax.grid(True, axis="y", alpha=0.3)
-        ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        ax.grid(True, axis="x", alpha=0.3)
+    axes[0].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0,
+                   title="component", title_fontsize=7)
     fig.tight_layout()
     return fig
 
@@ -188,7 +207,7 @@ def xbar_curves_figure(head: dict, rows: list[dict]):
     for r in rows:
         if r["status"] == OK and r["role"] == "point" and r.get("params"):
             groups.setdefault((r["trace"],) + tuple(r["axes"].get(o) for o in others), []).append(r)
-    fig = Figure(figsize=(10, 7.5))
+    fig = Figure(figsize=(10, 8))
     axs = fig.subplots(2, 2).ravel()
     colors = _colors(len(groups))
     for ax, (metric, scale, name) in zip(axs, CURVE_METRICS):
@@ -211,10 +230,13 @@ def xbar_curves_figure(head: dict, rows: list[dict]):
         ax.set_xlabel("crossbar rows (cells)")
         ax.set_ylabel(name)
         ax.grid(True, which="both", alpha=0.3)
-    axs[0].legend(fontsize=6, loc="lower right")
+    handles, labels = axs[0].get_legend_handles_labels()
     fig.suptitle(f"sweep {head.get('name', '')}: metrics vs crossbar size (stars: baseline)",
                  fontsize=10)
-    fig.tight_layout()
+    fig.legend(handles, labels, fontsize=7, loc="lower center", ncol=min(4, len(labels) or 1),
+               frameon=False)
+    rows_of_legend = (len(labels) + 3) // 4
+    fig.tight_layout(rect=(0, 0.035 * rows_of_legend + 0.01, 1, 1))
     return fig
 
 

@@ -100,14 +100,6 @@ def compare_table(results: list[dict]) -> Table:
                  slug="comparison")
 
 
-def layer_table(result: dict) -> Table:
-    rows = tuple((lay.get("name"), lay.get("kind"), lay.get("macs"), lay.get("crossbars"),
-                  lay.get("replication"), lay.get("time_ns"), lay.get("energy_pJ"))
-                 for lay in result.get("layers", []))
-    return Table(f"{result.get('design', '?')}: per layer ({fidelity_of(result)})",
-                 ("layer", "kind", "MACs", "crossbars", "copies", "time_ns", "energy_pJ"), rows,
-                 slug="layers")
-
 
 def energy_table(result: dict) -> Table:
     """Energy per image by component: dynamic, static, their sum and its share. Rows

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pimsim.report.tables import Table, ratio
-from pimsim.sweep.store import POINTS_FILE, read_manifest, read_records
+from pimsim.sweep.store import POINTS_FILE, current_record, read_manifest, read_records
 
 #: Status of a row: from the record when it ran, from the plan otherwise.
 OK, FAILED, SKIPPED, PENDING = "ok", "failed", "skipped", "pending"
@@ -42,15 +42,17 @@ def load_sweep_rows(out_dir: str | Path) -> tuple[dict, list[dict]]:
                                              "message": p["reason"]})
         else:
             rec = records.get(p["key"])
-            if rec is None:
+            if rec is None or not current_record(rec):
                 row["status"] = PENDING
             else:
-                row.update(status=rec["status"], error=rec.get("error"), total=rec.get("total"),
-                           energy_breakdown_pJ=rec.get("energy_breakdown_pJ"),
+                result = rec.get("result") or {}
+                total = result.get("total")
+                row.update(status=rec["status"], error=rec.get("error"), total=total,
+                           energy_breakdown_pJ=(total or {}).get("energy_breakdown_pJ"),
                            area_breakdown_mm2=rec.get("area_breakdown_mm2"),
-                           engine=rec.get("engine"))
-                if rec.get("design"):
-                    row["design"] = rec["design"]
+                           engine=result.get("engine"))
+                if result.get("design"):
+                    row["design"] = result["design"]
                 if rec["status"] != OK:
                     row["reason"] = (rec.get("error") or {}).get("message", "")
         rows.append(row)

@@ -73,17 +73,18 @@ def to_csv(table: Table) -> str:
 
 def to_json(data) -> str:
     """Strict JSON: a non-finite number (a model bug) becomes null rather than invalid NaN."""
-    return json.dumps(_finite(data), indent=2, sort_keys=False, default=_json_default,
+    return json.dumps(finite(data), indent=2, sort_keys=False, default=_json_default,
                       allow_nan=False) + "\n"
 
 
-def _finite(obj):
+def finite(obj):
+    """``obj`` with every non-finite float replaced by None (strict JSON)."""
     if isinstance(obj, float):
         return obj if math.isfinite(obj) else None
     if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
+        return {k: finite(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
+        return [finite(v) for v in obj]
     return obj
 
 

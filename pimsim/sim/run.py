@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import Callable, Mapping
 
 from pimsim.arch.compose import Arch
 from pimsim.mapping.network_map import LayerOverride
-from pimsim.result import Result
+from pimsim.provenance import design_sha256, network_sha256
+from pimsim.result import Identity, Result
 from pimsim.sim.analytic import evaluate
 from pimsim.sim.engine import FIDELITIES, run_engine
 from pimsim.sim.fidelity import DEFAULT_FIDELITY
@@ -36,7 +38,7 @@ def simulate(network: Network, arch: Arch, fidelity: str = DEFAULT_FIDELITY, ima
     if fidelity == "analytic":
         if timeline:
             raise ValueError("the analytic fidelity has no timeline; use 'fast' or 'event'")
-        return evaluate(network, arch, overrides)
+        return identify(evaluate(network, arch, overrides), network, arch)
     if fidelity not in FIDELITIES:
         raise ValueError(f"fidelity must be 'analytic', 'fast' or 'event', not {fidelity!r}")
     result = run_engine(network, arch, fidelity=fidelity, images=images,
@@ -44,4 +46,14 @@ def simulate(network: Network, arch: Arch, fidelity: str = DEFAULT_FIDELITY, ima
                         overrides=overrides)
     if timeline and timeline is not True:
         write_timeline(result, timeline)
-    return result
+    return identify(result, network, arch)
+
+
+def identify(result: Result, network: Network, arch: Arch, **files) -> Result:
+    """``result`` with its :class:`~pimsim.result.Identity`: content hashes of the design
+    point and the network, plus ``files`` (design_file, overrides, trace_file,
+    trace_sha256, schedule_file) kept from an earlier identity and updated."""
+    old = dataclasses.asdict(result.identity) if result.identity is not None else {}
+    ident = Identity(**{**old, "design_sha256": design_sha256(arch.design),
+                        "network_sha256": network_sha256(network), **files})
+    return dataclasses.replace(result, identity=ident)

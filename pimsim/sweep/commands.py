@@ -46,6 +46,8 @@ def add_sweep_arguments(p: argparse.ArgumentParser) -> None:
                    help="evaluate points stored as failed again")
     p.add_argument("--no-report", action="store_true", help="do not write tables and plots")
     p.add_argument("--no-plots", action="store_true", help="write tables but no plots")
+    p.add_argument("--html", action="store_true",
+                   help="also write the self-contained HTML report (report/sweep.html)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 
 
@@ -70,21 +72,44 @@ def _scheduler_arg(text: str) -> str:
 def add_report_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("dir", metavar="DIR", help="a sweep output directory")
     p.add_argument("--no-plots", action="store_true", help="tables only")
+    p.add_argument("--html", action="store_true",
+                   help="also write one self-contained HTML file (DIR/report/sweep.html: "
+                        "tables, Pareto front, breakdowns and curves as inline SVG; opens "
+                        "with no network)")
+    p.add_argument("--json", action="store_true",
+                   help="print the sweep as one JSON document (docs/results.md) instead of "
+                        "the Pareto table")
     p.add_argument("--force", action="store_true",
                    help="rewrite even when results are unchanged since the last report")
     p.add_argument("--quiet", "-q", action="store_true", help="print only the file count")
 
 
-def _digest(out_dir: Path, plots: bool) -> str:
-    h = hashlib.sha256(f"report-v1 plots={plots}".encode())
+def _digest(out_dir: Path, plots: bool, html: bool = False) -> str:
+    from pimsim.result import SCHEMA_VERSION
+
+    h = hashlib.sha256(f"report-v2 schema={SCHEMA_VERSION} plots={plots} html={html}".encode())
     for name in (MANIFEST_FILE, POINTS_FILE):
         path = out_dir / name
         h.update(path.read_bytes() if path.exists() else b"")
     return h.hexdigest()
 
 
-def write_report(out_dir: str | Path, *, plots: bool = True, force: bool = False) -> dict:
-    """Tables (CSV, Markdown, JSON) and plots into ``out_dir``/report.
+HTML_FILE = "sweep.html"
+
+
+def report_document(out_dir: str | Path, files: list | None = None) -> dict:
+    """The ``sweep_report`` document: the plan (without its points) and one row per point."""
+    from pimsim.report.documents import envelope
+    from pimsim.report.sweep_tables import load_sweep_rows
+
+    head, rows = load_sweep_rows(out_dir)
+    return envelope("sweep_report", sweep=head, points=rows,
+                    files=[str(f) for f in files or []])
+
+
+def write_report(out_dir: str | Path, *, plots: bool = True, force: bool = False,
+                 html: bool = False) -> dict:
+    """Tables (CSV, Markdown, JSON), plots and optionally the HTML page into ``out_dir``/report.
 
     Returns ``{"files": [...], "tables": [...], "reused": bool, "plots_error": str|None}``;
     when the inputs are unchanged since the last report it rewrites nothing (``reused``).
@@ -96,11 +121,18 @@ def write_report(out_dir: str | Path, *, plots: bool = True, force: bool = False
     report_dir = out_dir / REPORT_DIR
     head, rows = load_sweep_rows(out_dir)
     tables = sweep_tables(head, rows)
-    digest = _digest(out_dir, plots)
+    digest = _digest(out_dir, plots, html)
     digest_path = report_dir / DIGEST_FILE
     if not force and digest_path.exists() and digest_path.read_text().strip() == digest:
         return {"files": [], "tables": tables, "reused": True, "plots_error": None}
-    files = write_tables(report_dir, "sweep", tables, {"sweep": head, "points": rows})
+    from pimsim.report.documents import envelope
+
+    files = write_tables(report_dir, "sweep", tables,
+                         envelope("sweep_report", sweep=head, points=rows, files=[]))
+    if html:
+        from pimsim.report.html import sweep_html
+
+        files.append(write_atomic(report_dir / HTML_FILE, sweep_html(head, rows)))
     plots_error = None
     if plots:
         from pimsim.report.plots import PlotsUnavailable, write_plots
@@ -126,18 +158,24 @@ def _print_failures(out_dir: Path, skips: bool = True) -> None:
         print(to_text(table))
 
 
-def _print_report(report: dict, report_dir: Path, quiet: bool) -> None:
-    from pimsim.report.tables import to_text
+def _print_report(report: dict, report_dir: Path, quiet: bool, json_mode: bool = False) -> None:
+    from pimsim.report.views import render
 
     pareto = report["tables"][1]
-    if not quiet and pareto.rows:
-        print(to_text(pareto))
+    if not quiet and not json_mode and pareto.rows:
+        text = render([pareto])
+        if text is not None:
+            print(text)
     if report["plots_error"]:
         sys.stderr.write(f"pimsim: plots skipped: {report['plots_error']}\n")
+    stream = sys.stderr if json_mode else sys.stdout
     if report["reused"]:
-        print(f"report in {report_dir} is up to date")
+        stream.write(f"report in {report_dir} is up to date\n")
+    elif quiet:
+        stream.write(f"wrote {len(report['files'])} files to {report_dir}\n")
     else:
-        print(f"wrote {len(report['files'])} files to {report_dir}")
+        for path in report["files"]:
+            stream.write(f"wrote {path}\n")
 
 
 def sweep_command(args: argparse.Namespace) -> int:
@@ -164,7 +202,8 @@ def sweep_command(args: argparse.Namespace) -> int:
     if summary.failed or (summary.skipped and not quiet):
         _print_failures(out_dir, skips=not quiet)   # failures with their errors, even if quiet
     if not getattr(args, "no_report", False):
-        report = write_report(out_dir, plots=not getattr(args, "no_plots", False))
+        report = write_report(out_dir, plots=not getattr(args, "no_plots", False),
+                              html=getattr(args, "html", False))
         _print_report(report, out_dir / REPORT_DIR, quiet)
     return EXIT_FAILED_POINTS if summary.failed else 0
 
@@ -175,8 +214,14 @@ def report_command(args: argparse.Namespace) -> int:
     if not (out_dir / MANIFEST_FILE).exists():
         raise PimsimError("not a sweep output directory (no sweep manifest in it)", file=out_dir,
                           expected="the --out directory of a 'pimsim sweep' run")
-    report = write_report(out_dir, plots=not args.no_plots, force=args.force)
-    if not args.quiet:
+    json_mode = getattr(args, "json", False)
+    report = write_report(out_dir, plots=not args.no_plots, force=args.force,
+                          html=getattr(args, "html", False))
+    if json_mode:
+        from pimsim.report.tables import to_json
+
+        print(to_json(report_document(out_dir, report["files"])), end="")
+    elif not args.quiet:
         _print_failures(out_dir)
-    _print_report(report, out_dir / REPORT_DIR, args.quiet)
+    _print_report(report, out_dir / REPORT_DIR, args.quiet, json_mode)
     return 0

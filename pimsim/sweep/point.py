@@ -24,9 +24,6 @@ from pimsim.errors import PimsimError
 
 OK, FAILED = "ok", "failed"
 
-#: Scalar totals kept for every point (all of them: a later report may ask for any).
-_SKIP_TOTAL = ("energy_breakdown_pJ", "dynamic_breakdown_pJ", "static_breakdown_pJ", "counts")
-
 
 @lru_cache(maxsize=32)
 def _network(path: str, mtime_ns: int, size: int):
@@ -43,12 +40,9 @@ def load_network_cached(path: str):
 
 def area_breakdown_mm2(arch, chips: int) -> dict[str, float]:
     """role -> area of all its units on the chips used (mm2); sums to ``total.area_mm2``."""
-    from pimsim.arch import rollup
-    from pimsim.arch.compose import CHIP, IMA, TILE
+    from pimsim.arch.rollup import area_by_role
 
-    d = arch.design
-    per_chip = {IMA: d.tile.imas * d.chip.tiles, TILE: d.chip.tiles, CHIP: 1}
-    return {row.role: row.area_mm2 * per_chip[row.level] * chips for row in rollup(arch).rows}
+    return area_by_role(arch, chips)
 
 
 def evaluate_spec(spec: dict) -> dict:
@@ -74,8 +68,16 @@ def evaluate_spec(spec: dict) -> dict:
     # real activations and weights of the trace (or the design's default statistics)
     overrides = workload_overrides(spec["trace"], design, overrides,
                                    act_transforms=transforms) or None
+    from pimsim.provenance import file_sha256
+    from pimsim.sim.run import identify
+
     result = simulate(network, arch, fidelity=fidelity, overrides=overrides,
-                      images=spec.get("images")).as_dict()
+                      images=spec.get("images"))
+    result = identify(result, network, arch, design_file=str(spec["base"]),
+                      overrides=dict(spec.get("overrides") or {}) or None,
+                      trace_file=str(spec["trace"]), trace_sha256=file_sha256(spec["trace"]),
+                      schedule_file=str(spec["schedule"]) if spec.get("schedule") else None
+                      ).as_dict()
     result["area_breakdown_mm2"] = area_breakdown_mm2(arch, result["total"]["chips"])
     return result
 
@@ -93,26 +95,23 @@ def _debug(flags: dict) -> None:
 
 
 def run_point(spec: dict) -> dict:
-    """Evaluate one point; a plain-data record with ``status`` 'ok' or 'failed'.
+    """Evaluate one point; a ``sweep_point`` document (docs/results.md) with ``status``
+    'ok' or 'failed'.
 
     ``spec``: ``key``, ``base`` (design file), ``overrides`` (dotted key -> value),
     ``trace``, ``schedule`` (path or None), ``fidelity``, ``debug`` (test hooks).
-    The record's ``total`` holds every scalar of ``Result.total`` (units in the names),
-    plus ``energy_breakdown_pJ`` (dynamic + static), ``static_breakdown_pJ`` and
-    ``area_breakdown_mm2`` (role -> pJ per image / mm2).
+    The record's ``result`` is the point's whole Result (``Result.as_dict()``: totals,
+    per-layer rows, identity); ``area_breakdown_mm2`` maps role -> mm2 on the chips used.
     """
+    from pimsim.report.documents import envelope
+
     start = time.perf_counter()
-    record = {"key": spec.get("key"), "status": OK, "error": None}
+    record = envelope("sweep_point", key=spec.get("key"), status=OK, error=None, result=None,
+                      area_breakdown_mm2=None)
     try:
         _debug(spec.get("debug") or {})
         result = evaluate_spec(spec)
-        total = result["total"]
-        record.update(design=result["design"], network=result["network"],
-                      engine=result["engine"],
-                      total={k: v for k, v in total.items() if k not in _SKIP_TOTAL},
-                      energy_breakdown_pJ=dict(total["energy_breakdown_pJ"]),
-                      static_breakdown_pJ=dict(total["static_breakdown_pJ"]),
-                      area_breakdown_mm2=result["area_breakdown_mm2"])
+        record.update(area_breakdown_mm2=result.pop("area_breakdown_mm2"), result=result)
     except Exception as exc:  # noqa: BLE001 - a point's failure is data, the sweep goes on
         error = {"type": type(exc).__name__, "message": str(exc)}
         if not isinstance(exc, PimsimError):

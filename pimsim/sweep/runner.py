@@ -27,7 +27,7 @@ from pimsim.sweep.plan import (INVALID, PLANNED, POINT, SKIPPED, always_rejected
 from pimsim.sweep.point import FAILED, OK, run_point
 from pimsim.sweep.progress import Progress
 from pimsim.sweep.spec import Sweep
-from pimsim.sweep.store import Store, read_manifest
+from pimsim.sweep.store import Store, current_record, read_manifest
 
 WORKER_CRASH = "WorkerCrash"
 CRASH_MESSAGE = ("the worker process evaluating this point died without a result (a crash, "
@@ -372,7 +372,8 @@ def run_sweep(sweep: Sweep, out_dir: str | Path, *, workers: int | None = None,
                 if p["status"] == PLANNED and key not in seen:
                     seen.add(key)
                     rec = records.get(key)
-                    if rec is None or (retry_failed and rec.get("status") != OK):
+                    if rec is None or not current_record(rec) or (
+                            retry_failed and rec.get("status") != OK):
                         yield p["spec"]
                         continue
                     summary.reused += 1

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from pimsim.errors import PimsimError
 from pimsim.fileio import write_error
+from pimsim.result import SCHEMA_VERSION
 from pimsim.report.output import write_atomic
 from pimsim.report.tables import to_json
 
@@ -93,6 +94,12 @@ def read_records(path: str | Path) -> tuple[dict[str, dict], int]:
 
 def _no_constant(name: str):
     raise ValueError(f"{name} is not JSON")
+
+
+def current_record(record: dict) -> bool:
+    """True when ``record`` is in this pimsim's result schema; an older record's point is
+    evaluated again (and its new record replaces it) rather than mixed into a report."""
+    return record.get("schema_version") == SCHEMA_VERSION
 
 
 def read_manifest(out_dir: str | Path) -> dict:

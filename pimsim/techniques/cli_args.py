@@ -47,37 +47,56 @@ def run(args) -> int:
     return run_command(args)
 
 
+def _common(s, out_help: str) -> None:
+    s.add_argument("--limit", type=positive_int, default=None, metavar="N",
+                   help="held-out digit images used to measure accuracy (default: all; "
+                        "fewer is faster)")
+    s.add_argument("--out", default=None, metavar="DIR", help=out_help)
+    s.add_argument("--json", action="store_true",
+                   help="print the JSON document (docs/results.md) instead of a table")
+    s.add_argument("--quiet", "-q", action="store_true",
+                   help="no progress or 'what runs' lines on stderr")
+
+
 def add_parser(subparsers) -> None:
     """Add ``techniques {apply,compare,curves}`` to the ``pimsim`` parser."""
     p = subparsers.add_parser("techniques", help="sparsity techniques: ERA-BS, PIM-Prune, "
-                              "CIM-granularity pruning")
+                              "CIM-granularity pruning",
+                              description="Apply sparsity techniques to a trace's real weights "
+                              "and activations and evaluate the changed workload "
+                              "(docs/techniques.md).")
     p.set_defaults(func=run)
-    sub = p.add_subparsers(dest="techniques_cmd", required=True)
-    s = sub.add_parser("apply", help="apply one schedule to a trace and evaluate it")
+    sub = p.add_subparsers(dest="techniques_cmd", required=True, metavar="{apply,compare,curves}")
+    s = sub.add_parser("apply", help="apply one schedule to a trace and evaluate it before and "
+                       "after")
     s.add_argument("schedule", help="schedule YAML (configs/schedules/*.yaml)")
-    s.add_argument("trace", help="trace .npz")
+    s.add_argument("trace", help="trace .npz (real weights give accuracy; shape-only traces "
+                   "get stand-in tensors)")
     s.add_argument("-c", "--config", default=str(CONFIGS / "era_bs.yaml"),
-                   help="design point YAML (needs the support roles the technique counts)")
-    s.add_argument("--limit", type=positive_int, default=None,
-                   help="held-out images used (default all)")
-    s.add_argument("--out", default=None, help="folder for technique.json")
+                   help="design point YAML (needs the support roles the technique counts; "
+                        "default configs/era_bs.yaml)")
+    _common(s, "folder for technique.json, technique.csv and technique.md")
     _finetune_options(s)
-    s = sub.add_parser("compare", help="ISAAC, PIM-Prune, ERA-BS variants, CIM pruning")
-    s.add_argument("traces", nargs="*", default=list(REAL_TRACES + SHAPE_TRACES))
-    s.add_argument("--limit", type=positive_int, default=None)
-    s.add_argument("--max-drop", type=float, default=0.01,
-                   help="pruning rows: largest ratio with at most this accuracy drop "
-                   "(negative: keep the schedules' ratios)")
-    s.add_argument("--out", default=None, help="folder for CSV / JSON / Markdown")
+    s = sub.add_parser("compare", help="ISAAC, PIM-Prune, ERA-BS variants and CIM pruning side "
+                       "by side on several traces (minutes)")
+    s.add_argument("traces", nargs="*", default=list(REAL_TRACES + SHAPE_TRACES),
+                   help="trace .npz files (default: cnn_digits, resnet20_digits, "
+                        "resnet20_cifar_shapes, vgg16_shapes)")
+    s.add_argument("--max-drop", type=float, default=0.01, metavar="FRACTION",
+                   help="pruning rows: largest ratio with at most this accuracy drop (default "
+                   "0.01 = 1%%-point; negative: keep the schedules' ratios)")
+    _common(s, "folder for techniques_compare.json / .csv / .md")
     _finetune_options(s)
-    s = sub.add_parser("curves", help="compression vs accuracy per CIM granularity")
-    s.add_argument("trace", nargs="?", default=REAL_TRACES[0])
-    s.add_argument("-c", "--config", default=str(CONFIGS / "pim_prune.yaml"))
-    s.add_argument("--granularities", default="filter,channel,xbar_column,ou_block")
+    s = sub.add_parser("curves", help="compression vs accuracy drop per CIM pruning granularity")
+    s.add_argument("trace", nargs="?", default=REAL_TRACES[0],
+                   help="trace .npz with weights (default traces/cnn_digits.npz)")
+    s.add_argument("-c", "--config", default=str(CONFIGS / "pim_prune.yaml"),
+                   help="design point YAML (default configs/pim_prune.yaml)")
+    s.add_argument("--granularities", default="filter,channel,xbar_column,ou_block",
+                   help="comma-separated pruning granularities (default: all four)")
     s.add_argument("--ratios", type=fraction_list, default="0,0.2,0.4,0.6,0.8,0.9",
                    help="pruning ratios in [0, 1), comma-separated")
     s.add_argument("--prune-first-last", action="store_true",
                    help="also prune the first and last MVM layers")
-    s.add_argument("--limit", type=positive_int, default=None)
-    s.add_argument("--out", default=None, help="folder for CSV / JSON / Markdown / PNG")
+    _common(s, "folder for curves_NETWORK.json / .csv / .md / .png")
     _finetune_options(s)

@@ -55,16 +55,17 @@ def test_run_with_baseline_prints_ratio(capsys):
 def test_run_writes_files_atomically(tmp_path, capsys):
     out_dir = tmp_path / "out"
     xbar256 = str(ROOT / "configs" / "isaac_xbar256.yaml")
-    code, _, err = run_cli(capsys, "run", xbar256, "--trace", CNN, "--out", str(out_dir))
-    assert code == 0 and "wrote" in err
+    code, out, _ = run_cli(capsys, "run", xbar256, "--trace", CNN, "--out", str(out_dir))
+    assert code == 0 and f"wrote {out_dir / 'run.json'}" in out
     names = sorted(p.name for p in out_dir.iterdir())
     assert "run.json" in names and "run.md" in names
     # totals, energy, accuracy (the trace has weights and samples), per layer
     assert len([n for n in names if n.endswith(".csv")]) == 4
     assert not [n for n in names if n.endswith(".tmp")]
     data = json.loads((out_dir / "run.json").read_text())
-    assert data["result"]["total"]["macs"] == data["baseline"]["total"]["macs"]
-    assert data["result"]["design"] == "ISAAC-256" and data["baseline"]["design"] == "ISAAC"
+    assert data["kind"] == "run"        # the same document as --json (docs/results.md)
+    assert data["total"]["macs"] == data["baseline"]["total"]["macs"]
+    assert data["design"] == "ISAAC-256" and data["baseline"]["design"] == "ISAAC"
 
 
 def test_compare_has_a_column_per_design(capsys):

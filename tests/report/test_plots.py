@@ -83,9 +83,18 @@ def test_plots_are_valid_images_with_labelled_axes(sweep_dir, tmp_path):
     assert all("crossbar rows" in a.get_xlabel() for a in curves.axes)
     assert {a.get_ylabel() for a in curves.axes} >= {"PE (GOPS/W)", "throughput (images/s)"}
     area = plots.breakdown_figure(head, rows, "area")
-    assert all("mm" in a.get_ylabel() for a in area.axes)
-    labels = [t.get_text() for t in area.axes[0].get_xticklabels()]
+    assert all("mm" in a.get_xlabel() for a in area.axes)        # horizontal bars: unit on x
+    labels = [t.get_text() for t in area.axes[0].get_yticklabels()]
     assert labels[0] == "ISAAC (baseline)" and len(labels) == 5   # baseline first, then 4 points
+    # Legends sit outside the data: right of the axes, not over any point or bar.
+    for fig in (pareto, area):
+        fig.canvas.draw()
+        legend = next(a.get_legend() for a in fig.axes if a.get_legend() is not None)
+        box = legend.get_window_extent()
+        assert all(box.x0 >= a.get_window_extent().x1 for a in fig.axes)
+        assert box.x1 <= fig.bbox.x1 + 1                         # and inside the figure
+    # Tick labels of the bars fit in the figure (nothing cut at the left edge).
+    assert all(t.get_window_extent().x0 >= 0 for t in area.axes[0].get_yticklabels())
 
     files = []
     for name, fig in (("pareto", pareto), ("xbar_curves", curves), ("area", area)):

@@ -11,7 +11,16 @@ from pimsim.sim.analytic import evaluate
 from pimsim.sweep.point import FAILED, OK, run_point
 from pimsim.workload.trace import load_network
 
+from pimsim.report.documents import validate
+
 from .conftest import ISAAC, RESNET20
+
+
+def _flat(rec):
+    """The record with its result's total and energy breakdown beside the area breakdown."""
+    total = (rec.get("result") or {}).get("total")
+    return {**rec, "total": total, "engine": (rec.get("result") or {}).get("engine"),
+            "energy_breakdown_pJ": (total or {}).get("energy_breakdown_pJ")}
 
 
 def _spec(**over):
@@ -24,6 +33,8 @@ def _spec(**over):
 
 def test_matches_evaluate_and_breakdowns_add_up():
     rec = run_point(_spec())
+    validate(rec)
+    rec = _flat(rec)
     assert rec["status"] == OK and rec["key"] == "k1" and rec["error"] is None
     want = evaluate(load_network(RESNET20),
                     build_arch(load_design(ISAAC, {"crossbar.rows": 256, "crossbar.cols": 256})))
@@ -39,7 +50,7 @@ def test_matches_evaluate_and_breakdowns_add_up():
 def test_area_breakdown_counts_every_chip():
     # VGG-16 on 64x64 crossbars spreads over many chips; area is per chip used
     from .conftest import VGG16
-    rec = run_point(_spec(overrides={"crossbar.rows": 64, "crossbar.cols": 64}, trace=str(VGG16)))
+    rec = _flat(run_point(_spec(overrides={"crossbar.rows": 64, "crossbar.cols": 64}, trace=str(VGG16))))
     assert rec["total"]["chips"] > 1
     assert math.isclose(sum(rec["area_breakdown_mm2"].values()), rec["total"]["area_mm2"],
                         rel_tol=1e-9)
@@ -62,7 +73,7 @@ def test_crash_hook_raises_in_the_driver_process():
 
 
 def test_fast_fidelity_runs_the_engine_with_the_closed_forms_counts():
-    fast, closed = run_point(_spec(fidelity="fast")), run_point(_spec(fidelity="analytic"))
+    fast, closed = _flat(run_point(_spec(fidelity="fast"))), _flat(run_point(_spec(fidelity="analytic")))
     assert fast["status"] == closed["status"] == "ok"
     assert fast["engine"] != closed["engine"]
     assert fast["total"]["dynamic_energy_pJ"] == pytest.approx(closed["total"]["dynamic_energy_pJ"])
@@ -72,8 +83,8 @@ def test_schedule_axis_is_applied():
     root = Path(__file__).resolve().parents[2]
     spec = {**_spec(), "base": str(root / "configs" / "era_bs_allrows.yaml"),
             "trace": str(root / "traces" / "cnn_digits.npz")}
-    plain = run_point(spec)
-    sched = run_point({**spec, "schedule": str(root / "configs" / "schedules" / "era_bs_full.yaml")})
+    plain = _flat(run_point(spec))
+    sched = _flat(run_point({**spec, "schedule": str(root / "configs" / "schedules" / "era_bs_full.yaml")}))
     assert plain["status"] == sched["status"] == "ok"
     assert sched["energy_breakdown_pJ"]["zero_detector"] > 0 == plain["energy_breakdown_pJ"]["zero_detector"]
     assert sched["total"]["crossbars"] < plain["total"]["crossbars"]

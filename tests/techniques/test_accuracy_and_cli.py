@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 
+from pimsim.report.documents import validate
 from pimsim.techniques import cli_args, commands
 from pimsim.techniques.accuracy import digits_test_set, run_model, held_out_for
 
@@ -32,12 +33,23 @@ def test_cli_parser_and_apply(tmp_path, capsys):
     p = argparse.ArgumentParser()
     cli_args.add_parser(p.add_subparsers(dest="cmd"))
     args = p.parse_args(["techniques", "apply", "configs/schedules/era_bs_acts.yaml",
-                         "traces/cnn_digits.npz", "--limit", "30", "--out", str(tmp_path)])
+                         "traces/cnn_digits.npz", "--limit", "30", "--out", str(tmp_path),
+                         "--json"])
     assert commands.run(args) == 0
-    data = json.loads(capsys.readouterr().out)
+    out, err = capsys.readouterr()
+    data = json.loads(out)
+    validate(data)
     assert data["technique"] == "era_bs" and data["accuracy_images"] == 30
-    assert data["after"]["energy_dynamic_pJ"] < data["before"]["energy_dynamic_pJ"]
+    assert data["after"]["total"]["dynamic_energy_pJ"] < data["before"]["total"]["dynamic_energy_pJ"]
+    assert data["metrics_after"]["energy_dynamic_pJ"] == data["after"]["total"]["dynamic_energy_pJ"]
     assert (tmp_path / "technique.json").exists()
+    assert f"wrote {tmp_path / 'technique.json'}" in err and "techniques apply:" in err
+    # without --json: a table of the same metrics
+    args = p.parse_args(["techniques", "apply", "configs/schedules/era_bs_acts.yaml",
+                         "traces/cnn_digits.npz", "--limit", "30"])
+    assert commands.run(args) == 0
+    out = capsys.readouterr().out
+    assert "before and after" in out and "energy_dynamic_pJ" in out
     args = p.parse_args(["techniques", "curves", "--ratios", "0,0.5", "--granularities",
                          "filter", "--limit", "30"])
     assert args.ratios == [0.0, 0.5] and not args.prune_first_last

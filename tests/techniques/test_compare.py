@@ -1,8 +1,10 @@
 """The comparison table: every row on a real trace, ratios against its own references."""
 
+import json
 import math
 
 
+from pimsim.report.documents import validate
 from pimsim.techniques.commands import ROWS, compare
 
 
@@ -18,5 +20,8 @@ def test_compare_rows_and_reference_ratios(tmp_path):
     assert full >= rows["ERA-BS weights"]["mapped_gops_per_W"]
     assert full >= rows["ERA-BS activations"]["mapped_gops_per_W"]
     assert all(0 <= r["accuracy"] <= 1 for r in rec)
-    assert math.isnan(rows["ISAAC"]["prune_ratio"])
+    assert rows["ISAAC"]["prune_ratio"] is None          # not pruned: null, never NaN
     assert (tmp_path / "techniques_compare.csv").read_text().count("\n") == len(ROWS) + 1
+    doc = json.loads((tmp_path / "techniques_compare.json").read_text())
+    validate(doc)
+    assert [r["row"] for r in doc["rows"]] == [label for label, _, _ in ROWS]
