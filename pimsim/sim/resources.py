@@ -60,7 +60,10 @@ class Server:
 
     def idle_from(self, t: float) -> bool:
         """Some port has nothing booked after ``t``."""
-        return any(not cal or cal[-1][1] <= t for cal in self.cal)
+        for cal in self.cal:
+            if not cal or cal[-1][1] <= t:
+                return True
+        return False
 
     def earliest(self, now: float, service_ns: float, not_before: float = 0.0) -> float:
         """When a request arriving at ``now`` would start (no booking)."""
@@ -81,6 +84,30 @@ class Server:
         cals = self.cal
         if now >= self.last:                      # in order: first come, first served
             self.last = now
+            if len(cals) == 1:                    # one port (the common case), same rule
+                cal = cals[0]
+                if cal:
+                    if cal[-1][1] <= now:         # every booking is over: forget them all
+                        if cal[-1][1] > self.floor:
+                            self.floor = cal[-1][1]
+                        cal.clear()
+                        tail = 0.0
+                    else:
+                        if cal[0][1] <= now:
+                            i = 1
+                            while cal[i][1] <= now:
+                                i += 1
+                            if cal[i - 1][1] > self.floor:
+                                self.floor = cal[i - 1][1]
+                            del cal[:i]
+                        tail = cal[-1][1]
+                else:
+                    tail = 0.0
+                start = t if t > tail else tail
+                end = start + service_ns
+                if service_ns > 0.0:
+                    cal.append((start, end))
+                return start, end
             port, tail = 0, math.inf
             for p, cal in enumerate(cals):
                 i = 0                             # forget bookings over by ``now``
@@ -120,7 +147,10 @@ def book_together(now: float, servers: list[Server], services: list[float],
     """
     if not servers:
         return now, now
-    if all(now >= s.last and s.idle_from(now) for s in servers):   # common case: all idle
+    for s in servers:                        # common case: all idle (in order)
+        if now < s.last or not s.idle_from(now):
+            break
+    else:
         for s, d in zip(servers, services):
             s.book(now, d, 0.0, who)
         return now, now + max(services)
