@@ -327,13 +327,20 @@ class Engine(Processes):
         step = env.step
         monitor = self.monitor
         auto = self.forced is None
+        progress = self.progress
         n = 0
         try:
+            # steps of PROGRESS_EVERY events; the stop test after each (one event may
+            # complete an image and converge the run)
             while not (auto and monitor.done):
-                step()
-                n += 1
-                if self.progress is not None and n % PROGRESS_EVERY == 0:
-                    self.progress(self.done_units, self.total_units)
+                for _ in range(PROGRESS_EVERY):
+                    step()
+                    n += 1
+                    if auto and monitor.done:
+                        break
+                else:
+                    if progress is not None:
+                        progress(self.done_units, self.total_units)
         except EmptySchedule:
             pass
         self.events = n
