@@ -152,7 +152,20 @@ def book_together(now: float, servers: list[Server], services: list[float],
             break
     else:
         for s, d in zip(servers, services):
-            s.book(now, d, 0.0, who)
+            if len(s.cal) == 1:              # one idle port: book()'s in-order rule, inlined
+                s.busy_ns += d
+                s.ops += 1
+                s.by[who] = s.by.get(who, 0.0) + d
+                s.last = now
+                cal = s.cal[0]
+                if cal:                      # every booking is over by ``now``: forget them
+                    if cal[-1][1] > s.floor:
+                        s.floor = cal[-1][1]
+                    cal.clear()
+                if d > 0.0:
+                    cal.append((now, now + d))
+            else:
+                s.book(now, d, 0.0, who)
         return now, now + max(services)
     start = now
     for _ in range(len(servers) * 64):       # converges in a few rounds; bounded anyway
