@@ -148,7 +148,13 @@ def book_together(now: float, servers: list[Server], services: list[float],
     if not servers:
         return now, now
     for s in servers:                        # common case: all idle (in order)
-        if now < s.last or not s.idle_from(now):
+        if now < s.last:
+            break
+        if len(s.cal) == 1:                  # idle_from(now) for one port, inlined
+            cal = s.cal[0]
+            if cal and cal[-1][1] > now:
+                break
+        elif not s.idle_from(now):
             break
     else:
         for s, d in zip(servers, services):
