@@ -69,7 +69,13 @@ class Server:
         """When a request arriving at ``now`` would start (no booking)."""
         t = not_before if not_before > now else now
         if now >= self.last:                      # in order: first come, first served
-            return max(t, min(cal[-1][1] if cal else 0.0 for cal in self.cal))
+            cals = self.cal
+            if len(cals) == 1:                    # one port: when its last booking ends
+                cal = cals[0]
+                free = cal[-1][1] if cal else 0.0
+            else:
+                free = min(cal[-1][1] if cal else 0.0 for cal in cals)
+            return t if t >= free else free
         t = t if t > self.floor else self.floor
         return min(self._fit(cal, t, service_ns)[0] for cal in self.cal)
 
@@ -158,12 +164,13 @@ def book_together(now: float, servers: list[Server], services: list[float],
             break
     else:
         for s, d in zip(servers, services):
-            if len(s.cal) == 1:              # one idle port: book()'s in-order rule, inlined
+            cal = s.cal[0]
+            if len(s.cal) == 1 and (not cal or cal[-1][1] <= now):
+                # one idle port: book()'s in-order rule, inlined
                 s.busy_ns += d
                 s.ops += 1
                 s.by[who] = s.by.get(who, 0.0) + d
                 s.last = now
-                cal = s.cal[0]
                 if cal:                      # every booking is over by ``now``: forget them
                     if cal[-1][1] > s.floor:
                         s.floor = cal[-1][1]
