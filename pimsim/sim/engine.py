@@ -149,6 +149,10 @@ class Engine(Processes):
                     t0 = lm.first_tile + first_ima // per_tile
                     L.copy_tiles.append([min(t0 + j, lm.last_tile) for j in range(n_tiles)])
                 L.copy_tileset = [sorted(set(t)) for t in L.copy_tiles]
+                # each copy's eDRAM + bus servers and tile shift-and-add units, looked up
+                # once when first used (processes.py), not per unit
+                L.copy_bufs = [None] * c
+                L.copy_tsa = [None] * c
                 L.units = []
                 # technique hook: a unit of n positions steps ceil(n x cycles x (1 - skip))
                 # reads (the closed form's rule applied per unit); 0 skip: n x cycles
@@ -163,7 +167,7 @@ class Engine(Processes):
                                     for j, r in enumerate(rows)])
                     unit_layer.extend([L.idx] * rows.size)
                     unit_pos.extend(L.ppr[k, rows].tolist())
-                L.copy_busy = np.zeros(c)
+                L.copy_busy = [0.0] * c     # a list while running (array after)
                 nxb = lm.crossbars_per_copy
                 L.nxb = nxb
                 L.rows_sum = int(lm.xb_rows.sum())
@@ -185,7 +189,7 @@ class Engine(Processes):
                 L.parts_out = np.ones(L.rows, dtype=np.int64)
                 L.worker_rows = [list(range(w, L.rows, h)) for w in range(h)]
                 L.worker_tile = [lm.first_tile + w for w in range(h)]
-                L.copy_busy = np.zeros(h)
+                L.copy_busy = [0.0] * h     # a list while running (array after)
                 # the generic unit path: the layer's role and ops from the mapping
                 L.unit_role, ops = (lm.unit_role, lm.unit_ops) if lm.unit_ops else ("", 0)
                 L.row_ops = split_even(int(ops), L.rows).tolist()
@@ -336,14 +340,20 @@ class Engine(Processes):
         step = env.step
         monitor = self.monitor
         auto = self.forced is None
+        progress = self.progress
         n = 0
         try:
+            # steps of PROGRESS_EVERY events; the stop test after each (one event may
+            # complete an image and converge the run)
             while not (auto and monitor.done):
-                step()
-                n += 1
-                if n % PROGRESS_EVERY == 0:
-                    if self.progress is not None:
-                        self.progress(self.done_units, self.total_units)
+                for _ in range(PROGRESS_EVERY):
+                    step()
+                    n += 1
+                    if auto and monitor.done:
+                        break
+                else:
+                    if progress is not None:
+                        progress(self.done_units, self.total_units)
                     if n > MAX_EVENTS:
                         raise EngineError(f"simulation of '{self.network.name}' passed "
                                           f"{MAX_EVENTS:,} events without finishing",
@@ -352,6 +362,8 @@ class Engine(Processes):
         except EmptySchedule:
             pass
         self.events = n
+        for L in self.layers:
+            L.copy_busy = np.array(L.copy_busy, dtype=np.float64)
         # fast fidelity: image 0's units x their kernel counts
         if len(self.unit_table):
             layer_of = np.array(self.unit_layer, dtype=np.int64)

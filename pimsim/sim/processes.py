@@ -77,7 +77,7 @@ class Processes:
         tile = L.copy_tile[k]
         tiles = L.copy_tileset[k]
         spread = len(L.copy_tiles[k])
-        bufs = [self.server(role, t) for t in tiles for role in ("edram", "bus")]
+        bufs = L.copy_bufs[k] = [self.server(role, t) for t in tiles for role in ("edram", "bus")]
         adc = simpy.Resource(env, capacity=1) if self.fidelity == "event" else None
         adc_free = 0.0
         prev = None
@@ -211,7 +211,10 @@ class Processes:
             return
         tiles = L.copy_tileset[k]
         spread = len(L.copy_tiles[k])
-        _, t = book_together(env.now, [self.server("tile_shift_add", x) for x in tiles],
+        tsa = L.copy_tsa[k]
+        if tsa is None:
+            tsa = L.copy_tsa[k] = [self.server("tile_shift_add", x) for x in tiles]
+        _, t = book_together(env.now, tsa,
                              [n * merges * self.tsa_ns / spread] * len(tiles), L.idx)
         # the write is requested when the merge is done (requests in simulated-time order)
         ev = env.timeout(max(0.0, t - env.now))
@@ -223,8 +226,7 @@ class Processes:
         tiles = L.copy_tileset[k]
         spread = len(L.copy_tiles[k])
         orb = n * L.store_bits / spread
-        _, t = book_together(env.now,
-                             [self.server(role, x) for x in tiles for role in ("edram", "bus")],
+        _, t = book_together(env.now, L.copy_bufs[k],
                              [2 * orb / self.edram_bw, orb / self.bus_bw] * len(tiles), L.idx)
         ev = env.timeout(max(0.0, t - env.now))
         ev.callbacks.append(lambda _ev: self._drain_send(dr, 0))

@@ -60,13 +60,22 @@ class Server:
 
     def idle_from(self, t: float) -> bool:
         """Some port has nothing booked after ``t``."""
-        return any(not cal or cal[-1][1] <= t for cal in self.cal)
+        for cal in self.cal:
+            if not cal or cal[-1][1] <= t:
+                return True
+        return False
 
     def earliest(self, now: float, service_ns: float, not_before: float = 0.0) -> float:
         """When a request arriving at ``now`` would start (no booking)."""
         t = not_before if not_before > now else now
         if now >= self.last:                      # in order: first come, first served
-            return max(t, min(cal[-1][1] if cal else 0.0 for cal in self.cal))
+            cals = self.cal
+            if len(cals) == 1:                    # one port: when its last booking ends
+                cal = cals[0]
+                free = cal[-1][1] if cal else 0.0
+            else:
+                free = min(cal[-1][1] if cal else 0.0 for cal in cals)
+            return t if t >= free else free
         t = t if t > self.floor else self.floor
         return min(self._fit(cal, t, service_ns)[0] for cal in self.cal)
 
@@ -81,6 +90,30 @@ class Server:
         cals = self.cal
         if now >= self.last:                      # in order: first come, first served
             self.last = now
+            if len(cals) == 1:                    # one port (the common case), same rule
+                cal = cals[0]
+                if cal:
+                    if cal[-1][1] <= now:         # every booking is over: forget them all
+                        if cal[-1][1] > self.floor:
+                            self.floor = cal[-1][1]
+                        cal.clear()
+                        tail = 0.0
+                    else:
+                        if cal[0][1] <= now:
+                            i = 1
+                            while cal[i][1] <= now:
+                                i += 1
+                            if cal[i - 1][1] > self.floor:
+                                self.floor = cal[i - 1][1]
+                            del cal[:i]
+                        tail = cal[-1][1]
+                else:
+                    tail = 0.0
+                start = t if t > tail else tail
+                end = start + service_ns
+                if service_ns > 0.0:
+                    cal.append((start, end))
+                return start, end
             port, tail = 0, math.inf
             for p, cal in enumerate(cals):
                 i = 0                             # forget bookings over by ``now``
@@ -120,9 +153,32 @@ def book_together(now: float, servers: list[Server], services: list[float],
     """
     if not servers:
         return now, now
-    if all(now >= s.last and s.idle_from(now) for s in servers):   # common case: all idle
+    for s in servers:                        # common case: all idle (in order)
+        if now < s.last:
+            break
+        if len(s.cal) == 1:                  # idle_from(now) for one port, inlined
+            cal = s.cal[0]
+            if cal and cal[-1][1] > now:
+                break
+        elif not s.idle_from(now):
+            break
+    else:
         for s, d in zip(servers, services):
-            s.book(now, d, 0.0, who)
+            cal = s.cal[0]
+            if len(s.cal) == 1 and (not cal or cal[-1][1] <= now):
+                # one idle port: book()'s in-order rule, inlined
+                s.busy_ns += d
+                s.ops += 1
+                s.by[who] = s.by.get(who, 0.0) + d
+                s.last = now
+                if cal:                      # every booking is over by ``now``: forget them
+                    if cal[-1][1] > s.floor:
+                        s.floor = cal[-1][1]
+                    cal.clear()
+                if d > 0.0:
+                    cal.append((now, now + d))
+            else:
+                s.book(now, d, 0.0, who)
         return now, now + max(services)
     start = now
     for _ in range(len(servers) * 64):       # converges in a few rounds; bounded anyway

@@ -2,26 +2,37 @@
 
 The engine injects images back to back and records when each completes (``f[i]``, ns).
 The first completions include the fill of the pipeline, and completion gaps jitter
-while images contend for shared units, so the steady-state interval is estimated as:
+while images contend for shared units. The pipeline is deterministic, so it usually
+settles into an exact period (every image completes the same time after the previous
+one); the run has **converged** by either of two rules, checked after every completion:
 
-* the **interval** after ``n + 1`` completions is the least-squares slope of ``f[i]``
-  over ``i`` in the second half of the completions, ``i = n // 2 .. n`` (the first half
-  is discarded as warm-up, so the fill never biases the rate); the **fill** is that
-  line's value at ``i = 0`` (so ``n`` images take about ``fill + (n - 1) x interval``);
-* the run has **converged** when at least ``MIN_IMAGES`` images have completed and the
-  last ``WINDOW`` interval estimates lie within ``TOLERANCE`` (relative) of each other;
-  the engine then stops injecting images (``MAX_IMAGES`` is the cap; a run that reaches
-  it without converging says so).
+* **periodic** (checked first): the last ``PERIOD_GAPS`` completion gaps
+  ``f[i] - f[i-1]`` are equal to within ``PERIOD_TOLERANCE`` (relative; float noise of
+  the event times). The **interval** is their mean, ``(f[n] - f[n - PERIOD_GAPS]) /
+  PERIOD_GAPS``, and the **fill** is ``f[n] - n x interval`` (the periodic line's value
+  at ``i = 0``, so ``n`` images take about ``fill + (n - 1) x interval``);
+* **trend** (for pipelines whose gaps keep jittering): at least ``MIN_IMAGES`` images
+  have completed and the last ``WINDOW`` interval estimates lie within ``TOLERANCE``
+  (relative) of each other, where the estimate after ``n + 1`` completions is the
+  least-squares slope of ``f[i]`` over the second half, ``i = n // 2 .. n`` (the first
+  half is discarded as warm-up, so the fill never biases the rate), and the fill is that
+  line's value at ``i = 0``.
+
+The engine then stops injecting images (``MAX_IMAGES`` is the cap; a run that reaches
+it without converging says so). A forced count (a batch) takes the trend estimate over
+all its completions.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-MIN_IMAGES = 6          # completions before a convergence check
+MIN_IMAGES = 12         # completions before the trend rule is trusted (no exact period)
 WINDOW = 4              # consecutive interval estimates that must agree
 TOLERANCE = 0.005       # relative spread allowed among them (0.5 %)
 MAX_IMAGES = 64         # images injected at most when no count is forced
+PERIOD_GAPS = 3         # equal consecutive completion gaps that show an exact period
+PERIOD_TOLERANCE = 1e-9  # relative spread allowed among them (float noise only)
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,16 @@ def converged(estimates: list[float], completions: int) -> bool:
     return hi > 0.0 and (hi - lo) <= TOLERANCE * last[-1]
 
 
+def periodic(finish: list[float]) -> bool:
+    """The periodic rule of the module doc: the last ``PERIOD_GAPS`` gaps are equal."""
+    n = len(finish) - 1
+    if n < PERIOD_GAPS:
+        return False
+    gaps = [finish[n - j] - finish[n - j - 1] for j in range(PERIOD_GAPS)]
+    hi, lo = max(gaps), min(gaps)
+    return lo > 0.0 and (hi - lo) <= PERIOD_TOLERANCE * hi
+
+
 class Monitor:
     """Online check: feed completions in image order, ask whether to stop injecting."""
 
@@ -68,16 +89,28 @@ class Monitor:
         self.finish: list[float] = []
         self.estimates: list[float] = []
         self.done = False
+        self.period_at = -1        # completions when the periodic rule held (else -1)
 
     def add(self, f: float) -> bool:
         """Record the next image's completion; True once converged."""
         self.finish.append(f)
         if len(self.finish) >= 2:
             self.estimates.append(fit(self.finish)[0])
-        if not self.done and converged(self.estimates, len(self.finish)):
-            self.done = True
+        if not self.done:
+            if periodic(self.finish):
+                self.done = True
+                self.period_at = len(self.finish)
+            elif converged(self.estimates, len(self.finish)):
+                self.done = True
         return self.done
 
     def result(self) -> SteadyState:
-        slope, fill = fit(self.finish) if self.finish else (0.0, 0.0)
-        return SteadyState(slope, fill, self.done, len(self.finish))
+        """The estimate of the module doc: periodic if the run stopped on that rule (no
+        completions added since), else the trend over all completions."""
+        f = self.finish
+        if self.period_at == len(f):
+            n = len(f) - 1
+            interval = (f[n] - f[n - PERIOD_GAPS]) / PERIOD_GAPS
+            return SteadyState(interval, f[n] - n * interval, True, len(f))
+        slope, fill = fit(f) if f else (0.0, 0.0)
+        return SteadyState(slope, fill, self.done, len(f))

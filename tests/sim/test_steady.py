@@ -9,7 +9,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "mapping"))
 from netbuild import REPO, isaac_arch, resnet_block  # noqa: E402
 
 from pimsim.sim import simulate  # noqa: E402
-from pimsim.sim.steady import MIN_IMAGES, TOLERANCE, WINDOW, Monitor, converged, fit  # noqa: E402
+from pimsim.sim.steady import (MIN_IMAGES, PERIOD_GAPS, TOLERANCE, WINDOW, Monitor,  # noqa: E402
+                               converged, fit, periodic)
 from pimsim.workload.trace import load_network  # noqa: E402
 
 
@@ -35,6 +36,28 @@ def test_convergence_rule():
     assert m.result().interval_ns == pytest.approx(100.0)
 
 
+def test_periodic_rule_by_hand():
+    # a fill, two jittered gaps (400, 200), then an exact period of 250 ns
+    f = [1000.0, 1400.0, 1600.0, 1850.0, 2100.0, 2350.0]
+    assert PERIOD_GAPS == 3
+    assert not periodic(f[:5])             # gaps 200, 250, 250: not yet
+    assert periodic(f)                     # gaps 250, 250, 250
+    assert not periodic([0.0, 250.0, 500.1, 750.0])   # 250, 250.1, 249.9: jitter
+    m = Monitor()
+    done = [m.add(x) for x in f]
+    assert done == [False] * 5 + [True]
+    r = m.result()
+    # interval = mean of the last three gaps; fill = f[5] - 5 x 250
+    assert r.converged and r.interval_ns == pytest.approx(250.0)
+    assert r.fill_ns == pytest.approx(2350.0 - 5 * 250.0)
+    # jitter that never settles into a period: the trend rule, after MIN_IMAGES
+    m = Monitor()
+    jit = [100.0 * i + (3.0 if i % 2 else 0.0) for i in range(MIN_IMAGES + 8)]
+    done = [m.add(x) for x in jit]
+    assert not any(done[:MIN_IMAGES - 1]) and done[-1]
+    assert abs(m.result().interval_ns - 100.0) < 1.0
+
+
 @pytest.fixture(scope="module")
 def digits():
     return load_network(REPO / "traces" / "cnn_digits.npz")
@@ -46,7 +69,7 @@ def test_doubling_the_images_keeps_the_interval(make, digits):
     arch = isaac_arch()
     r = simulate(net, arch, fidelity="fast")
     t = r.total
-    assert t.converged and t.images >= MIN_IMAGES
+    assert t.converged and t.images >= PERIOD_GAPS + 1
     assert t.throughput_images_per_s == pytest.approx(1e9 / t.interval_ns)
     twice = simulate(net, arch, fidelity="fast", images=2 * t.images)
     assert twice.total.images == 2 * t.images
