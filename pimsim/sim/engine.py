@@ -70,8 +70,12 @@ class Engine(Processes):
         self.network, self.arch, self.nmap, self.d = network, arch, nmap, d
         self.fidelity, self.progress = fidelity, progress
         # images: a forced count, or None: inject until the interval converges (steady.py)
+        # A forced count N is N completions *of a fed pipeline*: images keep being injected
+        # behind image N-1 (up to MAX_IMAGES more) so that the last completions measured do
+        # not drain with nothing behind them; the run stops when N images are complete.
         self.forced = images
-        self.cap = images if images is not None else MAX_IMAGES
+        self.target = images if images is not None else MAX_IMAGES
+        self.cap = images + MAX_IMAGES if images is not None else MAX_IMAGES
         self.injected = 0                     # images admitted by the source(s) so far
         self.monitor = Monitor()
         self.completed = 0                    # images complete in order 0..completed-1
@@ -282,7 +286,7 @@ class Engine(Processes):
         for L in layers:
             L.per_image = max(1, sum(len(u) for u in L.units) if L.is_mvm else L.rows)
         self.units_per_image = sum(L.per_image for L in layers)
-        self.total_units = self.units_per_image * (self.cap if self.forced else MIN_IMAGES)
+        self.total_units = self.units_per_image * (self.target if self.forced else MIN_IMAGES)
         self.tiles_per_chip = tiles_per_chip
 
     # -- timeline -----------------------------------------------------------------------
@@ -315,9 +319,10 @@ class Engine(Processes):
 
     # -- run ------------------------------------------------------------------------------
     def run(self) -> None:
-        """Step the simulation: until every forced image is done, or (no forced count)
-        until the interval has converged or ``MAX_IMAGES`` images are done; images still
-        in flight then are not needed (counts are image 0's, timing is from completions)."""
+        """Step the simulation: until the forced number of images is done (more are fed
+        behind them), or (no forced count) until the interval has converged or
+        ``MAX_IMAGES`` images are done; images still in flight then are not needed (counts
+        are image 0's, timing is from completions)."""
         env = self.env
         self.unit_runs = [0] * len(self.unit_table)
         step = env.step
@@ -325,7 +330,7 @@ class Engine(Processes):
         auto = self.forced is None
         n = 0
         try:
-            while not (auto and monitor.done):
+            while not (auto and monitor.done) and self.completed < self.target:
                 step()
                 n += 1
                 if self.progress is not None and n % PROGRESS_EVERY == 0:
@@ -342,7 +347,7 @@ class Engine(Processes):
                     L.counts += per_unit[layer_of == L.idx].sum(axis=0)
         self.images = self.completed
         self.image_finish = self.image_finish[:self.completed]
-        if self.completed == 0 or (not auto and self.completed < self.cap):
+        if self.completed == 0 or (not auto and self.completed < self.target):
             raise RuntimeError(f"engine deadlock: {self.network.name} did not finish all "
                                "images (a buffer too small for a join?)")
         # images' worth of work simulated (for whole-run ops and utilization)
@@ -357,6 +362,8 @@ class Engine(Processes):
             return True
         if img >= self.cap or self.monitor.done and self.forced is None:
             return False
+        if self.forced is not None and self.completed >= self.target:
+            return False
         self.injected = img + 1
         if self.forced is None:               # progress total: what is admitted so far
             self.total_units = max(self.total_units, self.units_per_image * self.injected)
@@ -366,7 +373,7 @@ class Engine(Processes):
         """Image ``img`` left the last layer: record it, check for the steady state."""
         self.image_finish[img] = now
         fin = self.image_finish
-        while self.completed < self.cap and not math.isnan(fin[self.completed]):
+        while self.completed < self.target and not math.isnan(fin[self.completed]):
             if self.forced is not None or not self.monitor.done:
                 self.monitor.add(fin[self.completed])
             self.completed += 1
