@@ -365,8 +365,8 @@ class Engine(Processes):
         if self.forced is not None and self.completed >= self.target:
             return False
         self.injected = img + 1
-        if self.forced is None:               # progress total: what is admitted so far
-            self.total_units = max(self.total_units, self.units_per_image * self.injected)
+        # progress total: what is admitted so far (a forced count feeds images behind too)
+        self.total_units = max(self.total_units, self.units_per_image * self.injected)
         return True
 
     def image_done(self, img: int, now: float) -> None:
