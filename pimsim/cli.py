@@ -343,8 +343,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "row; event: one per crossbar read cycle (small networks); analytic: "
                              "closed form of the same pipeline")
         sp.add_argument("--images", type=int_in(1), metavar="N", default=None,
-                        help="images to simulate back to back (fast, event); default: until "
-                             "the completion interval converges (docs/engine.md)")
+                        help="images to complete (fast, event; more are fed behind them so "
+                             "the pipeline stays full); default: until the completion "
+                             "interval converges (docs/engine.md)")
 
     def outputs(sp, json_help="print one JSON object instead of tables"):
         sp.add_argument("--json", action="store_true", help=json_help)

@@ -73,8 +73,12 @@ class Engine(Processes):
         self.network, self.arch, self.nmap, self.d = network, arch, nmap, d
         self.fidelity, self.progress = fidelity, progress
         # images: a forced count, or None: inject until the interval converges (steady.py)
+        # A forced count N is N completions *of a fed pipeline*: images keep being injected
+        # behind image N-1 (up to MAX_IMAGES more) so that the last completions measured do
+        # not drain with nothing behind them; the run stops when N images are complete.
         self.forced = images
-        self.cap = images if images is not None else MAX_IMAGES
+        self.target = images if images is not None else MAX_IMAGES
+        self.cap = images + MAX_IMAGES if images is not None else MAX_IMAGES
         self.injected = 0                     # images admitted by the source(s) so far
         self.monitor = Monitor()
         self.completed = 0                    # images complete in order 0..completed-1
@@ -293,7 +297,7 @@ class Engine(Processes):
         for L in layers:
             L.per_image = max(1, sum(len(u) for u in L.units) if L.is_mvm else L.rows)
         self.units_per_image = sum(L.per_image for L in layers)
-        self.total_units = self.units_per_image * (self.cap if self.forced else MIN_IMAGES)
+        self.total_units = self.units_per_image * (self.target if self.forced else MIN_IMAGES)
         if self.total_units > MAX_UNITS:
             raise EngineError(f"network '{self.network.name}' needs {self.total_units:,} engine "
                               f"work units at fidelity '{self.fidelity}', more than the cap of "
@@ -332,9 +336,10 @@ class Engine(Processes):
 
     # -- run ------------------------------------------------------------------------------
     def run(self) -> None:
-        """Step the simulation: until every forced image is done, or (no forced count)
-        until the interval has converged or ``MAX_IMAGES`` images are done; images still
-        in flight then are not needed (counts are image 0's, timing is from completions)."""
+        """Step the simulation: until the forced number of images is done (more are fed
+        behind them), or (no forced count) until the interval has converged or
+        ``MAX_IMAGES`` images are done; images still in flight then are not needed (counts
+        are image 0's, timing is from completions)."""
         env = self.env
         self.unit_runs = [0] * len(self.unit_table)
         step = env.step
@@ -345,11 +350,11 @@ class Engine(Processes):
         try:
             # steps of PROGRESS_EVERY events; the stop test after each (one event may
             # complete an image and converge the run)
-            while not (auto and monitor.done):
+            while not (auto and monitor.done) and self.completed < self.target:
                 for _ in range(PROGRESS_EVERY):
                     step()
                     n += 1
-                    if auto and monitor.done:
+                    if (auto and monitor.done) or self.completed >= self.target:
                         break
                 else:
                     if progress is not None:
@@ -371,7 +376,7 @@ class Engine(Processes):
             for L in self.layers:
                 if L.is_mvm:
                     L.counts += per_unit[layer_of == L.idx].sum(axis=0)
-        if self.completed == 0 or (not auto and self.completed < self.cap):
+        if self.completed == 0 or (not auto and self.completed < self.target):
             raise self._deadlock()
         self.images = self.completed
         self.image_finish = self.image_finish[:self.completed]
@@ -387,16 +392,18 @@ class Engine(Processes):
             return True
         if img >= self.cap or self.monitor.done and self.forced is None:
             return False
+        if self.forced is not None and self.completed >= self.target:
+            return False
         self.injected = img + 1
-        if self.forced is None:               # progress total: what is admitted so far
-            self.total_units = max(self.total_units, self.units_per_image * self.injected)
+        # progress total: what is admitted so far (a forced count feeds images behind too)
+        self.total_units = max(self.total_units, self.units_per_image * self.injected)
         return True
 
     def image_done(self, img: int, now: float) -> None:
         """Image ``img`` left the last layer: record it, check for the steady state."""
         self.image_finish[img] = now
         fin = self.image_finish
-        while self.completed < self.cap and not math.isnan(fin[self.completed]):
+        while self.completed < self.target and not math.isnan(fin[self.completed]):
             if self.forced is not None or not self.monitor.done:
                 self.monitor.add(fin[self.completed])
             self.completed += 1

@@ -80,11 +80,17 @@ def measured_stages(eng) -> list[Stage]:
             role = L.unit_role
         if role:
             out.append(Stage(L.lay.name, role, float(L.copy_busy.max()) / worth))
+    # a shared unit's busy time per image: each requesting layer's share over the images'
+    # worth of work *that layer* did (front layers are ahead of back ones when the run
+    # stops, so dividing the total by the network's average work overstates the units
+    # the front layers use: a share above 1)
     work = eng.work_images or 1.0
+    worth = [L.computed / L.per_image if L.computed else work for L in eng.layers]
     for (role, _), s in eng.servers.items():
         users = {k: v for k, v in s.by.items() if k >= 0}
         if not users:
             continue
         top = max(users, key=users.get)
-        out.append(Stage(eng.layers[top].lay.name, role, s.busy_ns / work))
+        per_image = sum(v / (worth[k] if k >= 0 else work) for k, v in s.by.items())
+        out.append(Stage(eng.layers[top].lay.name, role, per_image))
     return out

@@ -118,9 +118,11 @@ class Processes:
                     if m:
                         cs0 = max(t_start + self.t_read, adc_free)
                         last = cs0 + (m - 1) * L.period
+                        yield env.timeout(last - env.now)
+                        # charged when the unit's reads are done, with its work (a run
+                        # that stops mid-unit counts neither), as event does
                         L.stall("adc_busy", (cs0 - t_start - self.t_read)
                                 + (m - 1) * max(0.0, L.t_conv - self.t_read))
-                        yield env.timeout(last - env.now)
                         ready = adc_free = last + L.t_conv
                     else:                     # every read skipped: outputs are ready at once
                         if t_start > env.now:
@@ -131,7 +133,8 @@ class Processes:
                 else:
                     if t_start > env.now:
                         yield env.timeout(t_start - env.now)
-                    yield from self.reads_event(L, n, m, adc, img == 0)
+                    adc_wait = yield from self.reads_event(L, n, m, adc, img == 0)
+                    L.stall("adc_busy", adc_wait)   # with the unit's work, as fast does
                     # the last conversion just started (none when every read was skipped)
                     ready = env.now + (L.t_conv if m else 0.0)
                 dt = env.now - t_start
@@ -158,7 +161,8 @@ class Processes:
         leaves reads out). Counts are the dense counts of the ``n`` positions, booked when
         the unit starts (the OU geometry of :func:`pimsim.kernels.counts.copy_geometry`);
         the skipped fractions are scaled out per layer at the end, as the closed form does.
-        Only image 0 is counted (``count``): every image does the same work.
+        Only image 0 is counted (``count``): every image does the same work. Returns the
+        time (ns) the S+H waited for the ADCs (stall ``adc_busy``, charged by the caller).
         """
         env, d = self.env, self.d
         c = L.counts if count else L.scratch
@@ -170,13 +174,14 @@ class Processes:
         c[A_DAC] += slices * drives
         for a in (A_SH, A_ADC, A_SA):
             c[a] += slices * conv
+        wait = 0.0
         for _ in range(m):
             yield env.timeout(self.t_read)         # drive the OU's rows, settle, sample and hold
             req = adc.request()                     # the S+H waits for the ADCs
             if not req.triggered:
                 t0 = env.now
                 yield req
-                L.stall("adc_busy", env.now - t0)
+                wait += env.now - t0
             # the conversion batch runs while the next read proceeds
             done = env.timeout(L.t_conv)
             done.callbacks.append(lambda _ev, req=req: adc.release(req))
@@ -186,6 +191,7 @@ class Processes:
         c[A_BUS] += n * (ir_bits + or_bits)
         c[A_TOR] += n * 2 * or_bits
         c[A_TSA] += n * L.lm.merges_per_position
+        return wait                                 # ns the S+H waited for the ADCs
 
     def drain(self, L: LayerState, k: int, tile: int, img: int, r: int, n: int,
               ready: float) -> "_Drain":
