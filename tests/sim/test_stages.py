@@ -104,4 +104,6 @@ def test_no_measured_stage_is_busier_than_the_interval(cfg, digits):
     stages = measured_stages(eng)
     assert stages
     for st in stages:
-        assert st.busy_ns <= interval * 1.001, st
+        # 2 %: the run stops mid-image, and a partly dealt image's chunks are uneven over
+        # copies, so the busiest copy's time per image of the layer's work is approximate
+        assert st.busy_ns <= interval * 1.02, st
