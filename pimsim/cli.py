@@ -436,7 +436,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("import", help="import an ONNX model as a trace (needs the onnx extra)")
     sp.add_argument("model", metavar="MODEL.onnx", help="an ONNX file (untrusted input: capped, "
                     "no external data)")
-    sp.add_argument("--out", required=True, metavar="PATH")
+    sp.add_argument("--out", required=True, metavar="PATH",
+                    help="the trace file to write (.npz; written atomically)")
     sp.add_argument("--shapes-only", action="store_true",
                     help="write a shape-only trace (no weights)")
     sp.add_argument("--weight-bits", type=int_in(2, 32), default=8, help="2..32 (default 8)")

@@ -133,8 +133,10 @@ def result_summary(result: dict) -> str:
              f"{fmt((t.get('energy_pJ') or 0) / PJ_PER_UJ)} uJ/image, "
              f"{fmt(t.get('gops_per_W'))} GOPS/W, {fmt(t.get('gops_per_mm2'))} GOPS/mm2, "
              f"{fmt(t.get('crossbars'))} crossbars on {fmt(t.get('chips'))} chip(s)"]
-    if t.get("accuracy") is not None:
-        lines.append(f"  accuracy {100 * t['accuracy']:.2f}%")
+    acc = t.get("accuracy")
+    if isinstance(acc, dict) and acc.get("measured"):     # pimsim run's accuracy record
+        lines.append(f"  accuracy {100 * acc['hardware']:.2f}% hardware, "
+                     f"{100 * acc['software']:.2f}% software on {acc['samples']} images")
     lines += ["  " + fidelity_line(result), "  " + bottleneck_line(result)]
     return "\n".join(lines)
 
