@@ -444,8 +444,9 @@ def test_techniques_without_scikit_learn_name_the_extra(capsys, monkeypatch):
     datasets.digits_split.cache_clear()
     for mod in ("sklearn", "sklearn.datasets", "sklearn.model_selection"):
         monkeypatch.setitem(sys.modules, mod, None)          # import raises ImportError
+    # -q: without it the command first says what it runs (one line on stderr), then errs
     clean_error(capsys, "techniques", "apply",
-                ROOT / "configs" / "schedules" / "era_bs_weights.yaml", CNN,
+                ROOT / "configs" / "schedules" / "era_bs_weights.yaml", CNN, "-q",
                 needles=("scikit-learn", ".[torch]"))
     datasets.digits_split.cache_clear()
 
