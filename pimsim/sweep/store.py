@@ -4,7 +4,9 @@
 ``finished_at``), keyed by the point's content key. Each line is written with one
 ``write`` call, flushed and fsync'ed before the next point is accepted, so a crash or
 Ctrl-C loses at most the line being written; a torn last line is ignored on reading and
-the point simply runs again. Later lines win, so a retried point replaces its failure.
+the point simply runs again, as does a line that is no valid record (:func:`valid_record`:
+non-finite figures, missing fields) or a record of an older schema (:func:`current_record`).
+Later lines win, so a retried point replaces its failure.
 ``DIR/sweep.json`` (the plan: every point, its axes and key) is rewritten atomically.
 Only the sweep driver writes, and a lock file keeps two drivers out of one directory.
 """
@@ -34,27 +36,45 @@ class StoreBusy(PimsimError):
 
 
 def valid_record(rec: object) -> bool:
-    """A record this version can use: a dict with a text ``key``, ``status`` 'ok' or
-    'failed', and for 'ok' a ``total`` whose numbers are finite (anything else reruns its point)."""
+    """A record this version can read: a dict with a text ``key`` and ``status`` 'ok' or
+    'failed'; 'failed' carries an ``error`` dict; 'ok' carries its figures and every number
+    anywhere in the record is finite (``1e999`` parses to inf). Anything else reruns its point.
+
+    The figures of an 'ok' record sit in ``result.total`` (the whole Result, as
+    :func:`pimsim.sweep.point.run_point` writes it); a record of an older schema may carry
+    them as a top-level ``total`` instead. Such a record is readable but not current
+    (:func:`current_record`), so its point is evaluated again rather than reported.
+    """
     if not isinstance(rec, dict) or not isinstance(rec.get("key"), str) or not rec["key"]:
         return False
     if rec.get("status") == "failed":
-        return isinstance(rec.get("error"), dict)
+        return isinstance(rec.get("error"), dict) and _finite(rec)
     if rec.get("status") != "ok":
         return False
-    total = rec.get("total")
+    if isinstance(rec.get("result"), dict):
+        total = rec["result"].get("total")
+    elif current_record(rec):
+        return False                 # this schema nests the whole Result: none, unusable
+    else:
+        total = rec.get("total")     # an older record's top-level totals
     if not isinstance(total, dict) or not total:
         return False
-    numbers = list(total.values())
-    for part in ("energy_breakdown_pJ", "area_breakdown_mm2"):
-        if part in rec:
-            if not isinstance(rec[part], dict):
-                return False
-            numbers += list(rec[part].values())
-    # figures must be finite numbers; flags (converged) and descriptions (bottleneck) may
-    # sit beside them
-    return all(math.isfinite(v) if isinstance(v, (int, float)) and not isinstance(v, bool)
-               else isinstance(v, (bool, str, dict)) or v is None for v in numbers)
+    area = rec.get("area_breakdown_mm2")
+    if area is not None and not isinstance(area, dict):
+        return False
+    return _finite(rec)
+
+
+def _finite(obj: object, depth: int = 0) -> bool:
+    """Every int/float in ``obj`` (nested dicts and lists) is finite; flags, text and
+    null may sit beside them."""
+    if isinstance(obj, float):
+        return math.isfinite(obj)
+    if isinstance(obj, dict):
+        return depth < 64 and all(_finite(v, depth + 1) for v in obj.values())
+    if isinstance(obj, list):
+        return depth < 64 and all(_finite(v, depth + 1) for v in obj)
+    return True
 
 
 def read_records(path: str | Path) -> tuple[dict[str, dict], int]:
@@ -224,7 +244,9 @@ def _ends_with_newline(path: Path) -> bool:
 
 def _as_failed(record: dict) -> dict:
     keep = {k: v for k, v in record.items()
-            if k not in ("total", "energy_breakdown_pJ", "area_breakdown_mm2")}
+            if k not in ("result", "total", "energy_breakdown_pJ", "area_breakdown_mm2")}
+    if "result" in record:          # this schema's shape: the fields stay, without figures
+        keep.update(result=None, area_breakdown_mm2=None)
     keep.update(status="failed", error={"type": "NonFiniteResult", "message": (
         "the evaluation produced a non-finite figure (inf or NaN); a parameter is outside "
         "what the models can evaluate")})

@@ -285,14 +285,31 @@ def test_damaged_store_lines_are_skipped_and_rerun(tmp_path, capsys):
     points = out / "points.jsonl"
     good = points.read_bytes().splitlines()
     first = json.loads(good[0])
-    nan_line = json.dumps({**first, "total": {**first["total"], "energy_pJ": 1}}).replace(
-        '"energy_pJ": 1', '"energy_pJ": NaN').encode()
+    result = first["result"]
+    nan_line = json.dumps({**first, "result": {**result, "total": {
+        **result["total"], "energy_pJ": 1}}}).replace('"energy_pJ": 1', '"energy_pJ": NaN').encode()
+    huge_line = json.dumps({**first, "result": {**result, "total": {
+        **result["total"], "energy_pJ": 1}}}).replace('"energy_pJ": 1', '"energy_pJ": 1e999').encode()
     missing = json.dumps({"key": json.loads(good[1])["key"], "status": "ok"}).encode()
-    points.write_bytes(b"\xff\xfe not utf-8\n" + nan_line + b"\n" + missing + b"\n")
+    points.write_bytes(b"\xff\xfe not utf-8\n" + nan_line + b"\n" + huge_line + b"\n"
+                       + missing + b"\n")
     code, out_text, err = run_cli(capsys, "sweep", sweep, "--workers", "0", "--out", out, "-q",
                                   "--no-report")
     assert code == 0, err
-    assert "ignored 3 unreadable line(s)" in err and "2 evaluated" in out_text
+    assert "ignored 4 unreadable line(s)" in err and "2 evaluated" in out_text
+    # the re-run's records are valid: a third run reuses them and evaluates nothing (the
+    # damaged lines stay in the append-only file and are still counted)
+    code, out_text, err = run_cli(capsys, "sweep", sweep, "--workers", "0", "--out", out, "-q",
+                                  "--no-report")
+    assert code == 0 and "0 evaluated, 2 reused" in out_text, (out_text, err)
+    # a record of an older schema (top-level totals) is readable, not damaged, and re-evaluated
+    old = [json.loads(line) for line in points.read_bytes().splitlines()[-2:]]
+    points.write_bytes(b"".join(json.dumps(
+        {**{k: v for k, v in r.items() if k != "result"}, "schema_version": 0,
+         "total": r["result"]["total"]}).encode() + b"\n" for r in old))
+    code, out_text, err = run_cli(capsys, "sweep", sweep, "--workers", "0", "--out", out, "-q",
+                                  "--no-report")
+    assert code == 0 and "unreadable" not in err and "2 evaluated" in out_text, (out_text, err)
     code, _, err = run_cli(capsys, "report", out, "--no-plots", "-q")
     assert code == 0, err
 
@@ -427,8 +444,9 @@ def test_techniques_without_scikit_learn_name_the_extra(capsys, monkeypatch):
     datasets.digits_split.cache_clear()
     for mod in ("sklearn", "sklearn.datasets", "sklearn.model_selection"):
         monkeypatch.setitem(sys.modules, mod, None)          # import raises ImportError
+    # -q: without it the command first says what it runs (one line on stderr), then errs
     clean_error(capsys, "techniques", "apply",
-                ROOT / "configs" / "schedules" / "era_bs_weights.yaml", CNN,
+                ROOT / "configs" / "schedules" / "era_bs_weights.yaml", CNN, "-q",
                 needles=("scikit-learn", ".[torch]"))
     datasets.digits_split.cache_clear()
 

@@ -84,7 +84,8 @@ def _store_verdict(out_dir: Path) -> tuple[str, str]:
             rec = json.loads(line, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
         except ValueError as exc:
             return "nonfinite", f"store line not strict JSON: {exc}"
-        for v in (rec.get("total") or {}).values():
+        result = rec.get("result") if isinstance(rec.get("result"), dict) else {}
+        for v in (result.get("total") or {}).values():
             if isinstance(v, (int, float)) and (not math.isfinite(v) or v < -1e-6):
                 return "nonfinite", f"store total {v}"
     return "result", ""

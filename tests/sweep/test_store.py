@@ -40,3 +40,25 @@ def test_one_writer_per_directory(tmp_path):
                 pass
     with Store(tmp_path):                            # released on exit
         pass
+
+
+def test_nested_result_records_and_their_damage(tmp_path):
+    """run_point's shape (the whole Result under ``result``) is read back; a current record
+    without it, or with a non-finite number anywhere, is unusable; an older top-level
+    ``total`` record is readable (and re-evaluated by the runner, not reported)."""
+    from pimsim.result import SCHEMA_VERSION
+    from pimsim.sweep.store import current_record
+
+    path = tmp_path / POINTS_FILE
+    good = {"schema_version": SCHEMA_VERSION, "key": "a", "status": "ok",
+            "result": {"total": {"energy_pJ": 2.0, "energy_breakdown_pJ": {"adc": 1.0}},
+                       "layers": [{"latency_ns": 3.0}]}, "area_breakdown_mm2": {"adc": 0.5}}
+    lines = [json.dumps(good),
+             json.dumps({**good, "key": "b", "result": None}),
+             json.dumps({**good, "key": "c"}).replace('"latency_ns": 3.0', '"latency_ns": 1e999'),
+             json.dumps({**good, "key": "d"}).replace('"adc": 1.0', '"adc": NaN'),
+             json.dumps({"schema_version": 0, "key": "e", "status": "ok", "total": {"x": 1.0}})]
+    path.write_text("\n".join(lines) + "\n")
+    records, bad = read_records(path)
+    assert sorted(records) == ["a", "e"] and bad == 3
+    assert current_record(records["a"]) and not current_record(records["e"])
