@@ -95,8 +95,6 @@ def stages(network: Network, nmap: NetworkMap, arch: Arch) -> tuple[list[Stage],
     link_bw = d.noc.link_GBps * GBPS_TO_BITS_PER_NS
     hop_ns = d.noc.avg_hops * arch.latency_ns("router", "transfer")
     tsa_ns = arch.latency_ns("tile_shift_add", "accumulate") / d.tile.shift_adds
-    units = {"activation": d.tile.activation_units, "maxpool": d.tile.maxpool_units,
-             "tile_shift_add": d.tile.shift_adds}
     links = d.chip.offchip_links
     off_ns = arch.latency_ns("offchip_link", "transfer") / links if links else 0.0
     by_name = {lay.name: i for i, lay in enumerate(network)}
@@ -220,8 +218,6 @@ def row_latency_ns(network: Network, nmap: NetworkMap, arch: Arch,
     bus_bw = d.tile.bus_width_bits * d.clock_GHz
     link_bw = d.noc.link_GBps * GBPS_TO_BITS_PER_NS
     hop_ns = d.noc.avg_hops * arch.latency_ns("router", "transfer")
-    units = {"activation": d.tile.activation_units, "maxpool": d.tile.maxpool_units,
-             "tile_shift_add": d.tile.shift_adds}
     links = d.chip.offchip_links
     off_bit_ns = arch.latency_ns("offchip_link", "transfer")
     done: dict[str, np.ndarray] = {}             # layer -> completion time of each row

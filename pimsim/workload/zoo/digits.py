@@ -80,13 +80,22 @@ class Trained:
 def train(name: str, seed: int = 0, threads: int = 1, epochs: int | None = None) -> Trained:
     """Train zoo model ``name`` on the digits split; deterministic for a given thread count."""
     recipe = RECIPES[name]
-    x_tr, y_tr, x_te, y_te = digits_split(recipe.upsample, recipe.channels)
+    return fit(build, name, recipe, digits_split(recipe.upsample, recipe.channels), seed,
+               threads, epochs)
+
+
+def fit(build_model, name: str, recipe, split, seed: int, threads: int,
+        epochs: int | None) -> Trained:
+    """Adam + cosine schedule over ``recipe.epochs`` (or ``epochs``) in batches of
+    ``recipe.batch``, deterministic for a given seed and thread count; the held-out
+    accuracy of ``split = (x_tr, y_tr, x_te, y_te)`` (the digits and MNIST zoos' loop)."""
+    x_tr, y_tr, x_te, y_te = split
     old_threads, old_det = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
     torch.set_num_threads(threads)
     torch.use_deterministic_algorithms(True)
     try:
         torch.manual_seed(seed)
-        model = build(name)
+        model = build_model(name)
         opt = torch.optim.Adam(model.parameters(), lr=recipe.lr)
         n_epochs = recipe.epochs if epochs is None else epochs
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=n_epochs)

