@@ -8,29 +8,18 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import math
 from pathlib import Path
 from typing import Any
 
 from pimsim.config import schema
-from pimsim.config.ranges import check_range
+from pimsim.config.ranges import check_range, finite_number
 from pimsim.config.schema import AUTO, Design
 from pimsim.errors import ConfigError
 from pimsim.plugins import import_user_module
 from pimsim.units import BITS_PER_BYTE, ceil_log2, is_power_of_two
-from pimsim.yamlio import file_kind, load_yaml_file, short_text
+from pimsim.yamlio import file_kind, load_yaml_file
 
 MAX_EXTENDS_DEPTH = 16
-
-
-def finite_number(value: Any) -> bool:
-    """True for an int or float (not bool) that is finite and fits a float."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return False
-    try:
-        return math.isfinite(float(value))
-    except OverflowError:
-        return False
 
 
 def suggest(word: Any, options) -> str:

@@ -59,7 +59,8 @@ UNIT_TYPICAL: dict[str, Range] = {
 }
 
 
-def _finite(value: Any) -> bool:
+def finite_number(value: Any) -> bool:
+    """True for an int or float (not bool) that is finite and fits a float."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return False
     try:
@@ -91,7 +92,7 @@ def check_range(value: Any, *, unit: str, file: Any, where: str, limits: Range |
         kind = "a positive number" if positive else "a number"
         raise ConfigError(f"wrong type: must be {kind}", file=file, where=where, found=value,
                           expected=f"{kind} in {unit}")
-    if not _finite(value):
+    if not finite_number(value):
         raise ConfigError("not a finite number", file=file, where=where, found=value,
                           expected=f"a number in {unit}")
     if positive and value <= 0:
