@@ -82,6 +82,17 @@ def ou_steps(lm, arch: Arch) -> int:
     return int((nr * nc).max())
 
 
+def _rates(arch: Arch) -> tuple[float, float, float, float, float]:
+    """(read ns, eDRAM bits/ns, bus bits/ns, NoC link bits/ns, hops x router ns): the
+    rates both the stage times and the row-by-row latency use."""
+    d = arch.design
+    return (arch.latency_ns("crossbar", "read"),
+            d.tile.edram_bandwidth_GBps * GBPS_TO_BITS_PER_NS,
+            d.tile.bus_width_bits * d.clock_GHz,
+            d.noc.link_GBps * GBPS_TO_BITS_PER_NS,
+            d.noc.avg_hops * arch.latency_ns("router", "transfer"))
+
+
 def stages(network: Network, nmap: NetworkMap, arch: Arch) -> tuple[list[Stage], np.ndarray]:
     """(every resource's busy time per image, each layer's own stage time in ns).
 
@@ -89,11 +100,7 @@ def stages(network: Network, nmap: NetworkMap, arch: Arch) -> tuple[list[Stage],
     the shared units of its tiles (the time it needs per image when nothing waits).
     """
     d = arch.design
-    t_read = arch.latency_ns("crossbar", "read")
-    edram_bw = d.tile.edram_bandwidth_GBps * GBPS_TO_BITS_PER_NS
-    bus_bw = d.tile.bus_width_bits * d.clock_GHz
-    link_bw = d.noc.link_GBps * GBPS_TO_BITS_PER_NS
-    hop_ns = d.noc.avg_hops * arch.latency_ns("router", "transfer")
+    t_read, edram_bw, bus_bw, link_bw, hop_ns = _rates(arch)
     tsa_ns = arch.latency_ns("tile_shift_add", "accumulate") / d.tile.shift_adds
     links = d.chip.offchip_links
     off_ns = arch.latency_ns("offchip_link", "transfer") / links if links else 0.0
@@ -213,11 +220,7 @@ def row_latency_ns(network: Network, nmap: NetworkMap, arch: Arch,
     from pimsim.sim.buffers import windows        # the engine's receptive-field rule
 
     d = arch.design
-    t_read = arch.latency_ns("crossbar", "read")
-    edram_bw = d.tile.edram_bandwidth_GBps * GBPS_TO_BITS_PER_NS
-    bus_bw = d.tile.bus_width_bits * d.clock_GHz
-    link_bw = d.noc.link_GBps * GBPS_TO_BITS_PER_NS
-    hop_ns = d.noc.avg_hops * arch.latency_ns("router", "transfer")
+    t_read, edram_bw, bus_bw, link_bw, hop_ns = _rates(arch)
     links = d.chip.offchip_links
     off_bit_ns = arch.latency_ns("offchip_link", "transfer")
     done: dict[str, np.ndarray] = {}             # layer -> completion time of each row
