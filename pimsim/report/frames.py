@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from pimsim.errors import PimsimError
-
-INSTALL_HINT = "pip install -e '.[pandas]'   (or: pip install pandas)"
+from pimsim.optional import PANDAS_HINT as INSTALL_HINT, require
 
 
 def _pandas():
-    try:
-        import pandas
-    except ImportError:
-        raise PimsimError("DataFrames need pandas, which is not installed",
-                          expected=INSTALL_HINT) from None
-    return pandas
+    return require("pandas", "DataFrames", INSTALL_HINT)
 
 
 def _scalars(d: dict) -> dict:

@@ -11,12 +11,12 @@ import io
 from pathlib import Path
 
 from pimsim.errors import PimsimError
+from pimsim.optional import PLOT_HINT as INSTALL_HINT, require
 from pimsim.report.output import write_atomic
 from pimsim.report.sweep_tables import (OK, PARETO_X, PARETO_Y, baseline_for, label, pareto_rows)
 from pimsim.units import PJ_PER_UJ
 
 FORMATS = ("png", "svg")
-INSTALL_HINT = "pip install -e '.[plot]'   (or: pip install matplotlib)"
 MAX_STACK_ROLES = 7
 """Roles drawn separately in a stacked bar; the rest are summed as 'other'."""
 
@@ -26,13 +26,10 @@ class PlotsUnavailable(PimsimError):
 
 
 def require_matplotlib():
-    try:
-        import matplotlib
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise PlotsUnavailable("plots need matplotlib, which is not installed",
-                               expected=INSTALL_HINT) from None
-    return matplotlib, Figure
+    """(matplotlib, matplotlib.figure.Figure), or PlotsUnavailable."""
+    matplotlib = require("matplotlib", "plots", INSTALL_HINT, error=PlotsUnavailable,
+                         also=("figure",))
+    return matplotlib, matplotlib.figure.Figure
 
 
 def save_figure(fig, stem: Path, formats=FORMATS) -> list[Path]:

@@ -33,12 +33,11 @@ import numpy as np
 from pimsim.config.schema import Design
 from pimsim.endurance.cells import CellLayout, aging_aware_row_map, layout_for
 from pimsim.endurance.counting import WriteCounter
+from pimsim.optional import TORCH_HINT, require
 from pimsim.training.policies import UpdatePolicy
 from pimsim.training.updates import UpdateRecord
 
 UPDATE_RULES = ("masked", "lazy", "accumulate")
-
-TORCH_HINT = "in-memory training needs torch: pip install -e '.[torch]'"
 
 MODEL_ALIASES = {"cnn_digits": "cnn_digits", "resnet20": "resnet20_digits",
                  "resnet20_digits": "resnet20_digits"}
@@ -47,12 +46,7 @@ MODEL_ALIASES = {"cnn_digits": "cnn_digits", "resnet20": "resnet20_digits",
 
 def torch_or_error():
     """``torch``, or a PimsimError telling how to install it."""
-    try:
-        import torch
-    except ImportError:
-        from pimsim.errors import PimsimError
-        raise PimsimError("torch is not installed", where="train", expected=TORCH_HINT) from None
-    return torch
+    return require("torch", "in-memory training", TORCH_HINT, where="train")
 
 
 @dataclass

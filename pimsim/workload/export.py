@@ -18,6 +18,7 @@ import numpy as np
 
 import pimsim
 from pimsim.errors import TraceError
+from pimsim.optional import TORCH_HINT, require
 from pimsim.plugins import import_user_module
 from pimsim.workload.builder import LayerBuilder, RnnWeights, slice_shape
 from pimsim.workload.layer import NETWORK_INPUT, Layer, Network, canonical_shape
@@ -26,8 +27,6 @@ from pimsim.workload.trace import MAX_NAME_LEN, MAX_SAMPLES, NAME_CHARS, TensorD
 
 EXPORTER_VERSION = 1
 """Bumped when the exporter's output changes for the same model."""
-
-TORCH_HINT = "install the optional torch extra: pip install -e '.[torch]'"
 
 WEIGHT_BITS = (2, 32)
 """Range of ``weight_bits``: symmetric quantization needs a sign bit and one magnitude bit;
@@ -42,13 +41,8 @@ DIGITS_MODELS = {"cnn_digits": 1, "resnet20_digits": 2}
 
 
 def _torch():
-    try:
-        import torch
-        import torch.fx  # noqa: F401
-    except ImportError:
-        raise TraceError("exporting a PyTorch model needs torch", where="export",
-                         expected=TORCH_HINT) from None
-    return torch
+    return require("torch", "exporting a PyTorch model", TORCH_HINT, error=TraceError,
+                   where="export", also=("fx",))
 
 
 # ---------------------------------------------------------------------------------

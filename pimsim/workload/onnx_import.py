@@ -25,6 +25,7 @@ import numpy as np
 
 import pimsim
 from pimsim.errors import TraceError
+from pimsim.optional import ONNX_HINT, require
 from pimsim.workload.builder import LayerBuilder, RnnWeights, slice_shape
 from pimsim.workload.export import check_bits, quantize_weight
 from pimsim.workload.layer import NETWORK_INPUT, Network, canonical_shape
@@ -32,7 +33,6 @@ from pimsim.workload.ops import digital_work, eltwise_op_name, warn_unmodelled
 from pimsim.workload.trace import (MAX_LAYERS, MAX_NAME_LEN, MAX_TENSOR_ELEMS,
                                    MAX_TOTAL_TENSOR_BYTES, NAME_CHARS, TensorData, save_trace)
 
-ONNX_HINT = "install the optional onnx extra: pip install -e '.[onnx]'"
 IMPORTER_VERSION = 1
 
 MAX_ONNX_BYTES = MAX_TOTAL_TENSOR_BYTES
@@ -54,14 +54,8 @@ _SHAPE_OPS = ("Shape", "Size")
 
 
 def _onnx():
-    try:
-        import onnx
-        import onnx.numpy_helper  # noqa: F401
-        import onnx.shape_inference  # noqa: F401
-    except ImportError:
-        raise TraceError("importing an ONNX model needs the onnx package", where="import",
-                         expected=ONNX_HINT) from None
-    return onnx
+    return require("onnx", "importing an ONNX model", ONNX_HINT, error=TraceError,
+                   where="import", also=("numpy_helper", "shape_inference"))
 
 
 def load_onnx(path: str | os.PathLike):
