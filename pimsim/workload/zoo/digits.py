@@ -124,17 +124,27 @@ def make_digits_trace(name: str, out_path: str | Path, seed: int = 0, samples: i
                       threads: int = 1, weight_bits: int = 8,
                       act_bits: int = 8) -> tuple[Path, Trained]:
     """Train ``name`` and export it with ``samples`` held-out test images' activations."""
+    result = train(name, seed=seed, threads=threads)
+    dataset = ("sklearn load_digits (80/20 stratified split, random_state=0)"
+               + (", 4x pixel-replicated to 32x32, grey x3" if "resnet" in name else ""))
+    path = export_trained(result, name, out_path, source=f"pimsim.workload.zoo:{name}",
+                          dataset=dataset, samples=samples, threads=threads, seed=seed,
+                          weight_bits=weight_bits, act_bits=act_bits)
+    return path, result
+
+
+def export_trained(result: Trained, name: str, out_path: str | Path, *, source: str,
+                   dataset: str, samples: int, threads: int, seed: int, weight_bits: int,
+                   act_bits: int) -> Path:
+    """Export a trained zoo model as trace ``name`` with its first ``samples`` held-out
+    test images' activations and the provenance block every zoo trace carries."""
     from pimsim.workload.export import export_torch
 
-    result = train(name, seed=seed, threads=threads)
-    x_samples = torch.from_numpy(result.x_test[:samples])
-    meta = {"source": f"pimsim.workload.zoo:{name}",
-            "dataset": "sklearn load_digits (80/20 stratified split, random_state=0)"
-                       + (", 4x pixel-replicated to 32x32, grey x3" if "resnet" in name else ""),
+    x_samples = torch.from_numpy(np.ascontiguousarray(result.x_test[:samples]))
+    meta = {"source": source, "dataset": dataset,
             "test_accuracy": round(result.test_accuracy, 6),
             "test_images": int(len(result.y_test)),
             "train_threads": threads, "seed": seed,
             "samples_from": f"first {samples} held-out test images"}
-    path = export_torch(result.model, x_samples[:1], out_path, samples=x_samples,
+    return export_torch(result.model, x_samples[:1], out_path, samples=x_samples,
                         weight_bits=weight_bits, act_bits=act_bits, meta=meta, name=name)
-    return path, result

@@ -20,12 +20,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 
 from pimsim.workload.datasets import MNIST_DATASET, mnist_split
-from pimsim.workload.zoo.digits import Trained, fit
+from pimsim.workload.zoo.digits import Trained, export_trained, fit
 from pimsim.workload.zoo.resnet import BasicBlock
 
 NUM_CLASSES = 10
@@ -97,19 +96,11 @@ def make_mnist_trace(name: str, out_path: str | Path, seed: int = 0, samples: in
                      threads: int | None = None, weight_bits: int = 8,
                      act_bits: int = 8) -> tuple[Path, Trained]:
     """Train ``name`` and export it with the first ``samples`` held-out images' activations."""
-    from pimsim.workload.export import export_torch
-
     recipe = RECIPES[name]
     samples = recipe.samples if samples is None else samples
     threads = threads or recipe.threads
     result = train(name, seed=seed, threads=threads)
-    x_samples = torch.from_numpy(np.ascontiguousarray(result.x_test[:samples]))
-    meta = {"source": f"pimsim.workload.zoo.mnist:{name}",
-            "dataset": MNIST_DATASET,
-            "test_accuracy": round(result.test_accuracy, 6),
-            "test_images": int(len(result.y_test)),
-            "train_threads": threads, "seed": seed,
-            "samples_from": f"first {samples} held-out test images"}
-    path = export_torch(result.model, x_samples[:1], out_path, samples=x_samples,
-                        weight_bits=weight_bits, act_bits=act_bits, meta=meta, name=name)
+    path = export_trained(result, name, out_path, source=f"pimsim.workload.zoo.mnist:{name}",
+                          dataset=MNIST_DATASET, samples=samples, threads=threads, seed=seed,
+                          weight_bits=weight_bits, act_bits=act_bits)
     return path, result
