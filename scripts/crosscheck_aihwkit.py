@@ -159,11 +159,10 @@ def main(argv=None) -> int:
     print(f"\n{len(x)} held-out images of {trace.network.name}; mean ± std over {args.seeds} "
           f"seeds (1 at sigma 0)")
     if args.plot:
-        import io
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
-        from pimsim.fileio import write_atomic
+        from pimsim.report.plots import save_png
         fig, ax = plt.subplots(figsize=(6, 4))
         for k, name in enumerate(cols):
             ax.errorbar([t[0] for t in table], [t[1][k][0] for t in table],
@@ -173,10 +172,7 @@ def main(argv=None) -> int:
         ax.set_title(f"{trace.network.name}: cross-check ({len(x)} images)", fontsize=10)
         ax.legend(fontsize=8)
         fig.tight_layout()
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=90)
-        write_atomic(args.plot, buf.getvalue())
-        print(f"wrote {args.plot}")
+        print(f"wrote {save_png(fig, args.plot)}")
     return 0
 
 

@@ -90,13 +90,8 @@ def main(argv=None) -> int:
         fig.suptitle(f"{trace.network.name} on {Path(args.config).stem}: accuracy vs "
                      f"non-ideality strength", fontsize=11)
         fig.tight_layout()
-        import io
-
-        from pimsim.fileio import write_atomic
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=90)
-        write_atomic(args.plot, buf.getvalue())
-        print(f"wrote {args.plot}")
+        from pimsim.report.plots import save_png
+        print(f"wrote {save_png(fig, args.plot)}")
     return 0
 
 

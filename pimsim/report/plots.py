@@ -49,6 +49,12 @@ def save_figure(fig, stem: Path, formats=FORMATS) -> list[Path]:
     return out
 
 
+def save_png(fig, path: str | Path) -> Path:
+    """One PNG at ``path`` (atomically), for scripts that name the file themselves."""
+    path = Path(path)
+    return save_figure(fig, path.parent / path.stem, formats=("png",))[0]
+
+
 def _traces(rows: list[dict]) -> list[str]:
     return list(dict.fromkeys(r["trace"] for r in rows if r["status"] == OK))
 

@@ -136,3 +136,16 @@ def test_missing_matplotlib_names_the_install_command(sweep_dir, tmp_path, monke
     assert "pip install -e '.[plot]'" in report["plots_error"]
     assert (sweep_dir / "report" / "sweep_results.csv").exists()   # tables still written
     assert not (sweep_dir / "report" / ".inputs.sha256").exists()  # so plots come next time
+
+
+def test_save_png_writes_one_png_at_the_named_path(tmp_path):
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    from pimsim.report.plots import save_png
+    fig = Figure()
+    fig.add_subplot().plot([0, 1], [1, 0])
+    path = save_png(fig, tmp_path / "sub" / "curve.png")
+    assert path == tmp_path / "sub" / "curve.png"
+    assert path.read_bytes().startswith(PNG_MAGIC)
+    assert sorted(p.name for p in path.parent.iterdir()) == ["curve.png"]
