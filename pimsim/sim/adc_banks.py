@@ -55,7 +55,8 @@ def copy_banks(conv_ns: list[float], copies: int, shared_by: int) -> list[CopyBa
         for b, c in sums.items():
             lo, hi = b * s, min((b + 1) * s, total) - 1   # the layer's crossbars in bank b
             if lo < first or hi > last:
-                cb.shared.append((b, c))
+                if c > 0.0:                     # nothing to convert: no request
+                    cb.shared.append((b, c))
             elif c > cb.own_ns:
                 cb.own_ns = c
         out.append(cb)

@@ -114,8 +114,9 @@ class Processes:
                     L.busy += L.lm.write_ns
                     L.copy_busy[k] += L.lm.write_ns
                 # fetch the receptive fields from eDRAM over the bus into the IR; the
-                # rows are released when the fetch is booked (no later write can overtake
-                # a booked read of the same FIFO port)
+                # rows are released when the (first) fetch request is booked (no later
+                # write can overtake a booked read of the same FIFO port; event's later
+                # requests of the unit are not guarded: docs/engine.md, Not modelled)
                 # event: request by request (``burst`` positions each), each made when
                 # the previous one is done, so other copies' requests on the tile's eDRAM
                 # and bus interleave with them; fast books the unit's fields as one
