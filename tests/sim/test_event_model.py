@@ -62,9 +62,13 @@ def test_one_crossbar_by_hand_fast_equals_event():
     latency = _arrival(arch, bits) + f + CYCLES * R + C + store + 16 * 16 / HOST
     # next image: fetched once the 16th read is held, its first read samples R later
     interval = CYCLES * R + f
-    for fid, r in _runs(net, arch).items():
+    runs = _runs(net, arch)
+    for fid, r in runs.items():
         assert r.total.latency_ns == pytest.approx(latency, rel=REL), fid
         assert r.total.interval_ns == pytest.approx(interval, rel=REL), fid
+    # and to the last bit: the same sums in the same order on this case
+    assert runs["fast"].total.latency_ns == runs["event"].total.latency_ns
+    assert runs["fast"].total.interval_ns == runs["event"].total.interval_ns
 
 
 def test_bank_of_two_crossbars_of_one_copy_by_hand_fast_equals_event():
@@ -88,6 +92,8 @@ def test_bank_of_two_crossbars_of_one_copy_by_hand_fast_equals_event():
         assert r.total.latency_ns == pytest.approx(latency, rel=REL), fid
         # the next image's first sample waits for the bank: 16 x 2C per image
         assert r.total.interval_ns == pytest.approx(CYCLES * 2 * C, rel=REL), fid
+    assert runs2["fast"].total.latency_ns == runs2["event"].total.latency_ns
+    assert runs2["fast"].total.interval_ns == runs2["event"].total.interval_ns
     # issue 12's acceptance: shared_by 2 is slower than 1, in event and in fast (by hand:
     # 16 x max(R, C) + f per image with a bank per crossbar)
     runs1 = _runs(net, _arch(1))
