@@ -20,16 +20,24 @@ def read_ns(arch) -> float:
     return arch.latency_ns("crossbar", "read")
 
 
-def conversion_ns(used_cols: int, arch) -> float:
-    """Converting one read of a crossbar with ``used_cols`` converted columns (pairs under
-    ``differential``) on its ADCs (ns): one OU's conversions (all of them for whole-array
-    reads), times the crossbars sharing the ADC bank; 0 for none."""
+def crossbar_conversion_ns(used_cols: int, arch) -> float:
+    """One crossbar's share of an ADC bank for one read (ns): its ``used_cols`` converted
+    columns (pairs under ``differential``; one OU's for OU reads) converted one after
+    another on the bank's ``adc.per_crossbar`` ADCs, ``ceil(width / ADCs)`` samples;
+    0 for none. The ``event`` fidelity queues these per bank (pimsim.sim.adc_banks)."""
     if used_cols <= 0:
         return 0.0
     d = arch.design
     width = min(used_cols, d.ou_conversions)
-    return (d.adc.shared_by * math.ceil(width / d.adc.per_crossbar)
-            * arch.latency_ns("adc", "convert"))
+    return math.ceil(width / d.adc.per_crossbar) * arch.latency_ns("adc", "convert")
+
+
+def conversion_ns(used_cols: int, arch) -> float:
+    """Converting one read of a crossbar with ``used_cols`` converted columns on an ADC
+    bank whose ``adc.shared_by`` crossbars are all that wide and read in lockstep (ns):
+    the bank converts them one after another (the aggregate that ``fast``, ``analytic``
+    and replication use; an upper bound of what ``event`` queues); 0 for none."""
+    return arch.design.adc.shared_by * crossbar_conversion_ns(used_cols, arch)
 
 
 def read_period_ns(used_cols: int, arch) -> float:

@@ -139,6 +139,11 @@ class Tile:
     maxpool_units: int = spec(1, "units", "max-pool units per tile", limits=(1, 4096))
     output_register_bytes: int = spec(3072, "bytes", "tile output register", limits=(1, 2**30))
     bus_width_bits: int = spec(384, "bits", "wires of the eDRAM-to-IMA bus", limits=(1, 65536))
+    bus_request_positions: int = spec(1, "positions", "receptive fields fetched per eDRAM + "
+                                      "bus request in the event fidelity (other IMAs' requests "
+                                      "interleave between them); 0 = a unit's fields in one "
+                                      "request, as fast books them", positive=False,
+                                      limits=(0, 2**20))
     tiles_per_router: int = spec(4, "tiles", "tiles sharing one on-chip router", limits=(1, 4096))
     edram_ports: int = spec(1, "ports", "concurrent eDRAM accesses (engine: requests queue per port)",
                             limits=(1, 1024))

@@ -34,13 +34,14 @@ import simpy
 from simpy.core import EmptySchedule
 
 from pimsim.arch.compose import Arch
-from pimsim.arch.read_timing import conversion_ns
+from pimsim.arch.read_timing import conversion_ns, crossbar_conversion_ns
 from pimsim.errors import ConfigError, EngineError
 from pimsim.kernels.unit_counts import positions_per_row, split_even, unit_counts, unit_reads
 from pimsim.mapping import NetworkMap, map_network
 from pimsim.mapping.network_map import LayerOverride
 from pimsim.result import Result
 from pimsim.sim.accounting import LayerState
+from pimsim.sim.adc_banks import copy_banks
 from pimsim.kernels.counts import copy_geometry, max_steps
 from pimsim.sim.analytic import kernel_inputs
 from pimsim.sim.buffers import Edge, windows
@@ -188,6 +189,13 @@ class Engine(Processes):
                 # one OU's columns when read OU by OU; pimsim.arch.read_timing)
                 L.t_conv = conversion_ns(int(lm.xb_cols.max()), self.arch) if nxb else 0.0
                 L.period = max(self.t_read, L.t_conv)
+                if self.fidelity == "event":
+                    # the crossbars' own conversion times, in the ADC banks they share
+                    # (pimsim.sim.adc_banks; a layer reading another's crossbars keeps
+                    # them as its own banks)
+                    conv = [crossbar_conversion_ns(int(w), self.arch) for w in lm.xb_cols]
+                    L.banks = copy_banks(conv, c, 1 if lm.shared else d.adc.shared_by)
+                    L.bank_res = {}               # bank number -> simpy.Resource (shared)
             else:
                 h = max(1, min(lm.last_tile - lm.first_tile + 1, L.rows))
                 L.parts_out = np.ones(L.rows, dtype=np.int64)

@@ -78,12 +78,25 @@ class Processes:
         tiles = L.copy_tileset[k]
         spread = len(L.copy_tiles[k])
         bufs = L.copy_bufs[k] = [self.server(role, t) for t in tiles for role in ("edram", "bus")]
-        adc = simpy.Resource(env, capacity=1) if self.fidelity == "event" else None
-        adc_free = 0.0
+        event = self.fidelity == "event"
+        if event:
+            # the copy's ADC banks: its own (lockstep: the longest one's conversions per
+            # read) and those shared with a neighbouring copy (a queue both copies use)
+            banks = L.banks[k]
+            shared = []
+            for b, c in banks.shared:
+                res = L.bank_res.get(b)
+                if res is None:
+                    res = L.bank_res[b] = simpy.Resource(env, capacity=1)
+                shared.append((res, c))
+        adc_free = 0.0          # fast: the ADCs are free; event: the S+Hs are empty
         prev = None
         # timing moves each receptive field once (the bus broadcasts it to the column
         # tiles); the count (docs/mapping.md) charges every crossbar's IR slice
         fetch_per_pos = L.fetch_bits
+        # event: one eDRAM + bus request per tile.bus_request_positions positions' fields
+        # (0: the unit's fields in one request, as fast)
+        burst = self.d.tile.bus_request_positions if event else 0
         lo, hi, edges = L.lo, L.hi, L.edges_in
         runs = self.unit_runs
         for img in range(self.cap):         # blocks on input of images never admitted
@@ -101,19 +114,37 @@ class Processes:
                     L.busy += L.lm.write_ns
                     L.copy_busy[k] += L.lm.write_ns
                 # fetch the receptive fields from eDRAM over the bus into the IR; the
-                # rows are released when the fetch is booked (no later write can overtake
-                # a booked read of the same FIFO port)
-                ir = n * fetch_per_pos / spread
-                _, t_start = book_together(env.now, bufs,
-                                           [2 * ir / self.edram_bw, ir / self.bus_bw] * len(tiles),
-                                           L.idx)
-                L.stall("buffer_bandwidth", t_start - env.now)
+                # rows are released when the (first) fetch request is booked (no later
+                # write can overtake a booked read of the same FIFO port; event's later
+                # requests of the unit are not guarded: docs/engine.md, Not modelled)
+                # event: request by request (``burst`` positions each), each made when
+                # the previous one is done, so other copies' requests on the tile's eDRAM
+                # and bus interleave with them; fast books the unit's fields as one
+                # request: the same time when nobody else asks
+                t_req = env.now
+                left = n
+                first = n if burst <= 0 or burst >= n else burst
+                ir = first * fetch_per_pos / spread
+                _, t_start = book_together(t_req, bufs,
+                                           [2 * ir / self.edram_bw, ir / self.bus_bw]
+                                           * len(tiles), L.idx)
                 for ei, e in enumerate(edges):
                     e.release(img, lo[ei][r], hi[ei][r])
+                left -= first
+                while left:
+                    yield env.timeout(t_start - env.now)
+                    part = min(burst, left)
+                    left -= part
+                    ir = part * fetch_per_pos / spread
+                    _, t_start = book_together(env.now, bufs,
+                                               [2 * ir / self.edram_bw, ir / self.bus_bw]
+                                               * len(tiles), L.idx)
+                L.stall("buffer_bandwidth", t_start - t_req)
                 if img == 0:
                     L.start0 = min(L.start0, t_start)
-                if adc is None:
-                    # the read / S+H / ADC recurrence of reads_event in closed form: the
+                if not event:
+                    # the read / S+H / ADC recurrence of reads_event in closed form, every
+                    # ADC bank converting shared_by crossbars as wide as the widest: the
                     # i-th conversion starts at cs0 + i x max(read, conversion)
                     if m:
                         cs0 = max(t_start + self.t_read, adc_free)
@@ -133,10 +164,13 @@ class Processes:
                 else:
                     if t_start > env.now:
                         yield env.timeout(t_start - env.now)
-                    adc_wait = yield from self.reads_event(L, n, m, adc, img == 0)
+                    adc_wait, adc_free = yield from self.reads_event(
+                        L, n, m, banks.own_ns, shared, adc_free, img == 0)
                     L.stall("adc_busy", adc_wait)   # with the unit's work, as fast does
-                    # the last conversion just started (none when every read was skipped)
-                    ready = env.now + (L.t_conv if m else 0.0)
+                    # the last read is sampled and its conversions have started; its
+                    # outputs are ready when they are done (at once when every read
+                    # was skipped)
+                    ready = adc_free if m else env.now
                 dt = env.now - t_start
                 L.busy += dt
                 L.copy_busy[k] += dt
@@ -152,17 +186,29 @@ class Processes:
                     L.stall(cause, env.now - t0)
                 prev = self.drain(L, k, tile, img, r, n, ready)
 
-    def reads_event(self, L: LayerState, n: int, m: int, adc: simpy.Resource, count: bool):
-        """``event`` fidelity: every read of the copy's crossbar group, every ADC batch.
+    def reads_event(self, L: LayerState, n: int, m: int, own_ns: float,
+                    shared: list[tuple[simpy.Resource, float]], empty: float, count: bool):
+        """``event`` fidelity: every read of the copy's crossbar group, every conversion
+        request on an ADC bank shared with another copy.
 
         A position takes ``cycles x steps`` reads (``steps`` OU reads per input bit-slice on
         the slowest crossbar; 1 when the whole array is read at once); ``m`` reads are
         stepped for the unit's ``n`` positions (fewer when a technique or zero skipping
-        leaves reads out). Counts are the dense counts of the ``n`` positions, booked when
-        the unit starts (the OU geometry of :func:`pimsim.kernels.counts.copy_geometry`);
-        the skipped fractions are scaled out per layer at the end, as the closed form does.
-        Only image 0 is counted (``count``): every image does the same work. Returns the
-        time (ns) the S+H waited for the ADCs (stall ``adc_busy``, charged by the caller).
+        leaves reads out). The copy's crossbars read in lockstep: a read drives the rows
+        from the moment the previous read was sampled and samples ``crossbar.read`` later
+        into each crossbar's sample-and-hold, which holds one read (depth 1): it cannot
+        sample before the ADCs have emptied every S+H (``empty``, ns; the wait is stall
+        ``adc_busy``). Each bank then converts its crossbars' columns one after another:
+        a bank of the copy's own is free at the sample (its previous conversions emptied
+        the S+Hs) and busy ``own_ns`` (the longest own bank); a bank shared with another
+        copy (``shared``: resource, this copy's conversion ns on it) is requested at the
+        sample and granted in request order. Returns (ns the reads waited for the S+Hs,
+        when the last read's conversions are done).
+
+        Counts are the dense counts of the ``n`` positions, booked when the unit starts
+        (the OU geometry of :func:`pimsim.kernels.counts.copy_geometry`); the skipped
+        fractions are scaled out per layer at the end, as the closed form does. Only
+        image 0 is counted (``count``): every image does the same work.
         """
         env, d = self.env, self.d
         c = L.counts if count else L.scratch
@@ -175,23 +221,33 @@ class Processes:
         for a in (A_SH, A_ADC, A_SA):
             c[a] += slices * conv
         wait = 0.0
+        t_read = self.t_read
+        drive = env.now                         # the first read drives from now
         for _ in range(m):
-            yield env.timeout(self.t_read)         # drive the OU's rows, settle, sample and hold
-            req = adc.request()                     # the S+H waits for the ADCs
-            if not req.triggered:
-                t0 = env.now
-                yield req
-                wait += env.now - t0
-            # the conversion batch runs while the next read proceeds
-            done = env.timeout(L.t_conv)
-            done.callbacks.append(lambda _ev, req=req: adc.release(req))
+            sample = drive + t_read
+            if empty > sample:                  # an S+H still holds the previous read
+                wait += empty - sample
+                sample = empty
+            yield env.timeout(sample - env.now)
+            empty = sample + own_ns             # own banks: free at the sample
+            if shared:
+                reqs = [(res, res.request(), cn) for res, cn in shared]
+                for res, req, cn in reqs:
+                    if not req.triggered:       # the other copy's conversions first
+                        yield req
+                    end = env.now + cn
+                    done = env.timeout(cn)
+                    done.callbacks.append(lambda _ev, res=res, req=req: res.release(req))
+                    if end > empty:
+                        empty = end
+            drive = sample                      # the next read drives once this one is held
         c[A_IR] += n * 2 * ir_bits
         c[A_OR] += n * 2 * or_bits
         c[A_EDRAM] += n * 2 * (ir_bits + or_bits)
         c[A_BUS] += n * (ir_bits + or_bits)
         c[A_TOR] += n * 2 * or_bits
         c[A_TSA] += n * L.lm.merges_per_position
-        return wait                                 # ns the S+H waited for the ADCs
+        return wait, empty
 
     def drain(self, L: LayerState, k: int, tile: int, img: int, r: int, n: int,
               ready: float) -> "_Drain":

@@ -13,8 +13,10 @@
   :mod:`pimsim.sim.buffers`, a ``simpy.Container`` of unit items reduced to a counter and
   one waiting event, since slots are granted in row order): producers block on it
   (stall cause ``buffer_full``).
-* In the ``event`` fidelity the ADCs of a copy are a ``simpy.Resource`` (one S+H stage in
-  front of them) so conversions and reads overlap and wait exactly as in hardware.
+* In the ``event`` fidelity an ADC bank holding crossbars of two copies is a
+  ``simpy.Resource`` both copies request at each read's sample (granted in request
+  order); a copy's own banks and its crossbars' one-read S+Hs are stepped inside the
+  copy's process (:mod:`pimsim.sim.adc_banks`, ``Processes.reads_event``).
 """
 
 from __future__ import annotations

@@ -131,8 +131,10 @@ def test_adc_shared_by_two_crossbars_area_and_throughput():
     # 8 crossbars per IMA, one ADC each -> 4 ADCs per IMA
     assert two.counts["adc"] == ("ima", 4)
     assert rollup(two).ima_area_mm2 == pytest.approx(rollup(one).ima_area_mm2 - 4 * adc_mm2)
-    net = NetBuilder("one", (128, 1, 1)).linear("fc", 16).build()   # one full crossbar
-    fetch = 2 * 128 * 16 / (38.4 * 8)
+    # two full crossbars (row tiles) in one copy: one bank when shared by 2 (a crossbar
+    # alone in its bank converts alone in event: tests/sim/test_event_model.py)
+    net = NetBuilder("two", (256, 1, 1)).linear("fc", 16).build()
+    fetch = 2 * 256 * 16 / (38.4 * 8)
     for fid in ("analytic", "fast", "event"):
         r1, r2 = (simulate(net, a, fidelity=fid, images=2) for a in (one, two))
         if fid == "analytic":
