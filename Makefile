@@ -2,13 +2,15 @@
 #   make run   - install into .venv and evaluate ISAAC on a shipped trace
 #   make test  - install into .venv (with the test and optional extras) and run the suite
 #   make fuzz  - the fuzzing harness with a long budget (FUZZ_BUDGET seconds per input class)
+#   make docs  - regenerate every generated table of docs/, the slow ones too (tens of minutes)
+#   make docs-check - check every generated table of docs/ is current, the slow ones too
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP_CORE := $(VENV)/.core-installed
 STAMP_DEV  := $(VENV)/.dev-installed
 
-.PHONY: run test fuzz bench install install-dev clean
+.PHONY: run test fuzz bench docs docs-check install install-dev clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +40,12 @@ fuzz: $(STAMP_DEV)
 
 bench: $(STAMP_DEV)
 	$(PY) benchmarks/run_all.py
+
+docs: $(STAMP_DEV)
+	$(PY) -m pimsim.report.doc_tables --write --slow
+
+docs-check: $(STAMP_DEV)
+	$(PY) -m pimsim.report.doc_tables --check --slow
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -1,6 +1,7 @@
 """docs/validation.md: our ISAAC roll-up beside the paper's Table I, row by row.
 
-Regenerate with ``python -m pimsim.report.validation > docs/validation.md``; a test checks
+Regenerate with ``python -m pimsim.report.validation > docs/validation.md`` (or
+``python -m pimsim.report.doc_tables --write validation``); a test checks
 the committed page matches what this module prints, so the page cannot go stale.
 """
 
@@ -110,7 +111,7 @@ def render(roll: Rollup | None = None) -> str:
     for label, paper, ours, tol in totals:
         lines.append(f"| {label} | {fmt(paper)} | {fmt(ours)} | {dev(ours, paper)} | {tol} |")
     lines += ["", "Tests: `tests/arch/test_isaac_rollup.py` (golden rows and totals) and "
-              "`tests/report/test_docs_current.py` (this page is current).", ""]
+              "`tests/report/test_doc_tables.py` (this page is current).", ""]
     return "\n".join(lines)
 
 

@@ -1,6 +1,7 @@
 """docs/techniques.md §8.1 is generated (pimsim.techniques.docs_tables) and still current:
 the cnn_digits rows are regenerated here with the same command the page names (the other
-traces take minutes; `python -m pimsim.techniques.docs_tables` regenerates all)."""
+traces take minutes: `python -m pimsim.report.doc_tables --check --slow techniques-compare`
+checks all; `python -m pimsim.techniques.docs_tables` regenerates all)."""
 
 from pimsim.techniques.commands import ROWS, compare
 from pimsim.techniques.docs_tables import DOC, generated_lines, row_lines
@@ -20,10 +21,4 @@ def test_cnn_digits_rows_are_current():
                          + "\n".join(missing))
 
 
-def test_cnn_digits_curves_are_current():
-    from pimsim.techniques.docs_tables import CURVES_BEGIN, curve_lines, curves_records
-
-    lines = generated_lines(DOC.read_text(), CURVES_BEGIN)
-    fresh = curve_lines(curves_records())
-    assert lines[1:] == fresh, ("docs/techniques.md §8.2 curves are stale: run "
-                                "`python -m pimsim.techniques.docs_tables`")
+# the curves block (techniques-curves) is checked by tests/report/test_doc_tables.py

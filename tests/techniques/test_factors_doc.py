@@ -1,13 +1,9 @@
-"""docs/techniques.md section 8.2 (the ERA-BS factor table) is what the generator prints."""
-
-from pathlib import Path
+"""docs/techniques.md section 8.2 (the ERA-BS factor table): the splice helper of
+pimsim.techniques.factors."""
 
 import pytest
 
 from pimsim.techniques import factors
-
-DOC = Path(__file__).resolve().parents[2] / "docs" / "techniques.md"
-
 
 def test_splice_replaces_only_the_block():
     page = f"head\n{factors.BEGIN}\nold\n{factors.END}\ntail\n"
@@ -18,8 +14,5 @@ def test_splice_replaces_only_the_block():
         factors.splice("no markers", "x")
 
 
-def test_factor_table_in_the_docs_is_current():
-    committed = factors.current_block(DOC.read_text(encoding="utf-8"))
-    assert committed == factors.render(), (
-        "docs/techniques.md section 8.2 is stale: run "
-        "python -m pimsim.techniques.factors --write docs/techniques.md")
+# the page's block is checked current with every other generated table by
+# tests/report/test_doc_tables.py (block techniques-factors)

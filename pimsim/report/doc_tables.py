@@ -1,0 +1,297 @@
+"""Generated tables in docs/: one registry, one command to regenerate, one to check.
+
+A generated part of a page sits between two marker lines::
+
+    <!-- generated: NAME -->
+    ... what the generator prints ...
+    <!-- end generated -->
+
+(whole generated pages, e.g. docs/validation.md, carry no markers). :data:`BLOCKS` names
+every such block or page, its page and its generator (``"module:function"``, resolved only
+when used, so checking a page's markers imports nothing heavy). Adding a table is one line
+in :data:`BLOCKS` plus the two markers in the page.
+
+::
+
+    python -m pimsim.report.doc_tables --list             # every block, its page, its cost
+    python -m pimsim.report.doc_tables --write            # regenerate the fast blocks
+    python -m pimsim.report.doc_tables --write --slow     # ... and the slow ones (minutes)
+    python -m pimsim.report.doc_tables --write NAME ...   # only these (slow ones too)
+    python -m pimsim.report.doc_tables --check [--slow]   # exit 1 and a diff where stale
+
+Three kinds of block:
+
+* **fast** (seconds): regenerated and compared by ``tests/report/test_doc_tables.py`` on
+  every test run;
+* **slow** (full-network engine runs, minutes): regenerated and compared by
+  ``--check --slow``; the test checks their markers and that their generator exists;
+* **benchmark** (timing tables): their numbers depend on the machine and its load, so
+  no check compares them; ``--check`` and the test compare the page's table header and
+  first column with what the benchmark prints (``shape``), and ``--write NAME`` re-runs
+  the benchmark, which writes the command, date and machine beside its table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import importlib
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parents[2]
+COMMAND = "python -m pimsim.report.doc_tables"
+END = "<!-- end generated -->"
+BEGIN_RE = re.compile(r"^<!-- generated: (?P<name>[A-Za-z0-9_.-]+) -->$", re.M)
+END_RE = re.compile(r"^" + re.escape(END) + r"$", re.M)
+
+
+def begin(name: str) -> str:
+    """The opening marker line of block ``name``."""
+    return f"<!-- generated: {name} -->"
+
+
+@dataclass(frozen=True)
+class Block:
+    """One generated block (or whole page) of docs/."""
+
+    name: str
+    page: str                      # relative to the repository root
+    generator: str                 # "module:function" -> the block's text, markers included
+    slow: bool = False             # minutes: only with --slow (or when named)
+    whole_page: bool = False       # the generator prints the whole page (no markers)
+    shape: str | None = None       # benchmark: "module:function" -> (header, first column)
+    note: str = ""                 # what it runs, for --list and docs
+
+    @property
+    def command(self) -> str:
+        return f"{COMMAND} --write {self.name}"
+
+    @property
+    def benchmark(self) -> bool:
+        return self.shape is not None
+
+
+#: Every generated table of docs/. One line per block.
+BLOCKS: tuple[Block, ...] = (
+    Block("validation", "docs/validation.md", "pimsim.report.validation:render",
+          whole_page=True, note="ISAAC roll-up vs the paper's Table I"),
+    Block("configuration", "docs/configuration.md", "pimsim.config.docs:render",
+          whole_page=True, note="schema and component classes"),
+    Block("results", "docs/results.md", "pimsim.report.results_docs:render",
+          whole_page=True, note="the shipped JSON Schema"),
+    Block("techniques-compare", "docs/techniques.md",
+          "pimsim.techniques.docs_tables:render_compare", slow=True,
+          note="pimsim techniques compare on four traces, ~3-6 min "
+               "(tests/techniques/test_docs_tables.py also re-checks the cnn_digits rows)"),
+    Block("techniques-factors", "docs/techniques.md", "pimsim.techniques.factors:render",
+          note="ERA-BS vs ISAAC factor by factor, ~1 min"),
+    Block("techniques-curves", "docs/techniques.md",
+          "pimsim.techniques.docs_tables:render_curves_block",
+          note="pimsim techniques curves on cnn_digits"),
+    Block("techniques-curves-resnet20", "docs/techniques.md",
+          "pimsim.techniques.docs_tables:render_curves_resnet20", slow=True,
+          note="pimsim techniques curves on resnet20_digits, ~4 min"),
+    Block("techniques-finetune", "docs/techniques.md", "pimsim.report.finetune:render_saved",
+          note="from docs/data/finetune.json (python -m pimsim.report.finetune --measure)"),
+    Block("crossbar-sizes", "docs/crossbar-sizes.md", "pimsim.report.crossbar_sizes:render",
+          slow=True, note="roll-up + fast engine, 4 designs x 2 networks, ~2-5 min"),
+    Block("training-resnet20-seed0", "docs/training.md",
+          "pimsim.training.docs_tables:render_resnet20_seed0",
+          note="from docs/data/endurance/resnet20_seed0.json (scripts/train_endurance.py)"),
+    Block("training-resnet20-seed1", "docs/training.md",
+          "pimsim.training.docs_tables:render_resnet20_seed1",
+          note="from docs/data/endurance/resnet20_seed1.json"),
+    Block("training-resnet20-masked", "docs/training.md",
+          "pimsim.training.docs_tables:render_resnet20_masked",
+          note="from docs/data/endurance/resnet20_masked.json"),
+    Block("training-cnn-digits", "docs/training.md",
+          "pimsim.training.docs_tables:render_cnn_digits",
+          note="from docs/data/endurance/cnn_digits_seed0.json"),
+    Block("training-targets", "docs/training.md", "pimsim.training.docs_tables:render_targets",
+          note="section 9.3: the papers' claims beside the runs' figures"),
+    Block("training-energy", "docs/training.md",
+          "pimsim.training.docs_tables:render_energy",
+          note="training energy and time per epoch, from the same JSON files"),
+    Block("performance-engine", "docs/performance.md", "benchmarks.run_all:engine_block",
+          shape="benchmarks.run_all:engine_shape",
+          note="benchmark: engine cases, each in a fresh process (~1 min)"),
+    Block("performance-kernels", "docs/performance.md", "benchmarks.run_all:kernels_block",
+          shape="benchmarks.run_all:kernels_shape",
+          note="benchmark: numba kernels vs numpy references"),
+)
+
+
+def registry() -> dict[str, Block]:
+    return {b.name: b for b in BLOCKS}
+
+
+def resolve(spec: str) -> Callable[[], object]:
+    """The function named by ``"module:function"`` (ImportError / AttributeError if absent)."""
+    module, _, func = spec.partition(":")
+    if str(ROOT) not in sys.path:          # benchmarks/ is a top-level folder of the repository
+        sys.path.insert(0, str(ROOT))
+    fn = getattr(importlib.import_module(module), func)
+    if not callable(fn):
+        raise TypeError(f"{spec} is not callable")
+    return fn
+
+
+# ---- markers ---------------------------------------------------------------------------
+
+def blocks_in(text: str, page: str = "page") -> dict[str, str]:
+    """``{name: block text, markers included}`` of every generated block in ``text``.
+
+    Raises ``ValueError`` naming the page and line for an unclosed, nested or repeated
+    block, or an end marker without a beginning."""
+    out: dict[str, str] = {}
+    events = sorted([(m.start(), "begin", m) for m in BEGIN_RE.finditer(text)]
+                    + [(m.start(), "end", m) for m in END_RE.finditer(text)],
+                    key=lambda e: e[0])
+    open_at = None
+    for pos, kind, m in events:
+        line = text.count("\n", 0, pos) + 1
+        if kind == "begin":
+            if open_at is not None:
+                raise ValueError(f"{page}:{line}: block {m['name']!r} starts inside block "
+                                 f"{open_at[1]['name']!r} (missing {END})")
+            if m["name"] in out:
+                raise ValueError(f"{page}:{line}: block {m['name']!r} appears twice")
+            open_at = (pos, m)
+        else:
+            if open_at is None:
+                raise ValueError(f"{page}:{line}: {END} without a block before it")
+            out[open_at[1]["name"]] = text[open_at[0]:m.end()]
+            open_at = None
+    if open_at is not None:
+        line = text.count("\n", 0, open_at[0]) + 1
+        raise ValueError(f"{page}:{line}: block {open_at[1]['name']!r} is never closed ({END})")
+    return out
+
+
+def splice(text: str, name: str, block: str, page: str = "page") -> str:
+    """``text`` with block ``name`` replaced by ``block`` (markers included)."""
+    current = blocks_in(text, page)
+    if name not in current:
+        raise ValueError(f"{page}: no {begin(name)} ... {END} block")
+    block = block.rstrip("\n")
+    if not (block.startswith(begin(name)) and block.endswith(END)):
+        raise ValueError(f"the generator of {name!r} must print its block with both markers")
+    i = text.index(current[name])
+    return text[:i] + block + text[i + len(current[name]):]
+
+
+def table_shape(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(header cells, first-column cells) of the first Markdown table in ``text``."""
+    rows = [line for line in text.splitlines() if line.startswith("|")]
+    if len(rows) < 2:
+        return (), ()
+    cells = [tuple(c.strip() for c in r.strip().strip("|").split("|")) for r in rows]
+    return cells[0], tuple(c[0] for c in cells[2:])
+
+
+# ---- generate and compare -------------------------------------------------------------
+
+def read_page(block: Block) -> str:
+    return (ROOT / block.page).read_text(encoding="utf-8")
+
+
+def committed(block: Block) -> str:
+    """What the page holds now for ``block``."""
+    text = read_page(block)
+    if block.whole_page:
+        return text
+    found = blocks_in(text, block.page)
+    if block.name not in found:
+        raise ValueError(f"{block.page}: no {begin(block.name)} ... {END} block")
+    return found[block.name]
+
+
+def generate(block: Block) -> str:
+    """Run the block's generator: the page (whole_page) or the block, markers included."""
+    out = resolve(block.generator)()
+    if not isinstance(out, str):
+        raise TypeError(f"{block.generator} returned {type(out).__name__}, not text")
+    return out if block.whole_page else out.rstrip("\n")
+
+
+def stale(block: Block) -> str | None:
+    """None if the page is current, else a short diff (benchmarks: the table's shape)."""
+    have = committed(block)
+    if block.benchmark:
+        want = resolve(block.shape)()
+        got = table_shape(have)
+        if tuple(map(tuple, want)) == got:
+            return None
+        return (f"{block.page} [{block.name}]: the table's header / rows are\n  {got}\n"
+                f"the benchmark prints\n  {tuple(map(tuple, want))}")
+    fresh = generate(block)
+    if fresh == have:
+        return None
+    diff = difflib.unified_diff(have.splitlines(), fresh.splitlines(), f"{block.page} (committed)",
+                                f"{block.page} ({block.name}, regenerated)", lineterm="", n=1)
+    lines = list(diff)
+    return "\n".join(lines[:60] + ([f"... {len(lines) - 60} more diff lines"]
+                                   if len(lines) > 60 else []))
+
+
+def write(block: Block) -> Path:
+    from pimsim.fileio import write_atomic
+
+    path = ROOT / block.page
+    fresh = generate(block)
+    text = fresh if block.whole_page else splice(read_page(block), block.name, fresh, block.page)
+    write_atomic(path, text)
+    return path
+
+
+def selected(names: list[str], slow: bool) -> list[Block]:
+    reg = registry()
+    unknown = [n for n in names if n not in reg]
+    if unknown:
+        raise SystemExit(f"unknown block(s) {', '.join(unknown)}; known: {', '.join(reg)}")
+    if names:
+        return [reg[n] for n in names]
+    return [b for b in BLOCKS if slow or not b.slow]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog=COMMAND, description="Regenerate or check the generated "
+                                "tables of docs/ (see the module docstring).")
+    p.add_argument("names", nargs="*", metavar="NAME", help="only these blocks (default: all "
+                   "fast blocks; with --slow all blocks)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--write", action="store_true", help="regenerate the blocks in place")
+    mode.add_argument("--check", action="store_true", help="exit 1 if a block is stale")
+    mode.add_argument("--list", action="store_true", help="list the blocks")
+    p.add_argument("--slow", action="store_true", help="include the slow blocks (minutes; "
+                   "with --write this re-runs the benchmarks too)")
+    a = p.parse_args(argv)
+    if a.list or not (a.write or a.check):
+        for b in BLOCKS:
+            cost = "benchmark" if b.benchmark else "slow" if b.slow else "fast"
+            sys.stdout.write(f"{b.name:26} {cost:9} {b.page:24} {b.note}\n")
+        return 0
+    blocks = selected(a.names, a.slow)
+    bad = 0
+    for i, b in enumerate(blocks, 1):
+        sys.stderr.write(f"[{i}/{len(blocks)}] {b.name} ({b.page})\n")
+        if a.write:
+            if b.benchmark and not (a.slow or b.name in a.names):
+                continue
+            write(b)
+        else:
+            why = stale(b)
+            if why:
+                bad += 1
+                sys.stdout.write(f"STALE {b.name}: regenerate with `{b.command}`\n{why}\n")
+    if a.check:
+        sys.stdout.write(f"{len(blocks) - bad} of {len(blocks)} blocks current\n")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
