@@ -10,8 +10,9 @@ links attach (the host's input and data from other chips enter there).
 
 Routing is dimension-order XY (Dally & Towles, *Principles and Practices of
 Interconnection Networks*, 2004, Sec. 14.1): along the row (x) first, then along the column
-(y); deadlock-free on a mesh and deterministic, so a (sender tile, receiver tile) pair has
-one path. A transfer between tiles of different chips takes the sender chip's path to its
+(y), deterministic, so a (sender tile, receiver tile) pair has one path. When ``R`` is not a
+multiple of ``W`` the last grid row is partial; a transfer from that row to a column the row
+lacks goes y first (YX), since its x leg would cross routers that do not exist. A transfer between tiles of different chips takes the sender chip's path to its
 I/O router, the off-chip link, then the receiver chip's path from its I/O router.
 
 Hop count: the **routers a transfer passes through**, i.e. the Manhattan distance between
@@ -58,6 +59,14 @@ class Mesh:
         """Routers per grid row."""
         return math.isqrt(self.routers - 1) + 1       # ceil(sqrt(R))
 
+    @property
+    def links(self) -> int:
+        """Directed links per chip (two between each pair of neighbouring routers)."""
+        r, w = self.routers, self.width
+        across = sum(1 for i in range(r) if i % w < w - 1 and i + 1 < r)
+        down = max(0, r - w)
+        return 2 * (across + down)
+
     def router_of(self, tile: int) -> int:
         """Router (within its chip) of a global tile index."""
         return (tile % self.tiles_per_chip) // self.tiles_per_router
@@ -70,19 +79,33 @@ class Mesh:
         return router % self.width, router // self.width
 
     def _route(self, chip: int, a: int, b: int) -> list[int]:
-        """Links from router ``a`` to router ``b`` of ``chip``: x first, then y."""
+        """Links from router ``a`` to router ``b`` of ``chip``: x first, then y (y first
+        when ``a`` is on a partial last grid row that lacks ``b``'s column)."""
         w = self.width
         (x, y), (x1, y1) = self.xy(a), self.xy(b)
         base = chip * self.routers
-        out = []
-        while x != x1:
-            d = EAST if x1 > x else WEST
-            out.append(((base + y * w + x) * 4) + d)
-            x += 1 if d == EAST else -1
-        while y != y1:
-            d = SOUTH if y1 > y else NORTH
-            out.append(((base + y * w + x) * 4) + d)
-            y += 1 if d == SOUTH else -1
+        out: list[int] = []
+
+        def along_x():
+            nonlocal x
+            while x != x1:
+                d = EAST if x1 > x else WEST
+                out.append(((base + y * w + x) * 4) + d)
+                x += 1 if d == EAST else -1
+
+        def along_y():
+            nonlocal y
+            while y != y1:
+                d = SOUTH if y1 > y else NORTH
+                out.append(((base + y * w + x) * 4) + d)
+                y += 1 if d == SOUTH else -1
+
+        if y * w + x1 < self.routers:        # the row has the destination column: XY
+            along_x()
+            along_y()
+        else:                                # a partial last row: YX
+            along_y()
+            along_x()
         return out
 
     def path(self, src_tile: int, dst_tile: int) -> tuple[int, ...]:

@@ -171,6 +171,10 @@ class NoC:
     link_GBps: float = spec(17.28, "GB/s", "bandwidth of each tile's link into the NoC (engine); "
                             "default: ISAAC's roll-up router traffic, 221184 bits per 1600 ns per tile",
                             limits=(1e-3, 1e6), typical=(0.1, 1e4))
+    mesh_link_GBps: Any = spec(AUTO, "GB/s", "bandwidth of each directed router-to-router link "
+                               "of the mesh (noc.routing xy); 'auto' = tile.tiles_per_router x "
+                               "link_GBps (a concentrated mesh's links carry what its tiles "
+                               "inject)", auto=True, limits=(1e-3, 1e6), typical=(0.1, 1e4))
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from pimsim.arch.compose import CHIP, IMA, TILE, Arch
+from pimsim.arch.mesh import Mesh
 from pimsim.kernels.counts import A_ADC, A_OFF, A_ROUTER, A_XB, N_ACTIONS
 from pimsim.mapping import NetworkMap
 from pimsim.sim.analytic import energy_vector, with_hooks
@@ -111,5 +112,7 @@ def utilization(arch: Arch, nmap: NetworkMap, run_tot: np.ndarray, server_busy,
             n_units *= d.tile.edram_ports
         if role == "router":     # one injection port per tile (routers shared by tiles)
             n_units = nmap.chips * d.chip.tiles
+        if role == "noc_link":   # directed links of the mesh (pimsim.arch.mesh)
+            n_units = nmap.chips * Mesh.of(d).links
         util[role] = b / (n_units * sim_time) if n_units and sim_time else 0.0
     return busy, util

@@ -44,8 +44,8 @@ from pimsim.sim.accounting import LayerState
 from pimsim.kernels.counts import copy_geometry, max_steps
 from pimsim.sim.analytic import kernel_inputs
 from pimsim.sim.buffers import Edge, windows
-from pimsim.sim.noc import (CHUNKS_PER_COPY, FROM_IO, Router, copy_layout, receiver_tiles,
-                            worker_tiles)
+from pimsim.sim.noc import (CHUNKS_PER_COPY, FROM_IO, Router, copy_layout,
+                            mesh_link_bits_per_ns, receiver_tiles, worker_tiles)
 from pimsim.sim.outcome import engine_result
 from pimsim.sim.processes import Processes
 from pimsim.sim.resources import Server
@@ -92,6 +92,7 @@ class Engine(Processes):
         self.edram_bw = d.tile.edram_bandwidth_GBps * GBPS_TO_BITS_PER_NS
         self.bus_bw = d.tile.bus_width_bits * d.clock_GHz
         self.link_bw = d.noc.link_GBps * GBPS_TO_BITS_PER_NS
+        self.mesh_bw = mesh_link_bits_per_ns(d)      # one directed router-to-router link
         self.router_ns = arch.latency_ns("router", "transfer")   # one hop's latency
         self.noc = Router(arch)               # mesh paths and hop counts (pimsim.sim.noc)
         self.routes: dict[tuple[int, int], tuple[list[Server], float]] = {}

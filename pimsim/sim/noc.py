@@ -18,7 +18,8 @@ One set of rules for the engine and the closed form (docs/engine.md, "On-chip ne
 
 :func:`traffic` sums the rules over one image: bits x hops per receiving layer (the
 ``router.transfer`` count), bits per directed link (the ``noc_link`` stage of
-:mod:`pimsim.sim.stages`) and the mean hops of each producer -> consumer edge.
+:mod:`pimsim.sim.stages`: bits / ``noc.mesh_link_GBps``) and the mean hops of each
+producer -> consumer edge.
 """
 
 from __future__ import annotations
@@ -28,13 +29,24 @@ from dataclasses import dataclass
 import numpy as np
 
 from pimsim.arch.compose import Arch
+from pimsim.config.schema import AUTO
 from pimsim.arch.mesh import Mesh
 from pimsim.kernels.unit_counts import positions_per_row
 from pimsim.mapping import NetworkMap
+from pimsim.units import BITS_PER_BYTE
 from pimsim.workload.layer import NETWORK_INPUT, Network
 
 CHUNKS_PER_COPY = 32       # position chunks dealt to each copy per image (engine and closed form)
 FROM_IO = -1               # sender "tile" of the network input: the I/O router of the receiver's chip
+
+
+def mesh_link_bits_per_ns(design) -> float:
+    """Bandwidth of one directed mesh link in bits/ns (``noc.mesh_link_GBps``; 'auto':
+    ``tile.tiles_per_router`` x ``noc.link_GBps``)."""
+    gbps = design.noc.mesh_link_GBps
+    if gbps == AUTO:
+        gbps = design.tile.tiles_per_router * design.noc.link_GBps
+    return float(gbps) * BITS_PER_BYTE
 
 
 def copy_layout(lm, rows: int, width: int,

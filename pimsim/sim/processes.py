@@ -69,8 +69,7 @@ class Processes:
             if img == 0:
                 L.router_bits += bits
                 L.router_bit_hops += bits * hops
-            ser = bits / self.link_bw
-            _, end = book_together(arrive, servers, [ser] * len(servers), L.idx)
+            _, end = book_together(arrive, servers, self.services(bits, len(servers)), L.idx)
             arrive = end + hops * self.router_ns
         ev = self.env.timeout(arrive - self.env.now)
         ev.callbacks.append(lambda _ev: e.arrive(img, r))
@@ -366,8 +365,8 @@ class Processes:
                 if img == 0:
                     C.router_bits += bits
                     C.router_bit_hops += bits * hops
-                ser = bits / self.link_bw
-                start, arrive = book_together(arrive, servers, [ser] * len(servers), L.idx)
+                start, arrive = book_together(arrive, servers, self.services(bits, len(servers)),
+                                              L.idx)
                 arrive += hops * self.router_ns
                 hold = max(hold, start)
                 if self.trace is not None:
@@ -376,6 +375,13 @@ class Processes:
             ev = env.timeout(arrive - env.now)
             ev.callbacks.append(lambda _ev, e=e: e.arrive(img, r))
         return None, hold
+
+    def services(self, bits: float, n: int) -> list[float]:
+        """Service times (ns) of one transfer of ``bits`` on its ``n`` servers: the
+        injection port streams it at ``noc.link_GBps`` (it arrives at that pace); each mesh
+        link is occupied for bits / ``noc.mesh_link_GBps`` (a wider link interleaves the
+        flits of several transfers)."""
+        return [bits / self.link_bw] + [bits / self.mesh_bw] * (n - 1)
 
     def deliver(self, L: LayerState, img: int, r: int, n: int, tile: int):
         """``deliver_now`` inside a process, waiting where it must; {cause: wait ns}."""

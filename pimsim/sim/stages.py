@@ -34,7 +34,7 @@ from pimsim.arch import read_timing
 from pimsim.arch.compose import Arch
 from pimsim.mapping import NetworkMap
 from pimsim.mapping.digital import units_per_tile
-from pimsim.sim.noc import CHUNKS_PER_COPY, Traffic, traffic
+from pimsim.sim.noc import CHUNKS_PER_COPY, Traffic, mesh_link_bits_per_ns, traffic
 from pimsim.units import BITS_PER_BYTE
 from pimsim.workload.layer import NETWORK_INPUT, Network
 
@@ -188,8 +188,9 @@ def stages(network: Network, nmap: NetworkMap, arch: Arch,
 
     out: list[Stage] = [s for st in own for s in st]
     times = np.array([max((s.busy_ns for s in st), default=0.0) for st in own])
+    mesh_bw = mesh_link_bits_per_ns(d)
     for link, per_layer in noc.link_bits.items():     # the mesh's links (cut-through)
-        tile_use[("noc_link", link)] = {k: v / link_bw for k, v in per_layer.items()}
+        tile_use[("noc_link", link)] = {k: v / mesh_bw for k, v in per_layer.items()}
     for (resource, _t), per_layer in tile_use.items():
         total = sum(per_layer.values())
         top = max(per_layer, key=per_layer.get)
