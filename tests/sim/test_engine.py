@@ -121,7 +121,13 @@ def test_lower_bandwidth_raises_latency_and_names_the_cause(override, cause):
     assert slow.total.latency_ns > 1.5 * base.total.latency_ns
     assert slow.total.interval_ns > base.total.interval_ns
     assert slow.engine_stats.stalls_ns[cause] > 10 * max(base.engine_stats.stalls_ns[cause], 1.0)
-    assert slow.total.counts == base.total.counts            # same work, more time
+    # same work, more time; router.transfer is bits x hops, so it changes only where the
+    # replication that balances the slower unit moved the layers (placement)
+    same = [k for k in base.total.counts if k != "router.transfer"]
+    assert {k: slow.total.counts[k] for k in same} == {k: base.total.counts[k] for k in same}
+    key = "router.transfer"
+    assert slow.total.counts[key] == base.total.counts[key] or \
+        [lr.replication for lr in slow.layers] != [lr.replication for lr in base.layers]
 
 
 def test_small_buffer_stalls_producers_as_buffer_full():
