@@ -77,7 +77,8 @@ def test_one_crossbar_timing_by_hand():
     r = simulate(_one_crossbar(), arch, fidelity="fast", images=3)
     closed = evaluate(_one_crossbar(), arch)
     in_bits = 128 * d.precision.input_bits
-    link = in_bits / (d.noc.link_GBps * 8) + d.noc.avg_hops * arch.latency_ns("router", "transfer")
+    # the input enters at router 0, the router of the layer's tile 0: one router passed
+    link = in_bits / (d.noc.link_GBps * 8) + 1 * arch.latency_ns("router", "transfer")
     edram_bw = d.tile.edram_bandwidth_GBps * 8
     fetch = max(2 * in_bits / edram_bw, in_bits / (d.tile.bus_width_bits * d.clock_GHz))
     read = d.crossbar.read_cycle_ns
