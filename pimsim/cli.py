@@ -207,6 +207,9 @@ def cmd_run(args) -> int:
             _print(text)
         _print(fidelity_line(result))
         _print(bottleneck_line(result))
+        from pimsim.report.run import noc_line
+        if noc_line(result):
+            _print(noc_line(result))
     _wrote(written, args.json)
     return EXIT_USER_ERROR if baseline_failed else 0
 

@@ -172,6 +172,9 @@ class EngineStats:
                                      # component_ops / component_busy_ns cover this much
     converged: bool = True           # the interval met the convergence rule (pimsim.sim.steady)
     fill_ns: float = 0.0             # steady-state line's value at image 0
+    # the on-chip network: routing, mean hops per bit, directed links used, the busiest
+    # link and its busy time per image / interval (pimsim.sim.noc, docs/engine.md)
+    noc: dict = dataclasses.field(default_factory=dict)
 
     def as_dict(self) -> dict:
         d = dataclasses.asdict(self)

@@ -34,7 +34,7 @@ def test_readme_tour_shows_the_lines_the_command_prints(capsys, monkeypatch):
     assert main(["run", "configs/isaac_xbar256.yaml", "--trace", "traces/resnet20_digits.npz"]) == 0
     out = capsys.readouterr().out
     shown = README.read_text()
-    for prefix in ("fidelity: ", "bottleneck ("):
+    for prefix in ("fidelity: ", "bottleneck (", "on-chip network ("):
         line = next(l for l in out.splitlines() if l.startswith(prefix))
         assert line in shown, f"README shows a stale '{prefix}' line; the command prints:\n{line}"
 

@@ -93,8 +93,9 @@ def _check_value(value: Any, fld: dataclasses.Field, file: Path, where: str) -> 
     expected_type = type(fld.default)
     if meta.get("auto") and value == AUTO:
         return value
-    if meta.get("auto"):
-        expected_type = float if isinstance(fld.default, float) else int
+    if meta.get("auto"):      # a number: real when its default or its lower limit is
+        lo = (meta.get("limits") or (0,))[0]
+        expected_type = float if isinstance(fld.default, float) or isinstance(lo, float) else int
     if meta.get("choices"):
         if value not in meta["choices"]:
             raise ConfigError("unknown value" + suggest(value, meta["choices"]), file=file,
@@ -236,7 +237,10 @@ def _resolve(design: Design, origin: dict[str, Path]) -> Design:
     if nonideal.g_off_frac >= 1:
         raise err("G_off must be below G_on", "nonideal", "g_off_frac", found=nonideal.g_off_frac,
                   expected="0 <= g_off_frac < 1 (1 / on-off ratio)")
-    return dataclasses.replace(design, crossbar=xb, adc=adc, ima=ima, nonideal=nonideal)
+    noc = design.noc
+    if noc.mesh_link_GBps == AUTO:
+        noc = dataclasses.replace(noc, mesh_link_GBps=design.tile.tiles_per_router * noc.link_GBps)
+    return dataclasses.replace(design, crossbar=xb, adc=adc, ima=ima, nonideal=nonideal, noc=noc)
 
 
 def _check_components(table: Any, origin: Path, design_source: str) -> dict:

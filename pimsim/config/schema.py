@@ -165,12 +165,21 @@ class Chip:
 
 @dataclass(frozen=True)
 class NoC:
-    avg_hops: float = spec(1.0, "hops", "mean router hops of one inter-layer transfer",
-                           limits=(1e-3, 1e4))
+    routing: str = spec("xy", "-", "on-chip routing: 'xy' (dimension-order, x then y, on the "
+                        "2-D mesh of routers; hops follow the placement and every link "
+                        "contends) or 'average' (every transfer noc.avg_hops hops, no links)",
+                        choices=("xy", "average"))
+    avg_hops: float = spec(1.0, "hops", "routers passed by every inter-layer transfer when "
+                           "noc.routing is 'average'; the peak-power roll-up's router traffic "
+                           "(no placement) always uses it", limits=(1e-3, 1e4))
     flit_bits: int = spec(32, "bits", "router flit width", limits=(1, 65536))
     link_GBps: float = spec(17.28, "GB/s", "bandwidth of each tile's link into the NoC (engine); "
                             "default: ISAAC's roll-up router traffic, 221184 bits per 1600 ns per tile",
                             limits=(1e-3, 1e6), typical=(0.1, 1e4))
+    mesh_link_GBps: Any = spec(AUTO, "GB/s", "bandwidth of each directed router-to-router link "
+                               "of the mesh (noc.routing xy); 'auto' = tile.tiles_per_router x "
+                               "link_GBps (a concentrated mesh's links carry what its tiles "
+                               "inject)", auto=True, limits=(1e-3, 1e6), typical=(0.1, 1e4))
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,9 @@ edram.access                       2 x (IR bits + OR bits)
 bus.transfer                       IR bits + OR bits
 tile_output_register.access        2 x OR bits
 tile_shift_add.accumulate          P x row-tile merges + residual-add ops
-router.transfer                    NoC bits received x avg hops
+router.transfer                    NoC bits received x noc.avg_hops (the closed form and
+                                   the engine replace it with the mesh's bits x hops:
+                                   pimsim.sim.noc)
 activation.op / maxpool.op         activation / pooling ops of the layer
 offchip_link.transfer              off-chip bits of the layer
 =================================  ======================================================

@@ -65,6 +65,19 @@ def bottleneck_line(result: dict) -> str:
     return line
 
 
+def noc_line(result: dict) -> str | None:
+    """One line on the on-chip network of an engine run (None for the closed form)."""
+    noc = (result.get("engine_stats") or {}).get("noc") or {}
+    if not noc:
+        return None
+    line = (f"on-chip network ({noc['routing']} routing): {noc['mean_hops']:.2f} routers per "
+            f"bit on average, {noc['links_used']} of {noc['links']} mesh links used")
+    if "busiest_link" in noc:
+        line += (f"; busiest {noc['busiest_link']}, busy "
+                 f"{100.0 * noc['busiest_link_share']:.1f}% of the interval")
+    return line
+
+
 def run_table(result: dict, baseline: dict | None = None) -> Table:
     """One design point's totals, with the baseline and design/baseline ratio if given."""
     name = result.get("design", "design")

@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from pimsim.arch.compose import CHIP, IMA, TILE, Arch
+from pimsim.arch.mesh import Mesh
 from pimsim.kernels.counts import A_ADC, A_OFF, A_ROUTER, A_XB, N_ACTIONS
 from pimsim.mapping import NetworkMap
 from pimsim.sim.analytic import energy_vector, with_hooks
@@ -47,7 +48,8 @@ class LayerState:
         self.done = 0                             # units (rows) finished, all images
         self.computed = 0                         # units (rows) whose compute is done
         self.per_image = 1                        # units (rows) per image
-        self.router_bits = 0
+        self.router_bits = 0                      # bits received over the NoC (image 0)
+        self.router_bit_hops = 0.0                # those bits x the hops each took
         self.offchip_bits = 0
         self.stalls = {c: 0.0 for c in CAUSES}
         self.busy = 0.0
@@ -77,14 +79,12 @@ def per_image_counts(layers: list[LayerState], nmap: NetworkMap, arch: Arch,
     """(counts per image [layers, actions], dynamic pJ per image, action keys, whole-run
     counts) from what the layers counted for image 0 (every image does the same work);
     the run's counts are those x ``images`` (the images' worth of work simulated)."""
-    d = arch.design
     run_counts = np.zeros((len(layers), N_ACTIONS))
     for L in layers:
         run_counts[L.idx] = L.counts
-        run_counts[L.idx, A_ROUTER] = 0.0
+        # router: bits received x the hops each transfer took (pimsim.sim.noc)
+        run_counts[L.idx, A_ROUTER] = L.router_bit_hops
         run_counts[L.idx, A_OFF] = L.offchip_bits
-    for L in layers:   # router: bits received x hops, as the closed form counts it
-        run_counts[L.idx, A_ROUTER] = L.router_bits * d.noc.avg_hops
     counts = run_counts
     run_counts = counts * images
     # technique hooks (skipped fractions, support roles' counts): the closed form's code
@@ -112,5 +112,7 @@ def utilization(arch: Arch, nmap: NetworkMap, run_tot: np.ndarray, server_busy,
             n_units *= d.tile.edram_ports
         if role == "router":     # one injection port per tile (routers shared by tiles)
             n_units = nmap.chips * d.chip.tiles
+        if role == "noc_link":   # directed links of the mesh (pimsim.arch.mesh)
+            n_units = nmap.chips * Mesh.of(d).links
         util[role] = b / (n_units * sim_time) if n_units and sim_time else 0.0
     return busy, util

@@ -34,6 +34,7 @@ from pimsim.mapping import NetworkMap, map_network
 from pimsim.mapping.digital import units_per_tile
 from pimsim.mapping.network_map import LayerOverride
 from pimsim.result import LayerResult, Result, TotalResult
+from pimsim.sim.noc import traffic
 from pimsim.sim.stages import bottleneck, row_latency_ns, stages
 from pimsim.units import gops, gops_per_W, per_s, power_mW
 from pimsim.workload.layer import Network
@@ -67,7 +68,9 @@ def count_matrix(nmap: NetworkMap) -> np.ndarray:
 
 
 def dense_count_matrix(nmap: NetworkMap) -> np.ndarray:
-    """[layers, ACTIONS] counts per image without the technique hooks."""
+    """[layers, ACTIONS] counts per image without the technique hooks; the router column
+    is bits x ``noc.avg_hops`` (no placement): :func:`evaluate` replaces it with the
+    mesh's bits x hops (:func:`pimsim.sim.noc.traffic`)."""
     d = nmap.design
     return layer_counts(*kernel_inputs(nmap), d.input_cycles, d.precision.input_bits,
                         d.precision.output_bits, float(d.noc.avg_hops), d.crossbar.ou_rows,
@@ -165,11 +168,14 @@ def evaluate(network: Network, arch: Arch,
     workload (``pimsim.techniques``); without it this is the plain evaluation.
     """
     nmap = map_network(network, arch, overrides)
-    counts, dyn, actions = with_hooks(nmap, arch, dense_count_matrix(nmap), energy_vector(arch))
+    noc = traffic(network, nmap, arch)
+    dense = dense_count_matrix(nmap)
+    dense[:, A_ROUTER] = noc.bit_hops    # bits x the hops of each transfer (pimsim.sim.noc)
+    counts, dyn, actions = with_hooks(nmap, arch, dense, energy_vector(arch))
     cycles, _ = stage_times_ns(nmap, arch)
-    stage_list, times = stages(network, nmap, arch)
+    stage_list, times = stages(network, nmap, arch, noc)
     interval = float(times.max()) if times.size else 0.0
-    latency = row_latency_ns(network, nmap, arch)
+    latency = row_latency_ns(network, nmap, arch, noc=noc)
     result = build_result(network, arch, nmap, counts, dyn, actions, cycles, times, latency,
                           interval, engine="analytic")
     total = replace(result.total, fill_ns=float(latency), images=0, converged=True,

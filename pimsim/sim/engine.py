@@ -36,7 +36,7 @@ from simpy.core import EmptySchedule
 from pimsim.arch.compose import Arch
 from pimsim.arch.read_timing import conversion_ns, crossbar_conversion_ns
 from pimsim.errors import ConfigError, EngineError
-from pimsim.kernels.unit_counts import positions_per_row, split_even, unit_counts, unit_reads
+from pimsim.kernels.unit_counts import split_even, unit_counts, unit_reads
 from pimsim.mapping import NetworkMap, map_network
 from pimsim.mapping.network_map import LayerOverride
 from pimsim.result import Result
@@ -45,6 +45,8 @@ from pimsim.sim.adc_banks import copy_banks
 from pimsim.kernels.counts import copy_geometry, max_steps
 from pimsim.sim.analytic import kernel_inputs
 from pimsim.sim.buffers import Edge, windows
+from pimsim.sim.noc import (CHUNKS_PER_COPY, FROM_IO, Router, copy_layout,
+                            mesh_link_bits_per_ns, receiver_tiles, worker_tiles)
 from pimsim.sim.outcome import engine_result
 from pimsim.sim.processes import Processes
 from pimsim.sim.resources import Server
@@ -57,7 +59,6 @@ PROGRESS_EVERY = 20000       # simpy events between progress callbacks
 MAX_UNITS = 4_000_000        # engine work units (output rows x copies x images) of one run:
                              # 87x ResNet-18's 46k; ~16k units/s (docs/robustness.md)
 MAX_EVENTS = 200_000_000     # simpy events of one run: a safety net behind MAX_UNITS
-CHUNKS_PER_COPY = 32         # fast and event: position chunks dealt to each copy per image
 NS_PER_US = 1e3              # trace-event timestamps are in microseconds
 GBPS_TO_BITS_PER_NS = BITS_PER_BYTE  # 1 GB/s = 8 bits/ns
 
@@ -92,7 +93,10 @@ class Engine(Processes):
         self.edram_bw = d.tile.edram_bandwidth_GBps * GBPS_TO_BITS_PER_NS
         self.bus_bw = d.tile.bus_width_bits * d.clock_GHz
         self.link_bw = d.noc.link_GBps * GBPS_TO_BITS_PER_NS
-        self.hop_ns = d.noc.avg_hops * arch.latency_ns("router", "transfer")
+        self.mesh_bw = mesh_link_bits_per_ns(d)      # one directed router-to-router link
+        self.router_ns = arch.latency_ns("router", "transfer")   # one hop's latency
+        self.noc = Router(arch)               # mesh paths and hop counts (pimsim.sim.noc)
+        self.routes: dict[tuple[int, int], tuple[list[Server], float]] = {}
         self.off_ns_per_bit = arch.latency_ns("offchip_link", "transfer")
         self.tsa_ns = arch.latency_ns("tile_shift_add", "accumulate") / d.tile.shift_adds
         self.servers: dict[tuple[str, int], Server] = {}
@@ -112,14 +116,30 @@ class Engine(Processes):
             d = self.d
             ports = {"edram": d.tile.edram_ports, "offchip_link": d.chip.offchip_links,
                      "router": d.tile.tiles_per_router}.get(role, 1)
-            s = self.servers[key] = Server(f"{role}[{index}]", ports)
+            name = (f"noc_link[{self.noc.mesh.link_name(index)}]" if role == "noc_link"
+                    else f"{role}[{index}]")
+            s = self.servers[key] = Server(name, ports)
         return s
 
     def router_of(self, tile: int) -> int:
-        """The router a tile sends through: one per ``tile.tiles_per_router`` tiles, as in
-        the area roll-up; it has one injection port per tile it serves (each at
-        ``noc.link_GBps``), which its tiles share (docs/engine.md)."""
-        return tile // self.d.tile.tiles_per_router
+        """The router a tile sends through: one per ``tile.tiles_per_router`` tiles of a
+        chip, as in the area roll-up; it has one injection port per tile it serves (each
+        at ``noc.link_GBps``), which its tiles share (docs/engine.md)."""
+        return self.noc.router_index(tile)
+
+    def route(self, src: int, dst: int) -> tuple[list[Server], float]:
+        """(servers a transfer from tile ``src`` to tile ``dst`` holds together: the
+        sending router's injection port, then every directed link of its XY path; hops)
+        (``src`` = ``FROM_IO``: the network input, charged the receiver's router port).
+        Computed once per tile pair."""
+        key = (src, dst)
+        rt = self.routes.get(key)
+        if rt is None:
+            links, hops = self.noc.route(src, dst)
+            port = self.server("router", self.router_of(dst if src == FROM_IO else src))
+            rt = self.routes[key] = ([port] + [self.server("noc_link", ln) for ln in links],
+                                     hops)
+        return rt
 
     # -- set-up (all array work happens here, before the event loop) ------------------
     def _build(self) -> None:
@@ -139,11 +159,9 @@ class Engine(Processes):
                 c = lm.replication
                 # chunks of consecutive positions: about CHUNKS_PER_COPY per copy and image
                 # (fewer, larger units; a copy's share stays within one chunk of P / c)
-                L.chunk = max(1, min(L.width, lm.positions // (c * CHUNKS_PER_COPY)))
-                L.ppr = positions_per_row(L.rows, L.width, c, L.chunk)
+                # (pimsim.sim.noc: the closed form sends the same parts from the same tiles)
+                L.chunk, L.ppr, L.copy_tile = copy_layout(lm, L.rows, L.width, CHUNKS_PER_COPY)
                 L.parts_out = (L.ppr > 0).sum(axis=0).astype(np.int64)
-                span = lm.last_tile - lm.first_tile + 1
-                L.copy_tile = [lm.first_tile + (k * span) // c for k in range(c)]
                 # a copy larger than a tile spreads over several: its tiles' eDRAMs, buses
                 # and shift-and-add units work on its row tiles in parallel
                 per_tile = d.tile.imas
@@ -197,10 +215,10 @@ class Engine(Processes):
                     L.banks = copy_banks(conv, c, 1 if lm.shared else d.adc.shared_by)
                     L.bank_res = {}               # bank number -> simpy.Resource (shared)
             else:
-                h = max(1, min(lm.last_tile - lm.first_tile + 1, L.rows))
+                L.worker_tile = worker_tiles(lm, L.rows)
+                h = len(L.worker_tile)
                 L.parts_out = np.ones(L.rows, dtype=np.int64)
                 L.worker_rows = [list(range(w, L.rows, h)) for w in range(h)]
-                L.worker_tile = [lm.first_tile + w for w in range(h)]
                 L.copy_busy = [0.0] * h     # a list while running (array after)
                 # the generic unit path: the layer's role and ops from the mapping
                 L.unit_role, ops = (lm.unit_role, lm.unit_ops) if lm.unit_ops else ("", 0)
@@ -278,6 +296,7 @@ class Engine(Processes):
                 np.zeros(rows, dtype=np.int64)
             e = Edge(self.env, P.idx if P else -1, L.idx, order, parts, ch * bits, over_noc,
                      off, readers, slots)
+            e.recv = receiver_tiles(lm, rows, L.rows).tolist()   # tile each row is sent to
             L.edges_in.append(e)
             L.lo.append(lo.tolist())
             L.hi.append(hi.tolist())

@@ -53,7 +53,8 @@ def engine_result(eng) -> Result:
         component_busy_ns=busy, component_utilization=util, stalls_ns=stalls,
         layers=tuple(timings), timeline=trace, work_images=float(eng.work_images),
         converged=bool(steady.converged),
-        fill_ns=float(steady.fill_ns if images > 1 else latency))
+        fill_ns=float(steady.fill_ns if images > 1 else latency),
+        noc=noc_stats(eng, interval))
     result = build_result(network, arch, nmap, counts, dyn, actions, cycles, times, latency,
                           interval, engine=eng.fidelity, engine_stats=stats,
                           weight_load=weight_load(nmap, arch))
@@ -84,13 +85,36 @@ def measured_stages(eng) -> list[Stage]:
     # worth of work *that layer* did (front layers are ahead of back ones when the run
     # stops, so dividing the total by the network's average work overstates the units
     # the front layers use: a share above 1)
-    work = eng.work_images or 1.0
-    worth = [L.computed / L.per_image if L.computed else work for L in eng.layers]
     for (role, _), s in eng.servers.items():
         users = {k: v for k, v in s.by.items() if k >= 0}
         if not users:
             continue
         top = max(users, key=users.get)
-        per_image = sum(v / (worth[k] if k >= 0 else work) for k, v in s.by.items())
-        out.append(Stage(eng.layers[top].lay.name, role, per_image))
+        out.append(Stage(eng.layers[top].lay.name, role, busy_per_image(eng, s)))
+    return out
+
+
+def busy_per_image(eng, server) -> float:
+    """A shared unit's busy time per image (ns): each requesting layer's share over the
+    images' worth of work that layer did."""
+    work = eng.work_images or 1.0
+    worth = [L.computed / L.per_image if L.computed else work for L in eng.layers]
+    return sum(v / (worth[k] if k >= 0 else work) for k, v in server.by.items())
+
+
+def noc_stats(eng, interval_ns: float) -> dict:
+    """The run's on-chip network figures: routing, hops of the mean bit (image 0's
+    transfers: bits x hops / bits), directed links used of those on the used chips, and
+    the busiest link with its busy time per image over the interval (``share``)."""
+    d = eng.d
+    bits = sum(L.router_bits for L in eng.layers)
+    bit_hops = sum(L.router_bit_hops for L in eng.layers)
+    links = [s for (role, _), s in eng.servers.items() if role == "noc_link"]
+    out = {"routing": d.noc.routing, "mean_hops": bit_hops / bits if bits else 0.0,
+           "links_used": len(links), "links": eng.noc.mesh.links * eng.nmap.chips}
+    if links and interval_ns > 0.0:
+        per_image = {s.name: busy_per_image(eng, s) for s in links}
+        top = max(per_image, key=per_image.get)
+        out["busiest_link"] = top
+        out["busiest_link_share"] = per_image[top] / interval_ns
     return out

@@ -22,6 +22,7 @@ from pimsim.kernels.counts import (ACTIONS, A_ACT, A_ADC, A_BUS, A_DAC, A_EDRAM,
 from pimsim.mapping.digital import units_per_tile
 from pimsim.sim.accounting import LayerState
 from pimsim.sim.buffers import Edge
+from pimsim.sim.noc import FROM_IO
 from pimsim.sim.resources import book_together
 
 
@@ -45,15 +46,15 @@ class Processes:
     # -- processes ---------------------------------------------------------------------
     def source(self, e: Edge, L: LayerState, rows: int, width: int):
         """The network input, row by row, image after image, into the first layer's buffer."""
-        tile = L.lm.first_tile
         img = 0
         while self.admit(img):
             for r in range(rows):
-                yield from self.deliver_source(e, L, img, r, width, tile)
+                yield from self.deliver_source(e, L, img, r, width, e.recv[r])
             img += 1
 
     def deliver_source(self, e: Edge, L: LayerState, img: int, r: int, width: int, tile: int):
-        """One input row over the consumer tile's NoC link into its buffer."""
+        """One input row from the host: the off-chip link, then the NoC from the chip's
+        I/O router to the receiving ``tile`` (pimsim.sim.noc), into its buffer."""
         yield from self.take_slot(e, img, r)
         arrive = self.env.now
         if e.offchip_rows[r]:
@@ -64,10 +65,12 @@ class Processes:
                 arrive, off * self.off_ns_per_bit, 0.0, L.idx)
         if e.over_noc:
             bits = width * e.bits_per_position
+            servers, hops = self.route(FROM_IO, tile)
             if img == 0:
                 L.router_bits += bits
-            _, arrive = self.server("router", self.router_of(tile)).book(
-                arrive, bits / self.link_bw + self.hop_ns, 0.0, L.idx)
+                L.router_bit_hops += bits * hops
+            _, end = book_together(arrive, servers, self.services(bits, len(servers)), L.idx)
+            arrive = end + hops * self.router_ns
         ev = self.env.timeout(arrive - self.env.now)
         ev.callbacks.append(lambda _ev: e.arrive(img, r))
 
@@ -410,11 +413,17 @@ class Processes:
                 _, arrive = self.server("offchip_link", chip).book(
                     arrive, off * self.off_ns_per_bit, 0.0, L.idx)
             if e.over_noc:
+                # cut-through: the sender's injection port and every link of the XY path
+                # are held together for bits / link bandwidth; each router passed adds its
+                # latency (pimsim.sim.noc, docs/engine.md "On-chip network")
                 bits = n * e.bits_per_position
+                servers, hops = self.route(tile, e.recv[r])
                 if img == 0:
                     C.router_bits += bits
-                link = self.server("router", self.router_of(tile))
-                start, arrive = link.book(arrive, bits / self.link_bw + self.hop_ns, 0.0, L.idx)
+                    C.router_bit_hops += bits * hops
+                start, arrive = book_together(arrive, servers, self.services(bits, len(servers)),
+                                              L.idx)
+                arrive += hops * self.router_ns
                 hold = max(hold, start)
                 if self.trace is not None:
                     self._x(f"{C.lay.name}<-", "noc", start, arrive - start,
@@ -422,6 +431,13 @@ class Processes:
             ev = env.timeout(arrive - env.now)
             ev.callbacks.append(lambda _ev, e=e: e.arrive(img, r))
         return None, hold
+
+    def services(self, bits: float, n: int) -> list[float]:
+        """Service times (ns) of one transfer of ``bits`` on its ``n`` servers: the
+        injection port streams it at ``noc.link_GBps`` (it arrives at that pace); each mesh
+        link is occupied for bits / ``noc.mesh_link_GBps`` (a wider link interleaves the
+        flits of several transfers)."""
+        return [bits / self.link_bw] + [bits / self.mesh_bw] * (n - 1)
 
     def deliver(self, L: LayerState, img: int, r: int, n: int, tile: int):
         """``deliver_now`` inside a process, waiting where it must; {cause: wait ns}."""

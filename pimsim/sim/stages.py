@@ -12,6 +12,9 @@ each image passes every layer; a layer's work per image occupies
   merges and residual adds), ``activation`` and ``maxpool`` units, and the NoC
   injection ports of the router the tile shares with ``tile.tiles_per_router - 1``
   others (``router``, one port per tile, pooled);
+* every directed link of the on-chip mesh (``noc_link``): the bits of every transfer whose
+  XY path crosses it over the link bandwidth (:func:`pimsim.sim.noc.traffic`, the
+  engine's sending rules);
 * the chip's ``offchip_link`` ports for the bits that cross chips.
 
 The pipelined interval is the largest of these busy times per image, and the stage that
@@ -31,13 +34,14 @@ from pimsim.arch import read_timing
 from pimsim.arch.compose import Arch
 from pimsim.mapping import NetworkMap
 from pimsim.mapping.digital import units_per_tile
+from pimsim.sim.noc import CHUNKS_PER_COPY, Traffic, mesh_link_bits_per_ns, traffic
 from pimsim.units import BITS_PER_BYTE
 from pimsim.workload.layer import NETWORK_INPUT, Network
 
 GBPS_TO_BITS_PER_NS = BITS_PER_BYTE  # 1 GB/s = 8 bits/ns
 #: Resources a stage can be bound by (the names of ``Result.total.bottleneck``).
 RESOURCES = ("crossbar", "adc", "edram", "bus", "tile_shift_add", "activation", "maxpool",
-             "router", "offchip_link")
+             "router", "noc_link", "offchip_link")
 UNIT_ROLES = ("activation", "maxpool", "tile_shift_add")   # non-MVM layers' digital units
 
 
@@ -83,24 +87,27 @@ def ou_steps(lm, arch: Arch) -> int:
 
 
 def _rates(arch: Arch) -> tuple[float, float, float, float, float]:
-    """(read ns, eDRAM bits/ns, bus bits/ns, NoC link bits/ns, hops x router ns): the
+    """(read ns, eDRAM bits/ns, bus bits/ns, NoC link bits/ns, one router hop's ns): the
     rates both the stage times and the row-by-row latency use."""
     d = arch.design
     return (arch.latency_ns("crossbar", "read"),
             d.tile.edram_bandwidth_GBps * GBPS_TO_BITS_PER_NS,
             d.tile.bus_width_bits * d.clock_GHz,
             d.noc.link_GBps * GBPS_TO_BITS_PER_NS,
-            d.noc.avg_hops * arch.latency_ns("router", "transfer"))
+            arch.latency_ns("router", "transfer"))
 
 
-def stages(network: Network, nmap: NetworkMap, arch: Arch) -> tuple[list[Stage], np.ndarray]:
+def stages(network: Network, nmap: NetworkMap, arch: Arch,
+           noc: Traffic | None = None) -> tuple[list[Stage], np.ndarray]:
     """(every resource's busy time per image, each layer's own stage time in ns).
 
     A layer's own stage time is the largest busy time among its copies / workers and
     the shared units of its tiles (the time it needs per image when nothing waits).
+    ``noc``: the network's NoC traffic (computed when not given).
     """
     d = arch.design
-    t_read, edram_bw, bus_bw, link_bw, hop_ns = _rates(arch)
+    t_read, edram_bw, bus_bw, link_bw, _ = _rates(arch)
+    noc = noc if noc is not None else traffic(network, nmap, arch)
     tsa_ns = arch.latency_ns("tile_shift_add", "accumulate") / d.tile.shift_adds
     links = d.chip.offchip_links
     off_ns = arch.latency_ns("offchip_link", "transfer") / links if links else 0.0
@@ -148,8 +155,6 @@ def stages(network: Network, nmap: NetworkMap, arch: Arch) -> tuple[list[Stage],
             use("edram", tiles, i, 2 * bits / edram_bw / d.tile.edram_ports)
             use("bus", tiles, i, bits / bus_bw)
             use("tile_shift_add", tiles, i, lm.positions * lm.merges_per_position * tsa_ns)
-            out_parts = c * lay.out_shape[1]                  # output-row parts (upper bound)
-            parts = min(lm.positions, out_parts)
         else:
             role, ops = unit_role(lm)
             h = max(1, min(len(tiles), lay.out_shape[1]))
@@ -160,7 +165,6 @@ def stages(network: Network, nmap: NetworkMap, arch: Arch) -> tuple[list[Stage],
                 t = ops * op_ns * rows_w / lay.out_shape[1]
                 own[i].append(Stage(lm.name, role, t))
                 use(role, range(lm.first_tile, lm.first_tile + h), i, ops * op_ns)
-            parts = lay.out_shape[1]
         # NoC: the layer's outputs to every consumer that receives them over a link
         out_bits = lay.out_elems
         for cons in network:
@@ -170,7 +174,7 @@ def stages(network: Network, nmap: NetworkMap, arch: Arch) -> tuple[list[Stage],
                     continue
                 if cons.is_mvm or order > 0:
                     b = d.precision.input_bits if cons.is_mvm else d.precision.output_bits
-                    use("router", tiles, i, out_bits * b / link_bw + parts * hop_ns)
+                    use("router", tiles, i, out_bits * b / link_bw)
         if lm.offchip_bits:
             own[i].append(Stage(lm.name, "offchip_link", lm.offchip_bits * off_ns))
     # the network input over the first layers' links
@@ -180,11 +184,13 @@ def stages(network: Network, nmap: NetworkMap, arch: Arch) -> tuple[list[Stage],
             lm = nmap.layers[j]
             c_, h_, w_ = network.input_shape
             b = d.precision.input_bits if cons.is_mvm else d.precision.output_bits
-            use("router", range(lm.first_tile, lm.first_tile + 1), j,
-                c_ * h_ * w_ * b / link_bw + h_ * hop_ns)
+            use("router", range(lm.first_tile, lm.first_tile + 1), j, c_ * h_ * w_ * b / link_bw)
 
     out: list[Stage] = [s for st in own for s in st]
     times = np.array([max((s.busy_ns for s in st), default=0.0) for st in own])
+    mesh_bw = mesh_link_bits_per_ns(d)
+    for link, per_layer in noc.link_bits.items():     # the mesh's links (cut-through)
+        tile_use[("noc_link", link)] = {k: v / mesh_bw for k, v in per_layer.items()}
     for (resource, _t), per_layer in tile_use.items():
         total = sum(per_layer.values())
         top = max(per_layer, key=per_layer.get)
@@ -204,7 +210,7 @@ def bottleneck(stage_list: list[Stage], interval_ns: float) -> dict:
 
 
 def row_latency_ns(network: Network, nmap: NetworkMap, arch: Arch,
-                   chunks_per_copy: int = 32) -> float:
+                   chunks_per_copy: int = CHUNKS_PER_COPY, noc: Traffic | None = None) -> float:
     """Image 0's latency through the overlapped layer pipeline, row by row, without
     contention (the engine's schedule in closed form).
 
@@ -214,13 +220,14 @@ def row_latency_ns(network: Network, nmap: NetworkMap, arch: Arch,
     chunks; a wave starts when the previous one is done and the input rows its last
     output row needs have arrived, and takes ``chunk x (fetch + reads)`` per position.
     A non-MVM layer's rows go round-robin to one worker per host tile. A row reaches a
-    consumer over the NoC link (bits / link bandwidth + hops x router latency).
-    Latency = the last row of the last layer.
+    consumer over the NoC link (bits / link bandwidth + the edge's mean hops x router
+    latency, :func:`pimsim.sim.noc.traffic`). Latency = the last row of the last layer.
     """
     from pimsim.sim.buffers import windows        # the engine's receptive-field rule
 
     d = arch.design
-    t_read, edram_bw, bus_bw, link_bw, hop_ns = _rates(arch)
+    t_read, edram_bw, bus_bw, link_bw, router_ns = _rates(arch)
+    noc = noc if noc is not None else traffic(network, nmap, arch)
     links = d.chip.offchip_links
     off_bit_ns = arch.latency_ns("offchip_link", "transfer")
     done: dict[str, np.ndarray] = {}             # layer -> completion time of each row
@@ -232,6 +239,7 @@ def row_latency_ns(network: Network, nmap: NetworkMap, arch: Arch,
         bits = d.precision.input_bits if lay.is_mvm else d.precision.output_bits
         avail = np.zeros(rows)                  # when output row r's inputs are all there
         for order, src in enumerate(lay.inputs or [NETWORK_INPUT]):
+            hop_ns = noc.edge_hops.get((src, lay.name), 0.0) * router_ns
             if src == NETWORK_INPUT:
                 row_bits = c_in * w_in * bits
                 arrive = np.arange(1, h_in + 1) * (row_bits / link_bw) + hop_ns

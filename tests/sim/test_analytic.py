@@ -43,7 +43,8 @@ def test_one_crossbar_layer_by_hand():
     # the stage, the last conversion (128 columns on one 1.28 GS/s ADC = 100 ns), and the
     # 16 x 16-bit outputs into eDRAM (twice the bits at 307.2 bits/ns)
     d = arch.design
-    hops = d.noc.avg_hops * arch.latency_ns("router", "transfer")
+    # the input enters at router 0, the router of the layer's tile 0: one router passed
+    hops = 1 * arch.latency_ns("router", "transfer")
     link = 128 * 16 / 138.24 + hops
     # ... after the host's input crossed an off-chip link (51.2 bits/ns) and before the
     # results cross one back

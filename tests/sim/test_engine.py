@@ -84,7 +84,8 @@ def test_one_crossbar_timing_by_hand():
     r = simulate(_one_crossbar(), arch, fidelity="fast", images=3)
     closed = evaluate(_one_crossbar(), arch)
     in_bits = 128 * d.precision.input_bits
-    link = in_bits / (d.noc.link_GBps * 8) + d.noc.avg_hops * arch.latency_ns("router", "transfer")
+    # the input enters at router 0, the router of the layer's tile 0: one router passed
+    link = in_bits / (d.noc.link_GBps * 8) + 1 * arch.latency_ns("router", "transfer")
     edram_bw = d.tile.edram_bandwidth_GBps * 8
     fetch = max(2 * in_bits / edram_bw, in_bits / (d.tile.bus_width_bits * d.clock_GHz))
     read = d.crossbar.read_cycle_ns
@@ -128,7 +129,13 @@ def test_lower_bandwidth_raises_latency_and_names_the_cause(override, cause):
     assert slow.total.latency_ns > 1.5 * base.total.latency_ns
     assert slow.total.interval_ns > base.total.interval_ns
     assert slow.engine_stats.stalls_ns[cause] > 10 * max(base.engine_stats.stalls_ns[cause], 1.0)
-    assert slow.total.counts == base.total.counts            # same work, more time
+    # same work, more time; router.transfer is bits x hops, so it changes only where the
+    # replication that balances the slower unit moved the layers (placement)
+    same = [k for k in base.total.counts if k != "router.transfer"]
+    assert {k: slow.total.counts[k] for k in same} == {k: base.total.counts[k] for k in same}
+    key = "router.transfer"
+    assert slow.total.counts[key] == base.total.counts[key] or \
+        [lr.replication for lr in slow.layers] != [lr.replication for lr in base.layers]
 
 
 def test_small_buffer_stalls_producers_as_buffer_full():
