@@ -57,7 +57,8 @@ class LayerState:
         self.sink = False
         self.host_out_share = 0.0   # results per unit sent to the host (sink layers)
         self.slots = 0
-        self.overcommit = False
+        self.spill_bits = 0.0       # per image: off-chip bits of its spilled input rows
+        self.remote_bits = 0.0      # per image: NoC bits of its rows in other tiles' eDRAM
         self.tid = 0
 
     def stall(self, cause: str, dt: float) -> None:
@@ -82,9 +83,9 @@ def per_image_counts(layers: list[LayerState], nmap: NetworkMap, arch: Arch,
     for L in layers:
         run_counts[L.idx] = L.counts
         run_counts[L.idx, A_ROUTER] = 0.0
-        run_counts[L.idx, A_OFF] = L.offchip_bits
+        run_counts[L.idx, A_OFF] = L.offchip_bits + L.spill_bits
     for L in layers:   # router: bits received x hops, as the closed form counts it
-        run_counts[L.idx, A_ROUTER] = L.router_bits * d.noc.avg_hops
+        run_counts[L.idx, A_ROUTER] = (L.router_bits + L.remote_bits) * d.noc.avg_hops
     counts = run_counts
     run_counts = counts * images
     # technique hooks (skipped fractions, support roles' counts): the closed form's code

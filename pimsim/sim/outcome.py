@@ -36,7 +36,8 @@ def engine_result(eng) -> Result:
             name=lm.name, start_ns=float(L.start0 if L.start0 != math.inf else 0.0),
             finish_ns=float(L.finish0), busy_ns=L.busy / worth,
             stalls_ns={c: v / worth for c, v in L.stalls.items()}, buffer_rows=int(L.slots),
-            buffer_overcommit=bool(L.overcommit)))
+            buffer_remote_rows=sum(e.plan.remote for e in L.edges_in),
+            buffer_spill_rows=sum(e.plan.spill for e in L.edges_in)))
 
     sim_time = max(max(finish), eng.env.now)
     run_tot = run_counts.sum(axis=0)
@@ -56,6 +57,7 @@ def engine_result(eng) -> Result:
         fill_ns=float(steady.fill_ns if images > 1 else latency))
     result = build_result(network, arch, nmap, counts, dyn, actions, cycles, times, latency,
                           interval, engine=eng.fidelity, engine_stats=stats,
+                          spill=[L.spill_bits for L in eng.layers],
                           weight_load=weight_load(nmap, arch))
     fill = steady.fill_ns if images > 1 else latency
     total = replace(result.total, fill_ns=float(fill), images=images,

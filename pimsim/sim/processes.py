@@ -10,7 +10,8 @@
   consumer's buffer, the NoC / off-chip transfer;
 * ``worker`` -- a non-MVM layer's rows on one host tile's digital unit (generic over the
   unit role the mapping names);
-* ``deliver`` / ``take_slot`` -- moving a row part into the consumers' buffers.
+* ``deliver`` / ``take_slot`` / ``stored`` -- moving a row part into the consumers'
+  buffers (on chip, or spilled off-chip: ``pimsim.sim.edram``).
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class Processes:
                 L.router_bits += bits
             _, arrive = self.server("router", self.router_of(tile)).book(
                 arrive, bits / self.link_bw + self.hop_ns, 0.0, L.idx)
+        arrive = self.stored(e, L, img, r, width * e.bits_per_position, arrive)
         ev = self.env.timeout(arrive - self.env.now)
         ev.callbacks.append(lambda _ev: e.arrive(img, r))
 
@@ -312,11 +314,13 @@ class Processes:
         if seq != e.seq_next:
             turn = e.turns[seq] = self.env.event()
             yield turn
-        if e.free == 0:
+        pool = 1 if e.where(img, r) == 2 else 0
+        if e.free[pool] == 0:
             e.slot_waiter = self.env.event()
+            e.waiter_pool = pool
             yield e.slot_waiter
         else:
-            e.free -= 1
+            e.take(pool)
         e.next_turn()
 
     def deliver_now(self, L: LayerState, img: int, r: int, n: int, tile: int, first: int = 0,
@@ -340,9 +344,10 @@ class Processes:
                 # the first part of a row claims its slot; the other parts of the row
                 # (other copies) travel with it
                 st.taken[r] = True
-                if img * e.rows + r != e.seq_next or e.free == 0:
+                pool = 1 if e.where(img, r) == 2 else 0
+                if img * e.rows + r != e.seq_next or e.free[pool] == 0:
                     return i, hold
-                e.free -= 1
+                e.take(pool)
                 e.next_turn()
                 off = e.offchip_rows[r]
             C = self.layers[e.consumer]
@@ -363,9 +368,26 @@ class Processes:
                 if self.trace is not None:
                     self._x(f"{C.lay.name}<-", "noc", start, arrive - start,
                             -1 - self.router_of(tile), 0, {"image": img, "row": r, "bits": bits})
+            arrive = self.stored(e, C, img, r, n * e.bits_per_position, arrive)
             ev = env.timeout(arrive - env.now)
             ev.callbacks.append(lambda _ev, e=e: e.arrive(img, r))
         return None, hold
+
+    def stored(self, e: Edge, C: LayerState, img: int, r: int, bits: float,
+               arrive: float) -> float:
+        """When a row part of ``bits`` that reached consumer ``C``'s side at ``arrive`` can
+        be read, given where its slot is (pimsim.sim.edram): the consumer's eDRAM at once;
+        another tile's eDRAM one more NoC transfer later (that tile's router is otherwise
+        idle: no queue); off-chip memory after it is written out and read back over the
+        consumer chip's off-chip links (2 x bits, booked: links contend)."""
+        where = e.where(img, r)
+        if where == 1:
+            return arrive + bits / self.link_bw + self.hop_ns
+        if where == 2:
+            e.spilled_bits += 2 * bits
+            _, arrive = self.server("offchip_link", C.lm.chip).book(
+                arrive, 2 * bits * self.off_ns_per_bit, 0.0, C.idx)
+        return arrive
 
     def deliver(self, L: LayerState, img: int, r: int, n: int, tile: int):
         """``deliver_now`` inside a process, waiting where it must; {cause: wait ns}."""

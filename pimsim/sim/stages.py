@@ -93,7 +93,8 @@ def _rates(arch: Arch) -> tuple[float, float, float, float, float]:
             d.noc.avg_hops * arch.latency_ns("router", "transfer"))
 
 
-def stages(network: Network, nmap: NetworkMap, arch: Arch) -> tuple[list[Stage], np.ndarray]:
+def stages(network: Network, nmap: NetworkMap, arch: Arch,
+           spill: np.ndarray | None = None) -> tuple[list[Stage], np.ndarray]:
     """(every resource's busy time per image, each layer's own stage time in ns).
 
     A layer's own stage time is the largest busy time among its copies / workers and
@@ -171,8 +172,9 @@ def stages(network: Network, nmap: NetworkMap, arch: Arch) -> tuple[list[Stage],
                 if cons.is_mvm or order > 0:
                     b = d.precision.input_bits if cons.is_mvm else d.precision.output_bits
                     use("router", tiles, i, out_bits * b / link_bw + parts * hop_ns)
-        if lm.offchip_bits:
-            own[i].append(Stage(lm.name, "offchip_link", lm.offchip_bits * off_ns))
+        off_bits = lm.offchip_bits + (float(spill[i]) if spill is not None else 0.0)
+        if off_bits:      # spill: input rows written off-chip and read back (sim/edram.py)
+            own[i].append(Stage(lm.name, "offchip_link", off_bits * off_ns))
     # the network input over the first layers' links
     for cons in network:
         if NETWORK_INPUT in cons.inputs or not cons.inputs:
