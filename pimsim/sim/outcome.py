@@ -93,6 +93,8 @@ def measured_stages(eng) -> list[Stage]:
         if not users:
             continue
         top = max(users, key=users.get)
-        per_image = sum(v / (worth[k] if k >= 0 else work) for k, v in s.by.items())
+        # per port (ports serve in parallel: the eDRAM's, a chip's off-chip links)
+        per_image = sum(v / (worth[k] if k >= 0 else work)
+                        for k, v in s.by.items()) / len(s.cal)
         out.append(Stage(eng.layers[top].lay.name, role, per_image))
     return out

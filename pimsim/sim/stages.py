@@ -172,9 +172,13 @@ def stages(network: Network, nmap: NetworkMap, arch: Arch,
                 if cons.is_mvm or order > 0:
                     b = d.precision.input_bits if cons.is_mvm else d.precision.output_bits
                     use("router", tiles, i, out_bits * b / link_bw + parts * hop_ns)
-        off_bits = lm.offchip_bits + (float(spill[i]) if spill is not None else 0.0)
-        if off_bits:      # spill: input rows written off-chip and read back (sim/edram.py)
-            own[i].append(Stage(lm.name, "offchip_link", off_bits * off_ns))
+        if lm.offchip_bits:
+            own[i].append(Stage(lm.name, "offchip_link", lm.offchip_bits * off_ns))
+        if spill is not None and spill[i]:
+            # input rows spilled off-chip, written and read back (pimsim.sim.edram) over
+            # the consumer chip's links, shared by every layer of the chip
+            d_ = tile_use.setdefault(("offchip_link", -1 - lm.chip), {})
+            d_[i] = d_.get(i, 0.0) + float(spill[i]) * off_ns
     # the network input over the first layers' links
     for cons in network:
         if NETWORK_INPUT in cons.inputs or not cons.inputs:
