@@ -4,8 +4,9 @@ Every consumer operand (one input of a layer) has a ring buffer of ``slots`` row
 It needs ``need`` of them to make progress (its receptive window plus one stride; a whole
 tensor for each operand of a join, docs/engine.md). The slots are placed, in order:
 
-1. **local** -- in the eDRAM of the consumer's host tiles, each tile's ``tile.edram_bytes``
-   shared by the operands on it in proportion to their need (spare capacity becomes extra
+1. **local** -- in the eDRAM of the consumer's host tiles, spread evenly over them; each
+   tile's ``tile.edram_bytes`` serves the smallest needs on it first when it cannot hold
+   them all, and is otherwise shared in proportion to need (spare capacity becomes extra
    slots: slack for the producer);
 2. **remote** -- what does not fit locally, in the spare eDRAM of other tiles of the same
    chip (nearest tile first); such a row crosses the on-chip network once more (producer
@@ -139,15 +140,16 @@ def plan_buffers(network: Network, nmap: NetworkMap, design: Design) -> list[Ope
             left -= first_served[(k, t)]
 
     def local_rows(k: int, lent: dict[int, float]) -> int:
-        """Whole rows of operand ``k``'s share of its host tiles' eDRAM: its need served
-        smallest first on an over-loaded tile, else in proportion to need (spare capacity,
-        less what the tile lends, as slack)."""
+        """Whole rows of operand ``k`` its host tiles' eDRAM holds, spread evenly over them
+        (so the tile with the smallest share sets it): on an over-loaded tile its need
+        served smallest first, else in proportion to need (spare capacity, less what the
+        tile lends, as slack)."""
         g = geo[k]
         h = host(g[1])
         mine = g[6] * g[4] / len(h)
-        cap = sum(first_served[(k, t)] if load[t] > edram_bits
-                  else (edram_bits - lent.get(t, 0.0)) * mine / load[t] for t in h)
-        return int((cap + CAP_EPS_BITS) // max(1, g[4]))
+        per_tile = min(first_served[(k, t)] if load[t] > edram_bits
+                       else (edram_bits - lent.get(t, 0.0)) * mine / load[t] for t in h)
+        return int((per_tile * len(h) + CAP_EPS_BITS) // max(1, g[4]))
 
     # 1. local
     local0 = [local_rows(k, {}) for k in range(len(geo))]

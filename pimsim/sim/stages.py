@@ -12,7 +12,9 @@ each image passes every layer; a layer's work per image occupies
   merges and residual adds), ``activation`` and ``maxpool`` units, and the NoC
   injection ports of the router the tile shares with ``tile.tiles_per_router - 1``
   others (``router``, one port per tile, pooled);
-* the chip's ``offchip_link`` ports for the bits that cross chips.
+* the chip's ``offchip_link`` ports for the bits that cross chips; the host's bits and
+  the input rows spilled to off-chip memory (``pimsim.sim.edram``) share each chip's
+  links (one stage per chip).
 
 The pipelined interval is the largest of these busy times per image, and the stage that
 sets it is the **bottleneck** (layer, resource, share of the interval = 1 for the closed
@@ -174,11 +176,12 @@ def stages(network: Network, nmap: NetworkMap, arch: Arch,
                     use("router", tiles, i, out_bits * b / link_bw + parts * hop_ns)
         if lm.offchip_bits:
             own[i].append(Stage(lm.name, "offchip_link", lm.offchip_bits * off_ns))
-        if spill is not None and spill[i]:
-            # input rows spilled off-chip, written and read back (pimsim.sim.edram) over
-            # the consumer chip's links, shared by every layer of the chip
+        # the chip's links carry every layer's host bits and spilled input rows (written
+        # and read back, pimsim.sim.edram), shared: one stage per chip
+        link_bits = lm.host_bits + (float(spill[i]) if spill is not None else 0.0)
+        if link_bits:
             d_ = tile_use.setdefault(("offchip_link", -1 - lm.chip), {})
-            d_[i] = d_.get(i, 0.0) + float(spill[i]) * off_ns
+            d_[i] = d_.get(i, 0.0) + link_bits * off_ns
     # the network input over the first layers' links
     for cons in network:
         if NETWORK_INPUT in cons.inputs or not cons.inputs:
