@@ -1,8 +1,11 @@
 """Where each consumer operand's input rows live: eDRAM capacity as a hard limit.
 
 Every consumer operand (one input of a layer) has a ring buffer of ``slots`` row slots.
-It needs ``need`` of them to make progress (its receptive window plus one stride; a whole
-tensor for each operand of a join, docs/engine.md). The slots are placed, in order:
+It needs ``need`` of them to make progress: its receptive window plus one stride; for an
+operand of a join (a residual add, a concat), the rows it holds while the other operands
+catch up -- from when each row of every layer can first be made, counted in rows of the
+network input, the most rows of the operand that have arrived but are not yet read when
+a consumer row fires, plus one (docs/engine.md). The slots are placed, in order:
 
 1. **local** -- in the eDRAM of the consumer's host tiles, spread evenly over them; each
    tile's ``tile.edram_bytes`` serves the smallest needs on it first when it cannot hold
@@ -92,7 +95,16 @@ def plan_buffers(network: Network, nmap: NetworkMap, design: Design) -> list[Ope
     edram_bits = d.tile.edram_bytes * BITS_PER_BYTE
     tiles_per_chip = d.chip.tiles
     geo = []
+    ready = {}         # layer -> when each output row can be made, in network-input rows
     for ci, (lay, lm) in enumerate(zip(lays, nmap.layers)):
+        srcs = [None if s == NETWORK_INPUT else s for s in lay.inputs] or [None]
+        t = np.zeros(lay.out_shape[1])
+        for src in srcs:
+            t_in = (np.arange(1, network.input_shape[1] + 1, dtype=np.float64) if src is None
+                    else ready[src])
+            _, hi_ = windows(lay, lay.out_shape[1], t_in.size)
+            t = np.maximum(t, t_in[hi_])
+        ready[lay.name] = t
         srcs = [None if s == NETWORK_INPUT else s for s in lay.inputs] or [None]
         out_rows = lay.out_shape[1]
         bits = d.precision.input_bits if lm.is_mvm else d.precision.output_bits
@@ -112,7 +124,14 @@ def plan_buffers(network: Network, nmap: NetworkMap, design: Design) -> list[Ope
             step = int(np.diff(lo).max()) if lo.size > 1 else 1
             need = int((hi - lo).max()) + 1 + max(1, step)
             if len(lay.inputs) > 1:
-                need = rows
+                # a join: this operand's rows wait for the other operands' rows. When the
+                # consumer's row r can fire (all its inputs there, ``ready``), the rows of
+                # this operand made by then, less those already read (below lo[r]), are
+                # held; one more slot keeps its producer from working in lockstep
+                t_in = (np.arange(1, rows + 1, dtype=np.float64) if src is None
+                        else ready[src])
+                held = np.searchsorted(t_in, ready[lay.name], side="right") - lo
+                need = max(need, int(held.max()) + 1)
             need = max(1, min(need, rows))
             geo.append((pi, ci, order, rows, row_bits, ch * width * bits, need, lo, hi))
 
