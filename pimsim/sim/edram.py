@@ -105,7 +105,6 @@ def plan_buffers(network: Network, nmap: NetworkMap, design: Design) -> list[Ope
             _, hi_ = windows(lay, lay.out_shape[1], t_in.size)
             t = np.maximum(t, t_in[hi_])
         ready[lay.name] = t
-        srcs = [None if s == NETWORK_INPUT else s for s in lay.inputs] or [None]
         out_rows = lay.out_shape[1]
         bits = d.precision.input_bits if lm.is_mvm else d.precision.output_bits
         for order, src in enumerate(srcs):
@@ -135,24 +134,26 @@ def plan_buffers(network: Network, nmap: NetworkMap, design: Design) -> list[Ope
             need = max(1, min(need, rows))
             geo.append((pi, ci, order, rows, row_bits, ch * width * bits, need, lo, hi))
 
+    hosts = [range(lm.first_tile, lm.last_tile + 1) for lm in nmap.layers]
+
     def host(ci: int) -> range:
-        lm = nmap.layers[ci]
-        return range(lm.first_tile, lm.last_tile + 1)
+        return hosts[ci]
 
     # demand (bits at need) per tile; an operand spreads evenly over its host tiles
     load: dict[int, float] = {}
-    for g in geo:
+    on_tile: dict[int, list[int]] = {}
+    for k, g in enumerate(geo):
         h = host(g[1])
         for t in h:
             load[t] = load.get(t, 0.0) + g[6] * g[4] / len(h)
+            on_tile.setdefault(t, []).append(k)
     # an over-loaded tile serves the smallest needs first (a streaming window of a few
     # rows before a join's whole tensor), the operand where it runs out gets the rest
     first_served: dict[tuple[int, int], float] = {}
     for t in load:
         if load[t] <= edram_bits:
             continue
-        on_t = sorted((g[6] * g[4] / len(host(g[1])), k) for k, g in enumerate(geo)
-                      if t in host(g[1]))
+        on_t = sorted((geo[k][6] * geo[k][4] / len(host(geo[k][1])), k) for k in on_tile[t])
         left = edram_bits
         for dem, k in on_t:
             first_served[(k, t)] = min(dem, left)
@@ -173,10 +174,9 @@ def plan_buffers(network: Network, nmap: NetworkMap, design: Design) -> list[Ope
     # 1. local
     local0 = [local_rows(k, {}) for k in range(len(geo))]
     short = [max(0, g[6] - n) for g, n in zip(geo, local0)]
-    # 2. remote: the spare eDRAM of the chip's tiles that host no short operand (unused
-    # tiles whole), nearest tile first, whole rows
-    # (and none hosting an operand that leans on an over-loaded tile: lending there
-    # could take rows it needs)
+    # 2. remote: the spare eDRAM of the chip's tiles that host no short operand and none
+    # that leans on an over-loaded tile (lending there could take rows it needs); unused
+    # tiles whole; nearest tile first, whole rows
     busy = {t for g, s in zip(geo, short)
             if s or any(load[u] > edram_bits for u in host(g[1])) for t in host(g[1])}
     used_chips = {t // tiles_per_chip for t in load}
