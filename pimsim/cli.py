@@ -166,7 +166,8 @@ def cmd_run(args) -> int:
     from pimsim.report.output import write_tables
     from pimsim.report.run import energy_table, run_table
     from pimsim.report.tables import to_json
-    from pimsim.report.views import bottleneck_line, fidelity_line, layers_table, render
+    from pimsim.report.views import (bottleneck_line, fidelity_line, layers_table, render,
+                                     spill_line)
 
     result = _evaluate(args.config, args.trace, args, timeline=args.timeline,
                        schedule=args.schedule)
@@ -210,6 +211,8 @@ def cmd_run(args) -> int:
         from pimsim.report.run import noc_line
         if noc_line(result):
             _print(noc_line(result))
+        if spill_line(result):
+            _print(spill_line(result))
     _wrote(written, args.json)
     return EXIT_USER_ERROR if baseline_failed else 0
 

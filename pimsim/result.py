@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pimsim import __version__
 from pimsim.errors import PimsimError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """Version of the result schema (``pimsim/data/result.schema.json``, docs/results.md).
 Raised when a field changes meaning or is removed; new optional fields keep it."""
 
@@ -71,6 +71,8 @@ class LayerResult:
     offchip_bits: float
     counts: dict[str, float]         # "role.action" -> actions per image
     energy_breakdown_pJ: dict[str, float]  # role -> dynamic pJ
+    spill_bits: float = 0.0          # of offchip_bits: its input rows written to off-chip
+                                     # memory and read back (eDRAM full; docs/engine.md)
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -117,6 +119,7 @@ class TotalResult:
     converged: bool = True           # the engine's interval met its convergence rule
     # the stage that sets the interval: {"layer", "resource", "share"} (share of interval)
     bottleneck: dict = dataclasses.field(default_factory=dict)
+    spill_bits: float = 0.0          # of offchip_bits: rows spilled off-chip and read back
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -131,8 +134,9 @@ class LayerTiming:
     finish_ns: float                 # image 0: last output row leaves the layer
     busy_ns: float                   # per image: compute time summed over copies / workers
     stalls_ns: dict[str, float]      # per image: idle time of its copies / workers by cause
-    buffer_rows: int                 # input-row slots granted in the consumer's eDRAM (max edge)
-    buffer_overcommit: bool          # the slots needed to make progress exceed the eDRAM share
+    buffer_rows: int                 # input-row slots of its largest input buffer
+    buffer_remote_rows: int          # of its input buffers' slots: in other tiles' eDRAM
+    buffer_spill_rows: int           # of its input buffers' slots: in off-chip memory
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -33,6 +33,23 @@ def fidelity_line(result: dict) -> str:
     return f"fidelity: {name} ({'; '.join(parts)})"
 
 
+def spill_line(result: dict) -> str | None:
+    """One line when input rows did not fit in the tiles' eDRAM and spilled off-chip
+    (``total.spill_bits``, docs/engine.md "Inter-layer pipeline and buffers"); None when
+    nothing spilled."""
+    total = result.get("total") or {}
+    bits = total.get("spill_bits") or 0.0
+    if bits <= 0.0:
+        return None
+    layers = sorted(((lay.get("spill_bits") or 0.0, lay["name"])
+                     for lay in result.get("layers") or []), reverse=True)
+    top = [f"{name} {b / 1e6:,.3f}" for b, name in layers if b > 0.0]
+    more = f" and {len(top) - 3} more" if len(top) > 3 else ""
+    return (f"eDRAM spill: {bits / 1e6:,.3f} Mbit per image written to off-chip memory and "
+            f"read back (input rows that do not fit in tile.edram_bytes); by layer (Mbit): "
+            f"{', '.join(top[:3])}{more}")
+
+
 def slowest_layer(result: dict) -> dict | None:
     """The layer with the longest stage time (it sets the pipelined interval)."""
     layers = result.get("layers") or []

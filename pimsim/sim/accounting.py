@@ -59,7 +59,8 @@ class LayerState:
         self.sink = False
         self.host_out_share = 0.0   # results per unit sent to the host (sink layers)
         self.slots = 0
-        self.overcommit = False
+        self.spill_bits = 0.0       # per image: off-chip bits of its spilled input rows
+        self.remote_bits = 0.0      # per image: NoC bits of its rows in other tiles' eDRAM
         self.tid = 0
 
     def stall(self, cause: str, dt: float) -> None:
@@ -79,12 +80,14 @@ def per_image_counts(layers: list[LayerState], nmap: NetworkMap, arch: Arch,
     """(counts per image [layers, actions], dynamic pJ per image, action keys, whole-run
     counts) from what the layers counted for image 0 (every image does the same work);
     the run's counts are those x ``images`` (the images' worth of work simulated)."""
+    d = arch.design
     run_counts = np.zeros((len(layers), N_ACTIONS))
     for L in layers:
         run_counts[L.idx] = L.counts
-        # router: bits received x the hops each transfer took (pimsim.sim.noc)
-        run_counts[L.idx, A_ROUTER] = L.router_bit_hops
-        run_counts[L.idx, A_OFF] = L.offchip_bits
+        # router: bits received x the hops each transfer took (pimsim.sim.noc), plus rows
+        # held in another tile's eDRAM: one more transfer at noc.avg_hops (pimsim.sim.edram)
+        run_counts[L.idx, A_ROUTER] = L.router_bit_hops + L.remote_bits * d.noc.avg_hops
+        run_counts[L.idx, A_OFF] = L.offchip_bits + L.spill_bits
     counts = run_counts
     run_counts = counts * images
     # technique hooks (skipped fractions, support roles' counts): the closed form's code

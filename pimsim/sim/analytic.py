@@ -34,6 +34,7 @@ from pimsim.mapping import NetworkMap, map_network
 from pimsim.mapping.digital import units_per_tile
 from pimsim.mapping.network_map import LayerOverride
 from pimsim.result import LayerResult, Result, TotalResult
+from pimsim.sim.edram import plan_buffers, spill_bits_per_image
 from pimsim.sim.noc import traffic
 from pimsim.sim.stages import bottleneck, row_latency_ns, stages
 from pimsim.units import gops, gops_per_W, per_s, power_mW
@@ -131,8 +132,10 @@ def energy_vector(arch: Arch) -> np.ndarray:
     return np.array([arch.energy_pJ(r, a) if r in arch.parts else 0.0 for r, a in _SPLIT])
 
 
-def stage_times_ns(nmap: NetworkMap, arch: Arch) -> tuple[np.ndarray, np.ndarray]:
-    """(crossbar read cycles (OU reads) per copy, stage time in ns) per layer."""
+def stage_times_ns(nmap: NetworkMap, arch: Arch,
+                   spill: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(crossbar read cycles (OU reads) per copy, stage time in ns) per layer; ``spill``:
+    bits per layer written to off-chip memory and read back (pimsim.sim.edram)."""
     d = arch.design
     cycles = np.zeros(len(nmap.layers), dtype=np.int64)
     times = np.zeros(len(nmap.layers))
@@ -156,7 +159,8 @@ def stage_times_ns(nmap: NetworkMap, arch: Arch) -> tuple[np.ndarray, np.ndarray
                 t = (lm.unit_ops * arch.latency_ns(lm.unit_role, lm.unit_action)
                      / (units_per_tile(arch, lm.unit_role) * lm.host_tiles))
         # inter-chip bits delay the layer's stage; the host's bits are a stage of their own
-        times[i] = t + (lm.offchip_bits - lm.host_bits) * link_ns
+        spilled = float(spill[i]) if spill is not None else 0.0
+        times[i] = t + (lm.offchip_bits - lm.host_bits + spilled) * link_ns
     return cycles, times
 
 
@@ -169,15 +173,21 @@ def evaluate(network: Network, arch: Arch,
     """
     nmap = map_network(network, arch, overrides)
     noc = traffic(network, nmap, arch)
+    # input rows that do not fit on chip: spilled off-chip (written and read back) or held
+    # in other tiles' eDRAM (one more NoC transfer, at noc.avg_hops hops: the holding
+    # tile is not placed on the mesh), pimsim.sim.edram
+    spill, remote = spill_bits_per_image(plan_buffers(network, nmap, arch.design),
+                                         len(nmap.layers))
     dense = dense_count_matrix(nmap)
-    dense[:, A_ROUTER] = noc.bit_hops    # bits x the hops of each transfer (pimsim.sim.noc)
+    dense[:, A_ROUTER] = noc.bit_hops + remote * arch.design.noc.avg_hops
+    dense[:, A_OFF] += spill
     counts, dyn, actions = with_hooks(nmap, arch, dense, energy_vector(arch))
-    cycles, _ = stage_times_ns(nmap, arch)
-    stage_list, times = stages(network, nmap, arch, noc)
+    cycles, _ = stage_times_ns(nmap, arch, spill)
+    stage_list, times = stages(network, nmap, arch, noc, spill)
     interval = float(times.max()) if times.size else 0.0
     latency = row_latency_ns(network, nmap, arch, noc=noc)
     result = build_result(network, arch, nmap, counts, dyn, actions, cycles, times, latency,
-                          interval, engine="analytic")
+                          interval, engine="analytic", spill=spill)
     total = replace(result.total, fill_ns=float(latency), images=0, converged=True,
                     bottleneck=bottleneck(stage_list, interval))
     return replace(result, total=total)
@@ -185,12 +195,13 @@ def evaluate(network: Network, arch: Arch,
 
 def build_result(network: Network, arch: Arch, nmap: NetworkMap, counts: np.ndarray,
                  dyn: np.ndarray, actions: list[str], cycles, times_ns, latency: float,
-                 interval: float, engine: str, **extra) -> Result:
+                 interval: float, engine: str, spill=None, **extra) -> Result:
     """The Result of an evaluation from per-image counts and per-action dynamic energy
     ([layers, actions]), per-layer read cycles and stage times, latency and interval (ns).
 
     One function for the closed form and the engine, so both report alike; ``extra`` are
-    engine-only Result fields. Static energy: every unit's static power over one interval
+    engine-only Result fields; ``spill``: bits per layer spilled off-chip (part of the
+    off-chip counts). Static energy: every unit's static power over one interval
     on the used chips, gated units over their busy time (:mod:`pimsim.arch.power`).
     """
     d = arch.design
@@ -218,7 +229,8 @@ def build_result(network: Network, arch: Arch, nmap: NetworkMap, counts: np.ndar
             adc_conversions=float(row[A_ADC]), shift_add_ops=float(row[A_SA] + row[A_TSA]),
             buffer_bits=float(row[A_EDRAM]), noc_bits=float(row[A_ROUTER]),
             offchip_bits=float(row[A_OFF]),
-            counts={a: float(c) for a, c in zip(actions, row)}, energy_breakdown_pJ=by_role))
+            counts={a: float(c) for a, c in zip(actions, row)}, energy_breakdown_pJ=by_role,
+            spill_bits=float(spill[i]) if spill is not None else 0.0))
 
     macs = network.macs
     g = gops(macs, interval)
@@ -239,6 +251,7 @@ def build_result(network: Network, arch: Arch, nmap: NetworkMap, counts: np.ndar
         crossbar_reads=float(tot[A_XB]), adc_conversions=float(tot[A_ADC]),
         shift_add_ops=float(tot[A_SA] + tot[A_TSA]), buffer_bits=float(tot[A_EDRAM]),
         noc_bits=float(tot[A_ROUTER]), offchip_bits=float(tot[A_OFF]),
-        counts={a: float(c) for a, c in zip(actions, tot)})
+        counts={a: float(c) for a, c in zip(actions, tot)},
+        spill_bits=float(sum(spill)) if spill is not None else 0.0)
     return Result(design=d.name, network=network.name, engine=engine, layers=tuple(layers),
                   total=total, **extra)

@@ -6,6 +6,9 @@
   slot per row (blocking when none is free, stall cause ``buffer_full``), the last reader
   of a row frees it. Slots are granted in image-major row order, so a producer running
   ahead into the next image cannot take the slots of rows the consumer needs first.
+  A row's slot is on chip (the consumer's eDRAM or another tile's) or in off-chip memory
+  as :func:`pimsim.sim.edram.plan_buffers` placed it; each pool is counted on its own, so
+  the rows on chip never exceed the on-chip capacity (``peak_onchip`` records it).
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ class Edge:
 
     def __init__(self, env: simpy.Environment, producer: int, consumer: int, order: int,
                  parts: np.ndarray, bits_per_position: int, over_noc: bool,
-                 offchip_rows: np.ndarray, readers: np.ndarray, slots: int):
+                 offchip_rows: np.ndarray, readers: np.ndarray, plan):
         self.env = env
         self.producer, self.consumer, self.order = producer, consumer, order
         self.rows = int(parts.size)
@@ -61,20 +64,41 @@ class Edge:
         self.over_noc = over_noc
         self.offchip_rows = offchip_rows.tolist()
         self.readers = readers.tolist()
-        self.slots = slots
-        self.free = slots                     # row slots free in the consumer's buffer
+        self.plan = plan                      # pimsim.sim.edram.OperandBuffer
+        self.slots = plan.slots
+        self.onchip, self.local = plan.onchip, plan.local
+        # row slots free: [on chip, in off-chip memory]
+        self.free = [plan.onchip, plan.slots - plan.onchip]
+        self.peak_onchip = 0                  # most on-chip slots taken at once
+        self.spilled_bits = 0                 # bits written off-chip and read back (run)
         self.slot_waiter: simpy.Event | None = None
+        self.waiter_pool = 0
         self._img: dict[int, _ImageRows] = {}
         self.seq_next = 0                     # image-major row index whose turn it is
         self.turns: dict[int, simpy.Event] = {}
 
-    def put_slot(self) -> None:
-        """A row left the buffer: wake the producer waiting for a slot, or count it free."""
-        if self.slot_waiter is not None:
+    def where(self, img: int, row: int) -> int:
+        """0: the consumer's eDRAM, 1: another tile's eDRAM, 2: off-chip memory."""
+        i = (img * self.rows + row) % self.slots
+        return 0 if i < self.local else 1 if i < self.onchip else 2
+
+    def take(self, pool: int) -> None:
+        """Take a free slot of ``pool`` (0: on chip, 1: off-chip)."""
+        self.free[pool] -= 1
+        if pool == 0:
+            used = self.onchip - self.free[0]
+            if used > self.peak_onchip:
+                self.peak_onchip = used
+
+    def put_slot(self, img: int, row: int) -> None:
+        """Row ``row`` of image ``img`` left the buffer: wake the producer waiting for a
+        slot of its pool, or count it free."""
+        pool = 1 if self.where(img, row) == 2 else 0
+        if self.slot_waiter is not None and self.waiter_pool == pool:
             ev, self.slot_waiter = self.slot_waiter, None
             ev.succeed()
         else:
-            self.free += 1
+            self.free[pool] += 1
 
     def next_turn(self) -> None:
         """The row in turn got its slot: pass the turn on (waking its owner if waiting)."""
@@ -104,7 +128,7 @@ class Edge:
         if st.got[row] != self.parts[row]:
             return
         if st.readers[row] == 0:              # a row no output needs (stride > kernel)
-            self.put_slot()
+            self.put_slot(img, row)
         old = st.prefix
         while st.prefix < self.rows and st.got[st.prefix] == self.parts[st.prefix]:
             st.prefix += 1
@@ -118,5 +142,5 @@ class Edge:
         for i in range(lo, hi + 1):
             st.readers[i] -= 1
             if st.readers[i] == 0:
-                self.put_slot()
+                self.put_slot(img, i)
 

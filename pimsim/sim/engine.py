@@ -44,7 +44,8 @@ from pimsim.sim.accounting import LayerState
 from pimsim.sim.adc_banks import copy_banks
 from pimsim.kernels.counts import copy_geometry, max_steps
 from pimsim.sim.analytic import kernel_inputs
-from pimsim.sim.buffers import Edge, windows
+from pimsim.sim.buffers import Edge
+from pimsim.sim.edram import plan_buffers, spill_bits_per_image
 from pimsim.sim.noc import (CHUNKS_PER_COPY, FROM_IO, Router, copy_layout,
                             mesh_link_bits_per_ns, receiver_tiles, worker_tiles)
 from pimsim.sim.outcome import engine_result
@@ -52,7 +53,7 @@ from pimsim.sim.processes import Processes
 from pimsim.sim.resources import Server
 from pimsim.sim.steady import MAX_IMAGES, MIN_IMAGES, Monitor
 from pimsim.units import BITS_PER_BYTE
-from pimsim.workload.layer import NETWORK_INPUT, Network
+from pimsim.workload.layer import Network
 
 FIDELITIES = ("fast", "event")
 PROGRESS_EVERY = 20000       # simpy events between progress callbacks
@@ -144,7 +145,6 @@ class Engine(Processes):
     # -- set-up (all array work happens here, before the event loop) ------------------
     def _build(self) -> None:
         d, env, layers = self.d, self.env, self.layers
-        by_name = {L.lay.name: L for L in layers}
         ptr, xr, xc, xo, _ = kernel_inputs(self.nmap)
         ou_r, ou_c = d.crossbar.ou_rows, d.ou_conversions
         steps = max_steps(ptr, xr, xc, ou_r, ou_c)
@@ -229,59 +229,27 @@ class Engine(Processes):
                                       merges, d.input_cycles, d.precision.input_bits,
                                       d.precision.output_bits, d.crossbar.ou_rows,
                                       d.ou_conversions)
-        # edges: (producer, consumer); producer -1 is the network input
+        # edges: (producer, consumer); producer -1 is the network input. Where each
+        # operand's rows live (local eDRAM, another tile's, off-chip memory): edram.py
+        self.buffers = plan_buffers(self.network, self.nmap, d)
+        spill, remote = spill_bits_per_image(self.buffers, len(layers))
+        for L in layers:          # per image, the long-run average of the ring (edram.py)
+            L.spill_bits, L.remote_bits = float(spill[L.idx]), float(remote[L.idx])
         in_h = self.network.input_shape[1]
-        edram_bits = d.tile.edram_bytes * BITS_PER_BYTE
-        plans = []
-        for L in layers:
-            srcs = [None if s == NETWORK_INPUT else s for s in L.lay.inputs] or [None]
-            for order, src in enumerate(srcs):
-                P = by_name[src] if src is not None else None
-                plans.append((P, L, order))
-        geo = []
-        for P, L, order in plans:
-            lay = L.lay
+        for b in self.buffers:
+            L = layers[b.consumer]
+            P = layers[b.producer] if b.producer >= 0 else None
+            order, lay, lm = b.order, L.lay, L.lm
             if P is None:
                 rows, ch, width = in_h, self.network.input_shape[0], self.network.input_shape[2]
                 parts = np.ones(rows, dtype=np.int64)
             else:
                 rows, ch, width = P.rows, P.lay.out_shape[0], P.width
                 parts = P.parts_out
-            lo, hi = windows(lay, L.rows, rows)
+            lo, hi = b.lo, b.hi
             bits = d.precision.input_bits if L.is_mvm else d.precision.output_bits
-            row_bits = ch * width * bits
-            if P is not None and P.lay.is_matmul and P.is_mvm:
-                row_bits = (P.lay.out_elems // rows) * bits   # a written matmul's row: B x N
-            # rows the consumer needs to make progress: its window plus one stride; an
-            # operand of a join (residual add) may have to wait for the other branch for
-            # a whole image, so it must be able to hold a whole tensor (else a producer
-            # feeding both branches deadlocks)
-            step = int(np.diff(lo).max()) if lo.size > 1 else 1
-            need = int((hi - lo).max()) + 1 + max(1, step)
-            if len(lay.inputs) > 1:
-                need = rows
-            need = min(need, rows)
-            geo.append((rows, ch, width, parts, lo, hi, bits, row_bits, need))
-        # eDRAM: an operand lives in the buffers of its consumer's host tiles, spread
-        # evenly over them; each tile's eDRAM is shared by the operands on it in
-        # proportion to their need; an operand always gets its need (else flagged as
-        # over-committed); the share does not depend on the number of images
-        def host(L: LayerState) -> range:
-            return range(L.lm.first_tile, L.lm.last_tile + 1)
-
-        load: dict[int, float] = {}
-        for (P, L, order), g in zip(plans, geo):
-            for t in host(L):
-                load[t] = load.get(t, 0.0) + g[8] * g[7] / len(host(L))
-        for (P, L, order), g in zip(plans, geo):
-            rows, ch, width, parts, lo, hi, bits, row_bits, need = g
-            lay, lm = L.lay, L.lm
-            mine = need * row_bits / len(host(L))
-            cap_bits = sum(edram_bits * mine / load[t] for t in host(L)) if mine else 0.0
-            fits = int(cap_bits // max(1, row_bits))
-            slots = max(need, fits)
+            slots = b.slots
             L.slots = max(L.slots, slots)
-            L.overcommit |= fits < need
             # readers of each input row: the consumer's units whose window covers it
             unit_parts = L.parts_out if L.is_mvm else np.ones(L.rows, dtype=np.int64)
             diff = np.zeros(rows + 1, dtype=np.int64)
@@ -295,7 +263,7 @@ class Engine(Processes):
                 if order == off_order else \
                 np.zeros(rows, dtype=np.int64)
             e = Edge(self.env, P.idx if P else -1, L.idx, order, parts, ch * bits, over_noc,
-                     off, readers, slots)
+                     off, readers, b)
             e.recv = receiver_tiles(lm, rows, L.rows).tolist()   # tile each row is sent to
             L.edges_in.append(e)
             L.lo.append(lo.tolist())
@@ -437,21 +405,19 @@ class Engine(Processes):
 
 
     def _deadlock(self) -> EngineError:
-        """A user-facing error naming what stopped the pipeline."""
+        """A user-facing error naming what stopped the pipeline. Not an undersized eDRAM:
+        every operand gets the slots it needs (what does not fit on chip spills off-chip,
+        pimsim.sim.edram), so this is a defect of the model, reported as such."""
         left = [i for i, f in enumerate(self.image_finish) if math.isnan(f)]
-        tight = [L.lay.name for L in self.layers if L.overcommit]
-        if tight:
-            cause = (f"the eDRAM share of layer(s) {', '.join(tight[:5])} holds fewer input rows "
-                     "than they need to make progress")
-            hint = "a larger tile.edram_bytes, or fewer images in flight"
-        else:
-            cause = ("no process could continue (every remaining unit waits for a buffer slot "
-                     "or an input row that is never produced)")
-            hint = "a larger tile.edram_bytes; if it persists, report it with the design point"
         return EngineError(f"engine deadlock: network '{self.network.name}' stopped with "
                            f"{self.done_units:,} of {self.total_units:,} work units done, "
-                           f"image(s) {left[:5]} unfinished: {cause}",
-                           file=self.d.source, where="tile.edram_bytes", expected=hint)
+                           f"image(s) {left[:5]} unfinished: no process could continue "
+                           "(every remaining unit waits for a buffer slot or an input row "
+                           "that is never produced; eDRAM capacity is not the cause: rows "
+                           "that do not fit in tile.edram_bytes spill off-chip)",
+                           file=self.d.source, where="--fidelity",
+                           expected="--fidelity analytic; please report it with the design "
+                           "point and trace")
 
 
 def _thread_name(pid: int, tid: int, name: str) -> dict:

@@ -36,7 +36,8 @@ def engine_result(eng) -> Result:
             name=lm.name, start_ns=float(L.start0 if L.start0 != math.inf else 0.0),
             finish_ns=float(L.finish0), busy_ns=L.busy / worth,
             stalls_ns={c: v / worth for c, v in L.stalls.items()}, buffer_rows=int(L.slots),
-            buffer_overcommit=bool(L.overcommit)))
+            buffer_remote_rows=sum(e.plan.remote for e in L.edges_in),
+            buffer_spill_rows=sum(e.plan.spill for e in L.edges_in)))
 
     sim_time = max(max(finish), eng.env.now)
     run_tot = run_counts.sum(axis=0)
@@ -57,6 +58,7 @@ def engine_result(eng) -> Result:
         noc=noc_stats(eng, interval))
     result = build_result(network, arch, nmap, counts, dyn, actions, cycles, times, latency,
                           interval, engine=eng.fidelity, engine_stats=stats,
+                          spill=[L.spill_bits for L in eng.layers],
                           weight_load=weight_load(nmap, arch))
     fill = steady.fill_ns if images > 1 else latency
     total = replace(result.total, fill_ns=float(fill), images=images,
@@ -95,11 +97,13 @@ def measured_stages(eng) -> list[Stage]:
 
 
 def busy_per_image(eng, server) -> float:
-    """A shared unit's busy time per image (ns): each requesting layer's share over the
-    images' worth of work that layer did."""
+    """A shared unit's busy time per image and port (ns): each requesting layer's share
+    over the images' worth of work that layer did, over the unit's ports (they serve in
+    parallel: the eDRAM's, a chip's off-chip links)."""
     work = eng.work_images or 1.0
     worth = [L.computed / L.per_image if L.computed else work for L in eng.layers]
-    return sum(v / (worth[k] if k >= 0 else work) for k, v in server.by.items())
+    return (sum(v / (worth[k] if k >= 0 else work) for k, v in server.by.items())
+            / len(server.cal))
 
 
 def noc_stats(eng, interval_ns: float) -> dict:

@@ -10,15 +10,16 @@
   consumer's buffer, the NoC / off-chip transfer;
 * ``worker`` -- a non-MVM layer's rows on one host tile's digital unit (generic over the
   unit role the mapping names);
-* ``deliver`` / ``take_slot`` -- moving a row part into the consumers' buffers.
+* ``deliver`` / ``take_slot`` / ``stored`` -- moving a row part into the consumers'
+  buffers (on chip, or spilled off-chip: ``pimsim.sim.edram``).
 """
 
 from __future__ import annotations
 
 import simpy
 
-from pimsim.kernels.counts import (ACTIONS, A_ACT, A_ADC, A_BUS, A_DAC, A_EDRAM, A_IR, A_OR, A_POOL,
-                                   A_SA, A_SH, A_TOR, A_TSA, A_XB)
+from pimsim.kernels.counts import (ACTIONS, A_ADC, A_BUS, A_DAC, A_EDRAM, A_IR, A_OR, A_SA, A_SH,
+                                   A_TOR, A_TSA, A_XB)
 from pimsim.mapping.digital import units_per_tile
 from pimsim.sim.accounting import LayerState
 from pimsim.sim.buffers import Edge
@@ -71,6 +72,7 @@ class Processes:
                 L.router_bit_hops += bits * hops
             _, end = book_together(arrive, servers, self.services(bits, len(servers)), L.idx)
             arrive = end + hops * self.router_ns
+        arrive = self.stored(e, L, img, r, width * e.bits_per_position, arrive)
         ev = self.env.timeout(arrive - self.env.now)
         ev.callbacks.append(lambda _ev: e.arrive(img, r))
 
@@ -371,11 +373,13 @@ class Processes:
         if seq != e.seq_next:
             turn = e.turns[seq] = self.env.event()
             yield turn
-        if e.free == 0:
+        pool = 1 if e.where(img, r) == 2 else 0
+        if e.free[pool] == 0:
             e.slot_waiter = self.env.event()
+            e.waiter_pool = pool
             yield e.slot_waiter
         else:
-            e.free -= 1
+            e.take(pool)
         e.next_turn()
 
     def deliver_now(self, L: LayerState, img: int, r: int, n: int, tile: int, first: int = 0,
@@ -399,9 +403,10 @@ class Processes:
                 # the first part of a row claims its slot; the other parts of the row
                 # (other copies) travel with it
                 st.taken[r] = True
-                if img * e.rows + r != e.seq_next or e.free == 0:
+                pool = 1 if e.where(img, r) == 2 else 0
+                if img * e.rows + r != e.seq_next or e.free[pool] == 0:
                     return i, hold
-                e.free -= 1
+                e.take(pool)
                 e.next_turn()
                 off = e.offchip_rows[r]
             C = self.layers[e.consumer]
@@ -428,6 +433,7 @@ class Processes:
                 if self.trace is not None:
                     self._x(f"{C.lay.name}<-", "noc", start, arrive - start,
                             -1 - self.router_of(tile), 0, {"image": img, "row": r, "bits": bits})
+            arrive = self.stored(e, C, img, r, n * e.bits_per_position, arrive)
             ev = env.timeout(arrive - env.now)
             ev.callbacks.append(lambda _ev, e=e: e.arrive(img, r))
         return None, hold
@@ -438,6 +444,23 @@ class Processes:
         link is occupied for bits / ``noc.mesh_link_GBps`` (a wider link interleaves the
         flits of several transfers)."""
         return [bits / self.link_bw] + [bits / self.mesh_bw] * (n - 1)
+
+    def stored(self, e: Edge, C: LayerState, img: int, r: int, bits: float,
+               arrive: float) -> float:
+        """When a row part of ``bits`` that reached consumer ``C``'s side at ``arrive`` can
+        be read, given where its slot is (pimsim.sim.edram): the consumer's eDRAM at once;
+        another tile's eDRAM one more NoC transfer later (at ``noc.avg_hops`` hops: that
+        tile is not placed on the mesh, and its router is otherwise idle: no queue);
+        off-chip memory after it is written out and read back over the consumer chip's
+        off-chip links (2 x bits, booked: links contend)."""
+        where = e.where(img, r)
+        if where == 1:
+            return arrive + bits / self.link_bw + self.d.noc.avg_hops * self.router_ns
+        if where == 2:
+            e.spilled_bits += 2 * bits
+            _, arrive = self.server("offchip_link", C.lm.chip).book(
+                arrive, 2 * bits * self.off_ns_per_bit, 0.0, C.idx)
+        return arrive
 
     def deliver(self, L: LayerState, img: int, r: int, n: int, tile: int):
         """``deliver_now`` inside a process, waiting where it must; {cause: wait ns}."""

@@ -15,7 +15,9 @@ each image passes every layer; a layer's work per image occupies
 * every directed link of the on-chip mesh (``noc_link``): the bits of every transfer whose
   XY path crosses it over the link bandwidth (:func:`pimsim.sim.noc.traffic`, the
   engine's sending rules);
-* the chip's ``offchip_link`` ports for the bits that cross chips.
+* the chip's ``offchip_link`` ports for the bits that cross chips; the host's bits and
+  the input rows spilled to off-chip memory (``pimsim.sim.edram``) share each chip's
+  links (one stage per chip).
 
 The pipelined interval is the largest of these busy times per image, and the stage that
 sets it is the **bottleneck** (layer, resource, share of the interval = 1 for the closed
@@ -98,7 +100,8 @@ def _rates(arch: Arch) -> tuple[float, float, float, float, float]:
 
 
 def stages(network: Network, nmap: NetworkMap, arch: Arch,
-           noc: Traffic | None = None) -> tuple[list[Stage], np.ndarray]:
+           noc: Traffic | None = None,
+           spill: np.ndarray | None = None) -> tuple[list[Stage], np.ndarray]:
     """(every resource's busy time per image, each layer's own stage time in ns).
 
     A layer's own stage time is the largest busy time among its copies / workers and
@@ -177,6 +180,12 @@ def stages(network: Network, nmap: NetworkMap, arch: Arch,
                     use("router", tiles, i, out_bits * b / link_bw)
         if lm.offchip_bits:
             own[i].append(Stage(lm.name, "offchip_link", lm.offchip_bits * off_ns))
+        # the chip's links carry every layer's host bits and spilled input rows (written
+        # and read back, pimsim.sim.edram), shared: one stage per chip
+        link_bits = lm.host_bits + (float(spill[i]) if spill is not None else 0.0)
+        if link_bits:
+            d_ = tile_use.setdefault(("offchip_link", -1 - lm.chip), {})
+            d_[i] = d_.get(i, 0.0) + link_bits * off_ns
     # the network input over the first layers' links
     for cons in network:
         if NETWORK_INPUT in cons.inputs or not cons.inputs:

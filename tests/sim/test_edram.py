@@ -1,0 +1,156 @@
+"""eDRAM capacity is a hard limit (pimsim.sim.edram): what does not fit in the tiles'
+eDRAM goes to other tiles' spare eDRAM or spills off-chip with its cost, in every
+fidelity; the on-chip rows in use never exceed the on-chip capacity."""
+
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "mapping"))
+from netbuild import NetBuilder, cnn3, isaac_arch, isaac_with, resnet_block  # noqa: E402
+
+from pimsim.mapping import map_network  # noqa: E402
+from pimsim.sim import evaluate, simulate  # noqa: E402
+from pimsim.sim.edram import plan_buffers  # noqa: E402
+from pimsim.sim.engine import Engine  # noqa: E402
+from pimsim.workload.trace import load_network  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = {"edram_bytes": 16}          # 128 bits: no tile holds one 2048-bit row
+# ISAAC's off-chip link (configs/isaac.yaml): 25.390625 pJ per bit sent, 1300 mW while
+# sending (gated), 6.4 GB/s = 51.2 bits/ns per link
+LINK_PJ_PER_BIT = 25.390625
+LINK_STATIC_MW = 1300.0
+
+
+def _two() -> object:
+    """16x8x8 input, two 3x3 convs (pad 1): every buffered row is 8 x 16 x 16 = 2048 bits."""
+    return NetBuilder("two", (16, 8, 8)).conv("c1", 16, 3).conv("c2", 16, 3).build()
+
+
+# by hand: both operands (input -> c1, c1 -> c2) spill all 8 rows of an image, each row
+# written out and read back: 2 operands x 8 rows x 2048 bits x 2
+SPILL_BITS = 2 * 8 * 2048 * 2                                      # 65,536 bits per image
+
+
+def test_spill_bits_and_energy_by_hand():
+    arch = isaac_with(tile=TINY, mapping={"replicate": False})
+    base_arch = isaac_with(mapping={"replicate": False})
+    plan = plan_buffers(_two(), map_network(_two(), arch), arch.design)
+    assert [(b.local, b.remote, b.spill) for b in plan] == [(0, 0, 4), (0, 0, 4)]  # need 3+1
+    for fid in ("analytic", "fast", "event"):
+        small = evaluate(_two(), arch) if fid == "analytic" else \
+            simulate(_two(), arch, fidelity=fid, images=3)
+        base = evaluate(_two(), base_arch) if fid == "analytic" else \
+            simulate(_two(), base_arch, fidelity=fid, images=3)
+        assert base.total.spill_bits == 0
+        assert small.total.spill_bits == SPILL_BITS, fid
+        assert [lr.spill_bits for lr in small.layers] == [SPILL_BITS / 2, SPILL_BITS / 2]
+        assert small.total.offchip_bits - base.total.offchip_bits == SPILL_BITS
+        dyn = small.total.dynamic_breakdown_pJ["offchip_link"] - \
+            base.total.dynamic_breakdown_pJ["offchip_link"]
+        assert dyn == pytest.approx(SPILL_BITS * LINK_PJ_PER_BIT, rel=1e-12)   # 1,664,000 pJ
+        stat = small.total.static_breakdown_pJ["offchip_link"] - \
+            base.total.static_breakdown_pJ["offchip_link"]
+        # gated links: static power while sending, 65,536 bits / 51.2 bits/ns = 1280 ns
+        assert stat == pytest.approx(LINK_STATIC_MW * SPILL_BITS / 51.2, rel=1e-9)
+        if fid != "analytic":
+            assert sum(lt.buffer_spill_rows for lt in small.engine_stats.layers) == 8
+
+
+def test_spill_sets_the_interval_on_slow_links_by_hand():
+    # one link of 0.1 GB/s = 0.8 bits/ns carries the spill and the host's bits (input
+    # 16x8x8 and output 16x8x8 at 16 bits): (65,536 + 2 x 16,384) / 0.8 = 122,880 ns per
+    # image, more than c1's 64 positions x 16 cycles x 100 ns = 102,400 ns
+    arch = isaac_with(tile=TINY, mapping={"replicate": False},
+                      chip={"offchip_links": 1, "offchip_link_GBps": 0.1})
+    link_ns = (SPILL_BITS + 2 * 16 * 8 * 8 * 16) / 0.8
+    a = evaluate(_two(), arch)
+    assert a.total.interval_ns == pytest.approx(link_ns, rel=1e-12)
+    assert a.total.bottleneck["resource"] == "offchip_link"
+    f = simulate(_two(), arch, fidelity="fast", images=4)
+    assert f.total.interval_ns == pytest.approx(link_ns, rel=0.02)
+    assert f.total.bottleneck["resource"] == "offchip_link"
+    e = simulate(_two(), arch, fidelity="event", images=4)
+    assert e.total.interval_ns == pytest.approx(f.total.interval_ns, rel=1e-9)
+
+
+def _engine(net, arch, images=3) -> Engine:
+    eng = Engine(net, arch, map_network(net, arch), "fast", images, False, None)
+    eng.run()
+    return eng
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(edram=st.sampled_from([16, 256, 1024, 2048, 4096, 8192, 65536]),
+       which=st.sampled_from(["cnn3", "resnet_block"]),
+       rows_scale=st.sampled_from([1, 2]))
+def test_onchip_rows_in_use_never_exceed_capacity(edram, which, rows_scale):
+    net = cnn3() if which == "cnn3" else resnet_block()
+    arch = isaac_with(tile={"edram_bytes": edram, "imas": 12 // rows_scale})
+    eng = _engine(net, arch)
+    assert eng.completed >= 3                           # no deadlock, whatever the size
+    cap = edram * 8
+    tiles = arch.design.chip.tiles
+    onchip_by_chip: dict[int, float] = {}
+    local_by_tile: dict[int, float] = {}
+    for L in eng.layers:
+        lm = L.lm
+        host = range(lm.first_tile, lm.last_tile + 1)
+        for e in L.edges_in:
+            b = e.plan
+            assert b.slots >= b.need                     # progress is always possible
+            assert e.peak_onchip <= b.onchip             # instrumented: never over
+            if b.spill or b.remote:
+                assert b.slots == b.need                 # no slack where rows leave the tile
+            for t in host:
+                local_by_tile[t] = local_by_tile.get(t, 0.0) + b.local * b.row_bits / len(host)
+            chip = lm.first_tile // tiles
+            onchip_by_chip[chip] = onchip_by_chip.get(chip, 0.0) + b.onchip * b.row_bits
+    for t, bits in local_by_tile.items():
+        assert bits <= cap * (1 + 1e-9), t
+    for chip, bits in onchip_by_chip.items():
+        assert bits <= cap * tiles * (1 + 1e-9), chip
+
+
+@pytest.mark.parametrize("trace", ["cnn_digits", "lenet5_mnist", "resnet8_mnist",
+                                   "resnet20_digits", "resnet20_cifar_shapes",
+                                   "mnsim_resnet18_shapes", "mnsim_vgg16_shapes"])
+def test_small_traces_fit_in_isaacs_edram(trace):
+    net = load_network(ROOT / "traces" / f"{trace}.npz")
+    arch = isaac_arch()
+    plan = plan_buffers(net, map_network(net, arch), arch.design)
+    assert all(b.local == b.slots >= b.need for b in plan)    # all in the consumer's tiles
+
+
+def test_join_operands_need_the_rows_held_while_the_other_branch_catches_up():
+    """resnet_block by hand, in rows of the 32-row input (input row j is in at time j+1;
+    a 3x3 conv with pad 1 needs one row beyond its own, the last row clipped): stem_relu's
+    row r can be made at min(r+2, 32), b1_conv2's at min(r+4, 32), so b1_add's row r
+    fires at min(r+4, 32). Rows held = rows of the operand made by then - rows below r
+    (read). stem_relu: r < 28 holds r+3 - r = 3; r = 28 holds all 32 - 28 = 4 (the last
+    input row completes rows 28..31 at once). b1_conv2: 1 for r < 28, 32 - 28 = 4 at
+    r = 28. Each + 1 slot = 5 (a whole tensor would be 32)."""
+    net, arch = resnet_block(), isaac_arch()
+    plan = plan_buffers(net, map_network(net, arch), arch.design)
+    names = [lay.name for lay in net]
+    add = {b.order: b.need for b in plan if names[b.consumer] == "b1_add"}
+    assert add == {0: 5, 1: 5}
+
+
+def test_imagenet_resnet18_fits_in_isaacs_edram():
+    net = load_network(ROOT / "traces" / "resnet18_shapes.npz")
+    arch = isaac_arch()
+    plan = plan_buffers(net, map_network(net, arch), arch.design)
+    assert all(b.local == b.slots >= b.need for b in plan)
+    assert max(b.need for b in plan) < 56       # no join holds a whole 56-row tensor
+
+
+def test_residual_block_with_no_edram_completes_and_spills():
+    """The join that used to deadlock (or silently over-commit) now spills and completes."""
+    arch = isaac_with(tile=TINY)
+    r = simulate(resnet_block(), arch, fidelity="fast", images=3)
+    assert r.total.spill_bits > 0 and r.total.images == 3
+    assert r.total.spill_bits == evaluate(resnet_block(), arch).total.spill_bits
