@@ -141,17 +141,11 @@ class Engine(Processes):
                 L.chunk = max(1, min(L.width, lm.positions // (c * CHUNKS_PER_COPY)))
                 L.ppr = positions_per_row(L.rows, L.width, c, L.chunk)
                 L.parts_out = (L.ppr > 0).sum(axis=0).astype(np.int64)
-                span = lm.last_tile - lm.first_tile + 1
-                L.copy_tile = [lm.first_tile + (k * span) // c for k in range(c)]
-                # a copy larger than a tile spreads over several: its tiles' eDRAMs, buses
-                # and shift-and-add units work on its row tiles in parallel
-                per_tile = d.tile.imas
-                L.copy_tiles = []
-                for k in range(c):
-                    first_ima = (k * lm.imas) // c
-                    n_tiles = max(1, -(-lm.imas_per_copy // per_tile))
-                    t0 = lm.first_tile + first_ima // per_tile
-                    L.copy_tiles.append([min(t0 + j, lm.last_tile) for j in range(n_tiles)])
+                # where each copy's IMAs are (LayerMap.copy_tiles, as the closed form); a
+                # copy larger than a tile spreads over several: their eDRAMs, buses and
+                # shift-and-add units work on its row tiles in parallel
+                L.copy_tiles = [lm.copy_tiles(k, d.tile.imas) for k in range(c)]
+                L.copy_tile = [t[0] for t in L.copy_tiles]
                 L.copy_tileset = [sorted(set(t)) for t in L.copy_tiles]
                 # each copy's eDRAM + bus servers and tile shift-and-add units, looked up
                 # once when first used (processes.py), not per unit

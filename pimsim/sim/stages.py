@@ -111,23 +111,27 @@ def stages(network: Network, nmap: NetworkMap, arch: Arch) -> tuple[list[Stage],
 
     tpr = d.tile.tiles_per_router
 
-    def use(resource: str, tiles: range, layer: int, ns: float) -> None:
+    def use(resource: str, tiles, layer: int, ns: float) -> None:
+        """Charge ``ns`` of ``resource`` to ``tiles``: {tile: fraction} or a range (even)."""
         if ns <= 0.0:
             return
-        share = ns / len(tiles)
-        if resource == "router":      # a router's injection ports serve tpr tiles, pooled
-            for t in tiles:
+        if not isinstance(tiles, dict):
+            tiles = {t: 1.0 / len(tiles) for t in tiles}
+        for t, frac in tiles.items():
+            if resource == "router":  # a router's injection ports serve tpr tiles, pooled
                 d_ = tile_use.setdefault((resource, t // tpr), {})
-                d_[layer] = d_.get(layer, 0.0) + share / tpr
-            return
-        for t in tiles:
-            d_ = tile_use.setdefault((resource, t), {})
-            d_[layer] = d_.get(layer, 0.0) + share
+                d_[layer] = d_.get(layer, 0.0) + ns * frac / tpr
+            else:
+                d_ = tile_use.setdefault((resource, t), {})
+                d_[layer] = d_.get(layer, 0.0) + ns * frac
 
     for i, (lay, lm) in enumerate(zip(network, nmap.layers)):
         tiles = range(lm.first_tile, lm.last_tile + 1)
         if lm.is_mvm:
             c = lm.replication
+            # the tiles the copies are really on (LayerMap.copy_tiles, as the engine): each
+            # copy does 1 / c of the work, spread over its tiles; it sends from its first
+            on_tiles, sends = copy_shares(lm, d.tile.imas)
             n = -(-lm.positions // c)
             reads = math.ceil(n * d.input_cycles * ou_steps(lm, arch) * (1.0 - lm.skip_cycles))
             t_conv = conversion_ns(lm, arch)
@@ -145,9 +149,9 @@ def stages(network: Network, nmap: NetworkMap, arch: Arch) -> tuple[list[Stage],
             copy_ns = reads * period + n * fetch_ns + lm.write_ns
             own[i].append(Stage(lm.name, "adc" if t_conv > t_read else "crossbar", copy_ns))
             bits = lm.positions * (fetch + store)
-            use("edram", tiles, i, 2 * bits / edram_bw / d.tile.edram_ports)
-            use("bus", tiles, i, bits / bus_bw)
-            use("tile_shift_add", tiles, i, lm.positions * lm.merges_per_position * tsa_ns)
+            use("edram", on_tiles, i, 2 * bits / edram_bw / d.tile.edram_ports)
+            use("bus", on_tiles, i, bits / bus_bw)
+            use("tile_shift_add", on_tiles, i, lm.positions * lm.merges_per_position * tsa_ns)
             out_parts = c * lay.out_shape[1]                  # output-row parts (upper bound)
             parts = min(lm.positions, out_parts)
         else:
@@ -161,6 +165,7 @@ def stages(network: Network, nmap: NetworkMap, arch: Arch) -> tuple[list[Stage],
                 own[i].append(Stage(lm.name, role, t))
                 use(role, range(lm.first_tile, lm.first_tile + h), i, ops * op_ns)
             parts = lay.out_shape[1]
+            sends = tiles
         # NoC: the layer's outputs to every consumer that receives them over a link
         out_bits = lay.out_elems
         for cons in network:
@@ -170,7 +175,7 @@ def stages(network: Network, nmap: NetworkMap, arch: Arch) -> tuple[list[Stage],
                     continue
                 if cons.is_mvm or order > 0:
                     b = d.precision.input_bits if cons.is_mvm else d.precision.output_bits
-                    use("router", tiles, i, out_bits * b / link_bw + parts * hop_ns)
+                    use("router", sends, i, out_bits * b / link_bw + parts * hop_ns)
         if lm.offchip_bits:
             own[i].append(Stage(lm.name, "offchip_link", lm.offchip_bits * off_ns))
     # the network input over the first layers' links
@@ -192,6 +197,22 @@ def stages(network: Network, nmap: NetworkMap, arch: Arch) -> tuple[list[Stage],
         for j in per_layer:
             times[j] = max(times[j], total)
     return out, times
+
+
+def copy_shares(lm, imas_per_tile: int) -> tuple[dict[int, float], dict[int, float]]:
+    """({tile: share of the layer's copy work on it}, {tile: share of its sends}) of an
+    MVM layer: each of the ``c`` copies does 1 / c, split evenly over its tiles
+    (``LayerMap.copy_tiles``; the engine books ``1 / spread`` of a unit on each distinct
+    tile), and sends its outputs from its first tile."""
+    c = lm.replication
+    on: dict[int, float] = {}
+    sends: dict[int, float] = {}
+    for k in range(c):
+        tl = lm.copy_tiles(k, imas_per_tile)
+        for t in set(tl):
+            on[t] = on.get(t, 0.0) + 1.0 / (c * len(tl))
+        sends[tl[0]] = sends.get(tl[0], 0.0) + 1.0 / c
+    return on, sends
 
 
 def bottleneck(stage_list: list[Stage], interval_ns: float) -> dict:
