@@ -226,6 +226,13 @@ def bottleneck(stage_list: list[Stage], interval_ns: float) -> dict:
 
 def row_latency_ns(network: Network, nmap: NetworkMap, arch: Arch,
                    chunks_per_copy: int = 32) -> float:
+    """Image 0's latency through the overlapped layer pipeline (:func:`row_done_ns`)."""
+    done = row_done_ns(network, nmap, arch, chunks_per_copy)
+    return max((float(v.max()) for v in done.values()), default=0.0)
+
+
+def row_done_ns(network: Network, nmap: NetworkMap, arch: Arch,
+                chunks_per_copy: int = 32) -> dict[str, np.ndarray]:
     """Image 0's latency through the overlapped layer pipeline, row by row, without
     contention (the engine's schedule in closed form).
 
@@ -236,7 +243,8 @@ def row_latency_ns(network: Network, nmap: NetworkMap, arch: Arch,
     output row needs have arrived, and takes ``chunk x (fetch + reads)`` per position.
     A non-MVM layer's rows go round-robin to one worker per host tile. A row reaches a
     consumer over the NoC link (bits / link bandwidth + hops x router latency).
-    Latency = the last row of the last layer.
+    Returns each layer's completion time of every output row (ns); the latency is the
+    last row of the last layer.
     """
     from pimsim.sim.buffers import windows        # the engine's receptive-field rule
 
@@ -285,17 +293,26 @@ def row_latency_ns(network: Network, nmap: NetworkMap, arch: Arch,
             pos_ns = (d.input_cycles * ou_steps(lm, arch) * (1.0 - lm.skip_cycles)
                       * max(t_read, t_conv)
                       + max(2 * fetch / edram_bw, fetch / bus_bw) / n_tiles)
-            t = lm.write_ns                     # a written operand is programmed first
-            for w0 in range(0, q_total, c):
-                last = min(w0 + c, q_total) - 1
-                t = max(t, avail[last // cpr]) + chunk * pos_ns
-                first_row, last_row = w0 // cpr, last // cpr
-                end[first_row:last_row + 1] = t      # a row ends with its last chunk's wave
-            # the output stage: last conversion, row-tile merges, outputs into eDRAM
             store = lay.out_shape[0] * d.precision.output_bits
             if lay.is_matmul:
                 store = lay.matmul_dims[0] * lay.matmul_dims[3] * d.precision.output_bits
             tsa_ns = arch.latency_ns("tile_shift_add", "accumulate") / d.tile.shift_adds
+            # a wave's copies share their tiles' eDRAM ports, bus and shift-and-add: a
+            # wave takes at least the busiest tile's share of its fetches, stores and
+            # merges (the copies' own time is per copy)
+            on_tiles, _ = copy_shares(lm, d.tile.imas)
+            busiest = max(on_tiles.values()) * c * chunk
+            wave_ns = max(chunk * pos_ns,
+                          busiest * 2 * (fetch + store) / edram_bw / d.tile.edram_ports,
+                          busiest * (fetch + store) / bus_bw,
+                          busiest * lm.merges_per_position * tsa_ns)
+            t = lm.write_ns                     # a written operand is programmed first
+            for w0 in range(0, q_total, c):
+                last = min(w0 + c, q_total) - 1
+                t = max(t, avail[last // cpr]) + wave_ns
+                first_row, last_row = w0 // cpr, last // cpr
+                end[first_row:last_row + 1] = t      # a row ends with its last chunk's wave
+            # the output stage: last conversion, row-tile merges, outputs into eDRAM
             end += t_conv + chunk * (lm.merges_per_position * tsa_ns
                                      + max(2 * store / edram_bw, store / bus_bw)) / n_tiles
         else:
@@ -313,4 +330,4 @@ def row_latency_ns(network: Network, nmap: NetworkMap, arch: Arch,
         if lm.host_out_bits and links:          # a sink's results cross a link to the host
             end = end + lm.host_out_bits / rows * off_bit_ns
         done[lay.name] = end
-    return max((float(v.max()) for v in done.values()), default=0.0)
+    return done
