@@ -62,6 +62,10 @@ def bottleneck_line(result: dict) -> str:
         if waits and spent:
             line += f"; its copies: busy {100.0 * lt['busy_ns'] / spent:.1f}%, " + ", ".join(
                 f"{c} {100.0 * v / spent:.1f}%" for c, v in waits)
+    closed = b.get("closed_form_interval_ns")
+    if closed and interval:
+        line += (f"; contention-free (closed form) interval {closed:,.1f} ns, "
+                 f"{100.0 * (interval / closed - 1.0):+.1f}%")
     return line
 
 

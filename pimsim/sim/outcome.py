@@ -10,7 +10,7 @@ from dataclasses import replace
 from pimsim.result import EngineStats, LayerTiming, Result
 from pimsim.sim.accounting import CAUSES, per_image_counts, utilization
 from pimsim.sim.analytic import build_result
-from pimsim.sim.stages import Stage, bottleneck
+from pimsim.sim.stages import Stage, bottleneck, stages
 from pimsim.sim.weights import weight_load
 
 
@@ -58,9 +58,15 @@ def engine_result(eng) -> Result:
                           interval, engine=eng.fidelity, engine_stats=stats,
                           weight_load=weight_load(nmap, arch))
     fill = steady.fill_ns if images > 1 else latency
+    neck = bottleneck(measured_stages(eng), interval)
+    if neck:
+        # the contention-free interval of the same pipeline (the closed form's slowest
+        # stage), so a reader sees how much of the interval is contention: the
+        # bottleneck layer's stalls (engine_stats.layers) account for the rest
+        closed = max((st.busy_ns for st in stages(network, nmap, arch)[0]), default=0.0)
+        neck["closed_form_interval_ns"] = float(closed)
     total = replace(result.total, fill_ns=float(fill), images=images,
-                    converged=bool(steady.converged),
-                    bottleneck=bottleneck(measured_stages(eng), interval))
+                    converged=bool(steady.converged), bottleneck=neck)
     return replace(result, total=total)
 
 

@@ -30,14 +30,41 @@ def digits():
     return load_network(REPO / "traces" / "cnn_digits.npz")
 
 
-@pytest.mark.parametrize("cfg", ["isaac", "isaac_xbar64", "isaac_xbar256", "isaac_xbar512"])
-def test_analytic_and_fast_agree_within_5_percent(cfg, digits):
+DESIGNS = ["isaac", "isaac_xbar64", "isaac_xbar256", "isaac_xbar512"]
+#: (trace, design) whose image-0 latency is still more than 5 % from the closed form's
+#: (docs/engine.md, "How the engine differs from the closed form": later images' traffic
+#: on the shared router delays image 0's rows; the closed form has no later images)
+LATENCY_OPEN = {("lenet5_mnist", "isaac"), ("lenet5_mnist", "isaac_xbar64"),
+                ("resnet8_mnist", "isaac"), ("resnet8_mnist", "isaac_xbar64")}
+
+
+@pytest.mark.parametrize("cfg", DESIGNS)
+@pytest.mark.parametrize("trace", ["cnn_digits", "lenet5_mnist", "resnet8_mnist"])
+def test_analytic_and_fast_agree_or_the_engine_names_the_stalls(trace, cfg):
+    # issue 12: within 5 % on the interval, or the difference is the engine's named
+    # stalls: the engine's bottleneck layer's copies are busy for at most the closed
+    # form's interval (+5 %) of every engine interval, idle by named causes for the rest.
+    # The rule is written out here, from the Result's plain fields, not by the agreement
+    # module (pimsim.sim.agreement) that prints the table
+    net = load_network(REPO / "traces" / f"{trace}.npz")
     arch = _arch(cfg)
-    a = simulate(digits, arch, fidelity="analytic").total
-    f = simulate(digits, arch, fidelity="fast").total
+    a = simulate(net, arch, fidelity="analytic").total
+    r = simulate(net, arch, fidelity="fast")
+    f = r.total
     assert f.converged
-    assert abs(f.interval_ns / a.interval_ns - 1) < 0.05
-    assert abs(f.latency_ns / a.latency_ns - 1) < 0.05
+    tol = 0.05
+    if abs(f.interval_ns / a.interval_ns - 1) > tol:
+        assert f.interval_ns > a.interval_ns, "the closed form over-counts"
+        lay = next(lt for lt in r.engine_stats.layers if lt.name == f.bottleneck["layer"])
+        stalled = sum(lay.stalls_ns.values())
+        busy_share = lay.busy_ns / (lay.busy_ns + stalled)
+        assert busy_share * f.interval_ns <= (1 + tol) * a.interval_ns
+    assert f.bottleneck["closed_form_interval_ns"] == pytest.approx(a.interval_ns)
+    lat = abs(f.latency_ns / a.latency_ns - 1)
+    if (trace, cfg) in LATENCY_OPEN:
+        assert lat > tol, "now within 5 %: drop it from LATENCY_OPEN and docs/engine.md"
+    else:
+        assert lat <= tol
 
 
 def test_a_larger_difference_is_explained_by_named_stalls(digits):

@@ -1,0 +1,101 @@
+"""Agreement of the closed form (``analytic``) and the engine (``fast``) on one design
+point: interval and latency side by side, and whether a difference beyond the tolerance
+is accounted for by the engine's named stall causes (docs/engine.md, "How the engine
+differs from the closed form").
+
+Rule (``TOLERANCE`` = 5 %): the engine's interval ``I_f`` agrees with the closed form's
+``I_a`` when ``|I_f / I_a - 1| <= TOLERANCE``; otherwise it is **explained** when
+``I_f > I_a`` and the copies (or workers) of the engine's bottleneck layer are busy for
+at most ``(1 + TOLERANCE) x I_a`` of each interval, i.e. the share of their time that
+``engine_stats.layers[...].stalls_ns`` names (input_wait, buffer_full, ...) covers the
+rest: ``stalled / (busy + stalled) x I_f >= I_f - (1 + TOLERANCE) x I_a``. An engine
+interval *below* the closed form's is never explained: the closed form would be counting
+work the engine does not do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pimsim.arch.compose import Arch
+from pimsim.workload.layer import Network
+
+TOLERANCE = 0.05
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """One trace on one design: both fidelities' interval and latency (ns)."""
+
+    network: str
+    design: str
+    analytic_interval_ns: float
+    analytic_latency_ns: float
+    fast_interval_ns: float
+    fast_latency_ns: float
+    bottleneck: str                 # the engine's: "layer resource"
+    stalled_share: float            # of the bottleneck layer's copies' time
+    causes: dict = field(default_factory=dict)   # cause -> share of the copies' time
+
+    @property
+    def interval_diff(self) -> float:
+        return self.fast_interval_ns / self.analytic_interval_ns - 1.0
+
+    @property
+    def latency_diff(self) -> float:
+        return self.fast_latency_ns / self.analytic_latency_ns - 1.0
+
+    @property
+    def interval_verdict(self) -> str:
+        """"agree", "stalls" (explained by the named stall causes) or "open"."""
+        if abs(self.interval_diff) <= TOLERANCE:
+            return "agree"
+        excess = self.fast_interval_ns - (1.0 + TOLERANCE) * self.analytic_interval_ns
+        if excess > 0 and self.stalled_share * self.fast_interval_ns >= excess:
+            return "stalls"
+        return "open"
+
+    @property
+    def latency_verdict(self) -> str:
+        return "agree" if abs(self.latency_diff) <= TOLERANCE else "open"
+
+
+def compare(network: Network, arch: Arch, trace: str = "", design: str = "") -> Agreement:
+    """Run ``analytic`` and ``fast`` (to the steady state) and compare them."""
+    from pimsim.sim.run import simulate
+
+    a = simulate(network, arch, fidelity="analytic").total
+    r = simulate(network, arch, fidelity="fast")
+    f = r.total
+    b = f.bottleneck or {}
+    lay = next((lt for lt in r.engine_stats.layers if lt.name == b.get("layer")), None)
+    share, causes = 0.0, {}
+    if lay is not None:
+        spent = lay.busy_ns + sum(lay.stalls_ns.values())
+        if spent > 0:
+            share = sum(lay.stalls_ns.values()) / spent
+            causes = {c: v / spent for c, v in lay.stalls_ns.items() if v > 0}
+    return Agreement(trace or network.name, design or arch.design.name, a.interval_ns,
+                     a.latency_ns, f.interval_ns, f.latency_ns,
+                     f"{b.get('layer', '')} {b.get('resource', '')}".strip(), share, causes)
+
+
+HEADER = ("| trace | design | analytic interval / latency (ns) | fast interval / latency (ns) "
+          "| interval | latency | engine bottleneck: stalled share (causes) |\n"
+          "|---|---|---|---|---|---|---|")
+
+
+def markdown_row(g: Agreement) -> str:
+    """One row of the agreement table."""
+    causes = ", ".join(f"{c} {100 * v:.1f} %"
+                       for c, v in sorted(g.causes.items(), key=lambda cv: -cv[1]))
+    return (f"| {g.network} | {g.design} | {g.analytic_interval_ns:,.1f} / "
+            f"{g.analytic_latency_ns:,.0f} | {g.fast_interval_ns:,.1f} / "
+            f"{g.fast_latency_ns:,.0f} | {100 * g.interval_diff:+.1f} % {g.interval_verdict} | "
+            f"{100 * g.latency_diff:+.1f} % {g.latency_verdict} | {g.bottleneck}: "
+            f"{100 * g.stalled_share:.1f} %" + (f" ({causes})" if causes else "") + " |")
+
+
+def markdown(rows: list[Agreement]) -> str:
+    """The agreement table (markdown)."""
+    return "\n".join([HEADER] + [markdown_row(g) for g in rows])
