@@ -54,6 +54,8 @@ def bottleneck_line(result: dict) -> str:
     interval = result["total"].get("interval_ns") or 0.0
     layers = {lt["name"]: lt for lt in (result.get("engine_stats") or {}).get("layers", [])}
     lt = layers.get(b["layer"])
+    if "busy_ns" in b:                 # its steady-state split (after image 0), if reported
+        lt = b
     if lt and interval:
         # the layer's copies / workers: busy + idle by cause = their whole time
         spent = lt["busy_ns"] + sum(lt["stalls_ns"].values())

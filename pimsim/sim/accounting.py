@@ -59,6 +59,7 @@ class LayerState:
         self.slots = 0
         self.overcommit = False
         self.tid = 0
+        self.mark: tuple | None = None    # (busy, stalls, computed) when image 0 completed
 
     def stall(self, cause: str, dt: float) -> None:
         if dt > STALL_EPS_NS:

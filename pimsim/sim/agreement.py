@@ -7,7 +7,7 @@ Rule (``TOLERANCE`` = 5 %): the engine's interval ``I_f`` agrees with the closed
 ``I_a`` when ``|I_f / I_a - 1| <= TOLERANCE``; otherwise it is **explained** when
 ``I_f > I_a`` and the copies (or workers) of the engine's bottleneck layer are busy for
 at most ``(1 + TOLERANCE) x I_a`` of each interval, i.e. the share of their time that
-``engine_stats.layers[...].stalls_ns`` names (input_wait, buffer_full, ...) covers the
+the bottleneck's steady-state ``stalls_ns`` (after image 0, ``total.bottleneck``) names (input_wait, buffer_full, ...) covers the
 rest: ``stalled / (busy + stalled) x I_f >= I_f - (1 + TOLERANCE) x I_a``. An engine
 interval *below* the closed form's is never explained: the closed form would be counting
 work the engine does not do.
@@ -68,13 +68,12 @@ def compare(network: Network, arch: Arch, trace: str = "", design: str = "") -> 
     r = simulate(network, arch, fidelity="fast")
     f = r.total
     b = f.bottleneck or {}
-    lay = next((lt for lt in r.engine_stats.layers if lt.name == b.get("layer")), None)
     share, causes = 0.0, {}
-    if lay is not None:
-        spent = lay.busy_ns + sum(lay.stalls_ns.values())
+    if "busy_ns" in b:                # the bottleneck layer's steady-state split
+        spent = b["busy_ns"] + sum(b["stalls_ns"].values())
         if spent > 0:
-            share = sum(lay.stalls_ns.values()) / spent
-            causes = {c: v / spent for c, v in lay.stalls_ns.items() if v > 0}
+            share = sum(b["stalls_ns"].values()) / spent
+            causes = {c: v / spent for c, v in b["stalls_ns"].items() if v > 0}
     return Agreement(trace or network.name, design or arch.design.name, a.interval_ns,
                      a.latency_ns, f.interval_ns, f.latency_ns,
                      f"{b.get('layer', '')} {b.get('resource', '')}".strip(), share, causes)

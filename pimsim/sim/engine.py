@@ -401,6 +401,9 @@ class Engine(Processes):
             if self.forced is not None or not self.monitor.done:
                 self.monitor.add(fin[self.completed])
             self.completed += 1
+            if self.completed == 1:       # the fill is over: steady-state stalls from here
+                for L in self.layers:
+                    L.mark = (L.busy, dict(L.stalls), L.computed)
 
 
     def _deadlock(self) -> EngineError:

@@ -65,6 +65,7 @@ def engine_result(eng) -> Result:
         # bottleneck layer's stalls (engine_stats.layers) account for the rest
         closed = max((st.busy_ns for st in stages(network, nmap, arch)[0]), default=0.0)
         neck["closed_form_interval_ns"] = float(closed)
+        neck.update(steady_split(eng, neck["layer"]))
     total = replace(result.total, fill_ns=float(fill), images=images,
                     converged=bool(steady.converged), bottleneck=neck)
     return replace(result, total=total)
@@ -100,3 +101,18 @@ def measured_stages(eng) -> list[Stage]:
         per_image = sum(v / (worth[k] if k >= 0 else work) for k, v in s.by.items())
         out.append(Stage(eng.layers[top].lay.name, role, per_image))
     return out
+
+
+def steady_split(eng, layer: str) -> dict:
+    """{"busy_ns", "stalls_ns"}: the layer's copies' / workers' busy time and idle time by
+    cause per image (summed over them) after image 0 completed, i.e. without the fill's
+    wait for the first input (which ``engine_stats.layers`` includes); empty when the run
+    did no work after that."""
+    L = next((x for x in eng.layers if x.lay.name == layer), None)
+    if L is None or L.mark is None or L.computed <= L.mark[2]:
+        return {}
+    busy0, stalls0, done0 = L.mark
+    worth = (L.computed - done0) / L.per_image
+    return {"busy_ns": (L.busy - busy0) / worth,
+            "stalls_ns": {c: (v - stalls0[c]) / worth for c, v in L.stalls.items()
+                          if v - stalls0[c] > 0}}
