@@ -15,7 +15,7 @@ from pimsim.sim import simulate  # noqa: E402
 from pimsim.workload.trace import load_network  # noqa: E402
 
 #: the design key that counts a named bottleneck resource's units
-KNOB = {"tile_shift_add": "tile.shift_adds", "activation": "tile.activation_units",
+KNOB = {"crossbar": "chip.tiles", "tile_shift_add": "tile.shift_adds", "activation": "tile.activation_units",
         "maxpool": "tile.maxpool_units", "edram": "tile.edram_ports",
         "adc": "adc.per_crossbar", "offchip_link": "chip.offchip_links",
         "router": "noc.link_GBps", "bus": "tile.bus_width_bits"}
@@ -67,25 +67,23 @@ def test_analytic_and_fast_agree_or_the_engine_names_the_stalls(trace, cfg):
         assert lat <= tol
 
 
-def test_a_larger_difference_is_explained_by_named_stalls(digits):
-    # 8-bit ISAAC: the closed form's slowest stage is far shorter than the engine's
-    # interval; the engine's bottleneck layer's copies are busy for about the closed
-    # form's stage and idle, by named causes, for the rest of the interval
-    arch = _arch("isaac_8bit")
-    a = simulate(digits, arch, fidelity="analytic")
-    f = simulate(digits, arch, fidelity="fast")
-    gap = f.total.interval_ns - a.total.interval_ns
-    assert gap > 0.05 * a.total.interval_ns
-    b = f.total.bottleneck
-    lay = next(lt for lt in f.engine_stats.layers if lt.name == b["layer"])
-    copies = f.layer(b["layer"]).replication
-    busy, stalls = lay.busy_ns / copies, sum(lay.stalls_ns.values()) / copies
-    assert busy <= a.total.interval_ns
-    assert busy + stalls == pytest.approx(f.total.interval_ns, rel=0.05)
-    assert stalls >= 0.9 * gap
-    named = {c for c, v in lay.stalls_ns.items() if v > 0}
-    assert named and named <= {"input_wait", "buffer_full", "buffer_bandwidth", "adc_busy",
-                               "network", "unit_busy"}
+def test_a_larger_difference_is_named_stalls_on_a_contended_tile():
+    # resnet20_digits on 256x256 crossbars: the engine's interval is 14 % above the
+    # contention-free closed form; in the steady state (after image 0) the engine's
+    # bottleneck layer's workers are busy for the closed form's slowest stage and idle
+    # by named causes for the rest of every interval (the rule of
+    # test_analytic_and_fast_agree_or_the_engine_names_the_stalls, written out again)
+    net = load_network(REPO / "traces" / "resnet20_digits.npz")
+    arch = _arch("isaac_xbar256")
+    a = simulate(net, arch, fidelity="analytic").total
+    f = simulate(net, arch, fidelity="fast").total
+    assert f.interval_ns > 1.05 * a.interval_ns
+    b = f.bottleneck
+    stalled = sum(b["stalls_ns"].values())
+    busy_share = b["busy_ns"] / (b["busy_ns"] + stalled)
+    assert busy_share * f.interval_ns <= 1.05 * a.interval_ns
+    assert set(b["stalls_ns"]) <= {"input_wait", "buffer_full", "buffer_bandwidth",
+                                   "adc_busy", "network", "unit_busy"}
 
 
 @pytest.mark.parametrize("cfg", ["isaac", "isaac_8bit"])
