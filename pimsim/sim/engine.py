@@ -47,6 +47,7 @@ from pimsim.sim.buffers import Edge, windows
 from pimsim.sim.outcome import engine_result
 from pimsim.sim.processes import Processes
 from pimsim.sim.resources import Server
+from pimsim.sim.stages import CHUNK_POSITIONS
 from pimsim.sim.steady import MAX_IMAGES, MIN_IMAGES, Monitor
 from pimsim.units import BITS_PER_BYTE
 from pimsim.workload.layer import NETWORK_INPUT, Network
@@ -56,7 +57,6 @@ PROGRESS_EVERY = 20000       # simpy events between progress callbacks
 MAX_UNITS = 4_000_000        # engine work units (output rows x copies x images) of one run:
                              # 87x ResNet-18's 46k; ~16k units/s (docs/robustness.md)
 MAX_EVENTS = 200_000_000     # simpy events of one run: a safety net behind MAX_UNITS
-CHUNKS_PER_COPY = 32         # fast and event: position chunks dealt to each copy per image
 NS_PER_US = 1e3              # trace-event timestamps are in microseconds
 GBPS_TO_BITS_PER_NS = BITS_PER_BYTE  # 1 GB/s = 8 bits/ns
 
@@ -136,9 +136,9 @@ class Engine(Processes):
             lm = L.lm
             if L.is_mvm:
                 c = lm.replication
-                # chunks of consecutive positions: about CHUNKS_PER_COPY per copy and image
-                # (fewer, larger units; a copy's share stays within one chunk of P / c)
-                L.chunk = max(1, min(L.width, lm.positions // (c * CHUNKS_PER_COPY)))
+                # positions are dealt to the copies one at a time (CHUNK_POSITIONS: one MVM,
+                # the hardware's unit of work), round-robin in raster order
+                L.chunk = CHUNK_POSITIONS
                 L.ppr = positions_per_row(L.rows, L.width, c, L.chunk)
                 L.parts_out = (L.ppr > 0).sum(axis=0).astype(np.int64)
                 # where each copy's IMAs are (LayerMap.copy_tiles, as the closed form); a

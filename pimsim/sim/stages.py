@@ -39,6 +39,10 @@ GBPS_TO_BITS_PER_NS = BITS_PER_BYTE  # 1 GB/s = 8 bits/ns
 RESOURCES = ("crossbar", "adc", "edram", "bus", "tile_shift_add", "activation", "maxpool",
              "router", "offchip_link")
 UNIT_ROLES = ("activation", "maxpool", "tile_shift_add")   # non-MVM layers' digital units
+#: Positions dealt to a copy at a time (round-robin in raster order): one MVM, the unit of
+#: work a copy's crossbars do. Dealing larger chunks changes timing where buffers block
+#: (docs/engine.md, "Work split": VGG-16 on 64x64 crossbars, 5.74 to 9.00 ms per image).
+CHUNK_POSITIONS = 1
 
 
 @dataclass(frozen=True)
@@ -225,19 +229,19 @@ def bottleneck(stage_list: list[Stage], interval_ns: float) -> dict:
 
 
 def row_latency_ns(network: Network, nmap: NetworkMap, arch: Arch,
-                   chunks_per_copy: int = 32) -> float:
+                   chunk_positions: int = CHUNK_POSITIONS) -> float:
     """Image 0's latency through the overlapped layer pipeline (:func:`row_done_ns`)."""
-    done = row_done_ns(network, nmap, arch, chunks_per_copy)
+    done = row_done_ns(network, nmap, arch, chunk_positions)
     return max((float(v.max()) for v in done.values()), default=0.0)
 
 
 def row_done_ns(network: Network, nmap: NetworkMap, arch: Arch,
-                chunks_per_copy: int = 32) -> dict[str, np.ndarray]:
+                chunk_positions: int = CHUNK_POSITIONS) -> dict[str, np.ndarray]:
     """Image 0's latency through the overlapped layer pipeline, row by row, without
     contention (the engine's schedule in closed form).
 
-    An MVM layer's positions are cut into chunks (``max(1, min(W, P // (copies x
-    chunks_per_copy)))`` positions, as the engine deals them) and the chunks go to the
+    An MVM layer's positions are cut into chunks of ``chunk_positions`` (at most a row;
+    the engine deals them one at a time) and the chunks go to the
     copies round-robin in raster order, so the copies work in *waves* of ``copies``
     chunks; a wave starts when the previous one is done and the input rows its last
     output row needs have arrived, and takes ``chunk x (fetch + reads)`` per position.
@@ -282,7 +286,7 @@ def row_done_ns(network: Network, nmap: NetworkMap, arch: Arch,
         end = np.zeros(rows)
         if lm.is_mvm:
             c = lm.replication
-            chunk = max(1, min(width, lm.positions // (c * chunks_per_copy)))
+            chunk = max(1, min(width, chunk_positions))
             cpr = -(-width // chunk)
             q_total = rows * cpr
             t_conv = conversion_ns(lm, arch)
