@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pimsim.arch.compose import Arch
+from pimsim.result import Result
 from pimsim.workload.layer import Network
 
 TOLERANCE = 0.05
@@ -64,9 +65,14 @@ def compare(network: Network, arch: Arch, trace: str = "", design: str = "") -> 
     """Run ``analytic`` and ``fast`` (to the steady state) and compare them."""
     from pimsim.sim.run import simulate
 
-    a = simulate(network, arch, fidelity="analytic").total
-    r = simulate(network, arch, fidelity="fast")
-    f = r.total
+    return from_results(simulate(network, arch, fidelity="analytic"),
+                        simulate(network, arch, fidelity="fast"), trace, design)
+
+
+def from_results(analytic: Result, fast: Result, trace: str = "",
+                 design: str = "") -> Agreement:
+    """The agreement of two finished results (``analytic``, ``fast``) of one design point."""
+    a, f = analytic.total, fast.total
     b = f.bottleneck or {}
     share, causes = 0.0, {}
     if "busy_ns" in b:                # the bottleneck layer's steady-state split
@@ -74,7 +80,7 @@ def compare(network: Network, arch: Arch, trace: str = "", design: str = "") -> 
         if spent > 0:
             share = sum(b["stalls_ns"].values()) / spent
             causes = {c: v / spent for c, v in b["stalls_ns"].items() if v > 0}
-    return Agreement(trace or network.name, design or arch.design.name, a.interval_ns,
+    return Agreement(trace or fast.network, design or fast.design, a.interval_ns,
                      a.latency_ns, f.interval_ns, f.latency_ns,
                      f"{b.get('layer', '')} {b.get('resource', '')}".strip(), share, causes)
 
