@@ -310,12 +310,15 @@ def row_done_ns(network: Network, nmap: NetworkMap, arch: Arch,
                           busiest * 2 * (fetch + store) / edram_bw / d.tile.edram_ports,
                           busiest * (fetch + store) / bus_bw,
                           busiest * lm.merges_per_position * tsa_ns)
-            t = lm.write_ns                     # a written operand is programmed first
-            for w0 in range(0, q_total, c):
-                last = min(w0 + c, q_total) - 1
-                t = max(t, avail[last // cpr]) + wave_ns
-                first_row, last_row = w0 // cpr, last // cpr
-                end[first_row:last_row + 1] = t      # a row ends with its last chunk's wave
+            # wave w ends at t_w = max(t_(w-1), inputs of its last chunk) + wave_ns, from
+            # t_(-1) = the write time of a written operand; in closed form (max-plus):
+            # t_w - (w + 1) x wave_ns = running max of max(t_(-1), a_j - j x wave_ns)
+            last = np.minimum(np.arange(c, q_total + c, c), q_total) - 1
+            w = np.arange(last.size)
+            t = np.maximum.accumulate(np.maximum(lm.write_ns, avail[last // cpr] - w * wave_ns))
+            t = t + (w + 1) * wave_ns
+            # a row ends with the wave of its last chunk
+            end[:] = t[((np.arange(rows) + 1) * cpr - 1) // c]
             # the output stage: last conversion, row-tile merges, outputs into eDRAM
             end += t_conv + chunk * (lm.merges_per_position * tsa_ns
                                      + max(2 * store / edram_bw, store / bus_bw)) / n_tiles
