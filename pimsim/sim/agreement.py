@@ -104,3 +104,30 @@ def markdown_row(g: Agreement) -> str:
 def markdown(rows: list[Agreement]) -> str:
     """The agreement table (markdown)."""
     return "\n".join([HEADER] + [markdown_row(g) for g in rows])
+
+
+#: The designs and traces of docs/engine.md's agreement table (issue 12's acceptance:
+#: ISAAC and its 64/256/512 variants; the traces the table was run on).
+DOC_DESIGNS = ("isaac", "isaac_xbar64", "isaac_xbar256", "isaac_xbar512")
+DOC_TRACES = ("cnn_digits", "lenet5_mnist", "resnet8_mnist", "resnet20_digits",
+              "resnet20_cifar_shapes", "mnsim_resnet18_shapes", "mnsim_vgg16_shapes",
+              "lstm_lm_shapes", "bert_base_layer_shapes", "resnet18_shapes", "vgg16_shapes")
+
+
+def doc_table(root=None) -> str:
+    """docs/engine.md's agreement table, regenerated (minutes: every trace x design runs
+    ``analytic`` and ``fast``; the same as ``scripts/agreement.py``)."""
+    from pathlib import Path
+
+    from pimsim.arch import build_arch
+    from pimsim.config import load_design
+    from pimsim.workload import load_network
+
+    root = Path(root) if root else Path(__file__).resolve().parents[2]
+    rows = []
+    for t in DOC_TRACES:
+        net = load_network(root / "traces" / f"{t}.npz")
+        for c in DOC_DESIGNS:
+            rows.append(compare(net, build_arch(load_design(root / "configs" / f"{c}.yaml")),
+                                t, c))
+    return markdown(rows)
