@@ -117,7 +117,9 @@ class TotalResult:
     fill_ns: float = 0.0
     images: int = 0                  # images simulated (0: closed form)
     converged: bool = True           # the engine's interval met its convergence rule
-    # the stage that sets the interval: {"layer", "resource", "share"} (share of interval)
+    # the stage that sets the interval: {"layer", "resource", "share"} (share of interval);
+    # the engine adds "closed_form_interval_ns" and the layer's steady-state "busy_ns" and
+    # "stalls_ns" {cause: ns} per image (pimsim.sim.outcome)
     bottleneck: dict = dataclasses.field(default_factory=dict)
     spill_bits: float = 0.0          # of offchip_bits: rows spilled off-chip and read back
 

@@ -77,6 +77,8 @@ class LayerMap:
     shared: bool = False           # reads another layer's crossbars (unrolled RNN step)
     write_ns: float = 0.0          # crossbar-written matmul: programming time per image
     written_cells: int = 0         # crossbar-written matmul: cells written per image
+    first_ima: int = -1            # global index of the layer's first IMA (-1: none; a
+                                   # layer may start part-way into its first tile)
 
     @property
     def is_mvm(self) -> bool:
@@ -99,6 +101,24 @@ class LayerMap:
     @property
     def host_tiles(self) -> int:
         return self.last_tile - self.first_tile + 1
+
+    def copy_tiles(self, k: int, imas_per_tile: int) -> list[int]:
+        """The tiles copy ``k`` runs on (one per ``imas_per_tile`` IMAs it spans): copies
+        take consecutive crossbars of the layer's IMAs (``first_ima`` on), and each block of
+        up to ``imas_per_tile`` of the copy's IMAs is charged to the tile that holds its
+        middle IMA. The engine's processes and the closed form's per-tile sums use this
+        one placement, so a tile shared by the end of one layer and the start of the
+        next carries each layer's copies that are really on it."""
+        c = self.replication
+        n_tiles = max(1, -(-self.imas_per_copy // imas_per_tile))
+        first = self.first_ima if self.first_ima >= 0 else self.first_tile * imas_per_tile
+        g0 = first + (k * self.imas) // c          # the copy's first IMA
+        out = []
+        for j in range(n_tiles):
+            block = min(imas_per_tile, max(1, self.imas_per_copy - j * imas_per_tile))
+            mid = g0 + j * imas_per_tile + (block - 1) // 2
+            out.append(min(max(mid // imas_per_tile, self.first_tile), self.last_tile))
+        return out
 
 
 @dataclass(frozen=True)
@@ -320,7 +340,7 @@ def map_network(network: Network, arch: Arch,
                           imas=int(imas[k]), first_tile=span[0], last_tile=span[1],
                           chip=span[2], last_chip=span[3], host=lay.name, activation_ops=0,
                           pool_ops=0, add_ops=0, noc_bits=int(in_bits), offchip_bits=int(off),
-                          host_in_bits=0, host_out_bits=0)
+                          host_in_bits=0, host_out_bits=0, first_ima=int(pl.ima_start[k]))
             if lay.is_matmul:
                 b, m, kk, n = lay.matmul_dims
                 # the second operand arrives over the NoC too; its cells are written

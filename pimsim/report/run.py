@@ -54,6 +54,8 @@ def bottleneck_line(result: dict) -> str:
     interval = result["total"].get("interval_ns") or 0.0
     layers = {lt["name"]: lt for lt in (result.get("engine_stats") or {}).get("layers", [])}
     lt = layers.get(b["layer"])
+    if "busy_ns" in b:                 # its steady-state split (after image 0), if reported
+        lt = b
     if lt and interval:
         # the layer's copies / workers: busy + idle by cause = their whole time
         spent = lt["busy_ns"] + sum(lt["stalls_ns"].values())
@@ -62,6 +64,10 @@ def bottleneck_line(result: dict) -> str:
         if waits and spent:
             line += f"; its copies: busy {100.0 * lt['busy_ns'] / spent:.1f}%, " + ", ".join(
                 f"{c} {100.0 * v / spent:.1f}%" for c, v in waits)
+    closed = b.get("closed_form_interval_ns")
+    if closed and interval:
+        line += (f"; contention-free (closed form) interval {closed:,.1f} ns, "
+                 f"{100.0 * (interval / closed - 1.0):+.1f}%")
     return line
 
 

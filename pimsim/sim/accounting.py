@@ -62,6 +62,7 @@ class LayerState:
         self.spill_bits = 0.0       # per image: off-chip bits of its spilled input rows
         self.remote_bits = 0.0      # per image: NoC bits of its rows in other tiles' eDRAM
         self.tid = 0
+        self.mark: tuple | None = None    # (busy, stalls, computed) when image 0 completed
 
     def stall(self, cause: str, dt: float) -> None:
         if dt > STALL_EPS_NS:

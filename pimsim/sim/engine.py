@@ -46,7 +46,7 @@ from pimsim.kernels.counts import copy_geometry, max_steps
 from pimsim.sim.analytic import kernel_inputs
 from pimsim.sim.buffers import Edge
 from pimsim.sim.edram import plan_buffers, spill_bits_per_image
-from pimsim.sim.noc import (CHUNKS_PER_COPY, FROM_IO, Router, copy_layout,
+from pimsim.sim.noc import (CHUNK_POSITIONS, FROM_IO, Router, copy_layout,
                             mesh_link_bits_per_ns, receiver_tiles, worker_tiles)
 from pimsim.sim.outcome import engine_result
 from pimsim.sim.processes import Processes
@@ -157,20 +157,16 @@ class Engine(Processes):
             lm = L.lm
             if L.is_mvm:
                 c = lm.replication
-                # chunks of consecutive positions: about CHUNKS_PER_COPY per copy and image
-                # (fewer, larger units; a copy's share stays within one chunk of P / c)
-                # (pimsim.sim.noc: the closed form sends the same parts from the same tiles)
-                L.chunk, L.ppr, L.copy_tile = copy_layout(lm, L.rows, L.width, CHUNKS_PER_COPY)
+                # positions are dealt to the copies one at a time (CHUNK_POSITIONS: one MVM,
+                # the hardware's unit of work), round-robin in raster order; where each
+                # copy's IMAs are (LayerMap.copy_tiles): the closed form and the NoC's
+                # sending rules use the same layout (pimsim.sim.noc.copy_layout). A copy
+                # larger than a tile spreads over several: their eDRAMs, buses and
+                # shift-and-add units work on its row tiles in parallel
+                L.chunk = CHUNK_POSITIONS
+                L.ppr, L.copy_tiles = copy_layout(lm, L.rows, L.width, d.tile.imas, L.chunk)
                 L.parts_out = (L.ppr > 0).sum(axis=0).astype(np.int64)
-                # a copy larger than a tile spreads over several: its tiles' eDRAMs, buses
-                # and shift-and-add units work on its row tiles in parallel
-                per_tile = d.tile.imas
-                L.copy_tiles = []
-                for k in range(c):
-                    first_ima = (k * lm.imas) // c
-                    n_tiles = max(1, -(-lm.imas_per_copy // per_tile))
-                    t0 = lm.first_tile + first_ima // per_tile
-                    L.copy_tiles.append([min(t0 + j, lm.last_tile) for j in range(n_tiles)])
+                L.copy_tile = [t[0] for t in L.copy_tiles]
                 L.copy_tileset = [sorted(set(t)) for t in L.copy_tiles]
                 # each copy's eDRAM + bus servers and tile shift-and-add units, looked up
                 # once when first used (processes.py), not per unit
@@ -402,6 +398,9 @@ class Engine(Processes):
             if self.forced is not None or not self.monitor.done:
                 self.monitor.add(fin[self.completed])
             self.completed += 1
+            if self.completed == 1:       # the fill is over: steady-state stalls from here
+                for L in self.layers:
+                    L.mark = (L.busy, dict(L.stalls), L.computed)
 
 
     def _deadlock(self) -> EngineError:

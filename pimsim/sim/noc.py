@@ -3,8 +3,8 @@
 One set of rules for the engine and the closed form (docs/engine.md, "On-chip network"):
 
 * **senders** -- an MVM layer's output row parts come from the tiles of the copies that
-  computed them (:func:`copy_layout`: chunks of consecutive positions dealt to the copies
-  round-robin, copy ``k`` on tile ``first + k x span // copies``); a non-MVM layer's rows
+  computed them (:func:`copy_layout`: positions dealt to the copies one at a time,
+  round-robin, copy ``k`` sending from the first of ``LayerMap.copy_tiles``); a non-MVM layer's rows
   from the tile of the worker that ran them (:func:`worker_tiles`, row ``r`` on worker
   ``r % h``); the network input from the I/O router of the receiver's chip;
 * **receivers** -- a consumer operand is spread over the consumer's receiving tiles row by
@@ -36,7 +36,11 @@ from pimsim.mapping import NetworkMap
 from pimsim.units import BITS_PER_BYTE
 from pimsim.workload.layer import NETWORK_INPUT, Network
 
-CHUNKS_PER_COPY = 32       # position chunks dealt to each copy per image (engine and closed form)
+#: Positions dealt to a copy at a time (round-robin in raster order), in the engine and
+#: the closed form: one MVM, the unit of work a copy's crossbars do. Dealing larger chunks
+#: changes timing where buffers block (docs/engine.md, "Work split": VGG-16 on 64x64
+#: crossbars, 5.74 to 9.00 ms per image).
+CHUNK_POSITIONS = 1
 FROM_IO = -1               # sender "tile" of the network input: the I/O router of the receiver's chip
 
 
@@ -49,15 +53,15 @@ def mesh_link_bits_per_ns(design) -> float:
     return float(gbps) * BITS_PER_BYTE
 
 
-def copy_layout(lm, rows: int, width: int,
-                chunks_per_copy: int = CHUNKS_PER_COPY) -> tuple[int, np.ndarray, list[int]]:
-    """(chunk, [copies, rows] positions of each copy in each output row, tile of each
-    copy) of an MVM layer: ``rows`` x ``width`` output positions per image."""
+def copy_layout(lm, rows: int, width: int, imas_per_tile: int,
+                chunk: int = CHUNK_POSITIONS) -> tuple[np.ndarray, list[list[int]]]:
+    """([copies, rows] positions of each copy in each output row, tiles of each copy) of
+    an MVM layer with ``rows`` x ``width`` output positions per image: chunks of
+    ``chunk`` positions dealt round-robin; copy ``k`` on ``LayerMap.copy_tiles`` (it
+    sends from the first)."""
     c = lm.replication
-    chunk = max(1, min(width, lm.positions // (c * chunks_per_copy)))
-    ppr = positions_per_row(rows, width, c, chunk)
-    span = lm.last_tile - lm.first_tile + 1
-    return chunk, ppr, [lm.first_tile + (k * span) // c for k in range(c)]
+    ppr = positions_per_row(rows, width, c, max(1, min(width, chunk)))
+    return ppr, [lm.copy_tiles(k, imas_per_tile) for k in range(c)]
 
 
 def worker_tiles(lm, rows: int) -> list[int]:
@@ -144,7 +148,8 @@ def _sends(network: Network, nmap: NetworkMap, arch: Arch):
             rows, ch = P.out_shape[1], P.out_shape[0]
             recv = receiver_tiles(lm, rows, rows_out)
             if pm.is_mvm:
-                _, ppr, tiles = copy_layout(pm, rows, layer_width(P, pm))
+                ppr, tl = copy_layout(pm, rows, layer_width(P, pm), d.tile.imas)
+                tiles = [t[0] for t in tl]
                 k, r = np.nonzero(ppr)
                 yield (i, j, src, np.asarray(tiles, dtype=np.int64)[k], recv[r],
                        ppr[k, r].astype(np.float64) * ch * bits)

@@ -10,7 +10,7 @@ from dataclasses import replace
 from pimsim.result import EngineStats, LayerTiming, Result
 from pimsim.sim.accounting import CAUSES, per_image_counts, utilization
 from pimsim.sim.analytic import build_result
-from pimsim.sim.stages import Stage, bottleneck
+from pimsim.sim.stages import Stage, bottleneck, stages
 from pimsim.sim.weights import weight_load
 
 
@@ -61,9 +61,16 @@ def engine_result(eng) -> Result:
                           spill=[L.spill_bits for L in eng.layers],
                           weight_load=weight_load(nmap, arch))
     fill = steady.fill_ns if images > 1 else latency
+    neck = bottleneck(measured_stages(eng), interval)
+    if neck:
+        # the contention-free interval of the same pipeline (the closed form's slowest
+        # stage), so a reader sees how much of the interval is contention: the
+        # bottleneck layer's stalls (engine_stats.layers) account for the rest
+        closed = max((st.busy_ns for st in stages(network, nmap, arch)[0]), default=0.0)
+        neck["closed_form_interval_ns"] = float(closed)
+        neck.update(steady_split(eng, neck["layer"]))
     total = replace(result.total, fill_ns=float(fill), images=images,
-                    converged=bool(steady.converged),
-                    bottleneck=bottleneck(measured_stages(eng), interval))
+                    converged=bool(steady.converged), bottleneck=neck)
     return replace(result, total=total)
 
 
@@ -122,3 +129,18 @@ def noc_stats(eng, interval_ns: float) -> dict:
         out["busiest_link"] = top
         out["busiest_link_share"] = per_image[top] / interval_ns
     return out
+
+
+def steady_split(eng, layer: str) -> dict:
+    """{"busy_ns", "stalls_ns"}: the layer's copies' / workers' busy time and idle time by
+    cause per image (summed over them) after image 0 completed, i.e. without the fill's
+    wait for the first input (which ``engine_stats.layers`` includes); empty when the run
+    did no work after that."""
+    L = next((x for x in eng.layers if x.lay.name == layer), None)
+    if L is None or L.mark is None or L.computed <= L.mark[2]:
+        return {}
+    busy0, stalls0, done0 = L.mark
+    worth = (L.computed - done0) / L.per_image
+    return {"busy_ns": (L.busy - busy0) / worth,
+            "stalls_ns": {c: (v - stalls0[c]) / worth for c, v in L.stalls.items()
+                          if v - stalls0[c] > 0}}

@@ -36,7 +36,7 @@ from pimsim.arch import read_timing
 from pimsim.arch.compose import Arch
 from pimsim.mapping import NetworkMap
 from pimsim.mapping.digital import units_per_tile
-from pimsim.sim.noc import CHUNKS_PER_COPY, Traffic, mesh_link_bits_per_ns, traffic
+from pimsim.sim.noc import CHUNK_POSITIONS, Traffic, mesh_link_bits_per_ns, traffic
 from pimsim.units import BITS_PER_BYTE
 from pimsim.workload.layer import NETWORK_INPUT, Network
 
@@ -121,23 +121,27 @@ def stages(network: Network, nmap: NetworkMap, arch: Arch,
 
     tpr = d.tile.tiles_per_router
 
-    def use(resource: str, tiles: range, layer: int, ns: float) -> None:
+    def use(resource: str, tiles, layer: int, ns: float) -> None:
+        """Charge ``ns`` of ``resource`` to ``tiles``: {tile: fraction} or a range (even)."""
         if ns <= 0.0:
             return
-        share = ns / len(tiles)
-        if resource == "router":      # a router's injection ports serve tpr tiles, pooled
-            for t in tiles:
+        if not isinstance(tiles, dict):
+            tiles = {t: 1.0 / len(tiles) for t in tiles}
+        for t, frac in tiles.items():
+            if resource == "router":  # a router's injection ports serve tpr tiles, pooled
                 d_ = tile_use.setdefault((resource, t // tpr), {})
-                d_[layer] = d_.get(layer, 0.0) + share / tpr
-            return
-        for t in tiles:
-            d_ = tile_use.setdefault((resource, t), {})
-            d_[layer] = d_.get(layer, 0.0) + share
+                d_[layer] = d_.get(layer, 0.0) + ns * frac / tpr
+            else:
+                d_ = tile_use.setdefault((resource, t), {})
+                d_[layer] = d_.get(layer, 0.0) + ns * frac
 
     for i, (lay, lm) in enumerate(zip(network, nmap.layers)):
         tiles = range(lm.first_tile, lm.last_tile + 1)
         if lm.is_mvm:
             c = lm.replication
+            # the tiles the copies are really on (LayerMap.copy_tiles, as the engine): each
+            # copy does 1 / c of the work, spread over its tiles; it sends from its first
+            on_tiles, sends = copy_shares(lm, d.tile.imas)
             n = -(-lm.positions // c)
             reads = math.ceil(n * d.input_cycles * ou_steps(lm, arch) * (1.0 - lm.skip_cycles))
             t_conv = conversion_ns(lm, arch)
@@ -155,9 +159,9 @@ def stages(network: Network, nmap: NetworkMap, arch: Arch,
             copy_ns = reads * period + n * fetch_ns + lm.write_ns
             own[i].append(Stage(lm.name, "adc" if t_conv > t_read else "crossbar", copy_ns))
             bits = lm.positions * (fetch + store)
-            use("edram", tiles, i, 2 * bits / edram_bw / d.tile.edram_ports)
-            use("bus", tiles, i, bits / bus_bw)
-            use("tile_shift_add", tiles, i, lm.positions * lm.merges_per_position * tsa_ns)
+            use("edram", on_tiles, i, 2 * bits / edram_bw / d.tile.edram_ports)
+            use("bus", on_tiles, i, bits / bus_bw)
+            use("tile_shift_add", on_tiles, i, lm.positions * lm.merges_per_position * tsa_ns)
         else:
             role, ops = unit_role(lm)
             h = max(1, min(len(tiles), lay.out_shape[1]))
@@ -168,6 +172,7 @@ def stages(network: Network, nmap: NetworkMap, arch: Arch,
                 t = ops * op_ns * rows_w / lay.out_shape[1]
                 own[i].append(Stage(lm.name, role, t))
                 use(role, range(lm.first_tile, lm.first_tile + h), i, ops * op_ns)
+            sends = tiles
         # NoC: the layer's outputs to every consumer that receives them over a link
         out_bits = lay.out_elems
         for cons in network:
@@ -177,7 +182,7 @@ def stages(network: Network, nmap: NetworkMap, arch: Arch,
                     continue
                 if cons.is_mvm or order > 0:
                     b = d.precision.input_bits if cons.is_mvm else d.precision.output_bits
-                    use("router", tiles, i, out_bits * b / link_bw)
+                    use("router", sends, i, out_bits * b / link_bw)
         if lm.offchip_bits:
             own[i].append(Stage(lm.name, "offchip_link", lm.offchip_bits * off_ns))
         # the chip's links carry every layer's host bits and spilled input rows (written
@@ -209,6 +214,22 @@ def stages(network: Network, nmap: NetworkMap, arch: Arch,
     return out, times
 
 
+def copy_shares(lm, imas_per_tile: int) -> tuple[dict[int, float], dict[int, float]]:
+    """({tile: share of the layer's copy work on it}, {tile: share of its sends}) of an
+    MVM layer: each of the ``c`` copies does 1 / c, split evenly over its tiles
+    (``LayerMap.copy_tiles``; the engine books ``1 / spread`` of a unit on each distinct
+    tile), and sends its outputs from its first tile."""
+    c = lm.replication
+    on: dict[int, float] = {}
+    sends: dict[int, float] = {}
+    for k in range(c):
+        tl = lm.copy_tiles(k, imas_per_tile)
+        for t in set(tl):
+            on[t] = on.get(t, 0.0) + 1.0 / (c * len(tl))
+        sends[tl[0]] = sends.get(tl[0], 0.0) + 1.0 / c
+    return on, sends
+
+
 def bottleneck(stage_list: list[Stage], interval_ns: float) -> dict:
     """{layer, resource, share}: the stage with the largest busy time per image and its
     share of the interval."""
@@ -219,18 +240,27 @@ def bottleneck(stage_list: list[Stage], interval_ns: float) -> dict:
 
 
 def row_latency_ns(network: Network, nmap: NetworkMap, arch: Arch,
-                   chunks_per_copy: int = CHUNKS_PER_COPY, noc: Traffic | None = None) -> float:
+                   chunk_positions: int = CHUNK_POSITIONS, noc: Traffic | None = None) -> float:
+    """Image 0's latency through the overlapped layer pipeline (:func:`row_done_ns`)."""
+    done = row_done_ns(network, nmap, arch, chunk_positions, noc)
+    return max((float(v.max()) for v in done.values()), default=0.0)
+
+
+def row_done_ns(network: Network, nmap: NetworkMap, arch: Arch,
+                chunk_positions: int = CHUNK_POSITIONS,
+                noc: Traffic | None = None) -> dict[str, np.ndarray]:
     """Image 0's latency through the overlapped layer pipeline, row by row, without
     contention (the engine's schedule in closed form).
 
-    An MVM layer's positions are cut into chunks (``max(1, min(W, P // (copies x
-    chunks_per_copy)))`` positions, as the engine deals them) and the chunks go to the
+    An MVM layer's positions are cut into chunks of ``chunk_positions`` (at most a row;
+    the engine deals them one at a time) and the chunks go to the
     copies round-robin in raster order, so the copies work in *waves* of ``copies``
     chunks; a wave starts when the previous one is done and the input rows its last
     output row needs have arrived, and takes ``chunk x (fetch + reads)`` per position.
     A non-MVM layer's rows go round-robin to one worker per host tile. A row reaches a
     consumer over the NoC link (bits / link bandwidth + the edge's mean hops x router
-    latency, :func:`pimsim.sim.noc.traffic`). Latency = the last row of the last layer.
+    latency, :func:`pimsim.sim.noc.traffic`). Returns each layer's completion time of
+    every output row (ns); the latency is the last row of the last layer.
     """
     from pimsim.sim.buffers import windows        # the engine's receptive-field rule
 
@@ -270,7 +300,7 @@ def row_latency_ns(network: Network, nmap: NetworkMap, arch: Arch,
         end = np.zeros(rows)
         if lm.is_mvm:
             c = lm.replication
-            chunk = max(1, min(width, lm.positions // (c * chunks_per_copy)))
+            chunk = max(1, min(width, chunk_positions))
             cpr = -(-width // chunk)
             q_total = rows * cpr
             t_conv = conversion_ns(lm, arch)
@@ -281,17 +311,29 @@ def row_latency_ns(network: Network, nmap: NetworkMap, arch: Arch,
             pos_ns = (d.input_cycles * ou_steps(lm, arch) * (1.0 - lm.skip_cycles)
                       * max(t_read, t_conv)
                       + max(2 * fetch / edram_bw, fetch / bus_bw) / n_tiles)
-            t = lm.write_ns                     # a written operand is programmed first
-            for w0 in range(0, q_total, c):
-                last = min(w0 + c, q_total) - 1
-                t = max(t, avail[last // cpr]) + chunk * pos_ns
-                first_row, last_row = w0 // cpr, last // cpr
-                end[first_row:last_row + 1] = t      # a row ends with its last chunk's wave
-            # the output stage: last conversion, row-tile merges, outputs into eDRAM
             store = lay.out_shape[0] * d.precision.output_bits
             if lay.is_matmul:
                 store = lay.matmul_dims[0] * lay.matmul_dims[3] * d.precision.output_bits
             tsa_ns = arch.latency_ns("tile_shift_add", "accumulate") / d.tile.shift_adds
+            # a wave's copies share their tiles' eDRAM ports, bus and shift-and-add: a
+            # wave takes at least the busiest tile's share of its fetches, stores and
+            # merges (the copies' own time is per copy)
+            on_tiles, _ = copy_shares(lm, d.tile.imas)
+            busiest = max(on_tiles.values()) * c * chunk
+            wave_ns = max(chunk * pos_ns,
+                          busiest * 2 * (fetch + store) / edram_bw / d.tile.edram_ports,
+                          busiest * (fetch + store) / bus_bw,
+                          busiest * lm.merges_per_position * tsa_ns)
+            # wave w ends at t_w = max(t_(w-1), inputs of its last chunk) + wave_ns, from
+            # t_(-1) = the write time of a written operand; in closed form (max-plus):
+            # t_w - (w + 1) x wave_ns = running max of max(t_(-1), a_j - j x wave_ns)
+            last = np.minimum(np.arange(c, q_total + c, c), q_total) - 1
+            w = np.arange(last.size)
+            t = np.maximum.accumulate(np.maximum(lm.write_ns, avail[last // cpr] - w * wave_ns))
+            t = t + (w + 1) * wave_ns
+            # a row ends with the wave of its last chunk
+            end[:] = t[((np.arange(rows) + 1) * cpr - 1) // c]
+            # the output stage: last conversion, row-tile merges, outputs into eDRAM
             end += t_conv + chunk * (lm.merges_per_position * tsa_ns
                                      + max(2 * store / edram_bw, store / bus_bw)) / n_tiles
         else:
@@ -309,4 +351,4 @@ def row_latency_ns(network: Network, nmap: NetworkMap, arch: Arch,
         if lm.host_out_bits and links:          # a sink's results cross a link to the host
             end = end + lm.host_out_bits / rows * off_bit_ns
         done[lay.name] = end
-    return max((float(v.max()) for v in done.values()), default=0.0)
+    return done

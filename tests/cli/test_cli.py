@@ -211,7 +211,10 @@ def test_run_images_fidelity_and_bottleneck(capsys):
     assert code == 0 and data["engine"] == "fast"             # the shared default fidelity
     total = data["total"]
     assert total["images"] == data["engine_stats"]["images"] == 4
-    assert set(total["bottleneck"]) == {"layer", "resource", "share"}
+    assert {"layer", "resource", "share"} <= set(total["bottleneck"])
+    # the engine adds the contention-free interval and its layer's steady-state split
+    assert total["bottleneck"]["closed_form_interval_ns"] > 0
+    assert set(total["bottleneck"]["stalls_ns"]) <= set(data["engine_stats"]["stalls_ns"])
     assert total["fill_ns"] > 0 and isinstance(total["converged"], bool)
     code, out, _ = run_cli(capsys, "run", ISAAC, "--trace", CNN, "--baseline", "none",
                            "--fidelity", "analytic")

@@ -48,7 +48,12 @@ def test_event_and_fast_agree(runs, name):
         assert lf.energy_pJ == le.energy_pJ
     assert fast.total.dynamic_energy_pJ == event.total.dynamic_energy_pJ
     assert fast.total.latency_ns == pytest.approx(event.total.latency_ns, rel=LATENCY_REL)
-    assert fast.total.interval_ns == pytest.approx(event.total.interval_ns, rel=LATENCY_REL)
+    # the interval of these 2-image runs is one completion gap: where two layers share a
+    # tile (the ResNet block's layers start part-way into a tile, LayerMap.copy_tiles),
+    # requests that reach a shared unit at the same instant are granted in the order simpy
+    # runs them, which differs between the fidelities (event creates many more events):
+    # resnet20_block1 gives 1764.20 ns in fast, 1764.62 ns in event
+    assert fast.total.interval_ns == pytest.approx(event.total.interval_ns, rel=1e-3)
     # event mode really stepped read by read: one event per read (fast: one per unit),
     # so it takes at least image 0's reads (positions x input cycles) more events
     reads = sum(lay.positions for lay in map_network(_net(name), isaac_arch()).layers) * 16

@@ -12,10 +12,13 @@ from netbuild import REPO  # noqa: E402
 from pimsim.arch import build_arch  # noqa: E402
 from pimsim.config import load_design  # noqa: E402
 from pimsim.sim import simulate  # noqa: E402
+from pimsim.sim.agreement import from_results, markdown_row  # noqa: E402
 from pimsim.workload.trace import load_network  # noqa: E402
 
+ENGINE_DOC = (REPO / "docs" / "engine.md").read_text()
+
 #: the design key that counts a named bottleneck resource's units
-KNOB = {"tile_shift_add": "tile.shift_adds", "activation": "tile.activation_units",
+KNOB = {"crossbar": "chip.tiles", "tile_shift_add": "tile.shift_adds", "activation": "tile.activation_units",
         "maxpool": "tile.maxpool_units", "edram": "tile.edram_ports",
         "adc": "adc.per_crossbar", "offchip_link": "chip.offchip_links",
         "router": "noc.link_GBps", "bus": "tile.bus_width_bits"}
@@ -30,35 +33,63 @@ def digits():
     return load_network(REPO / "traces" / "cnn_digits.npz")
 
 
-@pytest.mark.parametrize("cfg", ["isaac", "isaac_xbar64", "isaac_xbar256", "isaac_xbar512"])
-def test_analytic_and_fast_agree_within_5_percent(cfg, digits):
+DESIGNS = ["isaac", "isaac_xbar64", "isaac_xbar256", "isaac_xbar512"]
+#: (trace, design) whose image-0 latency is still more than 5 % from the closed form's
+#: (docs/engine.md, "How the engine differs from the closed form": later images' traffic
+#: on the shared router delays image 0's rows; the closed form has no later images)
+LATENCY_OPEN = {("lenet5_mnist", "isaac"), ("lenet5_mnist", "isaac_xbar64"),
+                ("resnet8_mnist", "isaac"), ("resnet8_mnist", "isaac_xbar64")}
+
+
+@pytest.mark.parametrize("cfg", DESIGNS)
+@pytest.mark.parametrize("trace", ["cnn_digits", "lenet5_mnist", "resnet8_mnist"])
+def test_analytic_and_fast_agree_or_the_engine_names_the_stalls(trace, cfg):
+    # issue 12: within 5 % on the interval, or the difference is the engine's named
+    # stalls: the engine's bottleneck layer's copies are busy for at most the closed
+    # form's interval (+5 %) of every engine interval, idle by named causes for the rest.
+    # The rule is written out here, from the Result's plain fields, not by the agreement
+    # module (pimsim.sim.agreement) that prints the table
+    net = load_network(REPO / "traces" / f"{trace}.npz")
     arch = _arch(cfg)
-    a = simulate(digits, arch, fidelity="analytic").total
-    f = simulate(digits, arch, fidelity="fast").total
+    a = simulate(net, arch, fidelity="analytic").total
+    r = simulate(net, arch, fidelity="fast")
+    f = r.total
     assert f.converged
-    assert abs(f.interval_ns / a.interval_ns - 1) < 0.05
-    assert abs(f.latency_ns / a.latency_ns - 1) < 0.05
+    tol = 0.05
+    if abs(f.interval_ns / a.interval_ns - 1) > tol:
+        assert f.interval_ns > a.interval_ns, "the closed form over-counts"
+        b = f.bottleneck            # its layer's copies' busy and idle time after image 0
+        stalled = sum(b["stalls_ns"].values())
+        busy_share = b["busy_ns"] / (b["busy_ns"] + stalled)
+        assert busy_share * f.interval_ns <= (1 + tol) * a.interval_ns
+    assert f.bottleneck["closed_form_interval_ns"] == pytest.approx(a.interval_ns)
+    lat = abs(f.latency_ns / a.latency_ns - 1)
+    if (trace, cfg) in LATENCY_OPEN:
+        assert lat > tol, "now within 5 %: drop it from LATENCY_OPEN and docs/engine.md"
+    else:
+        assert lat <= tol
+    # docs/engine.md's agreement table (python scripts/agreement.py ...) holds this row
+    row = markdown_row(from_results(simulate(net, arch, fidelity="analytic"), r, trace, cfg))
+    assert row in ENGINE_DOC, f"docs/engine.md's agreement table is stale: {row}"
 
 
-def test_a_larger_difference_is_explained_by_named_stalls(digits):
-    # 8-bit ISAAC: the closed form's slowest stage is far shorter than the engine's
-    # interval; the engine's bottleneck layer's copies are busy for about the closed
-    # form's stage and idle, by named causes, for the rest of the interval
-    arch = _arch("isaac_8bit")
-    a = simulate(digits, arch, fidelity="analytic")
-    f = simulate(digits, arch, fidelity="fast")
-    gap = f.total.interval_ns - a.total.interval_ns
-    assert gap > 0.05 * a.total.interval_ns
-    b = f.total.bottleneck
-    lay = next(lt for lt in f.engine_stats.layers if lt.name == b["layer"])
-    copies = f.layer(b["layer"]).replication
-    busy, stalls = lay.busy_ns / copies, sum(lay.stalls_ns.values()) / copies
-    assert busy <= a.total.interval_ns
-    assert busy + stalls == pytest.approx(f.total.interval_ns, rel=0.05)
-    assert stalls >= 0.9 * gap
-    named = {c for c, v in lay.stalls_ns.items() if v > 0}
-    assert named and named <= {"input_wait", "buffer_full", "buffer_bandwidth", "adc_busy",
-                               "network", "unit_busy"}
+def test_a_larger_difference_is_named_stalls_on_a_contended_tile():
+    # resnet20_digits on 256x256 crossbars: the engine's interval is 14 % above the
+    # contention-free closed form; in the steady state (after image 0) the engine's
+    # bottleneck layer's workers are busy for the closed form's slowest stage and idle
+    # by named causes for the rest of every interval (the rule of
+    # test_analytic_and_fast_agree_or_the_engine_names_the_stalls, written out again)
+    net = load_network(REPO / "traces" / "resnet20_digits.npz")
+    arch = _arch("isaac_xbar256")
+    a = simulate(net, arch, fidelity="analytic").total
+    f = simulate(net, arch, fidelity="fast").total
+    assert f.interval_ns > 1.05 * a.interval_ns
+    b = f.bottleneck
+    stalled = sum(b["stalls_ns"].values())
+    busy_share = b["busy_ns"] / (b["busy_ns"] + stalled)
+    assert busy_share * f.interval_ns <= 1.05 * a.interval_ns
+    assert set(b["stalls_ns"]) <= {"input_wait", "buffer_full", "buffer_bandwidth",
+                                   "adc_busy", "network", "unit_busy"}
 
 
 @pytest.mark.parametrize("cfg", ["isaac", "isaac_8bit"])
@@ -107,3 +138,22 @@ def test_no_measured_stage_is_busier_than_the_interval(cfg, digits):
         # 2 %: the run stops mid-image, and a partly dealt image's chunks are uneven over
         # copies, so the busiest copy's time per image of the layer's work is approximate
         assert st.busy_ns <= interval * 1.02, st
+
+
+@pytest.mark.parametrize("cfg", [
+    pytest.param("isaac", marks=pytest.mark.xfail(strict=True, reason=(
+        "open (docs/engine.md, More ADCs per crossbar): on ISAAC a second ADC only makes "
+        "outputs ready earlier, which reorders first-come-first-served requests at shared "
+        "tile units; lenet5_mnist: 609,855 images/s with 1 ADC, 609,593 with 2"))),
+    "isaac_xbar512"])
+def test_more_adcs_never_lower_the_engines_throughput(cfg):
+    # issue 12: more ADCs per crossbar never lower throughput (fast, steady state). On
+    # 512x512 crossbars lenet5_mnist is ADC-bound, so each doubling must help; on ISAAC
+    # the read is the longer step and the rate must not fall. The full networks
+    # (ResNet-18, VGG-16 on ISAAC and 8-bit ISAAC) are in docs/engine.md with the command
+    net = load_network(REPO / "traces" / "lenet5_mnist.npz")
+    rates = [simulate(net, _arch(cfg, **{"adc.per_crossbar": n}), fidelity="fast")
+             .total.throughput_images_per_s for n in (1, 2, 4)]
+    assert rates[0] <= rates[1] <= rates[2]
+    if cfg == "isaac_xbar512":
+        assert rates[0] < rates[1] < rates[2]

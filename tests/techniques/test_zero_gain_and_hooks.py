@@ -95,4 +95,6 @@ def test_layer_map_defaults_are_neutral():
                  "skip_cycles": 0.0, "extra_counts": (), "read_energy_scale": 1.0,
                  # the generic unit path, shared RNN crossbars, written matmuls: no work
                  "unit_role": "", "unit_action": "", "unit_ops": 0, "shared": False,
-                 "write_ns": 0.0, "written_cells": 0}
+                 "write_ns": 0.0, "written_cells": 0,
+                 # placement: -1 = no IMA of its own (non-MVM layers): the tile boundary
+                 "first_ima": -1}
