@@ -97,6 +97,8 @@ BLOCKS: tuple[Block, ...] = (
           note="pimsim techniques curves on resnet20_digits, ~4 min"),
     Block("techniques-finetune", "docs/techniques.md", "pimsim.report.finetune:render_saved",
           note="from docs/data/finetune.json (python -m pimsim.report.finetune --measure)"),
+    Block("engine-agreement", "docs/engine.md", "pimsim.sim.agreement:render", slow=True,
+          note="analytic vs fast on 11 traces x 4 designs, ~15-30 min"),
     Block("crossbar-sizes", "docs/crossbar-sizes.md", "pimsim.report.crossbar_sizes:render",
           slow=True, note="roll-up + fast engine, 4 designs x 2 networks, ~2-5 min"),
     Block("training-resnet20-seed0", "docs/training.md",
