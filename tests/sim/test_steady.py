@@ -1,5 +1,6 @@
 """Steady state: the interval estimate, the convergence rule, and the engine run to it."""
 
+import random
 import sys
 from pathlib import Path
 
@@ -9,8 +10,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "mapping"))
 from netbuild import REPO, isaac_arch, resnet_block  # noqa: E402
 
 from pimsim.sim import simulate  # noqa: E402
-from pimsim.sim.steady import (JITTER_IMAGES, MIN_IMAGES, PERIOD_GAPS, TOLERANCE,  # noqa: E402
-                               WINDOW, Monitor, converged, fit, periodic)
+from pimsim.sim.steady import (JITTER_IMAGES, MAX_IMAGES, MIN_IMAGES, PERIOD_REPEATS,  # noqa: E402
+                               TOLERANCE, WINDOW, Monitor, converged, fit, periodic)
 from pimsim.workload.trace import load_network  # noqa: E402
 
 
@@ -45,7 +46,7 @@ def test_convergence_rule():
 def test_periodic_rule_by_hand():
     # a fill, two jittered gaps (400, 200), then an exact period of 250 ns
     f = [1000.0, 1400.0, 1600.0, 1850.0, 2100.0, 2350.0]
-    assert PERIOD_GAPS == 3
+    assert PERIOD_REPEATS == 3
     assert not periodic(f[:5])             # gaps 200, 250, 250: not yet
     assert periodic(f)                     # gaps 250, 250, 250
     assert not periodic([0.0, 250.0, 500.1, 750.0])   # 250, 250.1, 249.9: jitter
@@ -58,10 +59,48 @@ def test_periodic_rule_by_hand():
     assert r.fill_ns == pytest.approx(2350.0 - 5 * 250.0)
     # jitter that never settles into a period: the trend rule, after JITTER_IMAGES
     m = Monitor()
-    jit = [100.0 * i + (3.0 if i % 2 else 0.0) for i in range(JITTER_IMAGES + 4)]
+    # (random, so no cycle: an alternating jitter would be a cycle of 2 images)
+    rng = random.Random(12)
+    jit = [100.0 * i + rng.uniform(0.0, 3.0) for i in range(JITTER_IMAGES + 4)]
     done = [m.add(x) for x in jit]
     assert not any(done[:MIN_IMAGES - 1]) and done[-1]
     assert abs(m.result().interval_ns - 100.0) < 1.0
+
+
+def test_a_cycle_of_several_images_is_a_period():
+    # completion gaps of the LSTM trace on ISAAC (fast, images=100, rounded to 0.01 ns):
+    # after two fill gaps, a cycle of 4 images repeats exactly
+    cycle = [37443.18, 253996.18, 36484.38, 245204.34]
+    f = [700000.0, 749545.46, 1007482.81]
+    for _ in range(8):
+        for g in cycle:
+            f.append(f[-1] + g)
+    assert periodic(f) == 4
+    assert periodic(f[:-1]) == 4            # any phase of the cycle
+    assert not periodic(f[:2 + 3 * 4])      # the fill gap is in the window: not yet
+    m = Monitor()
+    stop = next(i for i, t in enumerate(f) if m.add(t))
+    assert stop == 2 + 3 * 4                # three whole cycles after the fill
+    r = m.result()
+    period = sum(cycle) / 4                 # 143,282.02 ns per image, by hand
+    assert r.converged and r.interval_ns == pytest.approx(period, rel=1e-12)
+    # fill: the mean of f[i] - i x interval over the last cycle
+    n = stop
+    assert r.fill_ns == pytest.approx(sum(f[i] - i * period for i in range(n - 3, n + 1)) / 4)
+    # a forced count ending mid-cycle gets the same interval (a least-squares slope over a
+    # window that is not a whole number of cycles would not)
+    for end in range(stop + 1, len(f)):
+        m = Monitor()
+        for t in f[:end + 1]:
+            m.add(t)
+        assert m.result().interval_ns == pytest.approx(period, rel=1e-12)
+    assert abs(fit(f[:30])[0] / period - 1) > 1e-3
+    # a cycle too long for its repeats to fit under the cap is left to the trend rule
+    long = [100.0 + (i % (MAX_IMAGES // 3 + 1)) for i in range(MAX_IMAGES)]
+    g = [0.0]
+    for x in long:
+        g.append(g[-1] + x)
+    assert not periodic(g)
 
 
 def test_a_decaying_transient_is_not_taken_for_the_steady_state():
@@ -89,7 +128,7 @@ def test_doubling_the_images_keeps_the_interval(make, digits):
     arch = isaac_arch()
     r = simulate(net, arch, fidelity="fast")
     t = r.total
-    assert t.converged and t.images >= PERIOD_GAPS + 1
+    assert t.converged and t.images >= PERIOD_REPEATS + 1
     assert t.throughput_images_per_s == pytest.approx(1e9 / t.interval_ns)
     twice = simulate(net, arch, fidelity="fast", images=2 * t.images)
     assert twice.total.images == 2 * t.images
