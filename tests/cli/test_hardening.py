@@ -276,7 +276,9 @@ def test_write_errors_name_the_path(tmp_path, capsys, monkeypatch):
 
 def _sweep_file(tmp_path: Path) -> Path:
     path = tmp_path / "s.yaml"
+    # analytic: these tests check the store's handling of damaged lines, not the engine
     path.write_text(yaml.safe_dump({"name": "dmg", "base": str(ISAAC), "baseline": "none",
+                                    "fidelity": "analytic",
                                     "axes": {"crossbar.rows": [64, 128], "trace": [str(SHAPES)]}}))
     return path
 

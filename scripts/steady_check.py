@@ -1,0 +1,135 @@
+"""Check the engine's steady state on shipped traces (issue 12's first two acceptance points).
+
+Usage:
+    python scripts/steady_check.py [--config configs/isaac.yaml] [--traces NAME[,NAME...]]
+                                   [--out steady_check] [--fidelity fast]
+
+For every ``traces/*.npz`` (or those whose file name contains one of the ``--traces``
+words):
+
+1. run the engine to its own steady state: ``t = simulate(net, arch).total`` gives the
+   images it needed (``N``), whether it converged and the interval;
+2. force ``2 N`` images: ``simulate(net, arch, images=2 * N)``, and report the relative
+   change of the interval (passes when under 1 % and step 1 converged);
+3. force 2, 6 and 12 images and report image 0's latency for each (passes when it never
+   decreases as more images are in flight).
+
+A progress line is printed per run. After every trace the results so far are written
+atomically to ``OUT.json`` (one entry per trace; entries of traces not rerun are kept, so
+``--traces`` updates a few rows of an earlier full run) and ``OUT.md`` (the table for
+docs/engine.md, "Steady state"). Exit status 0 when every trace in the file passes, 1 if
+any fails, 2 on bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from pimsim.arch import build_arch
+from pimsim.config import load_design
+from pimsim.fileio import write_atomic
+from pimsim.sim import simulate
+from pimsim.workload.trace import load_network
+
+ROOT = Path(__file__).resolve().parent.parent
+LIMIT = 0.01                      # the acceptance: doubling changes the interval by < 1 %
+LATENCY_IMAGES = (2, 6, 12)       # forced counts for image 0's latency
+
+
+def check_trace(path: Path, arch, fidelity: str, log) -> dict:
+    """The three steps of the module doc for one trace; times are wall seconds."""
+    net = load_network(path)
+    name = path.stem
+    t0 = time.perf_counter()
+    own = simulate(net, arch, fidelity=fidelity).total
+    t1 = time.perf_counter()
+    log(f"{name}: own steady state {own.images} images, converged {own.converged}, "
+        f"interval {own.interval_ns:.3f} ns ({t1 - t0:.1f} s)")
+    twice = simulate(net, arch, fidelity=fidelity, images=2 * own.images).total
+    t2 = time.perf_counter()
+    change = twice.interval_ns / own.interval_ns - 1
+    log(f"{name}: forced {twice.images} images, interval {twice.interval_ns:.3f} ns, "
+        f"change {100 * change:+.4f} % ({t2 - t1:.1f} s)")
+    latency = {}
+    for n in LATENCY_IMAGES:
+        s = time.perf_counter()
+        latency[n] = simulate(net, arch, fidelity=fidelity, images=n).total.latency_ns
+        log(f"{name}: forced {n} images, image 0 latency {latency[n]:.3f} ns "
+            f"({time.perf_counter() - s:.1f} s)")
+    lat = [latency[n] for n in LATENCY_IMAGES]
+    monotone = all(a <= b for a, b in zip(lat, lat[1:]))
+    return {
+        "trace": f"traces/{path.name}",
+        "images": own.images, "converged": bool(own.converged),
+        "interval_ns": own.interval_ns, "fill_ns": own.fill_ns,
+        "latency_ns": own.latency_ns,
+        "images_2x": twice.images, "interval_2x_ns": twice.interval_ns,
+        "change": change,
+        "latency_by_images_ns": {str(n): latency[n] for n in LATENCY_IMAGES},
+        "latency_never_decreases": monotone,
+        "passed": bool(own.converged) and abs(change) < LIMIT and monotone,
+        "seconds": {"own": t1 - t0, "twice": t2 - t1, "total": time.perf_counter() - t0},
+    }
+
+
+def to_markdown(entries: list[dict], config: str, fidelity: str) -> str:
+    """The table of docs/engine.md, "Steady state"."""
+    head = ("| trace | images to converge | converged | interval (ns) | 2x images | "
+            "interval (ns) | change | image 0 latency (ns), "
+            + " / ".join(str(n) for n in LATENCY_IMAGES) + " images | passes |")
+    lines = [f"Steady-state check: {config}, fidelity `{fidelity}` "
+             f"(pass: converged, |change| < {100 * LIMIT:g} %, latency never decreases).", "",
+             head, "|" + "---|" * 9]
+    for e in entries:
+        lat = " / ".join(f"{e['latency_by_images_ns'][str(n)]:,.1f}" for n in LATENCY_IMAGES)
+        lines.append(
+            f"| {e['trace']} | {e['images']} | {'yes' if e['converged'] else 'no'} | "
+            f"{e['interval_ns']:,.2f} | {e['images_2x']} | {e['interval_2x_ns']:,.2f} | "
+            f"{100 * e['change']:+.3f} % | {lat} | {'yes' if e['passed'] else 'NO'} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--config", default=str(ROOT / "configs" / "isaac.yaml"))
+    ap.add_argument("--traces", default="",
+                    help="comma-separated words; only traces whose file name contains one")
+    ap.add_argument("--out", default="steady_check",
+                    help="writes OUT.json and OUT.md (default: steady_check)")
+    ap.add_argument("--fidelity", default="fast", choices=("fast", "event"))
+    args = ap.parse_args(argv)
+    words = [w for w in args.traces.split(",") if w]
+    paths = sorted((ROOT / "traces").glob("*.npz"))
+    if words:
+        paths = [p for p in paths if any(w in p.name for w in words)]
+    if not paths:
+        print(f"steady_check: no trace matches --traces {args.traces!r}", file=sys.stderr)
+        return 2
+    arch = build_arch(load_design(args.config))
+    out_json = Path(args.out + ".json")
+    out_md = Path(args.out + ".md")
+    old = json.loads(out_json.read_text())["traces"] if out_json.exists() else []
+    by_trace = {e["trace"]: e for e in old}
+
+    def log(msg: str) -> None:
+        print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+    for i, path in enumerate(paths):
+        log(f"({i + 1}/{len(paths)}) {path.name}")
+        e = check_trace(path, arch, args.fidelity, log)
+        by_trace[e["trace"]] = e
+        log(f"{path.name}: {'passes' if e['passed'] else 'FAILS'} "
+            f"({e['seconds']['total']:.1f} s in all)")
+        entries = [by_trace[k] for k in sorted(by_trace)]
+        write_atomic(out_json, json.dumps({"config": args.config, "fidelity": args.fidelity,
+                                           "limit": LIMIT, "traces": entries}, indent=1) + "\n")
+        write_atomic(out_md, to_markdown(entries, Path(args.config).name, args.fidelity))
+    return 0 if all(e["passed"] for e in by_trace.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
