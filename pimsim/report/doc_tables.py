@@ -97,6 +97,9 @@ BLOCKS: tuple[Block, ...] = (
           note="pimsim techniques curves on resnet20_digits, ~4 min"),
     Block("techniques-finetune", "docs/techniques.md", "pimsim.report.finetune:render_saved",
           note="from docs/data/finetune.json (python -m pimsim.report.finetune --measure)"),
+    Block("engine-steady-check", "docs/engine.md", "scripts.steady_check:render", slow=True,
+          note="scripts/steady_check.py on every shipped trace, ISAAC, fast, ~20-30 min "
+               "(tests/sim/test_steady.py re-checks the three quick traces' rows)"),
     Block("engine-agreement", "docs/engine.md", "pimsim.sim.agreement:render", slow=True,
           note="analytic vs fast on 11 traces x 4 designs, ~15-30 min"),
     Block("crossbar-sizes", "docs/crossbar-sizes.md", "pimsim.report.crossbar_sizes:render",
