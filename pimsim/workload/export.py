@@ -73,6 +73,28 @@ def _exact(a: np.ndarray, bits: int) -> np.ndarray:
     return a if bits <= 24 else np.asarray(a, np.float64)
 
 
+def trace_name(path) -> str:
+    """A network name from a file name: its stem with characters outside ``NAME_CHARS``
+    replaced, cut to ``MAX_NAME_LEN``; "model" if nothing is left."""
+    return "".join(ch if ch in NAME_CHARS else "_" for ch in Path(path).stem)[:MAX_NAME_LEN] \
+        or "model"
+
+
+def weight_entries(weights, weight_bits: int) -> dict[str, dict[str, TensorData]]:
+    """Trace tensors of each layer's (weight, bias or None): float32 weight, its
+    ``weight_bits``-bit symmetric quantization and the bias (torch exporter and ONNX
+    importer alike)."""
+    tensors: dict[str, dict[str, TensorData]] = {}
+    for lname, (w, b) in weights.items():
+        w = np.ascontiguousarray(w, dtype=np.float32)
+        q, scale = quantize_weight(w, weight_bits)
+        entry = {"weight": TensorData(w), "weight_q": TensorData(q, scale, weight_bits, 0)}
+        if b is not None:
+            entry["bias"] = TensorData(np.ascontiguousarray(b, dtype=np.float32))
+        tensors[lname] = entry
+    return tensors
+
+
 def quantize_weight(w: np.ndarray, bits: int) -> tuple[np.ndarray, float]:
     """Symmetric per-tensor quantization: ``w ~= q * scale``, ``|q| <= 2**(bits-1) - 1``.
 
@@ -647,20 +669,13 @@ def export_torch(model, example_input, path: str | Path, samples=None, weight_bi
     gm = _prepare(model, example_input)
     walker = _GraphWalker(gm)
     layers = walker.walk()
-    default_name = "".join(ch if ch in NAME_CHARS else "_" for ch in path.stem)[:MAX_NAME_LEN]
-    network = Network(name=name or default_name or "model",
+    network = Network(name=name or trace_name(path),
                       input_shape=canonical_shape(example_input.shape[1:]),
                       layers=tuple(layers))
     tensors: dict[str, dict[str, TensorData]] = {}
     stats: dict[str, dict] = {}
     if weights:
-        for lname, (w, b) in _layer_weights(walker).items():
-            w = np.ascontiguousarray(w, dtype=np.float32)
-            q, scale = quantize_weight(w, weight_bits)
-            entry = {"weight": TensorData(w), "weight_q": TensorData(q, scale, weight_bits, 0)}
-            if b is not None:
-                entry["bias"] = TensorData(np.ascontiguousarray(b, dtype=np.float32))
-            tensors[lname] = entry
+        tensors = weight_entries(_layer_weights(walker), weight_bits)
         if samples is not None:
             acts = _record_inputs(gm, walker.source, samples)
             for lname, x in acts.items():

@@ -27,11 +27,11 @@ import pimsim
 from pimsim.errors import TraceError
 from pimsim.optional import ONNX_HINT, require
 from pimsim.workload.builder import LayerBuilder, RnnWeights, slice_shape
-from pimsim.workload.export import check_bits, quantize_weight
+from pimsim.workload.export import check_bits, trace_name, weight_entries
 from pimsim.workload.layer import NETWORK_INPUT, Network, canonical_shape
 from pimsim.workload.ops import digital_work, eltwise_op_name, warn_unmodelled
 from pimsim.workload.trace import (MAX_LAYERS, MAX_NAME_LEN, MAX_TENSOR_ELEMS,
-                                   MAX_TOTAL_TENSOR_BYTES, NAME_CHARS, TensorData, save_trace)
+                                   MAX_TOTAL_TENSOR_BYTES, save_trace)
 
 IMPORTER_VERSION = 1
 
@@ -583,13 +583,8 @@ def network_from_onnx(path: str | os.PathLike, name: str | None = None) -> Netwo
     """The shape-only :class:`Network` of an ONNX model."""
     walker = _OnnxWalker(load_onnx(path), str(path))
     layers = walker.walk()
-    return Network(name=name or _stem(path), input_shape=walker.b.shapes[NETWORK_INPUT],
+    return Network(name=name or trace_name(path), input_shape=walker.b.shapes[NETWORK_INPUT],
                    layers=tuple(layers))
-
-
-def _stem(path) -> str:
-    return "".join(ch if ch in NAME_CHARS else "_" for ch in Path(path).stem)[:MAX_NAME_LEN] \
-        or "model"
 
 
 def import_onnx(path: str | os.PathLike, out: str | os.PathLike, *, weights: bool = True,
@@ -603,17 +598,9 @@ def import_onnx(path: str | os.PathLike, out: str | os.PathLike, *, weights: boo
     check_bits(weight_bits, "weight_bits", where="import", file=str(out))
     walker = _OnnxWalker(load_onnx(path), str(path))
     layers = walker.walk()
-    network = Network(name=name or _stem(path), input_shape=walker.b.shapes[NETWORK_INPUT],
+    network = Network(name=name or trace_name(path), input_shape=walker.b.shapes[NETWORK_INPUT],
                       layers=tuple(layers))
-    tensors: dict[str, dict[str, TensorData]] = {}
-    if weights:
-        for lname, (w, b) in walker.b.weights.items():
-            w = np.ascontiguousarray(w, dtype=np.float32)
-            q, scale = quantize_weight(w, weight_bits)
-            entry = {"weight": TensorData(w), "weight_q": TensorData(q, scale, weight_bits, 0)}
-            if b is not None:
-                entry["bias"] = TensorData(np.ascontiguousarray(b, dtype=np.float32))
-            tensors[lname] = entry
+    tensors = weight_entries(walker.b.weights, weight_bits) if weights else {}
     info = {"source": Path(path).name, "dataset": None, "test_accuracy": None,
             "weight_bits": weight_bits if weights else None, "act_bits": None, "samples": 0,
             "bn_folded": None, "exporter": "pimsim.workload.onnx_import",
