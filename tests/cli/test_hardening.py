@@ -203,18 +203,25 @@ def _can_mount() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0 and Path("/proc/mounts").exists()
 
 
+def _tmpfs(mnt: Path, options: str):
+    """Mount a 16 KiB tmpfs with ``options`` at ``mnt`` and unmount it afterwards
+    (a context manager); skips where mounting needs root or is not permitted."""
+    if not _can_mount():
+        pytest.skip("mounting a tmpfs needs root")
+    mnt.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", f"{options},size=16k", "tmpfs", str(mnt)],
+                      capture_output=True).returncode:
+        pytest.skip("tmpfs mount not permitted here")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", str(mnt)], capture_output=True)
+
+
 @pytest.fixture
 def tiny_fs(tmp_path):
     """A 16 KiB tmpfs (root only), unmounted afterwards."""
-    if not _can_mount():
-        pytest.skip("mounting a tmpfs needs root")
-    mnt = tmp_path / "tiny"
-    mnt.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(mnt)],
-                      capture_output=True).returncode:
-        pytest.skip("tmpfs mount not permitted here")
-    yield mnt
-    subprocess.run(["umount", str(mnt)], capture_output=True)
+    yield from _tmpfs(tmp_path / "tiny", "rw")
 
 
 def test_disk_full_on_out_is_one_paragraph(tiny_fs, capsys):
@@ -225,21 +232,18 @@ def test_disk_full_on_out_is_one_paragraph(tiny_fs, capsys):
     assert not [p for p in out.rglob("*.tmp")]   # no half-written temp file left
 
 
-def test_read_only_directory(tmp_path, capsys):
-    if not _can_mount():
-        pytest.skip("mounting a read-only tmpfs needs root")
-    mnt = tmp_path / "ro"
-    mnt.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=16k", "tmpfs", str(mnt)],
-                      capture_output=True).returncode:
-        pytest.skip("tmpfs mount not permitted here")
-    try:
-        clean_error(capsys, "run", ISAAC, "--trace", CNN, "--baseline", "none", "--out", mnt,
-                    needles=(str(mnt), "Read-only file system"))
-        clean_error(capsys, "run", ISAAC, "--trace", CNN, "--baseline", "none", "--timeline",
-                    mnt / "t.json", needles=(str(mnt), "Read-only file system"))
-    finally:
-        subprocess.run(["umount", str(mnt)], capture_output=True)
+@pytest.fixture
+def read_only_fs(tmp_path):
+    """A read-only 16 KiB tmpfs (root only), unmounted afterwards."""
+    yield from _tmpfs(tmp_path / "ro", "ro")
+
+
+def test_read_only_directory(read_only_fs, capsys):
+    mnt = read_only_fs
+    clean_error(capsys, "run", ISAAC, "--trace", CNN, "--baseline", "none", "--out", mnt,
+                needles=(str(mnt), "Read-only file system"))
+    clean_error(capsys, "run", ISAAC, "--trace", CNN, "--baseline", "none", "--timeline",
+                mnt / "t.json", needles=(str(mnt), "Read-only file system"))
 
 
 def test_disk_full_during_sweep(tiny_fs, tmp_path, capsys):
