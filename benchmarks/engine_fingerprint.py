@@ -1,0 +1,107 @@
+"""Fingerprint of the engine's results over traces x design points x fidelities.
+
+``python -m benchmarks.engine_fingerprint [--quick] [--only SUBSTR] > out.txt`` prints, per case,
+the headline figures (interval, latency, energy, images, per-layer busy / stalls, component
+ops) and a SHA-256 of the whole ``Result.as_dict()`` (identity and run-time fields left out),
+so that a pure optimization of the engine can be checked to give bit-identical results:
+``diff`` the output before and after. Floats are printed with ``repr`` (exact).
+``engine_fingerprint_baseline.txt`` holds the hash and headline line of every case (full
+run, ``grep -A1 sha=``) of the engine before the speed work of issue 12.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pimsim.arch import build_arch  # noqa: E402
+from pimsim.config import load_design  # noqa: E402
+from pimsim.sim import simulate  # noqa: E402
+from pimsim.workload.trace import load_network  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+DESIGNS = ("isaac.yaml", "isaac_8bit.yaml", "isaac_xbar64.yaml", "isaac_xbar256.yaml",
+           "isaac_xbar512.yaml")
+#: (trace, designs, fidelities): small nets everywhere, big ones on fewer points
+CASES = [
+    ("cnn_digits.npz", DESIGNS, ("fast", "event")),
+    ("resnet20_digits.npz", DESIGNS, ("fast", "event")),
+    ("lenet5_mnist.npz", ("isaac.yaml", "era_bs.yaml", "sre.yaml"), ("fast", "event")),
+    ("resnet8_mnist.npz", ("isaac.yaml",), ("fast", "event")),
+    ("lstm_lm_shapes.npz", ("isaac.yaml", "isaac_8bit.yaml"), ("fast",)),
+    ("mnsim_resnet18_shapes.npz", ("isaac.yaml", "isaac_8bit.yaml", "isaac_xbar256.yaml"),
+     ("fast",)),
+    ("mnsim_vgg16_shapes.npz", ("isaac.yaml",), ("fast",)),
+    ("resnet20_cifar_shapes.npz", ("isaac.yaml",), ("fast", "event")),
+    ("resnet50_shapes.npz", ("isaac.yaml",), ("fast",)),
+    ("bert_base_layer_shapes.npz", ("isaac.yaml",), ("fast",)),
+]
+#: --quick: the cases that take a few seconds at most (for checking after every change)
+QUICK = {("resnet20_digits.npz", "isaac_xbar64.yaml"), ("mnsim_resnet18_shapes.npz", "isaac.yaml"),
+         ("mnsim_resnet18_shapes.npz", "isaac_8bit.yaml")}
+QUICK_TRACES = {"cnn_digits.npz", "lenet5_mnist.npz", "resnet8_mnist.npz", "lstm_lm_shapes.npz",
+                "mnsim_vgg16_shapes.npz", "bert_base_layer_shapes.npz"}
+SKIP = ("identity",)                 # provenance, not model output
+#: engine_stats fields that describe the run, not the model: a faster engine may step fewer
+#: simpy events for the same result
+RUNTIME = ("events", "timeline", "wall_s", "events_per_s")
+
+
+def _strip(d):
+    out = {k: v for k, v in d.items() if k not in SKIP}
+    if out.get("engine_stats"):
+        out["engine_stats"] = {k: v for k, v in out["engine_stats"].items() if k not in RUNTIME}
+    return out
+
+
+def fingerprint(res) -> tuple[str, list[str]]:
+    d = _strip(res.as_dict())
+    digest = hashlib.sha256(json.dumps(d, sort_keys=True, default=repr).encode()).hexdigest()
+    t = res.total
+    lines = [f"  interval_ns={t.interval_ns!r} latency_ns={t.latency_ns!r} "
+             f"energy_pJ={t.energy_pJ!r} images={t.images} converged={t.converged}"]
+    stats = d.get("engine_stats") or {}
+    for key in ("stalls_ns", "component_ops", "component_busy_ns"):
+        if key in stats:
+            lines.append(f"  {key}={json.dumps(stats[key], sort_keys=True, default=repr)}")
+    for lay in stats.get("layers", ()):
+        lines.append(f"  layer {lay['name']} busy_ns={lay['busy_ns']!r} "
+                     f"stalls_ns={json.dumps(lay['stalls_ns'], sort_keys=True)}")
+    return digest, lines
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="small traces only")
+    ap.add_argument("--only", default="", help="cases whose trace name contains this")
+    a = ap.parse_args()
+    total = 0.0
+    for trace, designs, fids in CASES:
+        if a.only not in trace:
+            continue
+        net = load_network(ROOT / "traces" / trace)
+        for design in designs:
+            if a.quick and trace not in QUICK_TRACES and (trace, design) not in QUICK:
+                continue
+            arch = build_arch(load_design(ROOT / "configs" / design))
+            for fid in fids:
+                t0 = time.process_time()
+                res = simulate(net, arch, fidelity=fid)
+                dt = time.process_time() - t0
+                total += dt
+                digest, lines = fingerprint(res)
+                print(f"{trace} {design} {fid} sha={digest[:20]}")
+                print("\n".join(lines))
+                print(f"{trace} {design} {fid} cpu_s={dt:.2f}", file=sys.stderr)
+    print(f"total cpu_s={total:.1f}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
