@@ -26,12 +26,12 @@ the unit's op counts from :func:`pimsim.kernels.unit_counts.unit_counts`.
 
 from __future__ import annotations
 
+import heapq
 import math
 from typing import Callable, Mapping
 
 import numpy as np
 import simpy
-from simpy.core import EmptySchedule
 
 from pimsim.arch.compose import Arch
 from pimsim.arch.read_timing import conversion_ns, crossbar_conversion_ns
@@ -85,6 +85,7 @@ class Engine(Processes):
         self.injected = 0                     # images admitted by the source(s) so far
         self.monitor = Monitor()
         self.completed = 0                    # images complete in order 0..completed-1
+        self.stop = False                     # run(): forced count done or converged
         self.env = simpy.Environment()
         self.trace: list[dict] | None = [] if timeline else None
         # timing constants from the component models
@@ -333,30 +334,40 @@ class Engine(Processes):
         are image 0's, timing is from completions)."""
         env = self.env
         self.unit_runs = [0] * len(self.unit_table)
-        step = env.step
-        monitor = self.monitor
-        auto = self.forced is None
+        self.stop = self.completed >= self.target
         progress = self.progress
         n = 0
-        try:
-            # steps of PROGRESS_EVERY events; the stop test after each (one event may
-            # complete an image and converge the run)
-            while not (auto and monitor.done) and self.completed < self.target:
-                for _ in range(PROGRESS_EVERY):
-                    step()
-                    n += 1
-                    if (auto and monitor.done) or self.completed >= self.target:
-                        break
-                else:
-                    if progress is not None:
-                        progress(self.done_units, self.total_units)
-                    if n > MAX_EVENTS:
-                        raise EngineError(f"simulation of '{self.network.name}' passed "
-                                          f"{MAX_EVENTS:,} events without finishing",
-                                          where="--fidelity",
-                                          expected="--fidelity analytic or fast")
-        except EmptySchedule:
-            pass
+        # simpy's Environment.step, inlined (same order: (time, priority, insertion));
+        # the stop test after each event (one event may complete an image and converge
+        # the run: image_done sets ``stop``), progress every PROGRESS_EVERY events
+        queue = env._queue
+        pop = heapq.heappop
+        while not self.stop:
+            for _ in range(PROGRESS_EVERY):
+                try:
+                    env._now, _, _, event = pop(queue)
+                except IndexError:
+                    break
+                callbacks, event.callbacks = event.callbacks, None
+                for callback in callbacks:
+                    callback(event)
+                if not event._ok and not hasattr(event, "_defused"):
+                    exc = type(event._value)(*event._value.args)
+                    exc.__cause__ = event._value
+                    raise exc
+                n += 1
+                if self.stop:
+                    break
+            else:
+                if progress is not None:
+                    progress(self.done_units, self.total_units)
+                if n > MAX_EVENTS:
+                    raise EngineError(f"simulation of '{self.network.name}' passed "
+                                      f"{MAX_EVENTS:,} events without finishing",
+                                      where="--fidelity",
+                                      expected="--fidelity analytic or fast")
+                continue
+            break
         self.events = n
         for L in self.layers:
             L.copy_busy = np.array(L.copy_busy, dtype=np.float64)
@@ -367,7 +378,7 @@ class Engine(Processes):
             for L in self.layers:
                 if L.is_mvm:
                     L.counts += per_unit[layer_of == L.idx].sum(axis=0)
-        if self.completed == 0 or (not auto and self.completed < self.target):
+        if self.completed == 0 or (self.forced is not None and self.completed < self.target):
             raise self._deadlock()
         self.images = self.completed
         self.image_finish = self.image_finish[:self.completed]
@@ -398,6 +409,8 @@ class Engine(Processes):
             if self.forced is not None or not self.monitor.done:
                 self.monitor.add(fin[self.completed])
             self.completed += 1
+            if self.completed >= self.target or self.forced is None and self.monitor.done:
+                self.stop = True
             if self.completed == 1:       # the fill is over: steady-state stalls from here
                 for L in self.layers:
                     L.mark = (L.busy, dict(L.stalls), L.computed)

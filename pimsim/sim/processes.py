@@ -16,15 +16,37 @@
 
 from __future__ import annotations
 
+from heapq import heappush
+
 import simpy
+from simpy.events import NORMAL
 
 from pimsim.kernels.counts import (ACTIONS, A_ADC, A_BUS, A_DAC, A_EDRAM, A_IR, A_OR, A_SA, A_SH,
                                    A_TOR, A_TSA, A_XB)
 from pimsim.mapping.digital import units_per_tile
-from pimsim.sim.accounting import LayerState
+from pimsim.sim.accounting import STALL_EPS_NS, LayerState
 from pimsim.sim.buffers import Edge
 from pimsim.sim.noc import FROM_IO
 from pimsim.sim.resources import book_together
+
+
+class _Call:
+    """A scheduled callback: what the event loop needs of a simpy event (``callbacks``,
+    ``_ok``), without a ``Timeout``'s set-up; see :func:`later`."""
+
+    __slots__ = ("callbacks",)
+    _ok = True
+
+    def __init__(self, fn):
+        self.callbacks = (fn,)
+
+
+def later(env: simpy.Environment, delay: float, fn) -> None:
+    """Call ``fn(event)`` ``delay`` ns from now: the same place in the event queue as
+    ``env.timeout(delay).callbacks.append(fn)`` (time, normal priority, insertion order)."""
+    if delay < 0:
+        raise ValueError(f"Negative delay {delay}")
+    heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), _Call(fn)))
 
 
 class _Drain:
@@ -73,8 +95,7 @@ class Processes:
             _, end = book_together(arrive, servers, self.services(bits, len(servers)), L.idx)
             arrive = end + hops * self.router_ns
         arrive = self.stored(e, L, img, r, width * e.bits_per_position, arrive)
-        ev = self.env.timeout(arrive - self.env.now)
-        ev.callbacks.append(lambda _ev: e.arrive(img, r))
+        later(self.env, arrive - self.env._now, lambda _ev: e.arrive(img, r))
 
     def copy(self, L: LayerState, k: int):
         """One copy of an MVM layer: its units (positions of one output row), all images."""
@@ -104,20 +125,39 @@ class Processes:
         burst = self.d.tile.bus_request_positions if event else 0
         lo, hi, edges = L.lo, L.hi, L.edges_in
         runs = self.unit_runs
+        # per unit, computed once for every image: (row, positions, unit index, reads,
+        # this row's first and last input row per edge, the first fetch request's
+        # service times on the copy's eDRAM + bus servers)
+        units = []
+        for r, n, uidx, m in L.units[k]:
+            first = n if burst <= 0 or burst >= n else burst
+            ir = first * fetch_per_pos / spread
+            units.append((r, n, uidx, m, [(e, lo[ei][r], hi[ei][r]) for ei, e in enumerate(edges)],
+                          first, [2 * ir / self.edram_bw, ir / self.bus_bw] * len(tiles)))
+        first_uidx = L.units[k][0][2] if L.units[k] else -1
+        write_ns = L.lm.write_ns
+        stalls = L.stalls
+        copy_busy = L.copy_busy
+        who = L.idx
+        t_read, period, t_conv = self.t_read, L.period, L.t_conv
+        conv_wait = max(0.0, t_conv - t_read)
+        timeout = env.timeout
         for img in range(self.cap):         # blocks on input of images never admitted
-            for r, n, uidx, m in L.units[k]:
-                t0 = env.now
-                for ei, e in enumerate(edges):
-                    ev = e.wait(img, hi[ei][r])
+            for r, n, uidx, m, rows_in, first, svc in units:
+                t0 = env._now
+                for e, _, h in rows_in:
+                    ev = e.wait(img, h)
                     if ev is not None:
                         yield ev
-                L.stall("input_wait", env.now - t0)
-                if L.lm.write_ns and uidx == L.units[k][0][2]:
+                dt = env._now - t0
+                if dt > STALL_EPS_NS:
+                    stalls["input_wait"] += dt
+                if write_ns and uidx == first_uidx:
                     # a crossbar-written matmul operand: programmed before the image's reads
                     # (write drivers, pimsim.mapping.digital.write_time_ns)
-                    yield env.timeout(L.lm.write_ns)
-                    L.busy += L.lm.write_ns
-                    L.copy_busy[k] += L.lm.write_ns
+                    yield timeout(write_ns)
+                    L.busy += write_ns
+                    copy_busy[k] += write_ns
                 # fetch the receptive fields from eDRAM over the bus into the IR; the
                 # rows are released when the (first) fetch request is booked (no later
                 # write can overtake a booked read of the same FIFO port; event's later
@@ -126,25 +166,22 @@ class Processes:
                 # the previous one is done, so other copies' requests on the tile's eDRAM
                 # and bus interleave with them; fast books the unit's fields as one
                 # request: the same time when nobody else asks
-                t_req = env.now
-                left = n
-                first = n if burst <= 0 or burst >= n else burst
-                ir = first * fetch_per_pos / spread
-                _, t_start = book_together(t_req, bufs,
-                                           [2 * ir / self.edram_bw, ir / self.bus_bw]
-                                           * len(tiles), L.idx)
-                for ei, e in enumerate(edges):
-                    e.release(img, lo[ei][r], hi[ei][r])
-                left -= first
+                t_req = env._now
+                _, t_start = book_together(t_req, bufs, svc, who)
+                for e, l, h in rows_in:
+                    e.release(img, l, h)
+                left = n - first
                 while left:
-                    yield env.timeout(t_start - env.now)
+                    yield timeout(t_start - env._now)
                     part = min(burst, left)
                     left -= part
                     ir = part * fetch_per_pos / spread
-                    _, t_start = book_together(env.now, bufs,
+                    _, t_start = book_together(env._now, bufs,
                                                [2 * ir / self.edram_bw, ir / self.bus_bw]
-                                               * len(tiles), L.idx)
-                L.stall("buffer_bandwidth", t_start - t_req)
+                                               * len(tiles), who)
+                dt = t_start - t_req
+                if dt > STALL_EPS_NS:
+                    stalls["buffer_bandwidth"] += dt
                 if img == 0:
                     L.start0 = min(L.start0, t_start)
                 if not event:
@@ -152,43 +189,46 @@ class Processes:
                     # ADC bank converting shared_by crossbars as wide as the widest: the
                     # i-th conversion starts at cs0 + i x max(read, conversion)
                     if m:
-                        cs0 = max(t_start + self.t_read, adc_free)
-                        last = cs0 + (m - 1) * L.period
-                        yield env.timeout(last - env.now)
+                        cs0 = t_start + t_read
+                        if adc_free > cs0:
+                            cs0 = adc_free
+                        last = cs0 + (m - 1) * period
+                        yield timeout(last - env._now)
                         # charged when the unit's reads are done, with its work (a run
                         # that stops mid-unit counts neither), as event does
-                        L.stall("adc_busy", (cs0 - t_start - self.t_read)
-                                + (m - 1) * max(0.0, L.t_conv - self.t_read))
-                        ready = adc_free = last + L.t_conv
+                        dt = (cs0 - t_start - t_read) + (m - 1) * conv_wait
+                        if dt > STALL_EPS_NS:
+                            stalls["adc_busy"] += dt
+                        ready = adc_free = last + t_conv
                     else:                     # every read skipped: outputs are ready at once
-                        if t_start > env.now:
-                            yield env.timeout(t_start - env.now)
-                        ready = env.now
+                        if t_start > env._now:
+                            yield timeout(t_start - env._now)
+                        ready = env._now
                     if img == 0:              # counts: image 0's units x their kernel rows
                         runs[uidx] += 1
                 else:
-                    if t_start > env.now:
-                        yield env.timeout(t_start - env.now)
+                    if t_start > env._now:
+                        yield timeout(t_start - env._now)
                     adc_wait, adc_free = yield from self.reads_event(
                         L, n, m, banks.own_ns, shared, adc_free, img == 0)
                     L.stall("adc_busy", adc_wait)   # with the unit's work, as fast does
                     # the last read is sampled and its conversions have started; its
                     # outputs are ready when they are done (at once when every read
                     # was skipped)
-                    ready = adc_free if m else env.now
-                dt = env.now - t_start
+                    ready = adc_free if m else env._now
+                dt = env._now - t_start
                 L.busy += dt
-                L.copy_busy[k] += dt
+                copy_busy[k] += dt
                 L.computed += 1
                 if self.trace is not None:
                     self._x(L.lay.name, "compute", t_start, dt, tile, L.tid + 2 * k,
                             {"image": img, "row": r, "positions": n})
                 # the output register is one deep: wait for the previous unit's outputs
                 if prev is not None and not prev.done:
-                    t0, cause = env.now, prev.cause
+                    t0, cause = env._now, prev.cause
                     prev.event = env.event()
                     yield prev.event
-                    L.stall(cause, env.now - t0)
+                    L.stall(cause, env._now - t0)
                 prev = self.drain(L, k, tile, img, r, n, ready)
 
     def reads_event(self, L: LayerState, n: int, m: int, own_ns: float,
@@ -262,11 +302,10 @@ class Processes:
         a process only if it must wait for a buffer slot.
         """
         env = self.env
-        dr = _Drain(L, k, tile, img, r, n, env.now)
+        dr = _Drain(L, k, tile, img, r, n, env._now)
         # request the units when the last conversion is done, not before: requests reach
         # the servers in simulated-time order
-        ev = env.timeout(max(0.0, ready - env.now))
-        ev.callbacks.append(lambda _ev: self._drain_store(dr))
+        later(env, max(0.0, ready - env._now), lambda _ev: self._drain_store(dr))
         return dr
 
     def _drain_store(self, dr: "_Drain") -> None:
@@ -281,11 +320,10 @@ class Processes:
         tsa = L.copy_tsa[k]
         if tsa is None:
             tsa = L.copy_tsa[k] = [self.server("tile_shift_add", x) for x in tiles]
-        _, t = book_together(env.now, tsa,
+        _, t = book_together(env._now, tsa,
                              [n * merges * self.tsa_ns / spread] * len(tiles), L.idx)
         # the write is requested when the merge is done (requests in simulated-time order)
-        ev = env.timeout(max(0.0, t - env.now))
-        ev.callbacks.append(lambda _ev: self._drain_write(dr))
+        later(env, max(0.0, t - env._now), lambda _ev: self._drain_write(dr))
 
     def _drain_write(self, dr: "_Drain") -> None:
         """The unit's outputs into eDRAM over the bus, then on to the consumers."""
@@ -293,20 +331,18 @@ class Processes:
         tiles = L.copy_tileset[k]
         spread = len(L.copy_tiles[k])
         orb = n * L.store_bits / spread
-        _, t = book_together(env.now, L.copy_bufs[k],
+        _, t = book_together(env._now, L.copy_bufs[k],
                              [2 * orb / self.edram_bw, orb / self.bus_bw] * len(tiles), L.idx)
-        ev = env.timeout(max(0.0, t - env.now))
-        ev.callbacks.append(lambda _ev: self._drain_send(dr, 0))
+        later(env, max(0.0, t - env._now), lambda _ev: self._drain_send(dr, 0))
 
     def _drain_send(self, dr: "_Drain", first: int, resumed: bool = False) -> None:
         blocked, hold = self.deliver_now(dr.L, dr.img, dr.r, dr.n, dr.tile, first, resumed)
         if blocked is not None:
             dr.cause = "buffer_full"
             self.env.process(self._drain_blocked(dr, blocked))
-        elif hold > self.env.now:                # the output register holds the data
+        elif hold > self.env._now:               # the output register holds the data
             dr.cause = "network"
-            ev = self.env.timeout(hold - self.env.now)
-            ev.callbacks.append(lambda _ev: self._drain_finish(dr))
+            later(self.env, hold - self.env._now, lambda _ev: self._drain_finish(dr))
         else:
             self._drain_finish(dr)
 
@@ -434,8 +470,7 @@ class Processes:
                     self._x(f"{C.lay.name}<-", "noc", start, arrive - start,
                             -1 - self.router_of(tile), 0, {"image": img, "row": r, "bits": bits})
             arrive = self.stored(e, C, img, r, n * e.bits_per_position, arrive)
-            ev = env.timeout(arrive - env.now)
-            ev.callbacks.append(lambda _ev, e=e: e.arrive(img, r))
+            later(env, arrive - env._now, lambda _ev, e=e: e.arrive(img, r))
         return None, hold
 
     def services(self, bits: float, n: int) -> list[float]:

@@ -148,40 +148,65 @@ class Server:
 def book_together(now: float, servers: list[Server], services: list[float],
                   who: int = -1) -> tuple[float, float]:
     """Book several servers for one transfer (arriving at ``now``) that needs all of them
-    at once (e.g. eDRAM port and bus for one buffer read).
+    at once (e.g. eDRAM port and bus for one buffer read; the servers are distinct).
 
     The transfer starts at the earliest time every server can grant it and holds each
     for its own service time; returns (start, end of the longest).
     """
     if not servers:
         return now, now
-    for s in servers:                        # common case: all idle (in order)
+    # common case: every server serves in order (no booking made ahead of ``now``): the
+    # start is when the last of them is free (earliest()'s in-order rule), found in one
+    # pass; else the general search below
+    start = now
+    for s in servers:
         if now < s.last:
-            break
-        if len(s.cal) == 1:                  # idle_from(now) for one port, inlined
-            cal = s.cal[0]
-            if cal and cal[-1][1] > now:
-                break
-        elif not s.idle_from(now):
-            break
-    else:
-        for s, d in zip(servers, services):
-            cal = s.cal[0]
-            if len(s.cal) == 1 and (not cal or cal[-1][1] <= now):
-                # one idle port: book()'s in-order rule, inlined
-                s.busy_ns += d
-                s.ops += 1
-                s.by[who] = s.by.get(who, 0.0) + d
-                s.last = now
-                if cal:                      # every booking is over by ``now``: forget them
+            return _book_together_any(now, servers, services, who)
+        cals = s.cal
+        if len(cals) == 1:
+            cal = cals[0]
+            if cal and cal[-1][1] > start:
+                start = cal[-1][1]
+        else:
+            free = min(cal[-1][1] if cal else 0.0 for cal in cals)
+            if free > start:
+                start = free
+    end = start
+    for s, d in zip(servers, services):
+        cals = s.cal
+        if len(cals) == 1:
+            # book(now, d, start)'s in-order rule on one port, inlined: forget the
+            # bookings over by ``now``; nothing left ends after ``start``
+            s.busy_ns += d
+            s.ops += 1
+            by = s.by
+            by[who] = by.get(who, 0.0) + d
+            s.last = now
+            cal = cals[0]
+            if cal:
+                if cal[-1][1] <= now:
                     if cal[-1][1] > s.floor:
                         s.floor = cal[-1][1]
                     cal.clear()
-                if d > 0.0:
-                    cal.append((now, now + d))
-            else:
-                s.book(now, d, 0.0, who)
-        return now, now + max(services)
+                elif cal[0][1] <= now:
+                    i = 1
+                    while cal[i][1] <= now:
+                        i += 1
+                    if cal[i - 1][1] > s.floor:
+                        s.floor = cal[i - 1][1]
+                    del cal[:i]
+            if d > 0.0:
+                cal.append((start, start + d))
+        else:
+            s.book(now, d, start, who)
+        if start + d > end:
+            end = start + d
+    return start, end
+
+
+def _book_together_any(now: float, servers: list[Server], services: list[float],
+                       who: int) -> tuple[float, float]:
+    """:func:`book_together` when some server has a booking made ahead of ``now``."""
     start = now
     for _ in range(len(servers) * 64):       # converges in a few rounds; bounded anyway
         t = start
