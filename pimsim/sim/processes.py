@@ -31,28 +31,32 @@ from pimsim.sim.resources import book_together
 
 
 class _Call:
-    """A scheduled callback: what the event loop needs of a simpy event (``callbacks``,
-    ``_ok``), without a ``Timeout``'s set-up; see :func:`later`."""
+    """A scheduled event without a ``Timeout``'s set-up: what the event loop and a simpy
+    process need of an event (``callbacks``, ``_ok``, ``_value``); see :func:`later`."""
 
     __slots__ = ("callbacks",)
     _ok = True
-
-    def __init__(self, fn):
-        self.callbacks = (fn,)
+    _value = None
 
 
-def later(env: simpy.Environment, delay: float, fn) -> None:
-    """Call ``fn(event)`` ``delay`` ns from now: the same place in the event queue as
-    ``env.timeout(delay).callbacks.append(fn)`` (time, normal priority, insertion order)."""
+def later(env: simpy.Environment, delay: float, fn=None) -> _Call:
+    """An event ``delay`` ns from now calling ``fn(event)`` (if given), at the same place
+    in the event queue as ``env.timeout(delay)`` (time, normal priority, insertion
+    order); a process may yield it as it would the timeout."""
     if delay < 0:
         raise ValueError(f"Negative delay {delay}")
-    heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), _Call(fn)))
+    ev = _Call()
+    ev.callbacks = [] if fn is None else [fn]
+    heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), ev))
+    return ev
 
 
 class _Drain:
     """One unit's output stage in flight (the copy waits on it: the OR is one deep)."""
 
-    __slots__ = ("L", "k", "tile", "img", "r", "n", "begin", "done", "event", "cause")
+    __slots__ = ("L", "k", "tile", "img", "r", "n", "begin", "done", "event", "cause",
+                 "callbacks")
+    _ok = True                # scheduled as its own event (what the event loop needs)
 
     def __init__(self, L: LayerState, k: int, tile: int, img: int, r: int, n: int, begin: float):
         self.L, self.k, self.tile, self.img, self.r, self.n = L, k, tile, img, r, n
@@ -60,6 +64,15 @@ class _Drain:
         self.done = False
         self.event: simpy.Event | None = None
         self.cause = "buffer_bandwidth"      # what it is waiting on now (for stalls)
+        self.callbacks: list | None = None
+
+    def at(self, env: simpy.Environment, delay: float, fn) -> None:
+        """Call ``fn(self)`` ``delay`` ns from now (as :func:`later`, the stage itself
+        being the event: one object less per step)."""
+        if delay < 0:
+            raise ValueError(f"Negative delay {delay}")
+        self.callbacks = [fn]
+        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))
 
 
 
@@ -141,7 +154,9 @@ class Processes:
         who = L.idx
         t_read, period, t_conv = self.t_read, L.period, L.t_conv
         conv_wait = max(0.0, t_conv - t_read)
-        timeout = env.timeout
+        def timeout(delay: float, env=env) -> _Call:
+            return later(env, delay)
+
         for img in range(self.cap):         # blocks on input of images never admitted
             for r, n, uidx, m, rows_in, first, svc in units:
                 t0 = env._now
@@ -305,7 +320,7 @@ class Processes:
         dr = _Drain(L, k, tile, img, r, n, env._now)
         # request the units when the last conversion is done, not before: requests reach
         # the servers in simulated-time order
-        later(env, max(0.0, ready - env._now), lambda _ev: self._drain_store(dr))
+        dr.at(env, max(0.0, ready - env._now), self._drain_store)
         return dr
 
     def _drain_store(self, dr: "_Drain") -> None:
@@ -323,7 +338,7 @@ class Processes:
         _, t = book_together(env._now, tsa,
                              [n * merges * self.tsa_ns / spread] * len(tiles), L.idx)
         # the write is requested when the merge is done (requests in simulated-time order)
-        later(env, max(0.0, t - env._now), lambda _ev: self._drain_write(dr))
+        dr.at(env, max(0.0, t - env._now), self._drain_write)
 
     def _drain_write(self, dr: "_Drain") -> None:
         """The unit's outputs into eDRAM over the bus, then on to the consumers."""
@@ -333,16 +348,16 @@ class Processes:
         orb = n * L.store_bits / spread
         _, t = book_together(env._now, L.copy_bufs[k],
                              [2 * orb / self.edram_bw, orb / self.bus_bw] * len(tiles), L.idx)
-        later(env, max(0.0, t - env._now), lambda _ev: self._drain_send(dr, 0))
+        dr.at(env, max(0.0, t - env._now), self._drain_send)
 
-    def _drain_send(self, dr: "_Drain", first: int, resumed: bool = False) -> None:
+    def _drain_send(self, dr: "_Drain", first: int = 0, resumed: bool = False) -> None:
         blocked, hold = self.deliver_now(dr.L, dr.img, dr.r, dr.n, dr.tile, first, resumed)
         if blocked is not None:
             dr.cause = "buffer_full"
             self.env.process(self._drain_blocked(dr, blocked))
         elif hold > self.env._now:               # the output register holds the data
             dr.cause = "network"
-            later(self.env, hold - self.env._now, lambda _ev: self._drain_finish(dr))
+            dr.at(self.env, hold - self.env._now, self._drain_finish)
         else:
             self._drain_finish(dr)
 

@@ -167,8 +167,12 @@ def book_together(now: float, servers: list[Server], services: list[float],
             cal = cals[0]
             if cal and cal[-1][1] > start:
                 start = cal[-1][1]
-        else:
-            free = min(cal[-1][1] if cal else 0.0 for cal in cals)
+        else:                                # earliest-free port
+            free = math.inf
+            for cal in cals:
+                f = cal[-1][1] if cal else 0.0
+                if f < free:
+                    free = f
             if free > start:
                 start = free
     end = start
