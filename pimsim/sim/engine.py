@@ -99,6 +99,9 @@ class Engine(Processes):
         self.router_ns = arch.latency_ns("router", "transfer")   # one hop's latency
         self.noc = Router(arch)               # mesh paths and hop counts (pimsim.sim.noc)
         self.routes: dict[tuple[int, int], tuple[list[Server], float]] = {}
+        # (sending tile, receiving tile, bits) -> (servers, hops, service ns): a row
+        # part's transfer, the same for every image
+        self.noc_cache: dict[tuple[int, int, float], tuple[list[Server], float, list[float]]] = {}
         self.off_ns_per_bit = arch.latency_ns("offchip_link", "transfer")
         self.tsa_ns = arch.latency_ns("tile_shift_add", "accumulate") / d.tile.shift_adds
         self.servers: dict[tuple[str, int], Server] = {}

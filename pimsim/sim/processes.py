@@ -55,7 +55,7 @@ class _Drain:
     """One unit's output stage in flight (the copy waits on it: the OR is one deep)."""
 
     __slots__ = ("L", "k", "tile", "img", "r", "n", "begin", "done", "event", "cause",
-                 "callbacks")
+                 "callbacks", "services")
     _ok = True                # scheduled as its own event (what the event loop needs)
 
     def __init__(self, L: LayerState, k: int, tile: int, img: int, r: int, n: int, begin: float):
@@ -146,7 +146,8 @@ class Processes:
             first = n if burst <= 0 or burst >= n else burst
             ir = first * fetch_per_pos / spread
             units.append((r, n, uidx, m, [(e, lo[ei][r], hi[ei][r]) for ei, e in enumerate(edges)],
-                          first, [2 * ir / self.edram_bw, ir / self.bus_bw] * len(tiles)))
+                          first, [2 * ir / self.edram_bw, ir / self.bus_bw] * len(tiles),
+                          self.drain_services(L, k, n)))
         first_uidx = L.units[k][0][2] if L.units[k] else -1
         write_ns = L.lm.write_ns
         stalls = L.stalls
@@ -158,7 +159,7 @@ class Processes:
             return later(env, delay)
 
         for img in range(self.cap):         # blocks on input of images never admitted
-            for r, n, uidx, m, rows_in, first, svc in units:
+            for r, n, uidx, m, rows_in, first, svc, out_svc in units:
                 t0 = env._now
                 for e, _, h in rows_in:
                     ev = e.wait(img, h)
@@ -244,7 +245,7 @@ class Processes:
                     prev.event = env.event()
                     yield prev.event
                     L.stall(cause, env._now - t0)
-                prev = self.drain(L, k, tile, img, r, n, ready)
+                prev = self.drain(L, k, tile, img, r, n, ready, out_svc)
 
     def reads_event(self, L: LayerState, n: int, m: int, own_ns: float,
                     shared: list[tuple[simpy.Resource, float]], empty: float, count: bool):
@@ -309,8 +310,20 @@ class Processes:
         c[A_TSA] += n * L.lm.merges_per_position
         return wait, empty
 
+    def drain_services(self, L: LayerState, k: int, n: int) -> tuple[list[float] | None,
+                                                                     list[float]]:
+        """The output stage's service times for a unit of ``n`` positions of copy ``k``:
+        (row-tile merges on each of its tiles' shift-and-add units, or None when there
+        are none; eDRAM + bus write on each of its tiles) in ns."""
+        tiles = L.copy_tileset[k]
+        spread = len(L.copy_tiles[k])
+        merges = L.lm.merges_per_position
+        tsa = [n * merges * self.tsa_ns / spread] * len(tiles) if merges else None
+        orb = n * L.store_bits / spread
+        return tsa, [2 * orb / self.edram_bw, orb / self.bus_bw] * len(tiles)
+
     def drain(self, L: LayerState, k: int, tile: int, img: int, r: int, n: int,
-              ready: float) -> "_Drain":
+              ready: float, services: tuple | None = None) -> "_Drain":
         """Output stage of one unit: S+A merge, eDRAM write, delivery to the consumers.
 
         Booked from the end of the last conversion; runs as timeout callbacks and becomes
@@ -318,6 +331,7 @@ class Processes:
         """
         env = self.env
         dr = _Drain(L, k, tile, img, r, n, env._now)
+        dr.services = services if services is not None else self.drain_services(L, k, n)
         # request the units when the last conversion is done, not before: requests reach
         # the servers in simulated-time order
         dr.at(env, max(0.0, ready - env._now), self._drain_store)
@@ -325,29 +339,22 @@ class Processes:
 
     def _drain_store(self, dr: "_Drain") -> None:
         """Row-tile merges on the tile S+A (if any), then the eDRAM write (at its time)."""
-        env, L, k, n = self.env, dr.L, dr.k, dr.n
-        merges = L.lm.merges_per_position
-        if not merges:
+        env, L, k = self.env, dr.L, dr.k
+        svc = dr.services[0]
+        if svc is None:                      # no row-tile merges
             self._drain_write(dr)
             return
-        tiles = L.copy_tileset[k]
-        spread = len(L.copy_tiles[k])
         tsa = L.copy_tsa[k]
         if tsa is None:
-            tsa = L.copy_tsa[k] = [self.server("tile_shift_add", x) for x in tiles]
-        _, t = book_together(env._now, tsa,
-                             [n * merges * self.tsa_ns / spread] * len(tiles), L.idx)
+            tsa = L.copy_tsa[k] = [self.server("tile_shift_add", x) for x in L.copy_tileset[k]]
+        _, t = book_together(env._now, tsa, svc, L.idx)
         # the write is requested when the merge is done (requests in simulated-time order)
         dr.at(env, max(0.0, t - env._now), self._drain_write)
 
     def _drain_write(self, dr: "_Drain") -> None:
         """The unit's outputs into eDRAM over the bus, then on to the consumers."""
-        env, L, k, n = self.env, dr.L, dr.k, dr.n
-        tiles = L.copy_tileset[k]
-        spread = len(L.copy_tiles[k])
-        orb = n * L.store_bits / spread
-        _, t = book_together(env._now, L.copy_bufs[k],
-                             [2 * orb / self.edram_bw, orb / self.bus_bw] * len(tiles), L.idx)
+        env, L = self.env, dr.L
+        _, t = book_together(env._now, L.copy_bufs[dr.k], dr.services[1], L.idx)
         dr.at(env, max(0.0, t - env._now), self._drain_send)
 
     def _drain_send(self, dr: "_Drain", first: int = 0, resumed: bool = False) -> None:
@@ -443,7 +450,8 @@ class Processes:
         next image cannot take the slots of rows the consumer needs first (deadlock).
         """
         env = self.env
-        hold = env.now
+        hold = env._now
+        noc_cache = self.noc_cache
         for i in range(first, len(L.edges_out)):
             e = L.edges_out[i]
             st = e.state(img)
@@ -473,12 +481,16 @@ class Processes:
                 # are held together for bits / link bandwidth; each router passed adds its
                 # latency (pimsim.sim.noc, docs/engine.md "On-chip network")
                 bits = n * e.bits_per_position
-                servers, hops = self.route(tile, e.recv[r])
+                key = (tile, e.recv[r], bits)
+                rt = noc_cache.get(key)
+                if rt is None:
+                    servers, hops = self.route(tile, e.recv[r])
+                    rt = noc_cache[key] = (servers, hops, self.services(bits, len(servers)))
+                servers, hops, svc = rt
                 if img == 0:
                     C.router_bits += bits
                     C.router_bit_hops += bits * hops
-                start, arrive = book_together(arrive, servers, self.services(bits, len(servers)),
-                                              L.idx)
+                start, arrive = book_together(arrive, servers, svc, L.idx)
                 arrive += hops * self.router_ns
                 hold = max(hold, start)
                 if self.trace is not None:
