@@ -13,8 +13,11 @@
 
 from __future__ import annotations
 
+from heapq import heappush
+
 import numpy as np
 import simpy
+from simpy.events import NORMAL
 
 from pimsim.workload.layer import POOL_KINDS, Layer
 
@@ -35,6 +38,25 @@ def windows(lay: Layer, out_rows: int, in_rows: int) -> tuple[np.ndarray, np.nda
     lo = np.clip(lo, 0, in_rows - 1)
     hi = np.clip(hi, lo, in_rows - 1)
     return lo, hi
+
+
+class Signal:
+    """A one-shot event a process waits on (a row arrived, a slot or the turn is free):
+    what the event loop and a simpy process need of a ``simpy.Event`` (``callbacks``,
+    ``_ok``, ``_value``); ``succeed()`` schedules it now at normal priority, as
+    ``simpy.Event.succeed`` does, without its set-up."""
+
+    __slots__ = ("env", "callbacks")
+    _ok = True
+    _value = None
+
+    def __init__(self, env: simpy.Environment):
+        self.env = env
+        self.callbacks: list = []
+
+    def succeed(self) -> None:
+        env = self.env
+        heappush(env._queue, (env._now, NORMAL, next(env._eid), self))
 
 
 class _ImageRows:
@@ -71,11 +93,11 @@ class Edge:
         self.free = [plan.onchip, plan.slots - plan.onchip]
         self.peak_onchip = 0                  # most on-chip slots taken at once
         self.spilled_bits = 0                 # bits written off-chip and read back (run)
-        self.slot_waiter: simpy.Event | None = None
+        self.slot_waiter: Signal | None = None
         self.waiter_pool = 0
         self._img: dict[int, _ImageRows] = {}
         self.seq_next = 0                     # image-major row index whose turn it is
-        self.turns: dict[int, simpy.Event] = {}
+        self.turns: dict[int, Signal] = {}
 
     def where(self, img: int, row: int) -> int:
         """0: the consumer's eDRAM, 1: another tile's eDRAM, 2: off-chip memory."""
@@ -113,12 +135,12 @@ class Edge:
             st = self._img[img] = _ImageRows(self.readers, self.rows)
         return st
 
-    def wait(self, img: int, hi: int) -> simpy.Event | None:
+    def wait(self, img: int, hi: int) -> Signal | None:
         """An event for 'rows 0..hi complete', or None when they already are."""
         st = self.state(img)
         if st.prefix > hi:
             return None
-        ev = self.env.event()
+        ev = Signal(self.env)
         st.waiters.setdefault(hi, []).append(ev)
         return ev
 

@@ -25,7 +25,7 @@ from pimsim.kernels.counts import (ACTIONS, A_ADC, A_BUS, A_DAC, A_EDRAM, A_IR, 
                                    A_TOR, A_TSA, A_XB)
 from pimsim.mapping.digital import units_per_tile
 from pimsim.sim.accounting import STALL_EPS_NS, LayerState
-from pimsim.sim.buffers import Edge
+from pimsim.sim.buffers import Edge, Signal
 from pimsim.sim.noc import FROM_IO
 from pimsim.sim.resources import book_together
 
@@ -62,7 +62,7 @@ class _Drain:
         self.L, self.k, self.tile, self.img, self.r, self.n = L, k, tile, img, r, n
         self.begin = begin
         self.done = False
-        self.event: simpy.Event | None = None
+        self.event: Signal | None = None
         self.cause = "buffer_bandwidth"      # what it is waiting on now (for stalls)
         self.callbacks: list | None = None
 
@@ -242,7 +242,7 @@ class Processes:
                 # the output register is one deep: wait for the previous unit's outputs
                 if prev is not None and not prev.done:
                     t0, cause = env._now, prev.cause
-                    prev.event = env.event()
+                    prev.event = Signal(env)
                     yield prev.event
                     L.stall(cause, env._now - t0)
                 prev = self.drain(L, k, tile, img, r, n, ready, out_svc)
@@ -289,16 +289,15 @@ class Processes:
             if empty > sample:                  # an S+H still holds the previous read
                 wait += empty - sample
                 sample = empty
-            yield env.timeout(sample - env.now)
+            yield later(env, sample - env._now)
             empty = sample + own_ns             # own banks: free at the sample
             if shared:
                 reqs = [(res, res.request(), cn) for res, cn in shared]
                 for res, req, cn in reqs:
                     if not req.triggered:       # the other copy's conversions first
                         yield req
-                    end = env.now + cn
-                    done = env.timeout(cn)
-                    done.callbacks.append(lambda _ev, res=res, req=req: res.release(req))
+                    end = env._now + cn
+                    later(env, cn, lambda _ev, res=res, req=req: res.release(req))
                     if end > empty:
                         empty = end
             drive = sample                      # the next read drives once this one is held
@@ -429,11 +428,11 @@ class Processes:
         """Wait for row ``r``'s turn and a free slot in the consumer's buffer (process)."""
         seq = img * e.rows + r
         if seq != e.seq_next:
-            turn = e.turns[seq] = self.env.event()
+            turn = e.turns[seq] = Signal(self.env)
             yield turn
         pool = 1 if e.where(img, r) == 2 else 0
         if e.free[pool] == 0:
-            e.slot_waiter = self.env.event()
+            e.slot_waiter = Signal(self.env)
             e.waiter_pool = pool
             yield e.slot_waiter
         else:
