@@ -137,7 +137,7 @@ class Edge:
 
     def wait(self, img: int, hi: int) -> Signal | None:
         """An event for 'rows 0..hi complete', or None when they already are."""
-        st = self.state(img)
+        st = self._img.get(img) or self.state(img)
         if st.prefix > hi:
             return None
         ev = Signal(self.env)
@@ -145,7 +145,7 @@ class Edge:
         return ev
 
     def arrive(self, img: int, row: int) -> None:
-        st = self.state(img)
+        st = self._img.get(img) or self.state(img)
         st.got[row] += 1
         if st.got[row] != self.parts[row]:
             return
@@ -160,7 +160,7 @@ class Edge:
 
     def release(self, img: int, lo: int, hi: int) -> None:
         """One reader fetched rows lo..hi into its input register: free finished rows."""
-        st = self.state(img)
+        st = self._img.get(img) or self.state(img)
         for i in range(lo, hi + 1):
             st.readers[i] -= 1
             if st.readers[i] == 0:

@@ -26,6 +26,7 @@ the unit's op counts from :func:`pimsim.kernels.unit_counts.unit_counts`.
 
 from __future__ import annotations
 
+import gc
 import heapq
 import math
 from typing import Callable, Mapping
@@ -345,6 +346,37 @@ class Engine(Processes):
         # the run: image_done sets ``stop``), progress every PROGRESS_EVERY events
         queue = env._queue
         pop = heapq.heappop
+        # the loop allocates many short-lived objects and no reference cycles: the cyclic
+        # collector's passes over the engine's state would be wasted (restored after)
+        collect = gc.isenabled()
+        gc.disable()
+        try:
+            n = self._loop(env, queue, pop, progress)
+        finally:
+            if collect:
+                gc.enable()
+        self.events = n
+        for L in self.layers:
+            L.copy_busy = np.array(L.copy_busy, dtype=np.float64)
+        # fast fidelity: image 0's units x their kernel counts
+        if len(self.unit_table):
+            layer_of = np.array(self.unit_layer, dtype=np.int64)
+            per_unit = self.unit_table * np.array(self.unit_runs, dtype=np.float64)[:, None]
+            for L in self.layers:
+                if L.is_mvm:
+                    L.counts += per_unit[layer_of == L.idx].sum(axis=0)
+        if self.completed == 0 or (self.forced is not None and self.completed < self.target):
+            raise self._deadlock()
+        self.images = self.completed
+        self.image_finish = self.image_finish[:self.completed]
+        # images' worth of work simulated (for whole-run ops and utilization)
+        self.work_images = self.done_units / self.units_per_image if self.units_per_image else 0
+        if self.progress is not None:
+            self.progress(self.done_units, self.done_units)
+
+    def _loop(self, env, queue, pop, progress) -> int:
+        """Step events until ``stop`` or an empty queue; the number of events stepped."""
+        n = 0
         while not self.stop:
             for _ in range(PROGRESS_EVERY):
                 try:
@@ -371,24 +403,7 @@ class Engine(Processes):
                                       expected="--fidelity analytic or fast")
                 continue
             break
-        self.events = n
-        for L in self.layers:
-            L.copy_busy = np.array(L.copy_busy, dtype=np.float64)
-        # fast fidelity: image 0's units x their kernel counts
-        if len(self.unit_table):
-            layer_of = np.array(self.unit_layer, dtype=np.int64)
-            per_unit = self.unit_table * np.array(self.unit_runs, dtype=np.float64)[:, None]
-            for L in self.layers:
-                if L.is_mvm:
-                    L.counts += per_unit[layer_of == L.idx].sum(axis=0)
-        if self.completed == 0 or (self.forced is not None and self.completed < self.target):
-            raise self._deadlock()
-        self.images = self.completed
-        self.image_finish = self.image_finish[:self.completed]
-        # images' worth of work simulated (for whole-run ops and utilization)
-        self.work_images = self.done_units / self.units_per_image if self.units_per_image else 0
-        if self.progress is not None:
-            self.progress(self.done_units, self.done_units)
+        return n
 
     # -- images ---------------------------------------------------------------------------
     def admit(self, img: int) -> bool:

@@ -162,9 +162,11 @@ class Processes:
             for r, n, uidx, m, rows_in, first, svc, out_svc in units:
                 t0 = env._now
                 for e, _, h in rows_in:
-                    ev = e.wait(img, h)
-                    if ev is not None:
-                        yield ev
+                    st = e._img.get(img)
+                    if st is None or st.prefix <= h:      # rows 0..h not all there yet
+                        ev = e.wait(img, h)
+                        if ev is not None:
+                            yield ev
                 dt = env._now - t0
                 if dt > STALL_EPS_NS:
                     stalls["input_wait"] += dt
@@ -453,7 +455,7 @@ class Processes:
         noc_cache = self.noc_cache
         for i in range(first, len(L.edges_out)):
             e = L.edges_out[i]
-            st = e.state(img)
+            st = e._img.get(img) or e.state(img)
             off = 0
             if resumed and i == first:           # this part claimed the row and got a slot
                 off = e.offchip_rows[r]
