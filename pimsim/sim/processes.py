@@ -159,7 +159,11 @@ class Processes:
                         # that stops mid-unit counts neither), as event does
                         L.stall("adc_busy", (cs0 - t_start - self.t_read)
                                 + (m - 1) * max(0.0, L.t_conv - self.t_read))
-                        ready = adc_free = last + L.t_conv
+                        adc_free = last + L.t_conv
+                        # the outputs leave the read / convert pipeline at the end of the
+                        # last read's period (stages advance once per read period, so
+                        # ADCs faster than a read do not hand them on mid-period)
+                        ready = last + L.period
                     else:                     # every read skipped: outputs are ready at once
                         if t_start > env.now:
                             yield env.timeout(t_start - env.now)
@@ -169,13 +173,13 @@ class Processes:
                 else:
                     if t_start > env.now:
                         yield env.timeout(t_start - env.now)
-                    adc_wait, adc_free = yield from self.reads_event(
+                    adc_wait, adc_free, sampled = yield from self.reads_event(
                         L, n, m, banks.own_ns, shared, adc_free, img == 0)
                     L.stall("adc_busy", adc_wait)   # with the unit's work, as fast does
                     # the last read is sampled and its conversions have started; its
-                    # outputs are ready when they are done (at once when every read
-                    # was skipped)
-                    ready = adc_free if m else env.now
+                    # outputs are ready when they are done, and not before the end of
+                    # its read period (as fast; at once when every read was skipped)
+                    ready = max(adc_free, sampled + self.t_read) if m else env.now
                 dt = env.now - t_start
                 L.busy += dt
                 L.copy_busy[k] += dt
@@ -208,7 +212,7 @@ class Processes:
         the S+Hs) and busy ``own_ns`` (the longest own bank); a bank shared with another
         copy (``shared``: resource, this copy's conversion ns on it) is requested at the
         sample and granted in request order. Returns (ns the reads waited for the S+Hs,
-        when the last read's conversions are done).
+        when the last read's conversions are done, when the last read was sampled).
 
         Counts are the dense counts of the ``n`` positions, booked when the unit starts
         (the OU geometry of :func:`pimsim.kernels.counts.copy_geometry`); the skipped
@@ -252,7 +256,7 @@ class Processes:
         c[A_BUS] += n * (ir_bits + or_bits)
         c[A_TOR] += n * 2 * or_bits
         c[A_TSA] += n * L.lm.merges_per_position
-        return wait, empty
+        return wait, empty, drive
 
     def drain(self, L: LayerState, k: int, tile: int, img: int, r: int, n: int,
               ready: float) -> "_Drain":

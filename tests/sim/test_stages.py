@@ -139,17 +139,14 @@ def test_no_measured_stage_is_busier_than_the_interval(cfg, digits):
         assert st.busy_ns <= interval * 1.02, st
 
 
-@pytest.mark.parametrize("cfg", [
-    pytest.param("isaac", marks=pytest.mark.xfail(strict=True, reason=(
-        "open (docs/engine.md, More ADCs per crossbar): on ISAAC a second ADC only makes "
-        "outputs ready earlier, which reorders first-come-first-served requests at shared "
-        "tile units; lenet5_mnist: 609,855 images/s with 1 ADC, 609,593 with 2"))),
-    "isaac_xbar512"])
+@pytest.mark.parametrize("cfg", ["isaac", "isaac_xbar512"])
 def test_more_adcs_never_lower_the_engines_throughput(cfg):
     # issue 12: more ADCs per crossbar never lower throughput (fast, steady state). On
     # 512x512 crossbars lenet5_mnist is ADC-bound, so each doubling must help; on ISAAC
-    # the read is the longer step and the rate must not fall. The full networks
-    # (ResNet-18, VGG-16 on ISAAC and 8-bit ISAAC) are in docs/engine.md with the command
+    # the read is the longer step and the rate must not fall (it fell by 0.04 % while a
+    # unit's outputs left the ADCs mid-period, docs/engine.md "More ADCs per crossbar").
+    # The full networks (ResNet-18, VGG-16 on ISAAC and 8-bit ISAAC) are the generated
+    # block engine-adc-count (scripts/adc_check.py; --check --slow keeps it current)
     net = load_network(REPO / "traces" / "lenet5_mnist.npz")
     rates = [simulate(net, _arch(cfg, **{"adc.per_crossbar": n}), fidelity="fast")
              .total.throughput_images_per_s for n in (1, 2, 4)]
