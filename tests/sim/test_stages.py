@@ -37,7 +37,10 @@ DESIGNS = ["isaac", "isaac_xbar64", "isaac_xbar256", "isaac_xbar512"]
 #: (trace, design) whose image-0 latency is still more than 5 % from the closed form's
 #: (docs/engine.md, "How the engine differs from the closed form": later images' traffic
 #: on the shared router delays image 0's rows; the closed form has no later images)
-LATENCY_OPEN = {("resnet8_mnist", "isaac"), ("resnet8_mnist", "isaac_xbar64")}
+#: cnn_digits on ISAAC: +5.07 % since a unit's outputs leave at the end of its last read's
+#: period (closed form 8,229 -> 8,266 ns, engine 8,640 -> 8,685 ns; it was +4.995 %)
+LATENCY_OPEN = {("resnet8_mnist", "isaac"), ("resnet8_mnist", "isaac_xbar64"),
+                ("cnn_digits", "isaac")}
 
 
 @pytest.mark.parametrize("cfg", DESIGNS)
