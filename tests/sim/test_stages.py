@@ -156,3 +156,25 @@ def test_more_adcs_never_lower_the_engines_throughput(cfg):
     assert rates[0] <= rates[1] <= rates[2]
     if cfg == "isaac_xbar512":
         assert rates[0] < rates[1] < rates[2]
+
+
+def test_the_adc_count_table_shows_more_adcs_never_lower_the_rate():
+    # issue 12's networks (ResNet-18, VGG-16 on ISAAC and 8-bit ISAAC) take minutes per
+    # point: their rows are the generated block engine-adc-count of docs/engine.md
+    # (scripts/adc_check.py, kept current by `doc_tables --check --slow`). Here: the block
+    # has every case, each names its bottleneck, and its rates never fall (parsed anew)
+    from pimsim.report import doc_tables as dt
+    block = dt.committed(dt.registry()["engine-adc-count"])
+    rows = {}
+    for line in block.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 6 and cells[0] not in ("trace", "---"):
+            rows[(cells[0], cells[1])] = cells
+    for net in ("lenet5_mnist", "resnet18_shapes", "vgg16_shapes"):
+        for cfg in (("isaac", "isaac_xbar512") if net == "lenet5_mnist"
+                    else ("isaac", "isaac_8bit")):
+            cells = rows[(net, cfg)]
+            rates = [float(x.replace(",", "")) for x in cells[2].split(" / ")]
+            assert len(rates) == 3 and rates[0] <= rates[1] <= rates[2], cells
+            assert cells[4].split(",")[0].split()[1] in KNOB, cells      # a named resource
+            assert cells[5] == "yes", cells
