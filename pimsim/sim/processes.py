@@ -262,12 +262,12 @@ class Processes:
               ready: float) -> "_Drain":
         """Output stage of one unit: S+A merge, eDRAM write, delivery to the consumers.
 
-        Booked from the end of the last conversion; runs as timeout callbacks and becomes
-        a process only if it must wait for a buffer slot.
+        Booked from ``ready`` (the last conversion done, its read's period over); runs as
+        timeout callbacks and becomes a process only if it must wait for a buffer slot.
         """
         env = self.env
         dr = _Drain(L, k, tile, img, r, n, env.now)
-        # request the units when the last conversion is done, not before: requests reach
+        # request the units when the outputs are ready, not before: requests reach
         # the servers in simulated-time order
         ev = env.timeout(max(0.0, ready - env.now))
         ev.callbacks.append(lambda _ev: self._drain_store(dr))
