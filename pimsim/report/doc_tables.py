@@ -102,6 +102,9 @@ BLOCKS: tuple[Block, ...] = (
                "(tests/sim/test_steady.py re-checks the three quick traces' rows)"),
     Block("engine-agreement", "docs/engine.md", "pimsim.sim.agreement:render", slow=True,
           note="analytic vs fast on 11 traces x 4 designs, ~15-30 min"),
+    Block("engine-adc-count", "docs/engine.md", "scripts.adc_check:render", slow=True,
+          note="scripts/adc_check.py: 1 / 2 / 4 ADCs per crossbar on lenet5, ResNet-18 "
+               "and VGG-16, fast, ~5-10 min (tests/sim/test_stages.py re-checks lenet5)"),
     Block("crossbar-sizes", "docs/crossbar-sizes.md", "pimsim.report.crossbar_sizes:render",
           slow=True, note="roll-up + fast engine, 4 designs x 2 networks, ~2-5 min"),
     Block("training-resnet20-seed0", "docs/training.md",

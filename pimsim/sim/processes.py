@@ -217,7 +217,11 @@ class Processes:
                         dt = (cs0 - t_start - t_read) + (m - 1) * conv_wait
                         if dt > STALL_EPS_NS:
                             stalls["adc_busy"] += dt
-                        ready = adc_free = last + t_conv
+                        adc_free = last + t_conv
+                        # the outputs leave the read / convert pipeline at the end of the
+                        # last read's period (stages advance once per read period, so
+                        # ADCs faster than a read do not hand them on mid-period)
+                        ready = last + period
                     else:                     # every read skipped: outputs are ready at once
                         if t_start > env._now:
                             yield timeout(t_start - env._now)
@@ -227,13 +231,13 @@ class Processes:
                 else:
                     if t_start > env._now:
                         yield timeout(t_start - env._now)
-                    adc_wait, adc_free = yield from self.reads_event(
+                    adc_wait, adc_free, sampled = yield from self.reads_event(
                         L, n, m, banks.own_ns, shared, adc_free, img == 0)
                     L.stall("adc_busy", adc_wait)   # with the unit's work, as fast does
                     # the last read is sampled and its conversions have started; its
-                    # outputs are ready when they are done (at once when every read
-                    # was skipped)
-                    ready = adc_free if m else env._now
+                    # outputs are ready when they are done, and not before the end of
+                    # its read period (as fast; at once when every read was skipped)
+                    ready = max(adc_free, sampled + t_read) if m else env._now
                 dt = env._now - t_start
                 L.busy += dt
                 copy_busy[k] += dt
@@ -266,7 +270,7 @@ class Processes:
         the S+Hs) and busy ``own_ns`` (the longest own bank); a bank shared with another
         copy (``shared``: resource, this copy's conversion ns on it) is requested at the
         sample and granted in request order. Returns (ns the reads waited for the S+Hs,
-        when the last read's conversions are done).
+        when the last read's conversions are done, when the last read was sampled).
 
         Counts are the dense counts of the ``n`` positions, booked when the unit starts
         (the OU geometry of :func:`pimsim.kernels.counts.copy_geometry`); the skipped
@@ -309,7 +313,7 @@ class Processes:
         c[A_BUS] += n * (ir_bits + or_bits)
         c[A_TOR] += n * 2 * or_bits
         c[A_TSA] += n * L.lm.merges_per_position
-        return wait, empty
+        return wait, empty, drive
 
     def drain_services(self, L: LayerState, k: int, n: int) -> tuple[list[float] | None,
                                                                      list[float]]:
@@ -327,13 +331,13 @@ class Processes:
               ready: float, services: tuple | None = None) -> "_Drain":
         """Output stage of one unit: S+A merge, eDRAM write, delivery to the consumers.
 
-        Booked from the end of the last conversion; runs as timeout callbacks and becomes
-        a process only if it must wait for a buffer slot.
+        Booked from ``ready`` (the last conversion done, its read's period over); runs as
+        timeout callbacks and becomes a process only if it must wait for a buffer slot.
         """
         env = self.env
         dr = _Drain(L, k, tile, img, r, n, env._now)
         dr.services = services if services is not None else self.drain_services(L, k, n)
-        # request the units when the last conversion is done, not before: requests reach
+        # request the units when the outputs are ready, not before: requests reach
         # the servers in simulated-time order
         dr.at(env, max(0.0, ready - env._now), self._drain_store)
         return dr

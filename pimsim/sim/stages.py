@@ -333,9 +333,11 @@ def row_done_ns(network: Network, nmap: NetworkMap, arch: Arch,
             t = t + (w + 1) * wave_ns
             # a row ends with the wave of its last chunk
             end[:] = t[((np.arange(rows) + 1) * cpr - 1) // c]
-            # the output stage: last conversion, row-tile merges, outputs into eDRAM
-            end += t_conv + chunk * (lm.merges_per_position * tsa_ns
-                                     + max(2 * store / edram_bw, store / bus_bw)) / n_tiles
+            # the output stage: the last read's period (its conversions; they hand the
+            # outputs on no earlier than the period's end), row-tile merges, eDRAM write
+            end += max(t_read, t_conv) + chunk * (lm.merges_per_position * tsa_ns
+                                                  + max(2 * store / edram_bw,
+                                                        store / bus_bw)) / n_tiles
         else:
             role, ops = unit_role(lm)
             h = max(1, min(lm.host_tiles, rows))

@@ -71,6 +71,30 @@ def test_one_crossbar_by_hand_fast_equals_event():
     assert runs["fast"].total.interval_ns == runs["event"].total.interval_ns
 
 
+@pytest.mark.parametrize("outputs", [16, 4])
+@pytest.mark.parametrize("adcs", [1, 2, 4])
+def test_adcs_faster_than_a_read_hand_the_outputs_on_at_the_period_end_by_hand(adcs, outputs):
+    # linear 128 -> outputs: one crossbar of 8 x outputs used columns (16-bit weights on
+    # 2-bit cells), converted by `adcs` ADCs in ceil(8 x outputs / adcs) / 1.28 ns: 100,
+    # 50, 25 ns for 16 outputs, 25, 12.5, 6.25 ns for 4, never more than the read R. Reads
+    # still sample every R; the last read's outputs leave the read / convert pipeline at
+    # the end of its period, R after its sample, not when its conversions end (so faster
+    # ADCs than the read change neither latency nor order at the tile's units)
+    net = NetBuilder("one", (128, 1, 1)).linear("fc", outputs).build()
+    arch = isaac_with(adc={"shared_by": 1, "per_crossbar": adcs},
+                      mapping={"max_replication": 2})
+    conv = -(-8 * outputs // adcs) / 1.28
+    assert conv <= R
+    bits = 128 * 16
+    f = _fetch(bits)
+    store = 2 * outputs * 16 / EDRAM
+    latency = _arrival(arch, bits) + f + CYCLES * R + R + store + outputs * 16 / HOST
+    interval = CYCLES * R + f
+    for fid, r in _runs(net, arch).items():
+        assert r.total.latency_ns == pytest.approx(latency, rel=REL), fid
+        assert r.total.interval_ns == pytest.approx(interval, rel=REL), fid
+
+
 def test_bank_of_two_crossbars_of_one_copy_by_hand_fast_equals_event():
     # linear 256 -> 16: two crossbars (row tiles) per copy, one copy; shared_by 2 puts
     # both in one bank: per read the bank converts one, then the other (2C), and a read
