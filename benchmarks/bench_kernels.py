@@ -11,7 +11,8 @@ import numpy as np
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pimsim.kernels import unit_counts as uc  # noqa: E402
+from pimsim.kernels import bitstats as bs  # noqa: E402
+from pimsim.kernels import ou_activity as oa  # noqa: E402
 
 REPEATS = 5
 
@@ -26,34 +27,31 @@ def _best(fn, *args) -> float:
     return best
 
 
-def unit_counts_case(n_units: int = 1_000_000, n_layers: int = 60, seed: int = 0) -> dict:
-    rng = np.random.default_rng(seed)
-    sizes = rng.integers(1, 200, n_layers)
-    ptr = np.zeros(n_layers + 1, dtype=np.int64)
-    np.cumsum(sizes, out=ptr[1:])
-    n = int(ptr[-1])
-    rows, cols = rng.integers(1, 129, n), rng.integers(1, 129, n)
-    outs, merges = rng.integers(1, 17, n), rng.integers(0, 1000, n_layers)
-    lay = np.sort(rng.integers(0, n_layers, n_units))
-    pos = rng.integers(1, 113, n_units)
-    args = (lay, pos, ptr, rows, cols, outs, merges, 16, 16, 16)
-    t_nb, t_np = _best(uc.unit_counts, *args), _best(uc._reference, *args)
-    return {"kernel": "unit_counts", "elements": n_units, "numba_s": t_nb, "numpy_s": t_np,
-            "numba_elements_per_s": n_units / t_nb, "numpy_elements_per_s": n_units / t_np,
+def _case(kernel: str, elements: int, fn, ref, *args) -> dict:
+    t_nb, t_np = _best(fn, *args), _best(ref, *args)
+    return {"kernel": kernel, "elements": elements, "numba_s": t_nb, "numpy_s": t_np,
+            "numba_elements_per_s": elements / t_nb, "numpy_elements_per_s": elements / t_np,
             "speedup": t_np / t_nb}
 
 
-def positions_case(h: int = 112, w: int = 112, copies: int = 193) -> dict:
-    n = h * w
-    t_nb = _best(uc.positions_per_row, h, w, copies)
-    t_np = _best(uc._positions_per_row_reference, h, w, copies)
-    return {"kernel": "positions_per_row", "elements": n, "numba_s": t_nb, "numpy_s": t_np,
-            "numba_elements_per_s": n / t_nb, "numpy_elements_per_s": n / t_np,
-            "speedup": t_np / t_nb}
+def input_activity_case(samples: int = 64, rows: int = 4608, seed: int = 0) -> dict:
+    """OU input activity of sampled 16-bit activations (a 3x3x512 layer's receptive fields,
+    ISAAC's 1-bit DAC and 128-row tiles, 16-row OUs): elements = activation values."""
+    acts = np.random.default_rng(seed).integers(0, 1 << 16, (samples, rows)).astype(np.int64)
+    args = (acts, 16, 1, 128, 16)
+    return _case("input_activity", acts.size, oa.input_activity, oa.input_activity_reference,
+                 *args)
+
+
+def bit_zero_case(samples: int = 256, rows: int = 1152, seed: int = 1) -> dict:
+    """Zero bits and zero bit-slices of 8-bit activations in groups of 128 rows."""
+    acts = np.random.default_rng(seed).integers(0, 256, (samples, rows)).astype(np.int64)
+    return _case("act_bit_zero_counts", acts.size, bs.act_bit_zero_counts,
+                 bs.act_bit_zero_counts_reference, acts, 8, 128)
 
 
 def run() -> list[dict]:
-    return [unit_counts_case(), positions_case()]
+    return [input_activity_case(), bit_zero_case()]
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import numpy as np
 from pimsim.config.schema import Design
 from pimsim.errors import PimsimError
 from pimsim.functional.network import HardwareModel, forward, reference_mvm, trace_weights
+from pimsim.functional.run import has_accuracy_data
 
 BATCH = 50
 """Images per forward pass (bounds the im2col memory; results do not depend on it)."""
@@ -40,14 +41,6 @@ class AccuracyResult:
         d["hardware_per_seed"] = list(self.hardware_per_seed)
         d["seeds"] = list(self.seeds)
         return d
-
-
-def has_accuracy_data(trace) -> bool:
-    """True when the trace stores integer weights and activation quantization for every
-    MVM layer (what the functional model needs)."""
-    layers = trace.network.mvm_layers
-    return bool(layers) and all(trace.has(l.name, "weight_q") and trace.has(l.name, "act")
-                                for l in layers)
 
 
 def held_out(trace, images: int | None) -> tuple[np.ndarray, np.ndarray, str]:

@@ -10,7 +10,14 @@ from __future__ import annotations
 from typing import Callable
 
 from pimsim.config.schema import Design
-from pimsim.functional.accuracy import has_accuracy_data, measure_accuracy
+
+
+def has_accuracy_data(trace) -> bool:
+    """True when the trace stores integer weights and activation quantization for every
+    MVM layer (what the functional model needs)."""
+    layers = trace.network.mvm_layers
+    return bool(layers) and all(trace.has(l.name, "weight_q") and trace.has(l.name, "act")
+                                for l in layers)
 
 
 def trace_samples(trace) -> int:
@@ -26,8 +33,12 @@ def run_accuracy(trace, design: Design, images: int | None = None, all_images: b
 
     Default images: as many held-out images as the trace has samples (its own inputs);
     ``all_images`` takes the whole held-out split; ``images`` the first N."""
+    # the functional model (numba kernels) is imported only for traces that can use it:
+    # a run on a shape-only trace never loads numba (docs/performance.md "Start-up")
     if not has_accuracy_data(trace):
         return None
+    from pimsim.functional.accuracy import measure_accuracy
+
     n = None if all_images else (images if images is not None else trace_samples(trace))
     try:
         res = measure_accuracy(trace, design, images=n, seeds=seeds, progress=progress)

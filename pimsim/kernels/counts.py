@@ -1,6 +1,13 @@
-"""Per-layer operation counts for one image (numba kernel + plain-numpy reference).
+"""Per-layer operation counts for one image (vectorized numpy + plain-Python references).
 
-Inputs are flat arrays so the kernel sees no Python objects:
+These rules are arithmetic over a few thousand crossbars, done once per run: numpy
+vectorized over crossbars takes milliseconds, while a numba kernel would cost every
+process numba's one-time load of its cached code (its CPU target and registries, which
+import scipy.linalg: ~0.4 s, docs/performance.md "Start-up"), more than the whole
+computation. numba is kept for the kernels that walk cells or activations
+(``endurance``, ``ou_activity``, ``bitstats``, ``ou_stats``).
+
+Inputs are flat arrays:
 
 * ``layer_ptr`` [L+1]: crossbars of layer ``l`` (one copy) are ``layer_ptr[l]:layer_ptr[l+1]``
   of ``xb_rows`` / ``xb_cols`` / ``xb_outs`` (used rows, used columns, output values);
@@ -41,7 +48,6 @@ offchip_link.transfer              off-chip bits of the layer
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 ACTIONS = (
     "crossbar.read",
@@ -70,8 +76,69 @@ SCALARS = ("positions", "merges_per_position", "activation_ops", "pool_ops", "ad
 S_POS, S_MERGE, S_ACT, S_POOL, S_ADD, S_NOC, S_OFF = range(len(SCALARS))
 
 
-@njit(cache=True)
-def ou_geometry(rows, cols, ou_rows, ou_cols):
+def copy_geometry(layer_ptr, xb_rows, xb_cols, xb_outs, ou_rows, ou_cols):
+    """[layers, 5] float64 per copy and bit-slice: OU steps, used rows, drives,
+    conversions, outputs (sums over the layer's crossbars; OU rules in the module doc)."""
+    n = layer_ptr.shape[0] - 1
+    seg = np.repeat(np.arange(n), np.diff(layer_ptr))
+    r, c = xb_rows.astype(np.float64), xb_cols.astype(np.float64)
+    nr = np.ceil(r / ou_rows) if ou_rows > 0 else np.ones_like(r)
+    nc = np.ceil(c / ou_cols) if ou_cols > 0 else np.ones_like(c)
+    out = np.zeros((n, 5), dtype=np.float64)
+    for j, v in enumerate((nr * nc, r, r * nc, nr * c, xb_outs.astype(np.float64))):
+        out[:, j] = np.bincount(seg, weights=v, minlength=n)
+    return out
+
+
+def max_steps(layer_ptr, xb_rows, xb_cols, ou_rows, ou_cols):
+    """int64 [layers]: OU reads per input bit-slice of each layer's slowest crossbar
+    (its crossbars read in parallel; 1 when the OU is the whole array; 0 for a layer
+    without crossbars)."""
+    n = layer_ptr.shape[0] - 1
+    seg = np.repeat(np.arange(n), np.diff(layer_ptr))
+    r, c = np.asarray(xb_rows, dtype=np.int64), np.asarray(xb_cols, dtype=np.int64)
+    nr = -(-r // ou_rows) if ou_rows > 0 else np.ones_like(r)
+    nc = -(-c // ou_cols) if ou_cols > 0 else np.ones_like(c)
+    out = np.zeros(n, dtype=np.int64)
+    np.maximum.at(out, seg, nr * nc)
+    return out
+
+
+def mvm_columns(p, geo, input_cycles, input_bits, output_bits) -> dict[int, np.ndarray]:
+    """The crossbar-path counts of ``p`` output positions (array) of copies with geometry
+    rows ``geo`` (:func:`copy_geometry`, one row per entry of ``p``), by action column:
+    the one place these rules live (the closed form per layer, the engine per unit)."""
+    steps, rows, drives, conv, outs = geo.T
+    ir_bits = p * rows * input_bits
+    or_bits = p * outs * output_bits
+    n_conv = p * input_cycles * conv
+    return {A_XB: p * steps * input_cycles, A_DAC: p * input_cycles * drives, A_SH: n_conv,
+            A_ADC: n_conv, A_SA: n_conv, A_IR: 2.0 * ir_bits, A_OR: 2.0 * or_bits,
+            A_EDRAM: 2.0 * (ir_bits + or_bits), A_BUS: ir_bits + or_bits,
+            A_TOR: 2.0 * or_bits}
+
+
+def layer_counts(layer_ptr, xb_rows, xb_cols, xb_outs, scalars, input_cycles, input_bits,
+                 output_bits, avg_hops, ou_rows=0, ou_cols=0):
+    """Counts [layers, len(ACTIONS)] for one image (rules in the module doc)."""
+    n = layer_ptr.shape[0] - 1
+    geo = copy_geometry(layer_ptr, xb_rows, xb_cols, xb_outs, ou_rows, ou_cols)
+    s = scalars.astype(np.float64)
+    p = s[:, S_POS]
+    out = np.zeros((n, N_ACTIONS), dtype=np.float64)
+    for a, v in mvm_columns(p, geo, input_cycles, input_bits, output_bits).items():
+        out[:, a] = v
+    out[:, A_ROUTER] = s[:, S_NOC] * avg_hops
+    out[:, A_ACT] = s[:, S_ACT]
+    out[:, A_TSA] = p * s[:, S_MERGE] + s[:, S_ADD]
+    out[:, A_POOL] = s[:, S_POOL]
+    out[:, A_OFF] = s[:, S_OFF]
+    return out
+
+
+# -- plain-Python references (crossbar by crossbar, layer by layer), for the tests ------
+
+def ou_geometry(rows: int, cols: int, ou_rows: int, ou_cols: int) -> tuple[int, int, int]:
     """``(steps, drives, conversions)`` per input bit-slice of one crossbar with ``rows`` x
     ``cols`` converted columns read one OU at a time (``ou_cols``: conversions per OU read,
     ``Design.ou_conversions``; ``ou_* <= 0``: the whole crossbar)."""
@@ -80,21 +147,34 @@ def ou_geometry(rows, cols, ou_rows, ou_cols):
     return nr * nc, rows * nc, nr * cols
 
 
-@njit(cache=True)
-def mvm_counts(out, p, steps, rows, drives, conv, outs, input_cycles, input_bits, output_bits):
-    """Write into the row ``out`` the crossbar-path counts of ``p`` output positions of a
-    copy whose crossbars do ``steps`` OU reads, ``drives`` row drives and ``conv``
-    conversions per input bit-slice in total (:func:`ou_geometry`), with ``rows`` used
-    rows and ``outs`` output values: the one place these rules live (the closed form per
-    layer, the engine's ``fast`` units per unit)."""
+def _geometry_reference(layer_ptr, xb_rows, xb_cols, xb_outs, ou_rows, ou_cols):
+    """Crossbar-by-crossbar twin of :func:`copy_geometry`."""
+    n = layer_ptr.shape[0] - 1
+    out = np.zeros((n, 5), dtype=np.float64)
+    for layer in range(n):
+        for x in range(layer_ptr[layer], layer_ptr[layer + 1]):
+            steps, drives, conv = ou_geometry(int(xb_rows[x]), int(xb_cols[x]), ou_rows, ou_cols)
+            out[layer] += (steps, xb_rows[x], drives, conv, xb_outs[x])
+    return out
+
+
+def _max_steps_reference(layer_ptr, xb_rows, xb_cols, ou_rows, ou_cols):
+    """Crossbar-by-crossbar twin of :func:`max_steps`."""
+    n = layer_ptr.shape[0] - 1
+    return np.array([max([ou_geometry(int(xb_rows[x]), int(xb_cols[x]), ou_rows, ou_cols)[0]
+                          for x in range(layer_ptr[i], layer_ptr[i + 1])], default=0)
+                     for i in range(n)], dtype=np.int64)
+
+
+def _mvm_reference(out, p, steps, rows, drives, conv, outs, input_cycles, input_bits,
+                   output_bits) -> None:
+    """Scalar twin of :func:`mvm_columns`: write one row ``out``."""
     ir_bits = p * rows * input_bits
     or_bits = p * outs * output_bits
     n_conv = p * input_cycles * conv
     out[A_XB] = p * steps * input_cycles
     out[A_DAC] = p * input_cycles * drives
-    out[A_SH] = n_conv
-    out[A_ADC] = n_conv
-    out[A_SA] = n_conv
+    out[A_SH] = out[A_ADC] = out[A_SA] = n_conv
     out[A_IR] = 2.0 * ir_bits
     out[A_OR] = 2.0 * or_bits
     out[A_EDRAM] = 2.0 * (ir_bits + or_bits)
@@ -102,88 +182,20 @@ def mvm_counts(out, p, steps, rows, drives, conv, outs, input_cycles, input_bits
     out[A_TOR] = 2.0 * or_bits
 
 
-@njit(cache=True)
-def copy_geometry(layer_ptr, xb_rows, xb_cols, xb_outs, ou_rows, ou_cols):
-    """[layers, 5] float64 per copy and bit-slice: OU steps, used rows, drives,
-    conversions, outputs (sums over the layer's crossbars, :func:`ou_geometry`)."""
-    n = layer_ptr.shape[0] - 1
-    out = np.zeros((n, 5), dtype=np.float64)
-    for layer in range(n):
-        for x in range(layer_ptr[layer], layer_ptr[layer + 1]):
-            steps, drives, conv = ou_geometry(xb_rows[x], xb_cols[x], ou_rows, ou_cols)
-            out[layer, 0] += steps
-            out[layer, 1] += xb_rows[x]
-            out[layer, 2] += drives
-            out[layer, 3] += conv
-            out[layer, 4] += xb_outs[x]
-    return out
-
-
-@njit(cache=True)
-def max_steps(layer_ptr, xb_rows, xb_cols, ou_rows, ou_cols):
-    """int64 [layers]: OU reads per input bit-slice of each layer's slowest crossbar
-    (its crossbars read in parallel; 1 when the OU is the whole array)."""
-    n = layer_ptr.shape[0] - 1
-    out = np.zeros(n, dtype=np.int64)
-    for layer in range(n):
-        for x in range(layer_ptr[layer], layer_ptr[layer + 1]):
-            steps, _, _ = ou_geometry(xb_rows[x], xb_cols[x], ou_rows, ou_cols)
-            out[layer] = max(out[layer], steps)
-    return out
-
-
-@njit(cache=True)
-def layer_counts(layer_ptr, xb_rows, xb_cols, xb_outs, scalars, input_cycles, input_bits,
-                 output_bits, avg_hops, ou_rows=0, ou_cols=0):
-    """Counts [layers, len(ACTIONS)] for one image (rules in the module doc)."""
+def _reference(layer_ptr, xb_rows, xb_cols, xb_outs, scalars, input_cycles, input_bits,
+               output_bits, avg_hops, ou_rows=0, ou_cols=0):
+    """Layer-by-layer twin of :func:`layer_counts`."""
     n = layer_ptr.shape[0] - 1
     out = np.zeros((n, N_ACTIONS), dtype=np.float64)
-    geo = copy_geometry(layer_ptr, xb_rows, xb_cols, xb_outs, ou_rows, ou_cols)
+    geo = _geometry_reference(layer_ptr, xb_rows, xb_cols, xb_outs, ou_rows, ou_cols)
     for layer in range(n):
         p = float(scalars[layer, S_POS])
-        mvm_counts(out[layer], p, geo[layer, 0], geo[layer, 1], geo[layer, 2], geo[layer, 3],
-                   geo[layer, 4], input_cycles, input_bits, output_bits)
+        _mvm_reference(out[layer], p, *geo[layer], input_cycles, input_bits, output_bits)
         out[layer, A_ROUTER] = scalars[layer, S_NOC] * avg_hops
         out[layer, A_ACT] = scalars[layer, S_ACT]
         out[layer, A_TSA] = p * scalars[layer, S_MERGE] + scalars[layer, S_ADD]
         out[layer, A_POOL] = scalars[layer, S_POOL]
         out[layer, A_OFF] = scalars[layer, S_OFF]
-    return out
-
-
-def _geometry_reference(layer_ptr, xb_rows, xb_cols, ou_rows, ou_cols):
-    """Plain-numpy per-layer sums of OU steps, drives and conversions."""
-    n = layer_ptr.shape[0] - 1
-    seg = np.repeat(np.arange(n), np.diff(layer_ptr))
-    r, c = xb_rows.astype(np.float64), xb_cols.astype(np.float64)
-    nr = np.ceil(r / ou_rows) if ou_rows > 0 else np.ones_like(r)
-    nc = np.ceil(c / ou_cols) if ou_cols > 0 else np.ones_like(c)
-    return tuple(np.bincount(seg, weights=v, minlength=n) for v in (nr * nc, r * nc, nr * c))
-
-
-def _reference(layer_ptr, xb_rows, xb_cols, xb_outs, scalars, input_cycles, input_bits,
-               output_bits, avg_hops, ou_rows=0, ou_cols=0):
-    """Plain-numpy twin of :func:`layer_counts`."""
-    n = layer_ptr.shape[0] - 1
-    seg = np.repeat(np.arange(n), np.diff(layer_ptr))
-    rows = np.bincount(seg, weights=xb_rows.astype(np.float64), minlength=n)
-    outs = np.bincount(seg, weights=xb_outs.astype(np.float64), minlength=n)
-    steps, drives, cols = _geometry_reference(layer_ptr, xb_rows, xb_cols, ou_rows, ou_cols)
-    s = scalars.astype(np.float64)
-    p = s[:, S_POS]
-    ir_bits, or_bits = p * rows * input_bits, p * outs * output_bits
-    conv = p * input_cycles * cols
-    cols_by_action = {
-        A_XB: p * steps * input_cycles, A_DAC: p * input_cycles * drives, A_SH: conv,
-        A_ADC: conv, A_SA: conv, A_IR: 2 * ir_bits, A_OR: 2 * or_bits,
-        A_EDRAM: 2 * (ir_bits + or_bits), A_BUS: ir_bits + or_bits,
-        A_ROUTER: s[:, S_NOC] * avg_hops, A_ACT: s[:, S_ACT],
-        A_TSA: p * s[:, S_MERGE] + s[:, S_ADD], A_POOL: s[:, S_POOL], A_TOR: 2 * or_bits,
-        A_OFF: s[:, S_OFF],
-    }
-    out = np.zeros((n, N_ACTIONS))
-    for a, v in cols_by_action.items():
-        out[:, a] = v
     return out
 
 

@@ -1,4 +1,5 @@
-"""Per-unit work of the engine's ``fast`` fidelity (numba kernels + plain-numpy twins).
+"""Per-unit work of the engine's ``fast`` fidelity (vectorized numpy + plain-Python twins;
+not numba, for the reason in :mod:`pimsim.kernels.counts`).
 
 The engine splits an MVM layer's output positions over its copies: each output row is
 cut into chunks of consecutive positions, dealt to the copies round-robin in raster
@@ -23,20 +24,59 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
-from pimsim.kernels.counts import (A_ADC, A_BUS, A_DAC, A_EDRAM, A_IR, A_OR, A_SA, A_SH, A_TOR,
-                                   A_TSA, A_XB, N_ACTIONS, _geometry_reference,
-                                   copy_geometry, mvm_counts)
+from pimsim.kernels.counts import (A_TSA, N_ACTIONS, _geometry_reference, _mvm_reference,
+                                   copy_geometry, mvm_columns)
 
 
-@njit(cache=True)
-def positions_per_row(height, width, copies, chunk=1):
+def positions_per_row(height: int, width: int, copies: int, chunk: int = 1) -> np.ndarray:
     """[copies, height] int64: positions of output row ``r`` that copy ``k`` computes.
 
     Each row is cut into chunks of ``chunk`` consecutive positions (the last one shorter);
     chunks are dealt to the copies round-robin in raster order.
     """
+    out = np.zeros((max(copies, 0), height), dtype=np.int64)
+    if copies <= 0 or height <= 0 or width <= 0:
+        return out
+    per_row = -(-width // chunk)
+    size = np.full(per_row, chunk, dtype=np.int64)
+    size[-1] = width - (per_row - 1) * chunk
+    j = np.arange(height * per_row)                  # chunk j is row j // per_row
+    np.add.at(out, (j % copies, j // per_row), np.tile(size, height))
+    return out
+
+
+def unit_counts(unit_layer, unit_positions, layer_ptr, xb_rows, xb_cols, xb_outs, merges,
+                input_cycles, input_bits, output_bits, ou_rows=0, ou_cols=0) -> np.ndarray:
+    """[units, N_ACTIONS] counts of each unit (``unit_positions`` positions of ``unit_layer``).
+
+    ``layer_ptr`` / ``xb_*`` are the CSR crossbar arrays of one copy per layer (as for
+    :func:`pimsim.kernels.counts.layer_counts`); ``merges`` [layers] row-tile merges per
+    position; ``ou_rows`` x ``ou_cols`` the operation unit (0: the whole crossbar).
+    """
+    geo = copy_geometry(layer_ptr, xb_rows, xb_cols, xb_outs, ou_rows, ou_cols)
+    lay = np.asarray(unit_layer, dtype=np.int64)
+    p = np.asarray(unit_positions, dtype=np.float64)
+    out = np.zeros((lay.size, N_ACTIONS), dtype=np.float64)
+    for a, v in mvm_columns(p, geo[lay], input_cycles, input_bits, output_bits).items():
+        out[:, a] = v
+    out[:, A_TSA] = p * np.asarray(merges, dtype=np.float64)[lay]
+    return out
+
+
+def split_even(total: int, parts: int) -> np.ndarray:
+    """int64[parts]: ``total`` split into near-equal whole shares that sum to ``total``."""
+    if parts <= 0:
+        return np.zeros(0, dtype=np.int64)
+    edges = (total * np.arange(parts + 1, dtype=np.int64)) // parts
+    return np.diff(edges)
+
+
+# -- plain-Python references (position by position, unit by unit), for the tests --------
+
+def _positions_per_row_reference(height: int, width: int, copies: int,
+                                 chunk: int = 1) -> np.ndarray:
+    """Chunk-by-chunk twin of :func:`positions_per_row`."""
     out = np.zeros((max(copies, 0), height), dtype=np.int64)
     if copies <= 0 or width <= 0:
         return out
@@ -49,79 +89,24 @@ def positions_per_row(height, width, copies, chunk=1):
     return out
 
 
-def _positions_per_row_reference(height: int, width: int, copies: int,
-                                 chunk: int = 1) -> np.ndarray:
-    """Plain-numpy twin of :func:`positions_per_row`."""
-    out = np.zeros((max(copies, 0), height), dtype=np.int64)
-    if copies <= 0 or height * width == 0:
-        return out
-    p = np.arange(height * width)
-    row, col = p // width, p % width
-    per_row = -(-width // chunk)
-    chunk_id = row * per_row + col // chunk
-    np.add.at(out, (chunk_id % copies, row), 1)
-    return out
-
-
-@njit(cache=True)
-def unit_counts(unit_layer, unit_positions, layer_ptr, xb_rows, xb_cols, xb_outs, merges,
-                input_cycles, input_bits, output_bits, ou_rows=0, ou_cols=0):
-    """[units, N_ACTIONS] counts of each unit (``unit_positions`` positions of ``unit_layer``).
-
-    ``layer_ptr`` / ``xb_*`` are the CSR crossbar arrays of one copy per layer (as for
-    :func:`pimsim.kernels.counts.layer_counts`); ``merges`` [layers] row-tile merges per
-    position; ``ou_rows`` x ``ou_cols`` the operation unit (0: the whole crossbar).
-    """
-    geo = copy_geometry(layer_ptr, xb_rows, xb_cols, xb_outs, ou_rows, ou_cols)
-    n = unit_layer.shape[0]
+def _reference(unit_layer, unit_positions, layer_ptr, xb_rows, xb_cols, xb_outs, merges,
+               input_cycles, input_bits, output_bits, ou_rows=0, ou_cols=0):
+    """Unit-by-unit twin of :func:`unit_counts`."""
+    geo = _geometry_reference(layer_ptr, xb_rows, xb_cols, xb_outs, ou_rows, ou_cols)
+    n = len(unit_layer)
     out = np.zeros((n, N_ACTIONS), dtype=np.float64)
     for u in range(n):
-        layer = unit_layer[u]
+        layer = int(unit_layer[u])
         p = float(unit_positions[u])
-        mvm_counts(out[u], p, geo[layer, 0], geo[layer, 1], geo[layer, 2], geo[layer, 3],
-                   geo[layer, 4], input_cycles, input_bits, output_bits)
+        _mvm_reference(out[u], p, *geo[layer], input_cycles, input_bits, output_bits)
         out[u, A_TSA] = p * merges[layer]
     return out
 
 
-def _reference(unit_layer, unit_positions, layer_ptr, xb_rows, xb_cols, xb_outs, merges,
-               input_cycles, input_bits, output_bits, ou_rows=0, ou_cols=0):
-    """Plain-numpy twin of :func:`unit_counts` (for tests)."""
-    n_layers = layer_ptr.shape[0] - 1
-    seg = np.repeat(np.arange(n_layers), np.diff(layer_ptr))
-    rows = np.bincount(seg, weights=xb_rows.astype(np.float64), minlength=n_layers)
-    outs = np.bincount(seg, weights=xb_outs.astype(np.float64), minlength=n_layers)
-    steps, drives, cols = _geometry_reference(layer_ptr, xb_rows, xb_cols, ou_rows, ou_cols)
-    lay = np.asarray(unit_layer, dtype=np.int64)
-    p = np.asarray(unit_positions, dtype=np.float64)
-    ir, orr = p * rows[lay] * input_bits, p * outs[lay] * output_bits
-    conv = p * input_cycles * cols[lay]
-    out = np.zeros((lay.size, N_ACTIONS))
-    out[:, A_XB] = p * steps[lay] * input_cycles
-    out[:, A_DAC] = p * input_cycles * drives[lay]
-    out[:, A_SH] = out[:, A_ADC] = out[:, A_SA] = conv
-    out[:, A_IR], out[:, A_OR] = 2 * ir, 2 * orr
-    out[:, A_EDRAM], out[:, A_BUS] = 2 * (ir + orr), ir + orr
-    out[:, A_TSA] = p * np.asarray(merges, dtype=np.float64)[lay]
-    out[:, A_TOR] = 2 * orr
-    return out
-
-
-@njit(cache=True)
-def split_even(total, parts):
-    """int64[parts]: ``total`` split into near-equal whole shares that sum to ``total``."""
-    out = np.zeros(max(parts, 0), dtype=np.int64)
-    for i in range(parts):
-        out[i] = (total * (i + 1)) // parts - (total * i) // parts
-    return out
-
-
 def _split_even_reference(total: int, parts: int) -> np.ndarray:
-    """Plain-numpy twin of :func:`split_even`."""
-    if parts <= 0:
-        return np.zeros(0, dtype=np.int64)
-    edges = (total * np.arange(parts + 1, dtype=np.int64)) // parts
-    return np.diff(edges)
+    """Share-by-share twin of :func:`split_even`."""
+    return np.array([(total * (i + 1)) // parts - (total * i) // parts
+                     for i in range(max(parts, 0))], dtype=np.int64)
 
 
 def unit_reads(positions: int, cycles: int, keep: float = 1.0) -> int:

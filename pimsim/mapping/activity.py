@@ -28,7 +28,6 @@ from typing import Mapping
 import numpy as np
 
 from pimsim.config.schema import Design
-from pimsim.kernels.ou_activity import input_activity, n_groups, weight_activity
 from pimsim.mapping.network_map import LayerOverride
 from pimsim.mapping.tiling import Tiling, tile_layer
 from pimsim.workload.layer import Layer
@@ -135,7 +134,7 @@ def _default_stats(lay: Layer, design: Design, tiling: Tiling, g_min: float) -> 
     d, a = design, design.activity
     rows, xr, our = lay.weight_rows, d.crossbar.rows, d.crossbar.ou_rows
     q, db, cyc = a.input_one_fraction, d.dac.bits, d.input_cycles
-    groups = int(n_groups(rows, xr, our))
+    # one entry per OU row group, tile by tile (the groups of pimsim.kernels.ou_activity)
     sizes = np.array([min(o + our, min(t + xr, rows)) - o for t in range(0, rows, xr)
                       for o in range(t, min(t + xr, rows), our)], dtype=np.float64)
     zero = (1.0 - q) ** (sizes * db) * cyc                      # independent bits
@@ -144,12 +143,16 @@ def _default_stats(lay: Layer, design: Design, tiling: Tiling, g_min: float) -> 
                      dtype=np.float64) * d.cells_per_weight
     g = g_min + (1.0 - g_min) * a.cell_level_fraction
     return _Stats(drive=np.full(rows, q * cyc), nonzero=np.full(rows, (1 - (1 - q) ** db) * cyc),
-                  zero=zero.reshape(groups), gsum=np.tile(cells * g, (rows, 1)),
+                  zero=zero, gsum=np.tile(cells * g, (rows, 1)),
                   nz_ous=None, nz_cols=None, vectors=0, source="default")
 
 
 def _trace_stats(trace, lay: Layer, design: Design, g_min: float, weights: bool,
                  transform=None) -> _Stats:
+    # numba kernels, imported here: a run on a shape-only trace never loads numba
+    # (its one-time load costs ~0.4 s per process, docs/performance.md "Start-up")
+    from pimsim.kernels.ou_activity import input_activity, weight_activity
+
     d = design
     xr, our, ouc = d.crossbar.rows, d.crossbar.ou_rows, d.crossbar.ou_cols
     vec = input_vectors(trace, lay, d.precision.input_bits, transform)

@@ -1,4 +1,4 @@
-"""The op-count kernel: numba vs numpy reference, and agreement with peak_activity."""
+"""The op-count rules: vectorized vs layer-by-layer reference, and agreement with peak_activity."""
 
 import sys
 from pathlib import Path
@@ -133,3 +133,15 @@ def test_conversions_conserve_mac_slices():
     rows = m.layers[0].xb_rows
     assert (rows == 64).all()
     assert got["adc.convert"] * 64 == net.macs * d.cells_per_weight * d.input_cycles
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("ou", [(0, 0), (16, 16), (9, 4), (128, 1)])
+def test_geometry_and_max_steps_match_the_crossbar_by_crossbar_reference(seed, ou):
+    from pimsim.kernels.counts import (_geometry_reference, _max_steps_reference,
+                                       copy_geometry, max_steps)
+    ptr, rows, cols, outs, _ = random_inputs(np.random.default_rng(seed), 12, 5)
+    np.testing.assert_array_equal(copy_geometry(ptr, rows, cols, outs, *ou),
+                                  _geometry_reference(ptr, rows, cols, outs, *ou))
+    np.testing.assert_array_equal(max_steps(ptr, rows, cols, *ou),
+                                  _max_steps_reference(ptr, rows, cols, *ou))

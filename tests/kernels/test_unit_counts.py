@@ -1,4 +1,4 @@
-"""Engine unit-count kernels: numba vs plain-numpy reference, edge shapes, conservation."""
+"""Engine unit counts: vectorized vs unit-by-unit reference, edge shapes, conservation."""
 
 import numpy as np
 import pytest
