@@ -53,7 +53,7 @@ def render_units() -> str:
 CHUNK_CASES = (("configs/isaac_xbar64.yaml", "traces/vgg16_shapes.npz"),
                ("configs/isaac.yaml", "traces/vgg16_shapes.npz"),
                ("configs/isaac.yaml", "traces/resnet18_shapes.npz"))
-CHUNK_SIZES = (1, 2, 4, 8, 16, 32)
+CHUNK_SIZES = (1, 4, 16, 64)
 
 
 def render_chunks() -> str:
