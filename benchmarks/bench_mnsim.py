@@ -130,8 +130,10 @@ def doc_rows(med: dict[str, float]) -> list[tuple[str, ...]]:
 def _doc_block(name: str, mnsim_threads: int | None) -> str:
     from benchmarks.run_all import machine
 
+    from pimsim.report.doc_tables import Unavailable
+
     if not mnsim_available():
-        raise RuntimeError(f"MNSIM 2.0 not found at {MNSIM_DIR} ({MNSIM_PY}; set MNSIM_DIR and "
+        raise Unavailable(f"MNSIM 2.0 not found at {MNSIM_DIR} ({MNSIM_PY}; set MNSIM_DIR and "
                            f"MNSIM_PY): the table {name} needs it")
     at_start = machine()
     rounds = [run_round(True, mnsim_threads) for _ in range(DOC_ROUNDS)]

@@ -167,6 +167,11 @@ BLOCKS: tuple[Block, ...] = (
 )
 
 
+class Unavailable(RuntimeError):
+    """Raised by a generator whose tool is not installed here (e.g. MNSIM 2.0 for the
+    comparison benchmark): ``--write`` skips that block with the reason and goes on."""
+
+
 def registry() -> dict[str, Block]:
     return {b.name: b for b in BLOCKS}
 
@@ -324,7 +329,10 @@ def main(argv: list[str] | None = None) -> int:
         if a.write:
             if b.benchmark and not (a.slow or b.name in a.names):
                 continue
-            write(b)
+            try:
+                write(b)
+            except Unavailable as e:
+                sys.stderr.write(f"skipped {b.name}: {e}\n")
         else:
             why = stale(b)
             if why:
