@@ -127,7 +127,7 @@ BLOCKS: tuple[Block, ...] = (
           note="training energy and time per epoch, from the same JSON files"),
     Block("functional-sweeps", "docs/functional.md", "scripts.functional_sweeps:render",
           slow=True, note="accuracy vs each non-ideality, lenet5_mnist on isaac_8bit, "
-                          "200 images, 2 seeds, ~10-20 min"),
+                          "200 images, 2 seeds, ~2-10 min"),
     Block("functional-crosscheck", "docs/functional.md", "scripts.crosscheck_aihwkit:render",
           slow=True, note="pimsim vs aihwkit-lightning vs torch, lenet5_mnist, 500 images, "
                           "4 seeds, minutes (needs the aihw extra)"),

@@ -44,7 +44,9 @@ def pytest_sessionfinish(session, exitstatus):
         summary["run"] = {"date": datetime.date.today().isoformat(),
                           "budget_s_per_class": budget_s(7.0),
                           "pimsim_version": getattr(pimsim, "__version__", "unknown"),
-                          "python": platform.python_version(), "cores": os.cpu_count()}
+                          "python": platform.python_version(), "cores": os.cpu_count(),
+                          "load_average_at_end": round(os.getloadavg()[0], 1)
+                          if hasattr(os, "getloadavg") else None}
         Path(report).write_text(json.dumps(summary, indent=1) + "\n")
     line = {k: summary[k] for k in ("inputs", "clean_errors", "results", "tracebacks", "hangs",
                                     "memory", "non_finite", "unclear", "other")}
