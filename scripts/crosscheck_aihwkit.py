@@ -169,8 +169,13 @@ def table_lines(table) -> list[str]:
 def render() -> str:
     """docs/functional.md's block ``functional-crosscheck`` (lenet5_mnist, 500 images,
     4 seeds; minutes)."""
+    import importlib.util
+
+    from pimsim.report.doc_tables import Unavailable
     from pimsim.workload import load_trace
 
+    if importlib.util.find_spec("aihwkit_lightning") is None:
+        raise Unavailable("aihwkit-lightning is not installed (pip install -e '.[aihw]')")
     trace = load_trace(ROOT / "traces" / "lenet5_mnist.npz")
     table = measure(trace, DOC_IMAGES, DOC_SEEDS,
                     log=lambda m: print(m, file=sys.stderr, flush=True))

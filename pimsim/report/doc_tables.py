@@ -103,7 +103,7 @@ BLOCKS: tuple[Block, ...] = (
     Block("engine-agreement", "docs/engine.md", "pimsim.sim.agreement:render", slow=True,
           note="analytic vs fast on 11 traces x 4 designs, ~15-30 min"),
     Block("engine-chunks", "docs/engine.md", "pimsim.sim.docs_tables:render_chunks", slow=True,
-          note="Work split: engine interval vs positions per chunk, 3 cases x 4 sizes, ~10-20 min"),
+          note="Work split: engine interval vs positions per chunk, 3 cases x 4 sizes, ~3-10 min"),
     Block("engine-edram-fit", "docs/engine.md", "scripts.edram_fit:render",
           note="where every shipped trace's buffered rows live on ISAAC (mapping only, seconds)"),
     Block("crossbar-sizes", "docs/crossbar-sizes.md", "pimsim.report.crossbar_sizes:render",
