@@ -105,6 +105,10 @@ BLOCKS: tuple[Block, ...] = (
     Block("engine-adc-count", "docs/engine.md", "scripts.adc_check:render", slow=True,
           note="scripts/adc_check.py: 1 / 2 / 4 ADCs per crossbar on lenet5, ResNet-18 "
                "and VGG-16, fast, ~5-10 min (tests/sim/test_stages.py re-checks lenet5)"),
+    Block("engine-chunks", "docs/engine.md", "pimsim.sim.docs_tables:render_chunks", slow=True,
+          note="Work split: engine interval vs positions per chunk, 3 cases x 4 sizes, ~3-10 min"),
+    Block("engine-edram-fit", "docs/engine.md", "scripts.edram_fit:render",
+          note="where every shipped trace's buffered rows live on ISAAC (mapping only, seconds)"),
     Block("crossbar-sizes", "docs/crossbar-sizes.md", "pimsim.report.crossbar_sizes:render",
           slow=True, note="roll-up + fast engine, 4 designs x 2 networks, ~2-5 min"),
     Block("training-resnet20-seed0", "docs/training.md",
@@ -124,13 +128,51 @@ BLOCKS: tuple[Block, ...] = (
     Block("training-energy", "docs/training.md",
           "pimsim.training.docs_tables:render_energy",
           note="training energy and time per epoch, from the same JSON files"),
+    Block("functional-sweeps", "docs/functional.md", "scripts.functional_sweeps:render",
+          slow=True, note="accuracy vs each non-ideality, lenet5_mnist on isaac_8bit, "
+                          "200 images, 2 seeds, ~2-10 min"),
+    Block("functional-crosscheck", "docs/functional.md", "scripts.crosscheck_aihwkit:render",
+          slow=True, note="pimsim vs aihwkit-lightning vs torch, lenet5_mnist, 500 images, "
+                          "4 seeds, minutes (needs the aihw extra)"),
+    Block("functional-noise-aware", "docs/functional.md", "scripts.noise_aware_training:render",
+          slow=True, note="noise-aware fine-tuning of lenet5_mnist, two --rel settings, minutes "
+                          "(needs torch and the mnist extra)"),
+    Block("functional-speed", "docs/functional.md", "benchmarks.bench_functional:block",
+          shape="benchmarks.bench_functional:shape",
+          note="benchmark: functional kernel and 1,000 MNIST images (~1 min)"),
+    Block("functional-mnist-traces", "docs/functional.md",
+          "pimsim.workload.docs_tables:render_mnist_traces",
+          note="the MNIST traces: MACs, size, recorded and 8-bit accuracy (~10 s)"),
+    Block("robustness-units", "docs/robustness.md", "pimsim.sim.docs_tables:render_units",
+          note="engine work units per shipped trace vs MAX_UNITS (set-up only, ~5-10 s)"),
+    Block("robustness-fuzz-counts", "docs/robustness.md", "pimsim.report.fuzz_counts:render",
+          note="from docs/data/fuzz-report.json (a long fuzz run, `make fuzz`-style)"),
+    Block("trace-format-shipped", "docs/trace-format.md",
+          "pimsim.workload.docs_tables:render_shipped",
+          note="the shipped traces: MACs counted from each file (~1 s)"),
+    Block("sweeps-shipped", "docs/sweeps.md", "pimsim.sweep.docs_tables:render_shipped",
+          note="the shipped sweep files: axes, points, skipped, distinct (planning only)"),
     Block("performance-engine", "docs/performance.md", "benchmarks.run_all:engine_block",
           shape="benchmarks.run_all:engine_shape",
           note="benchmark: engine cases, each in a fresh process (~1 min)"),
     Block("performance-kernels", "docs/performance.md", "benchmarks.run_all:kernels_block",
           shape="benchmarks.run_all:kernels_shape",
           note="benchmark: numba kernels vs numpy references"),
+    Block("performance-sweeps", "docs/performance.md", "benchmarks.bench_sweep:block",
+          shape="benchmarks.bench_sweep:shape",
+          note="benchmark: a 48-point sweep, analytic and fast, in one process and a pool"),
+    Block("performance-mnsim", "docs/performance.md", "benchmarks.bench_mnsim:block",
+          shape="benchmarks.bench_mnsim:shape",
+          note="benchmark: pimsim vs MNSIM 2.0, whole processes (needs MNSIM; MNSIM_DIR)"),
+    Block("performance-mnsim-1thread", "docs/performance.md",
+          "benchmarks.bench_mnsim:block_one_thread", shape="benchmarks.bench_mnsim:shape",
+          note="benchmark: the same with MNSIM on one thread"),
 )
+
+
+class Unavailable(RuntimeError):
+    """Raised by a generator whose tool is not installed here (e.g. MNSIM 2.0 for the
+    comparison benchmark): ``--write`` skips that block with the reason and goes on."""
 
 
 def registry() -> dict[str, Block]:
@@ -290,7 +332,10 @@ def main(argv: list[str] | None = None) -> int:
         if a.write:
             if b.benchmark and not (a.slow or b.name in a.names):
                 continue
-            write(b)
+            try:
+                write(b)
+            except Unavailable as e:
+                sys.stderr.write(f"skipped {b.name}: {e}\n")
         else:
             why = stale(b)
             if why:

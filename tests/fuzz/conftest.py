@@ -12,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import Tally, Worker  # noqa: E402
+from harness import Tally, Worker, budget_s  # noqa: E402
 
 TALLY = Tally()
 
@@ -35,6 +35,18 @@ def pytest_sessionfinish(session, exitstatus):
     summary = TALLY.summary()
     report = os.environ.get("PIMSIM_FUZZ_REPORT")
     if report:
+        import datetime
+        import platform
+
+        import pimsim
+        # what docs/robustness.md's generated table (pimsim.report.fuzz_counts) prints beside
+        # the counts: when, on what, with which budget
+        summary["run"] = {"date": datetime.date.today().isoformat(),
+                          "budget_s_per_class": budget_s(7.0),
+                          "pimsim_version": getattr(pimsim, "__version__", "unknown"),
+                          "python": platform.python_version(), "cores": os.cpu_count(),
+                          "load_average_at_end": round(os.getloadavg()[0], 1)
+                          if hasattr(os, "getloadavg") else None}
         Path(report).write_text(json.dumps(summary, indent=1) + "\n")
     line = {k: summary[k] for k in ("inputs", "clean_errors", "results", "tracebacks", "hangs",
                                     "memory", "non_finite", "unclear", "other")}

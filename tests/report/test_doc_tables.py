@@ -123,3 +123,25 @@ def test_check_and_write_on_a_made_up_page(tmp_path, monkeypatch):
     assert page.read_text() == ("head\n<!-- generated: t -->\n| a |\n|---|\n| 2 |\n"
                                 "<!-- end generated -->\ntail 7\n")
     assert dt.stale(block) is None and dt.main(["--check"]) == 0
+
+
+def _unavailable_generator() -> str:
+    raise dt.Unavailable("the tool is not installed here")
+
+
+def test_write_skips_a_block_whose_tool_is_missing(tmp_path, monkeypatch, capsys):
+    """A generator that raises Unavailable (MNSIM not installed, say) leaves its block as it
+    was and names it; the other blocks are still written."""
+    (tmp_path / "docs").mkdir()
+    page = tmp_path / "docs" / "p.md"
+    page.write_text("<!-- generated: t -->\nold\n<!-- end generated -->\n"
+                    "<!-- generated: u -->\nold u\n<!-- end generated -->\n")
+    missing = dt.Block("t", "docs/p.md", f"{__name__}:_unavailable_generator")
+    fine = dt.Block("u", "docs/p.md", f"{__name__}:_made_up_generator")
+    monkeypatch.setattr(dt, "ROOT", tmp_path)
+    monkeypatch.setattr(dt, "BLOCKS", (missing, fine))
+    _GENERATED["text"] = "<!-- generated: u -->\nnew u\n<!-- end generated -->"
+    assert dt.main(["--write"]) == 0
+    assert page.read_text() == ("<!-- generated: t -->\nold\n<!-- end generated -->\n"
+                                "<!-- generated: u -->\nnew u\n<!-- end generated -->\n")
+    assert "skipped t: the tool is not installed here" in capsys.readouterr().err
