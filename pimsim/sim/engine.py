@@ -69,7 +69,7 @@ class Engine(Processes):
 
     def __init__(self, network: Network, arch: Arch, nmap: NetworkMap, fidelity: str,
                  images: int | None, timeline: bool,
-                 progress: Callable[[int, int], None] | None):
+                 progress: Callable[[int, int], None] | None, *, alone: bool = False):
         if fidelity not in FIDELITIES:
             raise ValueError(f"fidelity must be one of {FIDELITIES}, not {fidelity!r}")
         d = arch.design
@@ -82,6 +82,8 @@ class Engine(Processes):
         self.forced = images
         self.target = images if images is not None else MAX_IMAGES
         self.cap = images + MAX_IMAGES if images is not None else MAX_IMAGES
+        if alone and images is not None:      # exactly the forced images, none behind them
+            self.cap = images
         self.injected = 0                     # images admitted by the source(s) so far
         self.monitor = Monitor()
         self.completed = 0                    # images complete in order 0..completed-1
@@ -426,11 +428,15 @@ def _thread_name(pid: int, tid: int, name: str) -> dict:
 def run_engine(network: Network, arch: Arch, *, fidelity: str = "fast",
                images: int | None = None, timeline: bool = False,
                progress: Callable[[int, int], None] | None = None,
-               overrides: Mapping[str, LayerOverride] | None = None) -> Result:
+               overrides: Mapping[str, LayerOverride] | None = None,
+               alone: bool = False) -> Result:
     """Simulate images back to back and return a :class:`Result` (per image).
 
     ``images``: None injects images until the completion interval converges
     (:mod:`pimsim.sim.steady`, at most ``MAX_IMAGES``); a number forces that count.
+    ``alone`` (with ``images``): inject exactly those images, none behind them (image 0
+    alone with ``images=1``: what its latency is without later images competing for
+    shared units, :mod:`pimsim.sim.agreement`).
 
     ``overrides`` (layer name -> ``LayerOverride``) is a technique's change to the mapped
     workload: its tiling builds the crossbars, its skipped fractions scale the counts and
@@ -444,7 +450,7 @@ def run_engine(network: Network, arch: Arch, *, fidelity: str = "fast",
         raise ConfigError(f"network '{nmap.network}' needs {nmap.chips} chips but the chips "
                           "have no off-chip links", file=d.source, where="chip.offchip_links",
                           found=0, expected="at least 1 link")
-    eng = Engine(network, arch, nmap, fidelity, images, timeline, progress)
+    eng = Engine(network, arch, nmap, fidelity, images, timeline, progress, alone=alone)
     eng.run()
     return engine_result(eng)
 
