@@ -85,6 +85,7 @@ class Engine(Processes):
         if alone and images is not None:      # exactly the forced images, none behind them
             self.cap = images
         self.injected = 0                     # images admitted by the source(s) so far
+        self.admit_ns: list[float] = []       # when each image was admitted (ns)
         self.monitor = Monitor()
         self.completed = 0                    # images complete in order 0..completed-1
         self.env = simpy.Environment()
@@ -388,6 +389,7 @@ class Engine(Processes):
         if self.forced is not None and self.completed >= self.target:
             return False
         self.injected = img + 1
+        self.admit_ns.append(self.env.now)
         # progress total: what is admitted so far (a forced count feeds images behind too)
         self.total_units = max(self.total_units, self.units_per_image * self.injected)
         return True
