@@ -278,8 +278,9 @@ def row_done_ns(network: Network, nmap: NetworkMap, arch: Arch,
     output row needs have arrived, and takes ``chunk x (fetch + reads)`` per position.
     A non-MVM layer's rows go round-robin to one worker per host tile. A row reaches a
     consumer over the NoC link (bits / link bandwidth + the edge's mean hops x router
-    latency, :func:`pimsim.sim.noc.traffic`). Returns each layer's completion time of
-    every output row (ns); the latency is the last row of the last layer.
+    latency, :func:`pimsim.sim.noc.traffic`), then into its buffer slot as the engine
+    stores it (:func:`stored_ns`: another tile's eDRAM or off-chip). Returns each layer's
+    completion time of every output row (ns); the latency is the last row of the last layer.
     """
     from pimsim.sim.buffers import windows        # the engine's receptive-field rule
 
