@@ -14,7 +14,7 @@ few gaps look alike:
   ``PERIOD_REPEATS x p`` completions before them is within ``TOLERANCE`` of theirs (the
   pace held). Equal gaps alone are not a steady state: while the buffers in front of a
   slow stage still fill, the output can keep an exact pace for a few images and then
-  leave it (``mnsim_resnet18_shapes`` on ISAAC: 4 gaps of 11,326.67 ns after 7 images,
+  leave it (``mnsim_resnet18_shapes`` on ISAAC: 4 gaps of 11,326.67 ns up to image 7,
   then 5 of 10,935.56 ns, while the long-run pace is about 11,635 ns; the ResNet block of
   the tests: 4 gaps of 1,602.81 ns, the source's pace, then 1,615 ns for good). The
   **interval** is the mean gap over the cycle's blocks,
@@ -33,8 +33,8 @@ few gaps look alike:
   ``m = (n // 2 + n) // 2``) agree to within ``TOLERANCE``. Stable estimates alone are not
   enough: a transient that is still decaying moves the estimate slowly, so it looks
   stable while still about 1 % off (ResNet-18 on ISAAC: 128,060 ns after 10 images
-  against the 129,306.7 ns every image takes from image 8 on; ``mnsim_resnet18_shapes``:
-  11,752 ns after 30); the halves of such a window differ by the drift.
+  against the 129,306.7 ns every image takes from image 8 on); the halves of such a
+  window differ by the drift.
 
 The engine then stops injecting images (``MAX_IMAGES`` is the cap; a run that reaches
 it without converging says so). A forced count ``N`` measures ``N`` completions with
@@ -50,7 +50,7 @@ MIN_IMAGES = 12         # completions before the trend rule is trusted (no exact
 WINDOW = 4              # consecutive completions whose estimates must agree and not drift
 TOLERANCE = 0.005       # relative spread allowed among them, and between half-windows (0.5 %)
 MAX_IMAGES = 64         # images injected at most when no count is forced
-PERIOD_REPEATS = 3      # identical consecutive cycles of the state that show a period
+PERIOD_REPEATS = 3      # identical consecutive cycles of completion gaps that show a period
 PERIOD_TOLERANCE = 1e-9  # relative difference allowed between them (float noise only)
 MAX_PERIOD = MAX_IMAGES // (2 * PERIOD_REPEATS)  # longest cycle whose repeats and the
                                                  # window before them fit under the cap
