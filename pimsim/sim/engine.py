@@ -57,8 +57,10 @@ from pimsim.workload.layer import Network
 
 FIDELITIES = ("fast", "event")
 PROGRESS_EVERY = 20000       # simpy events between progress callbacks
-MAX_UNITS = 4_000_000        # engine work units (output rows x copies x images) of one run:
-                             # 87x ResNet-18's 46k; ~16k units/s (docs/robustness.md)
+MAX_UNITS = 10_000_000       # engine work units (output rows x copies x images) of one run:
+                             # a forced count of twice the 64-image steady-state cap of the
+                             # largest shipped trace (EfficientNet-B0, 72k units per image,
+                             # 9.2M); ~16k units/s (docs/robustness.md)
 MAX_EVENTS = 200_000_000     # simpy events of one run: a safety net behind MAX_UNITS
 NS_PER_US = 1e3              # trace-event timestamps are in microseconds
 GBPS_TO_BITS_PER_NS = BITS_PER_BYTE  # 1 GB/s = 8 bits/ns
