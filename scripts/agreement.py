@@ -3,8 +3,10 @@
 Usage: python scripts/agreement.py TRACE [TRACE ...] -- CONFIG [CONFIG ...]
 
 For every trace x design: ``analytic`` and ``fast`` interval and latency, their
-difference, and whether a difference beyond 5 % is accounted for by the engine's named
-stall causes (``pimsim.sim.agreement``: the rule is in its docstring). Prints the
+difference, and whether a difference beyond 5 % is accounted for by named causes: the
+engine's stalls (interval), queueing behind later images (latency; a latency outside 5 %
+also runs image 0 alone and names the layers where its path departs from the closed form,
+with their stalls), ``pimsim.sim.agreement``: the rules are in its docstring. Prints the
 markdown table, one row as each run finishes.
 """
 

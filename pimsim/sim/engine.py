@@ -58,8 +58,10 @@ from pimsim.workload.layer import Network
 
 FIDELITIES = ("fast", "event")
 PROGRESS_EVERY = 20000       # simpy events between progress callbacks
-MAX_UNITS = 4_000_000        # engine work units (output rows x copies x images) of one run:
-                             # 87x ResNet-18's 46k; ~16k units/s (docs/robustness.md)
+MAX_UNITS = 10_000_000       # engine work units (output rows x copies x images) of one run:
+                             # a forced count of twice the 64-image steady-state cap of the
+                             # largest shipped trace (EfficientNet-B0, 72k units per image,
+                             # 9.2M); ~16k units/s (docs/robustness.md)
 MAX_EVENTS = 200_000_000     # simpy events of one run: a safety net behind MAX_UNITS
 NS_PER_US = 1e3              # trace-event timestamps are in microseconds
 GBPS_TO_BITS_PER_NS = BITS_PER_BYTE  # 1 GB/s = 8 bits/ns
@@ -70,7 +72,7 @@ class Engine(Processes):
 
     def __init__(self, network: Network, arch: Arch, nmap: NetworkMap, fidelity: str,
                  images: int | None, timeline: bool,
-                 progress: Callable[[int, int], None] | None):
+                 progress: Callable[[int, int], None] | None, *, alone: bool = False):
         if fidelity not in FIDELITIES:
             raise ValueError(f"fidelity must be one of {FIDELITIES}, not {fidelity!r}")
         d = arch.design
@@ -83,7 +85,10 @@ class Engine(Processes):
         self.forced = images
         self.target = images if images is not None else MAX_IMAGES
         self.cap = images + MAX_IMAGES if images is not None else MAX_IMAGES
+        if alone and images is not None:      # exactly the forced images, none behind them
+            self.cap = images
         self.injected = 0                     # images admitted by the source(s) so far
+        self.admit_ns: list[float] = []       # when each image was admitted (ns)
         self.monitor = Monitor()
         self.completed = 0                    # images complete in order 0..completed-1
         self.stop = False                     # run(): forced count done or converged
@@ -415,6 +420,7 @@ class Engine(Processes):
         if self.forced is not None and self.completed >= self.target:
             return False
         self.injected = img + 1
+        self.admit_ns.append(self.env.now)
         # progress total: what is admitted so far (a forced count feeds images behind too)
         self.total_units = max(self.total_units, self.units_per_image * self.injected)
         return True
@@ -457,11 +463,15 @@ def _thread_name(pid: int, tid: int, name: str) -> dict:
 def run_engine(network: Network, arch: Arch, *, fidelity: str = "fast",
                images: int | None = None, timeline: bool = False,
                progress: Callable[[int, int], None] | None = None,
-               overrides: Mapping[str, LayerOverride] | None = None) -> Result:
+               overrides: Mapping[str, LayerOverride] | None = None,
+               alone: bool = False) -> Result:
     """Simulate images back to back and return a :class:`Result` (per image).
 
     ``images``: None injects images until the completion interval converges
     (:mod:`pimsim.sim.steady`, at most ``MAX_IMAGES``); a number forces that count.
+    ``alone`` (with ``images``): inject exactly those images, none behind them (image 0
+    alone with ``images=1``: what its latency is without later images competing for
+    shared units, :mod:`pimsim.sim.agreement`).
 
     ``overrides`` (layer name -> ``LayerOverride``) is a technique's change to the mapped
     workload: its tiling builds the crossbars, its skipped fractions scale the counts and
@@ -475,7 +485,7 @@ def run_engine(network: Network, arch: Arch, *, fidelity: str = "fast",
         raise ConfigError(f"network '{nmap.network}' needs {nmap.chips} chips but the chips "
                           "have no off-chip links", file=d.source, where="chip.offchip_links",
                           found=0, expected="at least 1 link")
-    eng = Engine(network, arch, nmap, fidelity, images, timeline, progress)
+    eng = Engine(network, arch, nmap, fidelity, images, timeline, progress, alone=alone)
     eng.run()
     return engine_result(eng)
 

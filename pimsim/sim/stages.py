@@ -36,6 +36,7 @@ from pimsim.arch import read_timing
 from pimsim.arch.compose import Arch
 from pimsim.mapping import NetworkMap
 from pimsim.mapping.digital import units_per_tile
+from pimsim.sim.edram import plan_buffers
 from pimsim.sim.noc import CHUNK_POSITIONS, Traffic, mesh_link_bits_per_ns, traffic
 from pimsim.units import BITS_PER_BYTE
 from pimsim.workload.layer import NETWORK_INPUT, Network
@@ -246,6 +247,24 @@ def row_latency_ns(network: Network, nmap: NetworkMap, arch: Arch,
     return max((float(v.max()) for v in done.values()), default=0.0)
 
 
+def stored_ns(b, arrive: np.ndarray, link_bw: float, remote_hop_ns: float,
+              off_bit_ns: float, links: list[float]) -> np.ndarray:
+    """When image 0's input rows of buffer ``b`` (``pimsim.sim.edram.OperandBuffer``) can
+    be read, from when they reach the consumer (``arrive``, ns), as the engine stores them:
+    a row in another tile's eDRAM crosses the on-chip network once more (bits / link
+    bandwidth + ``noc.avg_hops`` routers, ``remote_hop_ns``); a spilled row is written out
+    and read back over the chip's off-chip links (2 x bits x ``off_bit_ns``), queueing in
+    arrival order on the earliest free link (``links``: each link's free time, updated)."""
+    out = np.array(arrive, dtype=float)
+    pools = np.array([b.pool(0, r) for r in range(len(out))])
+    out[pools == 1] += b.send_bits / link_bw + remote_hop_ns
+    for r in np.nonzero(pools == 2)[0][np.argsort(out[pools == 2], kind="stable")]:
+        k = int(np.argmin(links))
+        links[k] = max(links[k], out[r]) + 2 * b.send_bits * off_bit_ns
+        out[r] = links[k]
+    return out
+
+
 def row_done_ns(network: Network, nmap: NetworkMap, arch: Arch,
                 chunk_positions: int = CHUNK_POSITIONS,
                 noc: Traffic | None = None) -> dict[str, np.ndarray]:
@@ -259,8 +278,9 @@ def row_done_ns(network: Network, nmap: NetworkMap, arch: Arch,
     output row needs have arrived, and takes ``chunk x (fetch + reads)`` per position.
     A non-MVM layer's rows go round-robin to one worker per host tile. A row reaches a
     consumer over the NoC link (bits / link bandwidth + the edge's mean hops x router
-    latency, :func:`pimsim.sim.noc.traffic`). Returns each layer's completion time of
-    every output row (ns); the latency is the last row of the last layer.
+    latency, :func:`pimsim.sim.noc.traffic`), then into its buffer slot as the engine
+    stores it (:func:`stored_ns`: another tile's eDRAM or off-chip). Returns each layer's
+    completion time of every output row (ns); the latency is the last row of the last layer.
     """
     from pimsim.sim.buffers import windows        # the engine's receptive-field rule
 
@@ -271,7 +291,10 @@ def row_done_ns(network: Network, nmap: NetworkMap, arch: Arch,
     off_bit_ns = arch.latency_ns("offchip_link", "transfer")
     done: dict[str, np.ndarray] = {}             # layer -> completion time of each row
     c_in, h_in, w_in = network.input_shape
-    for lay, lm in zip(network, nmap.layers):
+    # where image 0's input rows live (pimsim.sim.edram, as the engine places them)
+    plan = {(b.consumer, b.order): b for b in plan_buffers(network, nmap, d)}
+    link_free: dict[int, list[float]] = {}       # chip -> when each off-chip link is free
+    for li, (lay, lm) in enumerate(zip(network, nmap.layers)):
         rows, width = max(1, lay.out_shape[1]), max(1, lay.out_shape[2])
         if lm.is_mvm and lay.is_matmul:       # a written matmul: one MVM per row of A
             width = 1
@@ -295,6 +318,10 @@ def row_done_ns(network: Network, nmap: NetworkMap, arch: Arch,
                 arrive = done[src].copy()
                 if lay.is_mvm or order > 0:     # over the NoC link
                     arrive += prod.out_shape[0] * prod.out_shape[2] * bits / link_bw + hop_ns
+            b = plan.get((li, order))
+            if b is not None:
+                arrive = stored_ns(b, arrive, link_bw, d.noc.avg_hops * router_ns,
+                                   off_bit_ns, link_free.setdefault(lm.chip, [0.0] * max(1, links)))
             _, hi = windows(lay, rows, in_rows)
             avail = np.maximum(avail, arrive[hi])
         end = np.zeros(rows)
