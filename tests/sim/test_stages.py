@@ -38,10 +38,12 @@ DESIGNS = ["isaac", "isaac_xbar64", "isaac_xbar256", "isaac_xbar512"]
 #: (trace, design) whose image-0 latency is still more than 5 % from the closed form's
 #: and not explained by later images: image 0 alone is already more than 5 % off
 #: (docs/engine.md, "How the engine differs from the closed form").
-#: cnn_digits on ISAAC: +5.07 % since a unit's outputs leave at the end of its last read's
-#: period (closed form 8,229 -> 8,266 ns, engine 8,640 -> 8,685 ns; it was +4.995 %)
-LATENCY_OPEN = {("resnet8_mnist", "isaac"), ("resnet8_mnist", "isaac_xbar64"),
-                ("cnn_digits", "isaac")}
+LATENCY_OPEN = {("resnet8_mnist", "isaac"), ("resnet8_mnist", "isaac_xbar64")}
+#: (trace, design) more than 5 % off only with later images in flight: image 0 alone agrees.
+#: cnn_digits on ISAAC: +5.1 % since a unit's outputs leave at the end of its last read's
+#: period (closed form 8,229 -> 8,266 ns, engine 8,640 -> 8,685 ns; it was +4.995 %), image
+#: 0 alone +4.9 %
+LATENCY_LATER = {("cnn_digits", "isaac")}
 
 
 @pytest.mark.parametrize("cfg", DESIGNS)
@@ -77,6 +79,13 @@ def test_analytic_and_fast_agree_or_the_engine_names_the_stalls(trace, cfg):
         assert abs(alone.latency_ns / a.latency_ns - 1) > tol
         g = with_path(g, net, arch)
         assert g.latency_verdict == "open" and g.alone_latency_ns == alone.latency_ns
+    elif (trace, cfg) in LATENCY_LATER:
+        assert lat > tol, "now within 5 %: drop it from LATENCY_LATER and docs/engine.md"
+        alone = run_engine(net, arch, fidelity="fast", images=1, alone=True).total
+        assert alone.latency_ns <= f.latency_ns
+        assert abs(alone.latency_ns / a.latency_ns - 1) <= tol
+        g = with_path(g, net, arch)
+        assert g.latency_verdict == "later images"
     else:
         assert lat <= tol
     # docs/engine.md's agreement table (python scripts/agreement.py ...) holds this row
