@@ -6,7 +6,9 @@ ops) and a SHA-256 of the whole ``Result.as_dict()`` (identity and run-time fiel
 so that a pure optimization of the engine can be checked to give bit-identical results:
 ``diff`` the output before and after. Floats are printed with ``repr`` (exact).
 ``engine_fingerprint_baseline.txt`` holds the hash and headline line of every case (full
-run, ``grep -A1 sha=``) of the engine before the speed work of issue 12.
+run, ``grep -A1 sha=``) of the merged engine at the end of issue 12's speed work (after the
+output-stage period rule and the pace-held steady state); the speed work itself was
+checked against the engine before it (40ec879).
 """
 
 from __future__ import annotations
