@@ -1,7 +1,8 @@
-"""docs/techniques.md §8.1 is generated (§8.3's claims row read off the curves blocks) (pimsim.techniques.docs_tables) and still current:
+"""docs/techniques.md §8.1 is generated (pimsim.techniques.docs_tables) and still current:
 the cnn_digits rows are regenerated here with the same command the page names (the other
 traces take minutes: `python -m pimsim.report.doc_tables --check --slow techniques-compare`
-checks all; `python -m pimsim.techniques.docs_tables` regenerates all)."""
+checks all; `python -m pimsim.techniques.docs_tables` regenerates all); §8.3's claims row
+is read off the curves blocks."""
 
 from pimsim.techniques.commands import ROWS, compare
 from pimsim.techniques.docs_tables import DOC, generated_lines, row_lines
