@@ -49,6 +49,11 @@ from dataclasses import dataclass
 MIN_IMAGES = 12         # completions before the trend rule is trusted (no exact period)
 WINDOW = 4              # consecutive completions whose estimates must agree and not drift
 TOLERANCE = 0.005       # relative spread allowed among them, and between half-windows (0.5 %)
+Z = 2.0                 # standard errors of a two-sided bound of about 95 % (normal: 1.96)
+LIMIT = 0.01            # issue 12's acceptance: doubling the images moves the interval < 1 %
+JITTER_POINTS = 10      # completions per half-window before its scatter is taken as the
+                        # jitter: 8 degrees of freedom, so the standard error is itself
+                        # known to about 1 / sqrt(2 x 8) = 25 %
 MAX_IMAGES = 64         # images injected at most when no count is forced
 PERIOD_REPEATS = 3      # identical consecutive cycles of completion gaps that show a period
 PERIOD_TOLERANCE = 1e-9  # relative difference allowed between them (float noise only)
@@ -89,6 +94,63 @@ def line(finish: list[float], lo: int, hi: int) -> tuple[float, float]:
     return slope, my - slope * mx
 
 
+def scatter(finish: list[float], lo: int, hi: int) -> tuple[float, float]:
+    """(standard error of the least-squares slope through ``finish[lo .. hi]`` in ns per
+    image, lag-1 autocorrelation of the residuals about that line). The standard error is
+    ``sqrt(SSR / (k - 2) / Sxx)`` for ``k`` points (inf for fewer than 3); the
+    autocorrelation is ``sum(e[j] e[j-1]) / sum(e[j]^2)`` (0 when every residual is 0)."""
+    k = hi + 1 - lo
+    if k < 3:
+        return float("inf"), 0.0
+    slope, at0 = line(finish, lo, hi)
+    mx = (lo + hi) / 2
+    sxx = sum((i - mx) ** 2 for i in range(lo, hi + 1))
+    e = [finish[i] - at0 - slope * i for i in range(lo, hi + 1)]
+    ssr = sum(x * x for x in e)
+    if ssr <= 0.0:
+        return 0.0, 0.0
+    rho = sum(e[j] * e[j - 1] for j in range(1, k)) / ssr
+    return (ssr / (k - 2) / sxx) ** 0.5, rho
+
+
+def jitter(finish: list[float]) -> tuple[float, float] | None:
+    """(relative standard error of the trend estimate, relative standard error of the
+    difference of the two half-window slopes) from the scatter of ``finish`` about the
+    lines of the trend window (``n // 2 .. n``) and of its halves; None when that scatter
+    is not a measure of the jitter: a half has fewer than ``JITTER_POINTS`` points, a
+    slope is not positive, or the residuals about one of the three lines are positively
+    correlated (they wander rather than jitter)."""
+    n = len(finish) - 1
+    h = n // 2
+    m = (h + n) // 2
+    if m - h + 1 < JITTER_POINTS or n - m + 1 < JITTER_POINTS:
+        return None
+    est = line(finish, h, n)[0]
+    b = line(finish, m, n)[0]
+    if est <= 0.0 or b <= 0.0:
+        return None
+    (se_w, r_w), (se_a, r_a), (se_b, r_b) = (scatter(finish, h, n), scatter(finish, h, m),
+                                             scatter(finish, m, n))
+    if max(r_w, r_a, r_b) > 0.0:
+        return None
+    return se_w / est, (se_a ** 2 + se_b ** 2) ** 0.5 / b
+
+
+def steady_window(finish: list[float]) -> bool:
+    """The drift test of the module doc on the trend window of ``finish``: the halves'
+    slopes agree within ``TOLERANCE``, or (a window whose scatter is jitter) within ``Z``
+    standard errors of their difference while the estimate is precise to the acceptance,
+    ``Z x sqrt(2) x se <= LIMIT``."""
+    d = drift(finish)
+    if d <= TOLERANCE:
+        return True
+    j = jitter(finish)
+    if j is None:
+        return False
+    se_est, se_d = j
+    return d <= Z * se_d and Z * 2 ** 0.5 * se_est <= LIMIT
+
+
 def drift(finish: list[float]) -> float:
     """Relative difference of the slopes over the two halves of the trend window of
     ``finish`` (``n // 2 .. m`` and ``m .. n``, ``m = (n // 2 + n) // 2``); inf when a half
@@ -113,7 +175,7 @@ def converged(estimates: list[float], finish: list[float]) -> bool:
     hi, lo = max(last), min(last)
     if not (hi > 0.0 and (hi - lo) <= TOLERANCE * last[-1]):
         return False
-    return all(drift(finish[:len(finish) - k]) <= TOLERANCE for k in range(WINDOW))
+    return all(steady_window(finish[:len(finish) - k]) for k in range(WINDOW))
 
 
 def periodic(finish: list[float]) -> int:
