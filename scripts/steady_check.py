@@ -8,7 +8,10 @@ For every ``traces/*.npz`` (or those whose file name contains one of the ``--tra
 words):
 
 1. run the engine to its own steady state: ``t = simulate(net, arch).total`` gives the
-   images it needed (``N``), whether it converged and the interval;
+   images it needed (``N``), whether it converged and the interval; replaying its
+   completion times through a ``pimsim.sim.steady.Monitor`` names the rule that stopped
+   it (a period, the trend with the fixed 0.5 % drift test, or the trend with the
+   jitter-aware drift test for at least one of the last windows);
 2. force ``2 N`` images: ``simulate(net, arch, images=2 * N)``, and report the relative
    change of the interval (passes when under 1 % and step 1 converged);
 3. force 2, 6 and 12 images and report image 0's latency for each (passes when it never
@@ -33,6 +36,7 @@ from pimsim.arch import build_arch
 from pimsim.config import load_design
 from pimsim.fileio import write_atomic
 from pimsim.sim import simulate
+from pimsim.sim.steady import Monitor
 from pimsim.workload.trace import load_network
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,10 +49,12 @@ def check_trace(path: Path, arch, fidelity: str, log) -> dict:
     net = load_network(path)
     name = path.stem
     t0 = time.perf_counter()
-    own = simulate(net, arch, fidelity=fidelity).total
+    run = simulate(net, arch, fidelity=fidelity)
+    own = run.total
     t1 = time.perf_counter()
-    log(f"{name}: own steady state {own.images} images, converged {own.converged}, "
-        f"interval {own.interval_ns:.3f} ns ({t1 - t0:.1f} s)")
+    rule = decided_by(run.engine_stats.image_finish_ns, own.images, own.converged)
+    log(f"{name}: own steady state {own.images} images, converged {own.converged} "
+        f"({rule}), interval {own.interval_ns:.3f} ns ({t1 - t0:.1f} s)")
     twice = simulate(net, arch, fidelity=fidelity, images=2 * own.images).total
     t2 = time.perf_counter()
     change = twice.interval_ns / own.interval_ns - 1
@@ -64,7 +70,7 @@ def check_trace(path: Path, arch, fidelity: str, log) -> dict:
     monotone = all(a <= b for a, b in zip(lat, lat[1:]))
     return {
         "trace": f"traces/{path.name}",
-        "images": own.images, "converged": bool(own.converged),
+        "images": own.images, "converged": bool(own.converged), "rule": rule,
         "interval_ns": own.interval_ns, "fill_ns": own.fill_ns,
         "latency_ns": own.latency_ns,
         "images_2x": twice.images, "interval_2x_ns": twice.interval_ns,
@@ -76,18 +82,36 @@ def check_trace(path: Path, arch, fidelity: str, log) -> dict:
     }
 
 
+def decided_by(finish, images: int, converged: bool) -> str:
+    """Which rule of pimsim/sim/steady.py stopped the run ("period of P", "trend" or
+    "trend, jitter-aware"; "-" if it did not converge), found by replaying its completion
+    times through a ``Monitor``; raises RuntimeError if the replay does not stop where
+    the engine did."""
+    m = Monitor()
+    stop = next((i + 1 for i, f in enumerate(finish) if m.add(f)), None)
+    if not converged:
+        if stop is not None:
+            raise RuntimeError(f"replay converged after {stop} images, the engine did not")
+        return "-"
+    if stop != images:
+        raise RuntimeError(f"replay converged after {stop} images, the engine after {images}")
+    return {"periodic": f"period of {m.period}", "trend": "trend",
+            "jitter": "trend, jitter-aware"}[m.rule]
+
+
 def to_markdown(entries: list[dict], config: str, fidelity: str) -> str:
     """The table of docs/engine.md, "Steady state"."""
-    head = ("| trace | images to converge | converged | interval (ns) | 2x images | "
+    head = ("| trace | images to converge | converged | rule | interval (ns) | 2x images | "
             "interval (ns) | change | image 0 latency (ns), "
             + " / ".join(str(n) for n in LATENCY_IMAGES) + " images | passes |")
     lines = [f"Steady-state check: {config}, fidelity `{fidelity}` "
              f"(pass: converged, |change| < {100 * LIMIT:g} %, latency never decreases).", "",
-             head, "|" + "---|" * 9]
+             head, "|" + "---|" * 10]
     for e in entries:
         lat = " / ".join(f"{e['latency_by_images_ns'][str(n)]:,.1f}" for n in LATENCY_IMAGES)
         lines.append(
             f"| {e['trace']} | {e['images']} | {'yes' if e['converged'] else 'no'} | "
+            f"{e.get('rule', '?')} | "
             f"{e['interval_ns']:,.2f} | {e['images_2x']} | {e['interval_2x_ns']:,.2f} | "
             f"{100 * e['change']:+.3f} % | {lat} | {'yes' if e['passed'] else 'NO'} |")
     return "\n".join(lines) + "\n"

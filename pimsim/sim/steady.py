@@ -29,12 +29,39 @@ few gaps look alike:
   the rate), and the fill is that line's value at ``i = 0``. It has converged when at
   least ``MIN_IMAGES`` images have completed and, for each of the last ``WINDOW``
   completions, the estimates lie within ``TOLERANCE`` of each other and the window does
-  not drift: the slopes over its two halves (``n // 2 .. m`` and ``m .. n``,
-  ``m = (n // 2 + n) // 2``) agree to within ``TOLERANCE``. Stable estimates alone are not
-  enough: a transient that is still decaying moves the estimate slowly, so it looks
-  stable while still about 1 % off (ResNet-18 on ISAAC: 128,060 ns after 10 images
-  against the 129,306.7 ns every image takes from image 8 on); the halves of such a
-  window differ by the drift.
+  not drift. Stable estimates alone are not enough: a transient that is still decaying
+  moves the estimate slowly, so it looks stable while still about 1 % off (ResNet-18 on
+  ISAAC: 128,060 ns after 10 images against the 129,306.7 ns every image takes from
+  image 8 on); the halves of such a window differ by the drift. The window does not
+  drift when the least-squares slopes ``a`` and ``b`` over its two halves (``n // 2 .. m``
+  and ``m .. n``, ``m = (n // 2 + n) // 2``) agree
+
+  - within ``TOLERANCE`` (0.5 %), or
+  - where the completions jitter more than that can resolve, within the window's own
+    jitter: ``|a / b - 1| <= Z x s_d``, ``s_d`` the relative standard error of ``a - b``,
+    while the estimate is precise to the acceptance, ``Z x sqrt(2) x s <= LIMIT`` (1 %),
+    ``s`` the relative standard error of the estimate: an independent estimate over a
+    later window at least as long (the doubled run's) differs from it with a standard
+    error of at most ``sqrt(2) x s``, so at ``Z`` (2, about 95 %) of those the two agree
+    within 1 %. Each standard error is the scatter of the completions about the
+    least-squares line, ``sqrt(SSR / (k - 2) / Sxx)`` over ``k`` points, which measures
+    the jitter only where the residuals do not wander: it is used only when each half
+    holds at least ``JITTER_POINTS`` completions (so the earliest this branch decides is
+    36 completions) and the lag-1 autocorrelation of the residuals about all three lines
+    is <= 0. Residuals that wander (positively correlated: a slow transient, or
+    independent gaps whose completion times drift like a random walk) make the formula
+    understate the uncertainty; alternating ones (an image that finished late followed
+    by one that finishes early, as a pipeline that keeps its pace does) make it
+    overstate it, so the bound is conservative there. ``resnet50_shapes`` on ISAAC:
+    gaps between 0.56 and 1.01 ms (mostly alternating), residual autocorrelation about
+    -0.85, halves up to 1.8 % apart from 36 completions to the 64-image cap (never
+    within 0.5 % for 4 windows running); it converges on this branch after 50 images at
+    781,721 ns (``Z x sqrt(2) x s`` = 0.86 %), and 100 and 128 forced images give
+    778,759 and 777,765 ns (-0.38 %, -0.51 %). The price: a drift smaller than
+    ``Z x s_d`` goes unseen (2.4 % at ResNet-50's stop), so a slow transient hidden in
+    that much jitter can pass; without this branch such a run reaches the cap and
+    reports the trend estimate of its 64 completions, which the transient biases too,
+    marked unconverged.
 
 The engine then stops injecting images (``MAX_IMAGES`` is the cap; a run that reaches
 it without converging says so). A forced count ``N`` measures ``N`` completions with
@@ -220,6 +247,7 @@ class Monitor:
         self.estimates: list[float] = []
         self.done = False
         self.period = 0            # images per cycle when the periodic rule held (else 0)
+        self.rule = ""             # which rule converged: "periodic", "trend" or "jitter"
 
     def add(self, f: float) -> bool:
         """Record the next image's completion (ns); True once converged."""
@@ -229,9 +257,12 @@ class Monitor:
         if not self.done:
             self.period = periodic(self.finish)
             if self.period:
-                self.done = True
+                self.done, self.rule = True, "periodic"
             elif converged(self.estimates, self.finish):
                 self.done = True
+                n = len(self.finish)
+                self.rule = ("trend" if all(drift(self.finish[:n - k]) <= TOLERANCE
+                                            for k in range(WINDOW)) else "jitter")
         return self.done
 
     def result(self) -> SteadyState:

@@ -340,7 +340,8 @@ def test_every_quick_shipped_trace_doubles_within_one_percent(trace):
     # checked by the command in docs/engine.md, "Steady-state check")
     net = load_network(REPO / "traces" / f"{trace}.npz")
     arch = isaac_arch()
-    t = simulate(net, arch, fidelity="fast").total
+    run = simulate(net, arch, fidelity="fast")
+    t = run.total
     assert t.converged
     twice = simulate(net, arch, fidelity="fast", images=2 * t.images).total
     assert twice.images == 2 * t.images
@@ -348,9 +349,11 @@ def test_every_quick_shipped_trace_doubles_within_one_percent(trace):
     lat = [simulate(net, arch, fidelity="fast", images=n).total.latency_ns for n in (2, 6, 12)]
     assert lat[0] <= lat[1] <= lat[2]
     # the row of the docs table for this trace is what the script prints now (stale: rerun
-    # `python scripts/steady_check.py --traces NAME --out ...` and paste the table)
+    # `python -m pimsim.report.doc_tables --write engine-steady-check`)
     check = _steady_check()
+    rule = check.decided_by(run.engine_stats.image_finish_ns, t.images, t.converged)
     entry = {"trace": f"traces/{trace}.npz", "images": t.images, "converged": t.converged,
+             "rule": rule,
              "interval_ns": t.interval_ns, "images_2x": twice.images,
              "interval_2x_ns": twice.interval_ns, "change": twice.interval_ns / t.interval_ns - 1,
              "latency_by_images_ns": {str(n): x for n, x in zip((2, 6, 12), lat)},
