@@ -8,7 +8,11 @@ so that a pure optimization of the engine can be checked to give bit-identical r
 ``engine_fingerprint_baseline.txt`` holds the hash and headline line of every case (full
 run, ``grep -A1 sha=``) of the merged engine at the end of issue 12's speed work (after the
 output-stage period rule and the pace-held steady state); the speed work itself was
-checked against the engine before it (40ec879).
+checked against the engine before it (40ec879). Two cases were refreshed after the
+jitter-aware drift test of ``pimsim/sim/steady.py`` (branch ``steady50``), which stops them
+at another image: ``mnsim_resnet18_shapes.npz isaac.yaml fast`` (48 images, was 50) and
+``resnet50_shapes.npz isaac.yaml fast`` (50 images, converged; was 64, not converged);
+every other case of ``--only mnsim_resnet18`` is unchanged.
 """
 
 from __future__ import annotations
