@@ -255,6 +255,8 @@ def test_a_slow_transient_below_the_jitter_resolution_can_pass():
         return 1 + 0.05 * sum(math.exp(-i / 40) for i in range(lo + 1, hi + 1)) / (hi - lo)
 
     true_drift = pace(h, mid) / pace(mid, n) - 1
+    print(f"stop after {n + 1} images at {m.result().interval_ns:.2f} ns; true drift "
+          f"{true_drift:.2%}, Z x s_d {Z * jitter(f[:n + 1])[1]:.2%}")
     assert TOLERANCE < true_drift < Z * jitter(f[:n + 1])[1]
     assert pace(h, n) > 1.01              # the window's mean pace: above 101 ns
 
@@ -291,6 +293,8 @@ def test_the_plateaus_of_mnsim_resnet18_are_waited_out():
     assert abs(fit(f[:15])[0] / ref - 1) > 0.05
     m = Monitor()
     stop = next((i for i, t in enumerate(f) if m.add(t)), None)
+    print(f"after 15 images {fit(f[:15])[0] / ref - 1:+.2%}; stop after {stop + 1} images "
+          f"at {m.result().interval_ns / ref - 1:+.2%} ({m.rule})")
     assert stop is not None and stop + 1 >= 40
     assert abs(m.result().interval_ns / ref - 1) < TOLERANCE
 
