@@ -14,7 +14,12 @@ Blocks (``python -m pimsim.report.doc_tables --write NAME``):
 * ``performance-speedups``: the event-loop speed-ups of issue 12, :data:`SPEEDUPS`
   (``python -m benchmarks.engine_speed --rounds 2 BEFORE AFTER``);
 * ``performance-startup``: start-up of ``pimsim run`` with numba op counts and with
-  numpy op counts, :data:`STARTUP`.
+  numpy op counts, :data:`STARTUP`;
+* ``performance-steady-cost``: the former steady-state rule, :data:`STEADY`, against the
+  tree the block is generated from;
+* ``engine-chunks-history`` (docs/engine.md, results, not timings): the engine's work split
+  across the placement change and the single-position change, :data:`PLACEMENT` and
+  :data:`CHUNKS`.
 """
 
 from __future__ import annotations
@@ -214,7 +219,8 @@ import time
 t0 = time.perf_counter(); import numpy
 t1 = time.perf_counter(); from pimsim.kernels.ou_activity import n_groups
 t2 = time.perf_counter(); n_groups(100, 128, 32)
-t3 = time.perf_counter(); from pimsim.kernels.counts import ou_geometry; ou_geometry(128, 128, 16, 16)
+t3 = time.perf_counter(); from pimsim.kernels.counts import ou_geometry
+ou_geometry(128, 128, 16, 16)
 t4 = time.perf_counter()
 print(t2 - t1, t3 - t2, t4 - t3)
 """
@@ -278,4 +284,180 @@ def startup_block() -> str:
                     f"{STARTUP_ROUNDS} rounds (`benchmarks.engine_speed.measure`)",
                     info, _load(), at_start)
     lines += _table(STARTUP_COLUMNS, rows) + ["", note]
+    return "\n".join(lines + ["", "<!-- end generated -->"])
+
+
+# ---- performance-steady-cost: the former steady-state rule against this tree -------------
+
+#: the last commit with the former steady-state rule (three equal gaps or stable trend
+#: estimates, 24-image escape), against the tree this block is generated from
+STEADY = ("1cf6bf8",)
+COMMITS["performance-steady-cost"] = STEADY
+STEADY_ROUNDS = 2
+STEADY_COLUMNS = ("workload", "images before", "now", "interval µs before", "now",
+                  "`pimsim run` wall s before", "now", "`pimsim run` CPU s before", "now",
+                  "`simulate()` CPU s before", "now")
+
+
+def head_info() -> str:
+    """"short hash, date" of this tree's HEAD, "+ uncommitted changes" where pimsim/ differs
+    from it (Unavailable outside a git clone)."""
+    _, desc = commit_info("HEAD")
+    dirty = _git("status", "--porcelain", "--", "pimsim", "configs", "traces").stdout.strip()
+    return desc + (" + uncommitted changes" if dirty else "")
+
+
+def steady_shape() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    from benchmarks.engine_speed import TRACES
+
+    return STEADY_COLUMNS, tuple(SPEEDUP_LABELS[t] for t in TRACES)
+
+
+def steady_block() -> str:
+    """docs/performance.md's ``performance-steady-cost``: engine_speed on :data:`STEADY` and
+    this tree."""
+    from benchmarks.engine_speed import TRACES, best, measure, same_inputs
+    from benchmarks.run_all import machine
+
+    (before,) = STEADY
+    info = {"before": commit_info(before)[1], "now": f"this tree ({head_info()})"}
+    at_start = machine()
+    with checkouts([before, str(ROOT)]) as (b, a):
+        runs = measure([b.path, a.path], TRACES, STEADY_ROUNDS, progress=_progress)
+        same = all(same_inputs([b.path, a.path], t) for t in TRACES)
+        rows = []
+        for t in TRACES:
+            rb, ra = runs[t][b.path], runs[t][a.path]
+            rows.append((SPEEDUP_LABELS[t], rb[0].images, ra[0].images,
+                         f"{rb[0].interval_ns / 1e3:,.3f}", f"{ra[0].interval_ns / 1e3:,.3f}",
+                         f"{best(rb, 'wall_s'):.2f}", f"{best(ra, 'wall_s'):.2f}",
+                         f"{best(rb, 'cpu_s'):.2f}", f"{best(ra, 'cpu_s'):.2f}",
+                         f"{best(rb, 'sim_cpu_s'):.2f}", f"{best(ra, 'sim_cpu_s'):.2f}"))
+    lines = _header("performance-steady-cost",
+                    f"`python -m benchmarks.engine_speed --rounds {STEADY_ROUNDS} {before} .`: "
+                    f"best of {STEADY_ROUNDS} rounds; images and interval from the "
+                    "`simulate()` run", info, _load(), at_start)
+    lines += _table(STEADY_COLUMNS, rows)
+    lines += ["", "Design and trace files byte-identical in both trees: "
+              + ("yes." if same else "NO: the trees ran different inputs.")]
+    return "\n".join(lines + ["", "<!-- end generated -->"])
+
+
+# ---- engine-chunks-history (results, not timings: a slow block, compared exactly) ------
+
+#: docs/engine.md "Work split", two changes, each a commit and its parent:
+#: copies placed on the tiles that hold their IMAs (a3dfde1, parent fae68dd), and positions
+#: dealt one at a time instead of in chunks of about P / (copies x CHUNKS_PER_COPY)
+#: (411e76f, parent e745b79)
+PLACEMENT = ("fae68dd", "a3dfde1")
+CHUNKS = ("e745b79", "411e76f")
+COMMITS["engine-chunks-history"] = PLACEMENT + CHUNKS
+#: (design, trace) compared across the placement change
+PLACEMENT_CASES = (("configs/isaac_xbar256.yaml", "traces/resnet20_digits.npz"),
+                   ("configs/isaac.yaml", "traces/mnsim_resnet18_shapes.npz"))
+#: CHUNKS_PER_COPY values tried in the tree before single positions, VGG-16 on 64x64
+CHUNK_COUNTS = (8, 16, 32, 64, 128, 256, 1024, 4096)
+#: (design, trace) compared across the chunk change
+CHUNK_CASES = (("configs/isaac_xbar64.yaml", "traces/vgg16_shapes.npz"),
+               ("configs/isaac.yaml", "traces/vgg16_shapes.npz"),
+               ("configs/isaac.yaml", "traces/resnet18_shapes.npz"))
+#: traces whose engine work units per image (ISAAC, fast) are compared across it
+UNIT_TRACES = ("vgg16_shapes", "resnet18_shapes", "efficientnet_b0_shapes",
+               "densenet121_shapes", "resnet50_shapes", "mnsim_resnet18_shapes",
+               "mnsim_vgg16_shapes")
+#: run inside one tree: argv[1] is a JSON list of jobs, prints one JSON list of answers
+HISTORY = """
+import json, sys
+import pimsim.sim.engine as E
+from pimsim.arch import build_arch
+from pimsim.config import load_design
+from pimsim.mapping import map_network
+from pimsim.sim import simulate
+from pimsim.workload.trace import load_network
+out = []
+for job in json.loads(sys.argv[1]):
+    arch, net = build_arch(load_design(job["design"])), load_network(job["trace"])
+    if job["kind"] == "units":
+        eng = E.Engine(net, arch, map_network(net, arch), "fast", 1, False, None)
+        out.append(eng.units_per_image)
+        continue
+    if job.get("chunks"):
+        E.CHUNKS_PER_COPY = job["chunks"]
+    r = simulate(net, arch, fidelity=job["kind"])
+    out.append([r.total.interval_ns, r.engine_stats.images if job["kind"] != "analytic" else 0])
+print(json.dumps(out))
+"""
+
+
+def _in_tree(tree: Path, jobs: list[dict]) -> list:
+    import json
+
+    _progress(f"{len(jobs)} jobs in {tree}")
+    r = subprocess.run([sys.executable, "-c", HISTORY, json.dumps(jobs)], cwd=tree,
+                       env=dict(os.environ, PYTHONPATH=str(tree)), capture_output=True,
+                       text=True, timeout=7200)
+    if r.returncode:
+        raise RuntimeError(f"jobs in {tree} failed:\n{r.stderr[-2000:]}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def _name(path: str) -> str:
+    return f"`{Path(path).name}`"
+
+
+def _both(cases) -> list[dict]:
+    return [{"design": d, "trace": t, "kind": k} for d, t in cases for k in ("fast", "analytic")]
+
+
+def _before_after(cases, got_b: list, got_a: list) -> list[str]:
+    lines = ["| design | trace | interval µs before | after | closed form µs before | after "
+             "| images before | after |", "|---|---|---|---|---|---|---|---|"]
+    for i, (d, t) in enumerate(cases):
+        fb, cb, fa, ca = got_b[2 * i], got_b[2 * i + 1], got_a[2 * i], got_a[2 * i + 1]
+        lines.append(f"| {_name(d)} | {_name(t)} | {fb[0] / 1e3:,.3f} | {fa[0] / 1e3:,.3f} | "
+                     f"{cb[0] / 1e3:,.3f} | {ca[0] / 1e3:,.3f} | {fb[1]} | {fa[1]} |")
+    return lines
+
+
+def chunks_history_block() -> str:
+    """docs/engine.md's ``engine-chunks-history``: the work split across the placement
+    change and the single-position change (minutes: whole engine runs in four old trees)."""
+    info = {c: commit_info(c)[1] for c in PLACEMENT + CHUNKS}
+    sweep = [{"design": CHUNK_CASES[0][0], "trace": CHUNK_CASES[0][1], "kind": "fast",
+              "chunks": k} for k in CHUNK_COUNTS]
+    units = [{"design": "configs/isaac.yaml", "trace": f"traces/{t}.npz", "kind": "units"}
+             for t in UNIT_TRACES]
+    n = len(units)
+    with checkouts(list(PLACEMENT + CHUNKS)) as (p0, p1, c0, c1):
+        place_b, place_a = (_in_tree(t.path, _both(PLACEMENT_CASES)) for t in (p0, p1))
+        got_b = _in_tree(c0.path, sweep + [sweep[0] | {"kind": "analytic", "chunks": None}]
+                         + _both(CHUNK_CASES) + units)
+        got_a = _in_tree(c1.path, _both(CHUNK_CASES) + units)
+    swept, closed64 = got_b[:len(sweep)], got_b[len(sweep)]
+    chunk_b, units_b = got_b[len(sweep) + 1:-n], got_b[-n:]
+    chunk_a, units_a = got_a[:-n], got_a[-n:]
+    lines = ["<!-- generated: engine-chunks-history -->", "",
+             "Generated by `python -m pimsim.report.doc_tables --write engine-chunks-history` "
+             "(`benchmarks.cross_version.chunks_history_block`, ~10-20 min: each commit's tree "
+             "unpacked with `git archive COMMIT | tar -x`, run on its own configs and traces; "
+             "`simulate(net, arch, fidelity=F)`, `fast` until the steady state of that tree's "
+             "rule; results, not timings: `--check --slow` compares them).", "",
+             f"Placement: before = {info[PLACEMENT[0]]}, copies placed as if every layer "
+             f"started at a tile boundary; after = {info[PLACEMENT[1]]}, copies on the tiles "
+             "that hold their IMAs:", ""]
+    lines += _before_after(PLACEMENT_CASES, place_b, place_a)
+    lines += ["", f"Chunks: before = {info[CHUNKS[0]]}, positions dealt in chunks of about "
+              "`P / (copies x CHUNKS_PER_COPY)` (`CHUNKS_PER_COPY` = 32); after = "
+              f"{info[CHUNKS[1]]}, single positions. In the before tree, VGG-16 on "
+              f"{_name(CHUNK_CASES[0][0])} with `pimsim.sim.engine.CHUNKS_PER_COPY = K`, "
+              f"interval µs (closed form {closed64[0] / 1e3:,.3f} µs):", "",
+              "| K (chunks per copy) | " + " | ".join(str(k) for k in CHUNK_COUNTS) + " |",
+              "|---|" + "---|" * len(CHUNK_COUNTS),
+              "| interval µs | " + " | ".join(f"{s[0] / 1e3:,.3f}" for s in swept) + " |",
+              "", "Default settings, before and after:", ""]
+    lines += _before_after(CHUNK_CASES, chunk_b, chunk_a)
+    lines += ["", "Engine work units per image (`configs/isaac.yaml`, `fast`; "
+              "`Engine(...).units_per_image` at set-up), before and after single positions:",
+              "", "| trace | units before | after |", "|---|---|---|"]
+    lines += [f"| `{t}` | {x:,} | {y:,} |" for t, x, y in zip(UNIT_TRACES, units_b, units_a)]
     return "\n".join(lines + ["", "<!-- end generated -->"])

@@ -11,7 +11,7 @@ the same machine load:
   child);
 * ``simulate(load_network(T), build_arch(load_design("configs/isaac.yaml")))`` alone in a
   fresh process after a warm-up simulation (``time.process_time()``, CPU seconds), with
-  the simpy events and images it simulated.
+  the simpy events and images it simulated and the interval it found.
 
 Each tree runs its own ``configs/isaac.yaml`` and ``traces/T`` (the inputs as of that
 commit); the output says whether they are byte-identical across the trees. One untimed
@@ -47,7 +47,7 @@ net = load_network(sys.argv[2])
 t = time.process_time()
 r = simulate(net, arch)
 cpu = time.process_time() - t
-print(r.engine_stats.events, r.engine_stats.images, cpu)
+print(r.engine_stats.events, r.engine_stats.images, r.total.interval_ns, cpu)
 """
 
 
@@ -60,6 +60,7 @@ class Round:
     sim_cpu_s: float         # simulate() alone, process time
     events: int              # simpy events of that simulate()
     images: int              # images it simulated
+    interval_ns: float       # its completion interval per image
     stdout: str = field(repr=False, default="")   # what `pimsim run` printed
 
 
@@ -85,15 +86,16 @@ def whole(tree: Path, trace: str) -> tuple[float, float, str]:
     return wall, cpu, out.stdout
 
 
-def sim_only(tree: Path, trace: str) -> tuple[float, int, int]:
-    """(CPU s, events, images) of ``simulate()`` alone in a fresh process of ``tree``."""
+def sim_only(tree: Path, trace: str) -> tuple[float, int, int, float]:
+    """(CPU s, events, images, interval ns) of ``simulate()`` alone in a fresh process of
+    ``tree``."""
     out = subprocess.run([sys.executable, "-c", SIM_ONLY, DESIGN, f"traces/{trace}",
                           WARMUP_TRACE], cwd=tree, env=_env(tree), capture_output=True,
                          text=True, timeout=1800)
     if out.returncode:
         raise RuntimeError(f"simulate() in {tree} on {trace} failed:\n{out.stderr[-2000:]}")
-    events, images, cpu = out.stdout.split()[-3:]
-    return float(cpu), int(events), int(images)
+    events, images, interval, cpu = out.stdout.split()[-4:]
+    return float(cpu), int(events), int(images), float(interval)
 
 
 def same_inputs(trees: list[Path], trace: str) -> bool:
@@ -115,8 +117,9 @@ def measure(trees: list[Path], traces: tuple[str, ...] = TRACES, rounds: int = 2
         for i in range(rounds):
             for tree in trees:
                 w, c, text = whole(tree, trace)
-                s, e, n = sim_only(tree, trace) if sim else (float("nan"), -1, -1)
-                runs[tree].append(Round(w, c, s, e, n, text))
+                s, e, n, iv = sim_only(tree, trace) if sim else (float("nan"), -1, -1,
+                                                                 float("nan"))
+                runs[tree].append(Round(w, c, s, e, n, iv, text))
                 if progress:
                     progress(f"{trace} round {i + 1}/{rounds} {tree}: whole {w:.2f} s wall "
                              f"{c:.2f} s CPU" + (f", simulate() {s:.2f} s CPU" if sim else ""))

@@ -107,6 +107,10 @@ BLOCKS: tuple[Block, ...] = (
                "and VGG-16, fast, ~5-10 min (tests/sim/test_stages.py re-checks lenet5)"),
     Block("engine-chunks", "docs/engine.md", "pimsim.sim.docs_tables:render_chunks", slow=True,
           note="Work split: engine interval vs positions per chunk, 3 cases x 4 sizes, ~3-10 min"),
+    Block("engine-chunks-history", "docs/engine.md",
+          "benchmarks.cross_version:chunks_history_block", slow=True,
+          note="Work split history: placement and chunk changes re-run in the commits "
+               "before / after each (git archive), ~10-20 min; needs git and the commits"),
     Block("engine-edram-fit", "docs/engine.md", "scripts.edram_fit:render",
           note="where every shipped trace's buffered rows live on ISAAC (mapping only, seconds)"),
     Block("crossbar-sizes", "docs/crossbar-sizes.md", "pimsim.report.crossbar_sizes:render",
@@ -163,6 +167,10 @@ BLOCKS: tuple[Block, ...] = (
           shape="benchmarks.cross_version:startup_shape",
           note="benchmark: pimsim run start-up, numba vs numpy op counts, two commits' trees "
                "(~1 min; needs git and the commits)"),
+    Block("performance-steady-cost", "docs/performance.md",
+          "benchmarks.cross_version:steady_block", shape="benchmarks.cross_version:steady_shape",
+          note="benchmark: the former steady-state rule's commit against this tree, "
+               "interleaved (~5-10 min; needs git and the commit)"),
     Block("performance-kernels", "docs/performance.md", "benchmarks.run_all:kernels_block",
           shape="benchmarks.run_all:kernels_shape",
           note="benchmark: numba kernels vs numpy references"),
