@@ -334,3 +334,28 @@ def test_docs_refer_to_nothing_outside_the_repository(page):
         path = (page.parent / target).resolve()
         assert path.is_relative_to(ROOT), f"{rel}: link {target} leaves the repository"
         assert path.exists(), f"{rel}: link {target} points to nothing"
+
+
+def test_engine_speed_interleaves_rounds_tree_by_tree(monkeypatch, tmp_path):
+    """One untimed run per tree first (numba cache of a fresh tree), then every round runs
+    every tree once, in turn, so that all trees see the same machine load."""
+    from benchmarks import engine_speed as es
+
+    calls = []
+    monkeypatch.setattr(es, "whole", lambda tree, trace: calls.append(("whole", tree.name))
+                        or (1.0, 2.0, f"out of {tree.name}"))
+    monkeypatch.setattr(es, "sim_only", lambda tree, trace: calls.append(("sim", tree.name))
+                        or (0.5, 10, 3, 100.0))
+    a, b = tmp_path / "a", tmp_path / "b"
+    runs = es.measure([a, b], ("t.npz",), rounds=2)
+    assert calls == [("whole", "a"), ("whole", "b")] + [
+        ("whole", "a"), ("sim", "a"), ("whole", "b"), ("sim", "b")] * 2
+    assert [r.stdout for r in runs["t.npz"][b]] == ["out of b", "out of b"]
+    assert runs["t.npz"][a][0].images == 3 and runs["t.npz"][a][0].interval_ns == 100.0
+
+
+def test_checkouts_take_a_directory_as_is(tmp_path):
+    from benchmarks import cross_version as cv
+
+    with cv.checkouts([str(tmp_path)]) as (tree,):
+        assert tree.path == tmp_path.resolve() and tree.commit is None
