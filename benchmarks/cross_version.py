@@ -375,14 +375,18 @@ from pimsim.mapping import map_network
 from pimsim.sim import simulate
 from pimsim.workload.trace import load_network
 out = []
+default = getattr(E, "CHUNKS_PER_COPY", None)    # the tree's own (absent after the change)
 for job in json.loads(sys.argv[1]):
     arch, net = build_arch(load_design(job["design"])), load_network(job["trace"])
+    if default is not None:                       # every job from the tree's default
+        E.CHUNKS_PER_COPY = job.get("chunks") or default
+    if job["kind"] == "default":
+        out.append(default)
+        continue
     if job["kind"] == "units":
         eng = E.Engine(net, arch, map_network(net, arch), "fast", 1, False, None)
         out.append(eng.units_per_image)
         continue
-    if job.get("chunks"):
-        E.CHUNKS_PER_COPY = job["chunks"]
     r = simulate(net, arch, fidelity=job["kind"])
     out.append([r.total.interval_ns, r.engine_stats.images if job["kind"] != "analytic" else 0])
 print(json.dumps(out))
@@ -430,9 +434,12 @@ def chunks_history_block() -> str:
     n = len(units)
     with checkouts(list(PLACEMENT + CHUNKS)) as (p0, p1, c0, c1):
         place_b, place_a = (_in_tree(t.path, _both(PLACEMENT_CASES)) for t in (p0, p1))
-        got_b = _in_tree(c0.path, sweep + [sweep[0] | {"kind": "analytic", "chunks": None}]
+        got_b = _in_tree(c0.path, [{"design": CHUNK_CASES[0][0], "trace": CHUNK_CASES[0][1],
+                                    "kind": "default"}] + sweep
+                         + [sweep[0] | {"kind": "analytic", "chunks": None}]
                          + _both(CHUNK_CASES) + units)
         got_a = _in_tree(c1.path, _both(CHUNK_CASES) + units)
+    default, got_b = got_b[0], got_b[1:]
     swept, closed64 = got_b[:len(sweep)], got_b[len(sweep)]
     chunk_b, units_b = got_b[len(sweep) + 1:-n], got_b[-n:]
     chunk_a, units_a = got_a[:-n], got_a[-n:]
@@ -447,7 +454,7 @@ def chunks_history_block() -> str:
              "that hold their IMAs:", ""]
     lines += _before_after(PLACEMENT_CASES, place_b, place_a)
     lines += ["", f"Chunks: before = {info[CHUNKS[0]]}, positions dealt in chunks of about "
-              "`P / (copies x CHUNKS_PER_COPY)` (`CHUNKS_PER_COPY` = 32); after = "
+              f"`P / (copies x CHUNKS_PER_COPY)` (`CHUNKS_PER_COPY` = {default}); after = "
               f"{info[CHUNKS[1]]}, single positions. In the before tree, VGG-16 on "
               f"{_name(CHUNK_CASES[0][0])} with `pimsim.sim.engine.CHUNKS_PER_COPY = K`, "
               f"interval µs (closed form {closed64[0] / 1e3:,.3f} µs):", "",
