@@ -158,11 +158,15 @@ def test_cross_version_blocks_name_their_commits():
     assert set(cv.COMMITS) <= set(reg)
     for name, commits in cv.COMMITS.items():
         body = dt.committed(reg[name])
-        assert reg[name].benchmark, f"{name} is a timing table: it needs a shape"
+        # a timing table is checked for its shape; a results table is a slow block that
+        # `--check --slow` regenerates and compares exactly
+        assert reg[name].benchmark or reg[name].slow, name
         for c in commits:
             assert re.fullmatch(r"[0-9a-f]{7,40}", c), c
             assert c in body, f"{reg[name].page} [{name}] does not name commit {c}"
-        assert "git archive" in body and "load average" in body
+        assert "git archive" in body
+        if reg[name].benchmark:
+            assert "load average" in body, f"{name}: a timing table names the machine's load"
 
 
 def test_cross_version_unavailable_without_the_commit_or_git(monkeypatch, tmp_path):
