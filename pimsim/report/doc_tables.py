@@ -111,6 +111,9 @@ BLOCKS: tuple[Block, ...] = (
           "benchmarks.cross_version:chunks_history_block", slow=True,
           note="Work split history: placement and chunk changes re-run in the commits "
                "before / after each (git archive), ~10-20 min; needs git and the commits"),
+    Block("engine-event-fetches", "docs/engine.md", "scripts.event_fetches:render", slow=True,
+          note="scripts/event_fetches.py: ImageNet ResNet-18 on ISAAC, fast and event with "
+               "and without per-position fetches, ~3-6 min"),
     Block("engine-edram-fit", "docs/engine.md", "scripts.edram_fit:render",
           note="where every shipped trace's buffered rows live on ISAAC (mapping only, seconds)"),
     Block("crossbar-sizes", "docs/crossbar-sizes.md", "pimsim.report.crossbar_sizes:render",
