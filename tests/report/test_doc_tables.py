@@ -363,3 +363,42 @@ def test_checkouts_take_a_directory_as_is(tmp_path):
 
     with cv.checkouts([str(tmp_path)]) as (tree,):
         assert tree.path == tmp_path.resolve() and tree.commit is None
+
+
+def test_cross_version_tables_have_the_shape_their_check_expects(monkeypatch, tmp_path):
+    """Each cross-version timing block, rendered from made-up measurements (no git, no
+    benchmark), has the header and rows its shape function gives the page check, names
+    both commits, and marks output that differs between the trees."""
+    import contextlib
+
+    from benchmarks import cross_version as cv
+    from benchmarks import engine_speed as es
+
+    trees = [cv.Checkout("b", tmp_path / "b", "1" * 40), cv.Checkout("a", tmp_path / "a", "2" * 40)]
+
+    @contextlib.contextmanager
+    def fake_checkouts(specs):
+        yield trees[:len(specs)]
+
+    def fake_measure(paths, traces, rounds, sim=True, progress=None):
+        return {t: {p: [es.Round(2.0 + i, 1.5, 1.0 - 0.1 * i, 1000, 7, 11_620.0,
+                                 f"output of {p.name}") for _ in range(rounds)]
+                    for i, p in enumerate(paths)} for t in traces}
+
+    monkeypatch.setattr(cv, "commit_info", lambda c: ("f" * 40, f"{c}, 2026-01-01"))
+    monkeypatch.setattr(cv, "head_info", lambda: "abcdef0, 2026-01-02")
+    monkeypatch.setattr(cv, "checkouts", fake_checkouts)
+    monkeypatch.setattr(es, "measure", fake_measure)
+    monkeypatch.setattr(es, "same_inputs", lambda paths, trace: True)
+    monkeypatch.setattr(cv, "_loads", lambda tree, trace: "no / no")
+    monkeypatch.setattr(cv, "_first_calls", lambda tree: (0.1, 0.2, 0.003))
+    for render, shape, commits in ((cv.speedups_block, cv.speedups_shape, cv.SPEEDUPS),
+                                   (cv.startup_block, cv.startup_shape, cv.STARTUP),
+                                   (cv.steady_block, cv.steady_shape, cv.STEADY)):
+        text = render()
+        assert dt.table_shape(text) == tuple(map(tuple, shape())), render.__name__
+        assert all(c in text for c in commits) and "load average" in text
+    speedups = cv.speedups_block()
+    assert "| 1.00 | 0.90 | 0.90 |" in speedups            # simulate() CPU before, after, ratio
+    assert speedups.count("| no |") == len(cv.SPEEDUP_LABELS)   # the two outputs differ
+    assert "10% less CPU" in speedups
