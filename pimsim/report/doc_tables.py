@@ -29,6 +29,13 @@ Three kinds of block:
   no check compares them; ``--check`` and the test compare the page's table header and
   first column with what the benchmark prints (``shape``), and ``--write NAME`` re-runs
   the benchmark, which writes the command, date and machine beside its table.
+
+A table that compares two versions of the code (``benchmarks/cross_version.py``) names
+both commits; its generator unpacks each commit's tree with ``git archive COMMIT | tar -x``
+and raises :class:`Unavailable` where git, the clone or a commit is missing (``--write``
+skips the block with the reason). Outside generated blocks, docs/ holds no table with
+figures but the allow-listed ones of ``tests/report/test_doc_tables.py`` (parameters,
+formulas, references): :func:`hand_tables` finds them.
 """
 
 from __future__ import annotations
