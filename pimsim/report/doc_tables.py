@@ -29,6 +29,13 @@ Three kinds of block:
   no check compares them; ``--check`` and the test compare the page's table header and
   first column with what the benchmark prints (``shape``), and ``--write NAME`` re-runs
   the benchmark, which writes the command, date and machine beside its table.
+
+A table that compares two versions of the code (``benchmarks/cross_version.py``) names
+both commits; its generator unpacks each commit's tree with ``git archive COMMIT | tar -x``
+and raises :class:`Unavailable` where git, the clone or a commit is missing (``--write``
+skips the block with the reason). Outside generated blocks, docs/ holds no table with
+figures but the allow-listed ones of ``tests/report/test_doc_tables.py`` (parameters,
+formulas, references): :func:`hand_tables` finds them.
 """
 
 from __future__ import annotations
@@ -107,6 +114,13 @@ BLOCKS: tuple[Block, ...] = (
                "and VGG-16, fast, ~5-10 min (tests/sim/test_stages.py re-checks lenet5)"),
     Block("engine-chunks", "docs/engine.md", "pimsim.sim.docs_tables:render_chunks", slow=True,
           note="Work split: engine interval vs positions per chunk, 3 cases x 4 sizes, ~3-10 min"),
+    Block("engine-chunks-history", "docs/engine.md",
+          "benchmarks.cross_version:chunks_history_block", slow=True,
+          note="Work split history: placement and chunk changes re-run in the commits "
+               "before / after each (git archive), ~10-20 min; needs git and the commits"),
+    Block("engine-event-fetches", "docs/engine.md", "scripts.event_fetches:render", slow=True,
+          note="scripts/event_fetches.py: ImageNet ResNet-18 on ISAAC, fast and event with "
+               "and without per-position fetches, ~3-6 min"),
     Block("engine-edram-fit", "docs/engine.md", "scripts.edram_fit:render",
           note="where every shipped trace's buffered rows live on ISAAC (mapping only, seconds)"),
     Block("crossbar-sizes", "docs/crossbar-sizes.md", "pimsim.report.crossbar_sizes:render",
@@ -155,6 +169,18 @@ BLOCKS: tuple[Block, ...] = (
     Block("performance-engine", "docs/performance.md", "benchmarks.run_all:engine_block",
           shape="benchmarks.run_all:engine_shape",
           note="benchmark: engine cases, each in a fresh process (~1 min)"),
+    Block("performance-speedups", "docs/performance.md", "benchmarks.cross_version:speedups_block",
+          shape="benchmarks.cross_version:speedups_shape",
+          note="benchmark: issue 12's engine speed-ups, two commits' trees unpacked with "
+               "git archive, interleaved (~5-10 min; needs git and the commits)"),
+    Block("performance-startup", "docs/performance.md", "benchmarks.cross_version:startup_block",
+          shape="benchmarks.cross_version:startup_shape",
+          note="benchmark: pimsim run start-up, numba vs numpy op counts, two commits' trees "
+               "(~1 min; needs git and the commits)"),
+    Block("performance-steady-cost", "docs/performance.md",
+          "benchmarks.cross_version:steady_block", shape="benchmarks.cross_version:steady_shape",
+          note="benchmark: the former steady-state rule's commit against this tree, "
+               "interleaved (~5-10 min; needs git and the commit)"),
     Block("performance-kernels", "docs/performance.md", "benchmarks.run_all:kernels_block",
           shape="benchmarks.run_all:kernels_shape",
           note="benchmark: numba kernels vs numpy references"),
@@ -241,6 +267,50 @@ def table_shape(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         return (), ()
     cells = [tuple(c.strip() for c in r.strip().strip("|").split("|")) for r in rows]
     return cells[0], tuple(c[0] for c in cells[2:])
+
+
+# ---- hand-written tables --------------------------------------------------------------
+
+_SEPARATOR_RE = re.compile(r"^\|\s*:?-{3,}")
+_FENCE_RE = re.compile(r"^\s*(```|~~~)")
+
+
+@dataclass(frozen=True)
+class HandTable:
+    """A Markdown table outside every generated block (and outside fenced code)."""
+
+    page: str
+    line: int                  # 1-based line of its header row
+    header: str                # the header row, stripped
+    digits: bool               # whether a body cell holds a digit
+
+
+def hand_tables(text: str, page: str = "page") -> list[HandTable]:
+    """Every Markdown table of ``text`` outside generated blocks and fenced code blocks.
+
+    A table is a run of lines starting with ``|`` whose second line is a separator row
+    (``|---|``). Generated blocks are blanked (their lines kept, so line numbers hold)."""
+    for blk in blocks_in(text, page).values():
+        text = text.replace(blk, "\n" * blk.count("\n"), 1)
+    lines = text.split("\n")
+    out: list[HandTable] = []
+    fenced, i = False, 0
+    while i < len(lines):
+        line = lines[i]
+        if _FENCE_RE.match(line):
+            fenced = not fenced
+        elif (not fenced and line.startswith("|") and i + 1 < len(lines)
+              and _SEPARATOR_RE.match(lines[i + 1])):
+            j = i
+            while j < len(lines) and lines[j].startswith("|"):
+                j += 1
+            body = lines[i + 2:j]
+            out.append(HandTable(page, i + 1, line.strip(),
+                                 any(re.search(r"\d", b) for b in body)))
+            i = j
+            continue
+        i += 1
+    return out
 
 
 # ---- generate and compare -------------------------------------------------------------

@@ -145,3 +145,260 @@ def test_write_skips_a_block_whose_tool_is_missing(tmp_path, monkeypatch, capsys
     assert page.read_text() == ("<!-- generated: t -->\nold\n<!-- end generated -->\n"
                                 "<!-- generated: u -->\nnew u\n<!-- end generated -->\n")
     assert "skipped t: the tool is not installed here" in capsys.readouterr().err
+
+
+# ---- cross-version timing tables (benchmarks/cross_version.py) --------------------------
+
+def test_cross_version_blocks_name_their_commits():
+    """A table that compares two versions names both commits (and says how the trees were
+    unpacked), so a reader can rebuild either tree."""
+    from benchmarks import cross_version as cv
+
+    reg = dt.registry()
+    assert set(cv.COMMITS) <= set(reg)
+    for name, commits in cv.COMMITS.items():
+        body = dt.committed(reg[name])
+        # a timing table is checked for its shape; a results table is a slow block that
+        # `--check --slow` regenerates and compares exactly
+        assert reg[name].benchmark or reg[name].slow, name
+        for c in commits:
+            assert re.fullmatch(r"[0-9a-f]{7,40}", c), c
+            assert c in body, f"{reg[name].page} [{name}] does not name commit {c}"
+        assert "git archive" in body
+        if reg[name].benchmark:
+            assert "load average" in body, f"{name}: a timing table names the machine's load"
+
+
+def test_cross_version_unavailable_without_the_commit_or_git(monkeypatch, tmp_path):
+    """A commit the clone lacks, or no git at all: Unavailable with the reason (so
+    `--write` skips the block), never a traceback."""
+    import shutil
+
+    from benchmarks import cross_version as cv
+
+    if shutil.which("git") is None:
+        with pytest.raises(dt.Unavailable, match="git is not installed"):
+            cv.materialise("HEAD", tmp_path / "t")
+        return
+    with pytest.raises(dt.Unavailable, match="deadbeef"):
+        cv.materialise("deadbeef" * 5, tmp_path / "t")
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(dt.Unavailable, match="git is not installed"):
+        cv.materialise("HEAD", tmp_path / "u")
+
+
+def test_cross_version_unpacks_a_commit(tmp_path):
+    """`git archive | tar -x` of the commit this checkout is on gives its tracked files
+    (skipped outside a git clone)."""
+    from benchmarks import cross_version as cv
+
+    try:
+        full = cv.materialise("HEAD", tmp_path / "head")
+    except dt.Unavailable as e:
+        pytest.skip(str(e))
+    assert re.fullmatch(r"[0-9a-f]{40}", full)
+    assert (tmp_path / "head" / "pimsim" / "__init__.py").is_file()
+    assert (tmp_path / "head" / "configs" / "isaac.yaml").is_file()
+    assert not (tmp_path / "head" / ".git").exists()
+
+
+# ---- no hand-pasted measurements, no paths outside the repository ---------------------
+
+#: Hand-written tables of docs/ that hold digits but no measurements, by (page, header row).
+#: Each entry says why it is not a measurement (or which test keeps its figures current).
+#: A new table with figures must be a generated block (`<!-- generated: NAME -->`,
+#: registered in doc_tables.BLOCKS) or be added here with its reason.
+NOT_MEASUREMENTS = {
+    # packages and the file to start reading at (digits are in file names)
+    ("docs/architecture.md", "| package | what it holds | start reading at |"),
+    # ISAAC's published component parameters and the derivations from them (sources beside)
+    ("docs/components.md", "| role | action (one =) | actions per 1600 ns MVM period | "
+                           "derivation |"),
+    ("docs/components.md", "| role | static power per unit | gated | source / reason |"),
+    ("docs/components.md", "| component | law | source / reasoning |"),
+    ("docs/components.md", "| role | one `op` is | energy per op (`isaac.yaml`) | source |"),
+    # the engine's shared resources: what serves and its service-time formula
+    ("docs/engine.md", "| resource | one per | service |"),
+    # worked cases of the ADC-bank rule, each written out by hand in
+    # tests/sim/test_event_model.py (the table gives the formulas those tests check)
+    ("docs/engine.md", "| case | `fast` | `event` |"),
+    # non-ideality keys and their formulas, with sources
+    ("docs/functional.md", "| key(s) | effect | formula | source |"),
+    # counting rules (formulas)
+    ("docs/mapping.md", "| role.action | count per image |"),
+    # input guards and caps: code constants and why
+    ("docs/robustness.md", "| guard | limit | instead of |"),
+    ("docs/robustness.md", "| cap | value | why this value |"),
+    ("docs/robustness.md", "| class | what is generated | commands |"),
+    # sweep file keys, record fields, output files
+    ("docs/sweeps.md", "| key | type | default | meaning |"),
+    ("docs/sweeps.md", "| field | meaning |"),
+    ("docs/sweeps.md", "| file | content |"),
+    # technique keys and their ranges
+    ("docs/techniques.md", "| key | meaning | range |"),
+    # the papers' claims beside our best row: the "ours" figures are read off the generated
+    # curves blocks by tests/techniques/test_docs_tables.py::
+    # test_pruning_claims_row_is_read_off_the_generated_curves
+    ("docs/techniques.md", "| claim (paper) | paper | ours (best row, same metric) | "
+                           "why different |"),
+    # the trace format: layer mapping, fields, kinds, tensor roles, keys, caps
+    ("docs/trace-format.md", "| PyTorch | trace layer |"),
+    ("docs/trace-format.md", "| field | type | meaning |"),
+    ("docs/trace-format.md", "| kind | producers | shape rule | runs on |"),
+    ("docs/trace-format.md", "| role | dtype | shape | extra fields | meaning |"),
+    ("docs/trace-format.md", "| key | meaning |"),
+    ("docs/trace-format.md", "| cap | value | applies to |"),
+    # endurance policies and their default parameters
+    ("docs/training.md", "| policy | rule (reconstruction) | default parameters |"),
+    # the repository's files and what they hold
+    ("README.md", "| file | what |"),
+}
+
+#: Hand-pasted measurement tables still waiting for a generator, in sections other work owns
+#: (the steady-state section of docs/engine.md). Listed so that the test below fails on any
+#: NEW one; remove an entry when its table becomes a generated block (the test fails on an
+#: entry that matches no table, so a stale entry cannot linger).
+PENDING = {
+    ("docs/engine.md", "| trace | fixed 3 images (5504b75), run 1 / run 2 | trend rule "
+                       "(24b27f8), run 1 | periodic rule (three equal gaps), run 1 / run 2 | "
+                       "images (completed / simulated) then | simulation alone, 5504b75 → "
+                       "periodic rule |"),
+    ("docs/engine.md", "| trace | images before | images now | interval now (ns) | 2x images: "
+                       "change | own run (s) |"),
+}
+WHOLE_PAGES = {b.page for b in dt.BLOCKS if b.whole_page}
+
+
+def _norm(header: str) -> str:
+    return "| " + " | ".join(c.strip() for c in header.strip().strip("|").split("|")) + " |"
+
+
+def _tables_with_digits() -> list[dt.HandTable]:
+    out = []
+    for page in PAGES:
+        rel = page.relative_to(ROOT).as_posix()
+        if rel not in WHOLE_PAGES:
+            out += [t for t in dt.hand_tables(page.read_text(encoding="utf-8"), rel) if t.digits]
+    return out
+
+
+def unlisted(tables: list[dt.HandTable], allowed: set) -> list[str]:
+    return [f"{t.page}:{t.line}: {t.header}" for t in tables
+            if (t.page, _norm(t.header)) not in allowed]
+
+
+def test_no_hand_pasted_table_with_figures():
+    """Every table of docs/ with digits is a generated block, or on the commented
+    allow-list above (parameters, formulas, references), or a known pending one."""
+    tables = _tables_with_digits()
+    bad = unlisted(tables, NOT_MEASUREMENTS | PENDING)
+    assert not bad, ("tables with figures outside generated blocks (generate them with a "
+                     "block in pimsim/report/doc_tables.py, or allow-list a table that holds "
+                     "no measurements with its reason):\n" + "\n".join(bad))
+    found = {(t.page, _norm(t.header)) for t in tables}
+    stale = sorted((NOT_MEASUREMENTS | PENDING) - found)
+    assert not stale, f"allow-list entries that match no table any more: {stale}"
+
+
+def test_the_scan_catches_a_new_table(tmp_path):
+    """A table with figures pasted into a page is reported; the same inside a generated
+    block or a code fence is not."""
+    page = ("# p\n\n| a | b |\n|---|---|\n| x | 1.5 |\n\n<!-- generated: g -->\n| c |\n|---|\n"
+            "| 2 |\n<!-- end generated -->\n\n```\n| d |\n|---|\n| 3 |\n```\n"
+            "| words | only |\n|---|---|\n| no | figures |\n")
+    tables = dt.hand_tables(page, "docs/p.md")
+    assert [(t.line, t.header, t.digits) for t in tables] == [
+        (3, "| a | b |", True), (18, "| words | only |", False)]
+    assert unlisted([t for t in tables if t.digits], NOT_MEASUREMENTS | PENDING) == \
+        ["docs/p.md:3: | a | b |"]
+    # and on the real pages: one more table makes the real test's list non-empty
+    real = PAGES[0]
+    added = real.read_text(encoding="utf-8") + "\n| case | s |\n|---|---|\n| new | 1.0 |\n"
+    rel = real.relative_to(ROOT).as_posix()
+    new = [t for t in dt.hand_tables(added, rel) if t.digits]
+    assert f"{rel}:" in "\n".join(unlisted(new, NOT_MEASUREMENTS | PENDING))
+
+
+_LINK_RE = re.compile(r"\]\(([^)\s#]+)(#[^)\s]*)?\)")
+_OUTSIDE_RE = re.compile(r"(?<![\w.-])(?:shared/(?:design|papers|peers)|/work/|/home/)")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_docs_refer_to_nothing_outside_the_repository(page):
+    """Relative links resolve to files inside the repository, and no text names a path
+    outside it (the docs stand alone: cite the papers, not a local copy)."""
+    text = page.read_text(encoding="utf-8")
+    rel = page.relative_to(ROOT).as_posix()
+    bad = [m.group(0) for m in _OUTSIDE_RE.finditer(text)]
+    assert not bad, f"{rel} names paths outside the repository: {bad}"
+    for m in _LINK_RE.finditer(text):
+        target = m.group(1)
+        if re.match(r"^[a-z]+:", target):          # http:, https:, mailto:
+            continue
+        path = (page.parent / target).resolve()
+        assert path.is_relative_to(ROOT), f"{rel}: link {target} leaves the repository"
+        assert path.exists(), f"{rel}: link {target} points to nothing"
+
+
+def test_engine_speed_interleaves_rounds_tree_by_tree(monkeypatch, tmp_path):
+    """One untimed run per tree first (numba cache of a fresh tree), then every round runs
+    every tree once, in turn, so that all trees see the same machine load."""
+    from benchmarks import engine_speed as es
+
+    calls = []
+    monkeypatch.setattr(es, "whole", lambda tree, trace: calls.append(("whole", tree.name))
+                        or (1.0, 2.0, f"out of {tree.name}"))
+    monkeypatch.setattr(es, "sim_only", lambda tree, trace: calls.append(("sim", tree.name))
+                        or (0.5, 10, 3, 100.0))
+    a, b = tmp_path / "a", tmp_path / "b"
+    runs = es.measure([a, b], ("t.npz",), rounds=2)
+    assert calls == [("whole", "a"), ("whole", "b")] + [
+        ("whole", "a"), ("sim", "a"), ("whole", "b"), ("sim", "b")] * 2
+    assert [r.stdout for r in runs["t.npz"][b]] == ["out of b", "out of b"]
+    assert runs["t.npz"][a][0].images == 3 and runs["t.npz"][a][0].interval_ns == 100.0
+
+
+def test_checkouts_take_a_directory_as_is(tmp_path):
+    from benchmarks import cross_version as cv
+
+    with cv.checkouts([str(tmp_path)]) as (tree,):
+        assert tree.path == tmp_path.resolve() and tree.commit is None
+
+
+def test_cross_version_tables_have_the_shape_their_check_expects(monkeypatch, tmp_path):
+    """Each cross-version timing block, rendered from made-up measurements (no git, no
+    benchmark), has the header and rows its shape function gives the page check, names
+    both commits, and marks output that differs between the trees."""
+    import contextlib
+
+    from benchmarks import cross_version as cv
+    from benchmarks import engine_speed as es
+
+    trees = [cv.Checkout("b", tmp_path / "b", "1" * 40), cv.Checkout("a", tmp_path / "a", "2" * 40)]
+
+    @contextlib.contextmanager
+    def fake_checkouts(specs):
+        yield trees[:len(specs)]
+
+    def fake_measure(paths, traces, rounds, sim=True, progress=None):
+        return {t: {p: [es.Round(2.0 + i, 1.5, 1.0 - 0.1 * i, 1000, 7, 11_620.0,
+                                 f"output of {p.name}") for _ in range(rounds)]
+                    for i, p in enumerate(paths)} for t in traces}
+
+    monkeypatch.setattr(cv, "commit_info", lambda c: ("f" * 40, f"{c}, 2026-01-01"))
+    monkeypatch.setattr(cv, "head_info", lambda: "abcdef0, 2026-01-02")
+    monkeypatch.setattr(cv, "checkouts", fake_checkouts)
+    monkeypatch.setattr(es, "measure", fake_measure)
+    monkeypatch.setattr(es, "same_inputs", lambda paths, trace: True)
+    monkeypatch.setattr(cv, "_loads", lambda tree, trace: "no / no")
+    monkeypatch.setattr(cv, "_first_calls", lambda tree: (0.1, 0.2, 0.003))
+    for render, shape, commits in ((cv.speedups_block, cv.speedups_shape, cv.SPEEDUPS),
+                                   (cv.startup_block, cv.startup_shape, cv.STARTUP),
+                                   (cv.steady_block, cv.steady_shape, cv.STEADY)):
+        text = render()
+        assert dt.table_shape(text) == tuple(map(tuple, shape())), render.__name__
+        assert all(c in text for c in commits) and "load average" in text
+    speedups = cv.speedups_block()
+    assert "| 1.00 | 0.90 | 0.90 |" in speedups            # simulate() CPU before, after, ratio
+    assert speedups.count("| no |") == len(cv.SPEEDUP_LABELS)   # the two outputs differ
+    assert "10% less CPU" in speedups
