@@ -272,10 +272,11 @@ def row_done_ns(network: Network, nmap: NetworkMap, arch: Arch,
     contention (the engine's schedule in closed form).
 
     An MVM layer's positions are cut into chunks of ``chunk_positions`` (at most a row;
-    the engine deals them one at a time) and the chunks go to the
-    copies round-robin in raster order, so the copies work in *waves* of ``copies``
-    chunks; a wave starts when the previous one is done and the input rows its last
-    output row needs have arrived, and takes ``chunk x (fetch + reads)`` per position.
+    the engine deals them one at a time) and the chunks go to the copies round-robin in
+    raster order; each copy works through its own chunks in order, a chunk starting when
+    the copy's previous one is done and the input rows of the chunk's output row have
+    arrived, and taking ``chunk x (fetch + reads)`` per position (no queueing at the
+    tile's shared units: the engine measures that, ``pimsim.sim.agreement``).
     A non-MVM layer's rows go round-robin to one worker per host tile. A row reaches a
     consumer over the NoC link (bits / link bandwidth + the edge's mean hops x router
     latency, :func:`pimsim.sim.noc.traffic`), then into its buffer slot as the engine
@@ -290,6 +291,9 @@ def row_done_ns(network: Network, nmap: NetworkMap, arch: Arch,
     links = d.chip.offchip_links
     off_bit_ns = arch.latency_ns("offchip_link", "transfer")
     done: dict[str, np.ndarray] = {}             # layer -> completion time of each row
+    # MVM layer -> (end of each copy's output stage per row, -inf where it has no part;
+    # its positions per row), both [copies, rows]: each part crosses the NoC on its own
+    parts: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     c_in, h_in, w_in = network.input_shape
     # where image 0's input rows live (pimsim.sim.edram, as the engine places them)
     plan = {(b.consumer, b.order): b for b in plan_buffers(network, nmap, d)}
@@ -317,7 +321,12 @@ def row_done_ns(network: Network, nmap: NetworkMap, arch: Arch,
                 in_rows = max(1, prod.out_shape[1])
                 arrive = done[src].copy()
                 if lay.is_mvm or order > 0:     # over the NoC link
-                    arrive += prod.out_shape[0] * prod.out_shape[2] * bits / link_bw + hop_ns
+                    if src in parts:            # each copy's part of a row on its own
+                        ends, ppr = parts[src]
+                        arrive = (ends + ppr * (prod.out_shape[0] * bits / link_bw)).max(axis=0)
+                    else:                       # a worker sends the whole row
+                        arrive += prod.out_shape[0] * prod.out_shape[2] * bits / link_bw
+                    arrive += hop_ns
             b = plan.get((li, order))
             if b is not None:
                 arrive = stored_ns(b, arrive, link_bw, d.noc.avg_hops * router_ns,
@@ -326,45 +335,8 @@ def row_done_ns(network: Network, nmap: NetworkMap, arch: Arch,
             avail = np.maximum(avail, arrive[hi])
         end = np.zeros(rows)
         if lm.is_mvm:
-            c = lm.replication
-            chunk = max(1, min(width, chunk_positions))
-            cpr = -(-width // chunk)
-            q_total = rows * cpr
-            t_conv = conversion_ns(lm, arch)
-            fetch = lay.weight_rows * lay.groups * d.precision.input_bits
-            if lay.is_matmul:
-                fetch = lay.matmul_dims[0] * lay.matmul_dims[2] * d.precision.input_bits
-            n_tiles = max(1, -(-lm.imas_per_copy // d.tile.imas))
-            pos_ns = (d.input_cycles * ou_steps(lm, arch) * (1.0 - lm.skip_cycles)
-                      * max(t_read, t_conv)
-                      + max(2 * fetch / edram_bw, fetch / bus_bw) / n_tiles)
-            store = lay.out_shape[0] * d.precision.output_bits
-            if lay.is_matmul:
-                store = lay.matmul_dims[0] * lay.matmul_dims[3] * d.precision.output_bits
-            tsa_ns = arch.latency_ns("tile_shift_add", "accumulate") / d.tile.shift_adds
-            # a wave's copies share their tiles' eDRAM ports, bus and shift-and-add: a
-            # wave takes at least the busiest tile's share of its fetches, stores and
-            # merges (the copies' own time is per copy)
-            on_tiles, _ = copy_shares(lm, d.tile.imas)
-            busiest = max(on_tiles.values()) * c * chunk
-            wave_ns = max(chunk * pos_ns,
-                          busiest * 2 * (fetch + store) / edram_bw / d.tile.edram_ports,
-                          busiest * (fetch + store) / bus_bw,
-                          busiest * lm.merges_per_position * tsa_ns)
-            # wave w ends at t_w = max(t_(w-1), inputs of its last chunk) + wave_ns, from
-            # t_(-1) = the write time of a written operand; in closed form (max-plus):
-            # t_w - (w + 1) x wave_ns = running max of max(t_(-1), a_j - j x wave_ns)
-            last = np.minimum(np.arange(c, q_total + c, c), q_total) - 1
-            w = np.arange(last.size)
-            t = np.maximum.accumulate(np.maximum(lm.write_ns, avail[last // cpr] - w * wave_ns))
-            t = t + (w + 1) * wave_ns
-            # a row ends with the wave of its last chunk
-            end[:] = t[((np.arange(rows) + 1) * cpr - 1) // c]
-            # the output stage: the last read's period (its conversions; they hand the
-            # outputs on no earlier than the period's end), row-tile merges, eDRAM write
-            end += max(t_read, t_conv) + chunk * (lm.merges_per_position * tsa_ns
-                                                  + max(2 * store / edram_bw,
-                                                        store / bus_bw)) / n_tiles
+            end, parts[lay.name] = _copy_rows(lay, lm, arch, rows, width, chunk_positions,
+                                              avail)
         else:
             role, ops = unit_role(lm)
             h = max(1, min(lm.host_tiles, rows))
@@ -381,3 +353,69 @@ def row_done_ns(network: Network, nmap: NetworkMap, arch: Arch,
             end = end + lm.host_out_bits / rows * off_bit_ns
         done[lay.name] = end
     return done
+
+
+def _copy_rows(lay, lm, arch: Arch, rows: int, width: int, chunk_positions: int,
+               avail: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """Image 0 through an MVM layer's copies without contention, unit by unit, as the
+    engine's copy process and output stage run them (``pimsim.sim.processes``; a unit is
+    one copy's positions of one output row): (end of every output row's last output
+    stage, (each copy's output-stage end per row, -inf where it has none; its positions
+    per row)), ns.
+
+    Per copy, in row order, a unit of ``n`` positions and ``m`` reads (``avail``: when
+    its row's inputs are all there; ``w``: when the copy may start it):
+
+    * ``b = max(w, avail)`` (+ the write time of a written operand, first unit); fetch
+      ``n`` receptive fields from eDRAM over the bus to ``f = b + n x fetch``;
+    * reads: the first conversion starts at ``cs = max(f + t_read, adc free)``, the last
+      at ``last = cs + (m - 1) x period`` (period = max(read, conversion)); the outputs
+      are ready at ``last + period`` (the ADCs free at ``last + t_conv``);
+    * the output register is one deep: the copy goes on at ``max(last, d)`` where ``d``
+      is the end of its previous unit's output stage, and this unit's output stage runs
+      from ``max(ready, d)``: row-tile merges on the tile shift-and-add, then the eDRAM
+      write over the bus (a copy on several tiles does ``1 / tiles`` on each at once).
+    """
+    from pimsim.sim.noc import copy_layout
+
+    d = arch.design
+    t_read, edram_bw, bus_bw, _, _ = _rates(arch)
+    c = lm.replication
+    chunk = max(1, min(width, chunk_positions))
+    ppr, _ = copy_layout(lm, rows, width, d.tile.imas, chunk)     # [copies, rows]
+    t_conv = conversion_ns(lm, arch)
+    period = max(t_read, t_conv)
+    fetch = lay.weight_rows * lay.groups * d.precision.input_bits
+    store = lay.out_shape[0] * d.precision.output_bits
+    if lay.is_matmul:
+        fetch = lay.matmul_dims[0] * lay.matmul_dims[2] * d.precision.input_bits
+        store = lay.matmul_dims[0] * lay.matmul_dims[3] * d.precision.output_bits
+    n_tiles = max(1, -(-lm.imas_per_copy // d.tile.imas))        # tiles one copy spans
+    fetch_ns = max(2 * fetch / edram_bw, fetch / bus_bw) / n_tiles       # per position
+    tsa_ns = arch.latency_ns("tile_shift_add", "accumulate") / d.tile.shift_adds
+    drain_ns = (lm.merges_per_position * tsa_ns
+                + max(2 * store / edram_bw, store / bus_bw)) / n_tiles   # per position
+    cycles = d.input_cycles * ou_steps(lm, arch)
+    keep = 1.0 - lm.skip_cycles
+    go = np.zeros(c)                      # when each copy may start its next unit
+    adc = np.zeros(c)                     # when its ADCs are free
+    stage = np.zeros(c)                   # when its last output stage ends
+    first = np.ones(c, dtype=bool)        # no unit yet (a written operand is programmed)
+    ends = np.full((c, rows), -np.inf)
+    for r in range(rows):
+        k = np.nonzero(ppr[:, r])[0]
+        if not k.size:
+            continue
+        n = ppr[k, r].astype(float)
+        m = n * cycles if keep == 1.0 else np.ceil(n * cycles * keep)
+        b = np.maximum(go[k], avail[r]) + np.where(first[k], lm.write_ns, 0.0)
+        f = b + n * fetch_ns
+        cs = np.maximum(f + t_read, adc[k])
+        last = np.where(m > 0, cs + (m - 1) * period, f)
+        ready = np.where(m > 0, last + period, f)
+        adc[k] = np.where(m > 0, last + t_conv, adc[k])
+        go[k] = np.maximum(last, stage[k])
+        stage[k] = np.maximum(ready, stage[k]) + n * drain_ns
+        ends[k, r] = stage[k]
+        first[k] = False
+    return ends.max(axis=0), (ends, ppr)
