@@ -34,6 +34,7 @@ import numpy as np
 
 from pimsim.arch import read_timing
 from pimsim.arch.compose import Arch
+from pimsim.kernels.unit_counts import split_even
 from pimsim.mapping import NetworkMap
 from pimsim.mapping.digital import units_per_tile
 from pimsim.sim.edram import plan_buffers
@@ -248,20 +249,17 @@ def row_latency_ns(network: Network, nmap: NetworkMap, arch: Arch,
 
 
 def stored_ns(b, arrive: np.ndarray, link_bw: float, remote_hop_ns: float,
-              off_bit_ns: float, links: list[float]) -> np.ndarray:
+              off_bit_ns: float) -> np.ndarray:
     """When image 0's input rows of buffer ``b`` (``pimsim.sim.edram.OperandBuffer``) can
     be read, from when they reach the consumer (``arrive``, ns), as the engine stores them:
     a row in another tile's eDRAM crosses the on-chip network once more (bits / link
     bandwidth + ``noc.avg_hops`` routers, ``remote_hop_ns``); a spilled row is written out
-    and read back over the chip's off-chip links (2 x bits x ``off_bit_ns``), queueing in
-    arrival order on the earliest free link (``links``: each link's free time, updated)."""
+    and read back over the chip's off-chip links (2 x bits x ``off_bit_ns``), without
+    queueing (the engine measures the links' queueing, ``pimsim.sim.agreement``)."""
     out = np.array(arrive, dtype=float)
     pools = np.array([b.pool(0, r) for r in range(len(out))])
     out[pools == 1] += b.send_bits / link_bw + remote_hop_ns
-    for r in np.nonzero(pools == 2)[0][np.argsort(out[pools == 2], kind="stable")]:
-        k = int(np.argmin(links))
-        links[k] = max(links[k], out[r]) + 2 * b.send_bits * off_bit_ns
-        out[r] = links[k]
+    out[pools == 2] += 2 * b.send_bits * off_bit_ns
     return out
 
 
@@ -297,7 +295,6 @@ def row_done_ns(network: Network, nmap: NetworkMap, arch: Arch,
     c_in, h_in, w_in = network.input_shape
     # where image 0's input rows live (pimsim.sim.edram, as the engine places them)
     plan = {(b.consumer, b.order): b for b in plan_buffers(network, nmap, d)}
-    link_free: dict[int, list[float]] = {}       # chip -> when each off-chip link is free
     for li, (lay, lm) in enumerate(zip(network, nmap.layers)):
         rows, width = max(1, lay.out_shape[1]), max(1, lay.out_shape[2])
         if lm.is_mvm and lay.is_matmul:       # a written matmul: one MVM per row of A
@@ -308,13 +305,12 @@ def row_done_ns(network: Network, nmap: NetworkMap, arch: Arch,
             hop_ns = noc.edge_hops.get((src, lay.name), 0.0) * router_ns
             if src == NETWORK_INPUT:
                 row_bits = c_in * w_in * bits
-                arrive = np.arange(1, h_in + 1) * (row_bits / link_bw) + hop_ns
+                # every row is sent when its slot is free (the engine's source issues them
+                # at once): without queueing each crosses its off-chip link (from the
+                # host) and the NoC in its own transfer time
+                arrive = np.full(h_in, row_bits / link_bw + hop_ns)
                 if lm.host_in_bits and links:   # from the host over the off-chip links first
-                    row_link = lm.host_in_bits / h_in * off_bit_ns
-                    t_noc = 0.0
-                    for r in range(h_in):
-                        t_noc = max(t_noc, (r // links + 1) * row_link) + row_bits / link_bw
-                        arrive[r] = t_noc + hop_ns
+                    arrive += split_even(int(lm.host_in_bits), h_in) * off_bit_ns
                 in_rows = h_in
             else:
                 prod = network.layer(src)
@@ -329,8 +325,7 @@ def row_done_ns(network: Network, nmap: NetworkMap, arch: Arch,
                     arrive += hop_ns
             b = plan.get((li, order))
             if b is not None:
-                arrive = stored_ns(b, arrive, link_bw, d.noc.avg_hops * router_ns,
-                                   off_bit_ns, link_free.setdefault(lm.chip, [0.0] * max(1, links)))
+                arrive = stored_ns(b, arrive, link_bw, d.noc.avg_hops * router_ns, off_bit_ns)
             _, hi = windows(lay, rows, in_rows)
             avail = np.maximum(avail, arrive[hi])
         end = np.zeros(rows)
@@ -350,7 +345,11 @@ def row_done_ns(network: Network, nmap: NetworkMap, arch: Arch,
                 free[w] = max(free[w], avail[r]) + per_row
                 end[r] = free[w]
         if lm.host_out_bits and links:          # a sink's results cross a link to the host
-            end = end + lm.host_out_bits / rows * off_bit_ns
+            if lay.name in parts:               # an equal share per unit (copy's part)
+                ends, ppr = parts[lay.name]
+                end = (ends + lm.host_out_bits / np.count_nonzero(ppr) * off_bit_ns).max(axis=0)
+            else:                               # one unit per row
+                end = end + lm.host_out_bits / rows * off_bit_ns
         done[lay.name] = end
     return done
 
