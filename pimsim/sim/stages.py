@@ -289,12 +289,25 @@ def row_done_ns(network: Network, nmap: NetworkMap, arch: Arch,
     links = d.chip.offchip_links
     off_bit_ns = arch.latency_ns("offchip_link", "transfer")
     done: dict[str, np.ndarray] = {}             # layer -> completion time of each row
-    # MVM layer -> (end of each copy's output stage per row, -inf where it has no part;
-    # its positions per row), both [copies, rows]: each part crosses the NoC on its own
-    parts: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    # when each output row is handed to the consumers (a worker: its compute end) and,
+    # for an MVM layer, each copy's part: (end of its eDRAM write per row, -inf where it
+    # has none; its positions per row; the copy whose part goes first per row), [copies,
+    # rows]: each part crosses the network on its own, the first one with the row's
+    # off-chip bits
+    sent: dict[str, np.ndarray] = {}
+    parts: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     c_in, h_in, w_in = network.input_shape
     # where image 0's input rows live (pimsim.sim.edram, as the engine places them)
     plan = {(b.consumer, b.order): b for b in plan_buffers(network, nmap, d)}
+    # a producer's output register (a worker, or the output stage of a row's first part)
+    # is held until the row's off-chip bits have crossed and its NoC transfer starts
+    hold: dict[str, np.ndarray] = {}
+    for lay, lm in zip(network, nmap.layers):
+        for order, src in enumerate(lay.inputs):
+            if src != NETWORK_INPUT and (lay.is_mvm or order > 0):
+                src_rows = max(1, network.layer(src).out_shape[1])
+                h_ = hold.setdefault(src, np.zeros(src_rows))
+                np.maximum(h_, _off_rows(lay, lm, order, src_rows) * off_bit_ns, out=h_)
     for li, (lay, lm) in enumerate(zip(network, nmap.layers)):
         rows, width = max(1, lay.out_shape[1]), max(1, lay.out_shape[2])
         if lm.is_mvm and lay.is_matmul:       # a written matmul: one MVM per row of A
@@ -303,35 +316,42 @@ def row_done_ns(network: Network, nmap: NetworkMap, arch: Arch,
         avail = np.zeros(rows)                  # when output row r's inputs are all there
         for order, src in enumerate(lay.inputs or [NETWORK_INPUT]):
             hop_ns = noc.edge_hops.get((src, lay.name), 0.0) * router_ns
+            over_noc = lay.is_mvm or order > 0
             if src == NETWORK_INPUT:
-                row_bits = c_in * w_in * bits
                 # every row is sent when its slot is free (the engine's source issues them
                 # at once): without queueing each crosses its off-chip link (from the
                 # host) and the NoC in its own transfer time
-                arrive = np.full(h_in, row_bits / link_bw + hop_ns)
-                if lm.host_in_bits and links:   # from the host over the off-chip links first
-                    arrive += split_even(int(lm.host_in_bits), h_in) * off_bit_ns
                 in_rows = h_in
+                arrive = _off_rows(lay, lm, order, h_in) * off_bit_ns
+                if over_noc:
+                    arrive += c_in * w_in * bits / link_bw + hop_ns
             else:
                 prod = network.layer(src)
                 in_rows = max(1, prod.out_shape[1])
-                arrive = done[src].copy()
-                if lay.is_mvm or order > 0:     # over the NoC link
-                    if src in parts:            # each copy's part of a row on its own
-                        ends, ppr = parts[src]
-                        arrive = (ends + ppr * (prod.out_shape[0] * bits / link_bw)).max(axis=0)
-                    else:                       # a worker sends the whole row
+                off = _off_rows(lay, lm, order, in_rows) * off_bit_ns
+                if src in parts:                # each copy's part of a row on its own
+                    ends, ppr, first = parts[src]
+                    t = ends.copy()
+                    t[first, np.arange(in_rows)] += off
+                    if over_noc:
+                        t += ppr * (prod.out_shape[0] * bits / link_bw)
+                    arrive = t.max(axis=0)
+                else:                           # a worker sends the whole row
+                    arrive = sent[src] + off
+                    if over_noc:
                         arrive += prod.out_shape[0] * prod.out_shape[2] * bits / link_bw
+                if over_noc:
                     arrive += hop_ns
             b = plan.get((li, order))
             if b is not None:
                 arrive = stored_ns(b, arrive, link_bw, d.noc.avg_hops * router_ns, off_bit_ns)
             _, hi = windows(lay, rows, in_rows)
             avail = np.maximum(avail, arrive[hi])
+        held = hold.get(lay.name, np.zeros(rows))
         end = np.zeros(rows)
         if lm.is_mvm:
             end, parts[lay.name] = _copy_rows(lay, lm, arch, rows, width, chunk_positions,
-                                              avail)
+                                              avail, held)
         else:
             role, ops = unit_role(lm)
             h = max(1, min(lm.host_tiles, rows))
@@ -340,13 +360,15 @@ def row_done_ns(network: Network, nmap: NetworkMap, arch: Arch,
                 / units_per_tile(arch, role)) if role else 0.0
             per_row = ops * op_ns / rows
             free = np.zeros(h)
+            out = np.zeros(rows)
             for r in range(rows):
                 w = r % h
-                free[w] = max(free[w], avail[r]) + per_row
-                end[r] = free[w]
+                out[r] = max(free[w], avail[r]) + per_row
+                free[w] = end[r] = out[r] + held[r]
+            sent[lay.name] = out
         if lm.host_out_bits and links:          # a sink's results cross a link to the host
             if lay.name in parts:               # an equal share per unit (copy's part)
-                ends, ppr = parts[lay.name]
+                ends, ppr, _ = parts[lay.name]
                 end = (ends + lm.host_out_bits / np.count_nonzero(ppr) * off_bit_ns).max(axis=0)
             else:                               # one unit per row
                 end = end + lm.host_out_bits / rows * off_bit_ns
@@ -354,13 +376,26 @@ def row_done_ns(network: Network, nmap: NetworkMap, arch: Arch,
     return done
 
 
+def _off_rows(lay, lm, order: int, in_rows: int) -> np.ndarray:
+    """Off-chip bits of each input row of ``lay``'s operand ``order`` (the engine's
+    ``Edge.offchip_rows``: a layer's off-chip input bits, the host's included, ride on one
+    operand, its second for a non-MVM layer of several inputs)."""
+    off_order = 1 if (not lm.is_mvm and len(lay.inputs) > 1) else 0
+    if order != off_order:
+        return np.zeros(in_rows)
+    return split_even(int(lm.offchip_bits - lm.host_out_bits), in_rows).astype(float)
+
+
 def _copy_rows(lay, lm, arch: Arch, rows: int, width: int, chunk_positions: int,
-               avail: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+               avail: np.ndarray, held: np.ndarray
+               ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Image 0 through an MVM layer's copies without contention, unit by unit, as the
     engine's copy process and output stage run them (``pimsim.sim.processes``; a unit is
     one copy's positions of one output row): (end of every output row's last output
-    stage, (each copy's output-stage end per row, -inf where it has none; its positions
-    per row)), ns.
+    stage, (each copy's eDRAM write end per row, -inf where it has none; its positions
+    per row; the copy whose part of the row is written first)), ns. ``held``: per row,
+    how long the first part's output register is held after its write (its row's
+    off-chip bits cross before the NoC transfer starts).
 
     Per copy, in row order, a unit of ``n`` positions and ``m`` reads (``avail``: when
     its row's inputs are all there; ``w``: when the copy may start it):
@@ -401,6 +436,7 @@ def _copy_rows(lay, lm, arch: Arch, rows: int, width: int, chunk_positions: int,
     stage = np.zeros(c)                   # when its last output stage ends
     first = np.ones(c, dtype=bool)        # no unit yet (a written operand is programmed)
     ends = np.full((c, rows), -np.inf)
+    first_part = np.zeros(rows, dtype=np.int64)
     for r in range(rows):
         k = np.nonzero(ppr[:, r])[0]
         if not k.size:
@@ -414,7 +450,14 @@ def _copy_rows(lay, lm, arch: Arch, rows: int, width: int, chunk_positions: int,
         ready = np.where(m > 0, last + period, f)
         adc[k] = np.where(m > 0, last + t_conv, adc[k])
         go[k] = np.maximum(last, stage[k])
-        stage[k] = np.maximum(ready, stage[k]) + n * drain_ns
-        ends[k, r] = stage[k]
+        wrote = np.maximum(ready, stage[k]) + n * drain_ns
+        ends[k, r] = wrote
+        j = int(np.argmin(wrote))
+        first_part[r] = k[j]
+        stage[k] = wrote
+        stage[k[j]] += held[r]
         first[k] = False
-    return ends.max(axis=0), (ends, ppr)
+    done = np.where(np.isfinite(ends), ends, -np.inf)
+    done[first_part, np.arange(rows)] += np.where(ppr[first_part, np.arange(rows)] > 0,
+                                                  held, 0.0)
+    return done.max(axis=0), (ends, ppr, first_part)
