@@ -171,3 +171,22 @@ def test_the_uncontended_engine_runs_the_closed_forms_schedule():
                 free = run_engine(net, arch, images=1, alone=True,
                                   uncontended="*").total.latency_ns
                 assert free == pytest.approx(a, rel=rel), (trace, cfg, routing)
+
+
+def test_image0_path_adds_up_to_its_latency():
+    # lenet5_mnist on ISAAC, a chain of layers: each layer's part of image 0's difference
+    # from the closed form (image 0 alone, the path an "open" row names) sums to the
+    # last layer's, which is the latency difference up to the host's output transfer
+    from pimsim.sim.agreement import layer_path
+    from pimsim.sim.stages import row_done_ns
+
+    net = load_network(REPO / "traces" / "lenet5_mnist.npz")
+    arch = build_arch(load_design(REPO / "configs" / "isaac.yaml"))
+    nmap = map_network(net, arch)
+    alone = run_engine(net, arch, images=1, alone=True)
+    path = layer_path(net, nmap, alone, row_done_ns(net, nmap, arch))
+    assert [d.layer for d in path] == [lay.name for lay in net]
+    assert all(lay.inputs == (prev.name,) for prev, lay in zip(net, list(net)[1:]))
+    assert sum(d.added_ns for d in path) == pytest.approx(path[-1].behind_ns)
+    a = simulate(net, arch, fidelity="analytic").total.latency_ns
+    assert path[-1].behind_ns == pytest.approx(alone.total.latency_ns - a, abs=1e-3 * a)
