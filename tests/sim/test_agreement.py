@@ -24,8 +24,6 @@ from pimsim.sim import simulate  # noqa: E402
 from pimsim.sim.agreement import (Agreement, compare, from_results, latency_cell,  # noqa: E402
                                   with_split)
 from pimsim.sim.engine import run_engine  # noqa: E402
-from pimsim.sim.resources import Server, book_together  # noqa: E402
-from pimsim.sim.uncontended import Unqueued  # noqa: E402
 from pimsim.workload.trace import load_network  # noqa: E402
 
 REL = 1e-12
@@ -41,17 +39,6 @@ TSA = 1 / 1.2                # one tile shift-and-add accumulate (ns)
 def _move(bits):
     """eDRAM (2 accesses per bit) and bus together, for ``bits``."""
     return max(2 * bits / EDRAM, bits / BUS)
-
-
-def test_an_uncontended_server_never_queues_and_the_others_still_do():
-    s, u = Server("s"), Unqueued("u")
-    assert [s.book(0.0, 10.0), s.book(0.0, 10.0)] == [(0.0, 10.0), (10.0, 20.0)]
-    assert [u.book(0.0, 10.0), u.book(0.0, 10.0)] == [(0.0, 10.0), (0.0, 10.0)]
-    assert u.book(5.0, 10.0, not_before=8.0) == (8.0, 18.0)     # never before not_before
-    assert u.busy_ns == 30.0 and u.ops == 3                     # busy time still counted
-    # a transfer on both: the queued server sets the start, the uncontended one follows
-    assert book_together(0.0, [s, u], [4.0, 6.0]) == (20.0, 26.0)
-    assert book_together(0.0, [u, s], [6.0, 4.0]) == (24.0, 30.0)
 
 
 def _pair():
