@@ -53,7 +53,7 @@ from pimsim.sim.outcome import engine_result
 from pimsim.sim.processes import Processes
 from pimsim.sim.resources import Server
 from pimsim.sim.steady import MAX_IMAGES, MIN_IMAGES, Monitor
-from pimsim.sim.uncontended import Unqueued, is_uncontended
+from pimsim.sim.uncontended import Unqueued, checked, is_uncontended
 from pimsim.units import BITS_PER_BYTE
 from pimsim.workload.layer import Network
 
@@ -493,10 +493,8 @@ def run_engine(network: Network, arch: Arch, *, fidelity: str = "fast",
         raise ConfigError(f"network '{nmap.network}' needs {nmap.chips} chips but the chips "
                           "have no off-chip links", file=d.source, where="chip.offchip_links",
                           found=0, expected="at least 1 link")
-    if isinstance(uncontended, str):
-        uncontended = (uncontended,)
     eng = Engine(network, arch, nmap, fidelity, images, timeline, progress, alone=alone,
-                 uncontended=frozenset(uncontended))
+                 uncontended=checked(uncontended, arch))
     eng.run()
     return engine_result(eng)
 

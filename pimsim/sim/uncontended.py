@@ -53,3 +53,15 @@ class Unqueued(Server):
 def is_uncontended(role: str, roles: frozenset[str]) -> bool:
     """Whether servers of ``role`` are :class:`Unqueued` under the set ``roles``."""
     return role in roles or ALL_ROLES in roles
+
+
+def checked(roles, arch) -> frozenset[str]:
+    """``roles`` (an iterable of role names, or one name) as a set, every name a server
+    role of ``arch`` (a component role, or ``noc_link``) or ``"*"``; ValueError otherwise."""
+    roles = frozenset((roles,) if isinstance(roles, str) else roles)
+    known = set(arch.counts) | {"noc_link", ALL_ROLES}
+    unknown = sorted(roles - known)
+    if unknown:
+        raise ValueError(f"uncontended: no server role {', '.join(map(repr, unknown))}; "
+                         f"expected some of {sorted(known)}")
+    return roles

@@ -1,8 +1,16 @@
 """The diagnostic server that never queues (``pimsim.sim.uncontended``), as the engine's
 ``uncontended`` switch uses it (its effect on a whole run: tests/sim/test_agreement.py)."""
 
+from pathlib import Path
+
+import pytest
+
+from pimsim.arch import build_arch
+from pimsim.config import load_design
 from pimsim.sim.resources import Server, book_together
-from pimsim.sim.uncontended import ALL_ROLES, Unqueued, is_uncontended
+from pimsim.sim.uncontended import ALL_ROLES, Unqueued, checked, is_uncontended
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_an_uncontended_server_never_queues_and_the_others_still_do():
@@ -21,3 +29,11 @@ def test_the_role_set():
     assert not is_uncontended("tile_shift_add", frozenset({"edram", "bus"}))
     assert is_uncontended("noc_link", frozenset({ALL_ROLES}))
     assert not is_uncontended("edram", frozenset())
+
+
+def test_unknown_roles_are_refused_by_name():
+    arch = build_arch(load_design(REPO / "configs" / "isaac.yaml"))
+    assert checked("edram", arch) == frozenset({"edram"})      # one name, not its letters
+    assert checked(("noc_link", "*"), arch) == frozenset({"noc_link", "*"})
+    with pytest.raises(ValueError, match="'edramm'"):
+        checked(["edramm", "bus"], arch)
