@@ -188,7 +188,7 @@ def test_image0_rows_reach_the_closed_form_as_the_engine_stores_them():
     # pimsim.sim.stages.stored_ns on a buffer of 4 rows: row 0 local, row 1 in another
     # tile's eDRAM, rows 2 and 3 spilled; rows arrive at 0, 10, 20, 30 ns; 100 bits per
     # row, 10 bits/ns on a NoC link, 5 ns of routers for the extra hop, 0.1 ns per bit on
-    # the one off-chip link
+    # an off-chip link
     from pimsim.sim.stages import stored_ns
 
     class Buf:
@@ -198,9 +198,8 @@ def test_image0_rows_reach_the_closed_form_as_the_engine_stores_them():
         def pool(image, row):
             return (0, 1, 2, 2)[row]
 
-    links = [0.0]
-    out = stored_ns(Buf, [0.0, 10.0, 20.0, 30.0], 10.0, 5.0, 0.1, links)
+    out = stored_ns(Buf, [0.0, 10.0, 20.0, 30.0], 10.0, 5.0, 0.1)
     # local: as it came; remote: + 100 / 10 + 5; spilled: written and read back,
-    # 2 x 100 x 0.1 = 20 ns on the link, the second spilled row queueing behind the first
-    assert list(out) == pytest.approx([0.0, 25.0, 40.0, 60.0])
-    assert links == [60.0]
+    # 2 x 100 x 0.1 = 20 ns on the link, without queueing (the closed form's latency has
+    # no queueing; the engine's queue on the links is measured, pimsim.sim.agreement)
+    assert list(out) == pytest.approx([0.0, 25.0, 40.0, 50.0])
