@@ -4,10 +4,10 @@ Usage: python scripts/agreement.py TRACE [TRACE ...] -- CONFIG [CONFIG ...]
 
 For every trace x design: ``analytic`` and ``fast`` interval and latency, their
 difference, and whether a difference beyond 5 % is accounted for by named causes: the
-engine's stalls (interval), queueing behind later images (latency; a latency outside 5 %
-also runs image 0 alone and names the layers where its path departs from the closed form,
-with their stalls), ``pimsim.sim.agreement``: the rules are in its docstring. Prints the
-markdown table, one row as each run finishes.
+engine's stalls (interval); for the latency, image 0's difference split into contention
+by cause group (engine runs of image 0 alone with a group's shared units uncontended),
+later images and what is left with no queueing anywhere (``pimsim.sim.agreement``: the
+rules are in its docstring). Prints the markdown table, one row as each run finishes.
 """
 
 from __future__ import annotations

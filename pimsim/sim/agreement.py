@@ -14,23 +14,28 @@ the bottleneck's steady-state ``stalls_ns`` (after image 0, ``total.bottleneck``
 the engine does not do.
 
 Latency rule: image 0's latency ``L_f`` (images fed behind it) agrees with the closed
-form's ``L_a`` within ``TOLERANCE``; otherwise the engine is run once more with image 0
-**alone** (no image behind it, ``run_engine(..., images=1, alone=True)``), which splits
-the difference in two measured parts:
+form's ``L_a`` within ``TOLERANCE``. The closed form's latency is image 0's pipeline with
+**no queueing at any shared unit** (:func:`pimsim.sim.stages.row_done_ns`): the engine
+run with every server uncontended (``run_engine(..., uncontended={"*"})``,
+:mod:`pimsim.sim.uncontended`) follows the same schedule. Otherwise the difference is
+split in measured parts, each a percentage of ``L_a`` (they add up to the difference):
 
-* **later images** ``L_f - L_alone`` (>= 0: shared units grant in time order, so later
-  images can only delay image 0): queueing of image 0 behind the images injected after
-  it at shared units (eDRAM ports, buses, routers, links);
-* **image 0's own path** ``L_alone - L_a``: where image 0 alone falls behind (or gets
-  ahead of) the closed form, layer by layer: each layer's image-0 finish time in the
-  engine minus the closed form's (``pimsim.sim.stages.row_done_ns``), and the part of it
-  that layer added (its difference minus the largest of its inputs'), with that layer's
-  image-0 stalls by cause (``input_wait`` left out: the closed form waits for inputs too).
+* **later images** ``L_f - L_alone``: image 0 with images fed behind it minus image 0
+  alone (``run_engine(..., images=1, alone=True)``; >= 0: shared units grant in time
+  order, so later images can only delay image 0);
+* **contention** ``L_alone - L_free``: image 0 alone minus image 0 alone with every
+  shared unit uncontended (``L_free``), and within it, per cause group
+  (``CAUSE_GROUPS``: a group's servers made uncontended, the others not), the latency
+  image 0 alone loses when only that group stops queueing; **joint** is the rest
+  (contention that no single group removes: queueing moved from one unit to the next
+  when only one is relieved; negative when relieving one group alone gains more than
+  its share);
+* **uncontended** ``L_free - L_a``: what the closed form and the engine still differ by
+  with no queueing anywhere (buffer capacity, which no server models, and rounding).
 
-The latency difference is **explained by later images** when ``L_f > (1 + TOLERANCE)
-L_a`` and image 0 alone agrees (``|L_alone / L_a - 1| <= TOLERANCE``); otherwise it is
-"open", and the output names the layers where image 0's own path departs from the closed
-form, with their stalls, so a reader sees where the two models differ.
+The latency difference is explained by **contention** when ``L_f > (1 + TOLERANCE) L_a``
+and ``|L_free / L_a - 1| <= TOLERANCE``; otherwise it is "open", and the output names the
+layers where image 0's uncontended path departs from the closed form most.
 """
 
 from __future__ import annotations
@@ -42,6 +47,16 @@ from pimsim.result import Result
 from pimsim.workload.layer import Network
 
 TOLERANCE = 0.05
+
+#: Contention cause groups of the latency split: (name, server roles of
+#: ``Engine.server``); ``unit_busy`` also takes every other digital unit role that the
+#: network's non-MVM layers run on (:func:`cause_groups`).
+CAUSE_GROUPS = (("buffer_bandwidth", ("edram", "bus")),      # tile eDRAM ports and bus
+                ("shift_add", ("tile_shift_add",)),           # tile shift-and-add
+                ("unit_busy", ("activation", "maxpool")),     # digital units
+                ("network", ("router", "noc_link")),          # NoC injection ports, links
+                ("offchip", ("offchip_link",)))               # off-chip links
+SHOWN = 0.0005       # a cause below 0.05 % of the closed form's latency is left out
 
 
 @dataclass(frozen=True)
@@ -58,7 +73,9 @@ class Agreement:
     stalled_share: float            # of the bottleneck layer's copies' time
     causes: dict = field(default_factory=dict)   # cause -> share of the copies' time
     alone_latency_ns: float = float("nan")   # image 0 with no image behind it (engine)
-    path: tuple = ()                # LayerDelay per layer, image 0 alone vs the closed form
+    path: tuple = ()                # LayerDelay per layer, image 0 uncontended vs closed form
+    free_latency_ns: float = float("nan")    # image 0 alone, every shared unit uncontended
+    contention: tuple = ()          # (group, ns): alone minus alone with the group uncontended
 
     @property
     def interval_diff(self) -> float:
@@ -88,12 +105,28 @@ class Agreement:
         return self.alone_latency_ns / self.analytic_latency_ns - 1.0
 
     @property
+    def contention_ns(self) -> float:
+        """Image 0 alone minus image 0 alone with every shared unit uncontended (ns)."""
+        return self.alone_latency_ns - self.free_latency_ns
+
+    @property
+    def joint_ns(self) -> float:
+        """The contention that no single cause group's relief removes (ns)."""
+        return self.contention_ns - sum(ns for _, ns in self.contention)
+
+    @property
+    def free_diff(self) -> float:
+        """Image 0 alone and uncontended against the closed form."""
+        return self.free_latency_ns / self.analytic_latency_ns - 1.0
+
+    @property
     def latency_verdict(self) -> str:
-        """"agree", "later images" (explained by queueing behind later images) or "open"."""
+        """"agree", "contention" (explained by queueing at shared units, the split in
+        :func:`latency_cell`) or "open"."""
         if abs(self.latency_diff) <= TOLERANCE:
             return "agree"
-        if self.latency_diff > TOLERANCE and abs(self.alone_diff) <= TOLERANCE:
-            return "later images"
+        if self.latency_diff > TOLERANCE and abs(self.free_diff) <= TOLERANCE:
+            return "contention"
         return "open"
 
     def departures(self, k: int = 2) -> list["LayerDelay"]:
@@ -104,7 +137,7 @@ class Agreement:
 
 @dataclass(frozen=True)
 class LayerDelay:
-    """One layer on image 0's path, image 0 alone in the engine against the closed form."""
+    """One layer on image 0's path, the engine (image 0 alone) against the closed form."""
 
     layer: str
     closed_form_ns: float           # image 0's last output row of the layer, closed form
@@ -120,30 +153,55 @@ class LayerDelay:
 
 def compare(network: Network, arch: Arch, trace: str = "", design: str = "") -> Agreement:
     """Run ``analytic`` and ``fast`` (to the steady state) and compare them; when the
-    latencies differ by more than ``TOLERANCE``, also image 0 alone (``fast``)."""
+    latencies differ by more than ``TOLERANCE``, also split the difference
+    (:func:`with_split`)."""
     from pimsim.sim.run import simulate
 
     g = from_results(simulate(network, arch, fidelity="analytic"),
                      simulate(network, arch, fidelity="fast"), trace, design)
     if abs(g.latency_diff) > TOLERANCE:
-        g = with_path(g, network, arch)
+        g = with_split(g, network, arch)
     return g
 
 
-def with_path(g: Agreement, network: Network, arch: Arch) -> Agreement:
-    """``g`` with image 0 alone (``fast``, no image behind it) and its path, layer by
-    layer, against the closed form's row schedule."""
+def cause_groups(nmap) -> list[tuple[str, tuple[str, ...]]]:
+    """``CAUSE_GROUPS`` with ``unit_busy`` extended by the digital unit roles of the
+    mapping's non-MVM layers (those not in another group)."""
+    named = {r for _, roles in CAUSE_GROUPS for r in roles}
+    extra = sorted({lm.unit_role for lm in nmap.layers
+                    if not lm.is_mvm and lm.unit_role and lm.unit_role not in named})
+    return [(g, roles + tuple(extra) if g == "unit_busy" else roles)
+            for g, roles in CAUSE_GROUPS]
+
+
+def with_split(g: Agreement, network: Network, arch: Arch) -> Agreement:
+    """``g`` with image 0's latency split (module doc): image 0 alone, alone with every
+    shared unit uncontended, and alone with each used cause group uncontended (engine
+    runs of one image, ``fast``); when the uncontended run still differs from the closed
+    form by more than ``TOLERANCE``, its path against the closed form, layer by layer."""
     from dataclasses import replace
 
     from pimsim.mapping import map_network
     from pimsim.sim.engine import run_engine
     from pimsim.sim.stages import row_done_ns
+    from pimsim.sim.uncontended import ALL_ROLES
 
-    alone = run_engine(network, arch, fidelity="fast", images=1, alone=True)
+    def alone(roles=()) -> Result:
+        return run_engine(network, arch, fidelity="fast", images=1, alone=True,
+                          uncontended=roles)
+
     nmap = map_network(network, arch)
-    done = row_done_ns(network, nmap, arch)
-    return replace(g, alone_latency_ns=alone.total.latency_ns,
-                   path=tuple(layer_path(network, nmap, alone, done)))
+    a = alone()
+    free = alone((ALL_ROLES,))
+    used = {role for role, busy in a.engine_stats.component_busy_ns.items() if busy > 0.0}
+    parts = tuple((name, a.total.latency_ns - alone(roles).total.latency_ns)
+                  for name, roles in cause_groups(nmap) if used & set(roles))
+    g = replace(g, alone_latency_ns=a.total.latency_ns,
+                free_latency_ns=free.total.latency_ns, contention=parts)
+    if abs(g.free_diff) > TOLERANCE:
+        g = replace(g, path=tuple(layer_path(network, nmap, free,
+                                             row_done_ns(network, nmap, arch))))
+    return g
 
 
 def layer_path(network: Network, nmap, alone: Result, done: dict) -> list[LayerDelay]:
@@ -187,24 +245,30 @@ def from_results(analytic: Result, fast: Result, trace: str = "",
 
 HEADER = ("| trace | design | analytic interval / latency (ns) | fast interval / latency (ns) "
           "| interval | latency | engine bottleneck: stalled share (causes) "
-          "| latency: later images; image 0 alone, where it departs |\n"
+          "| latency split, % of the closed form's |\n"
           "|---|---|---|---|---|---|---|---|")
 
 
 def latency_cell(g: Agreement) -> str:
-    """The latency split when it does not agree: later images' part (ns), image 0 alone
-    against the closed form, and the layers that added most to its difference, each with
-    its image-0 stalls by cause (``input_wait`` left out; mean per copy or worker, ns)."""
-    if not g.path:
+    """The latency split when it does not agree, each part in % of the closed form's
+    latency: contention (image 0 alone) by cause group, largest first, and ``joint``;
+    later images; uncontended (image 0 alone, no queueing, against the closed form); for
+    an uncontended difference beyond ``TOLERANCE`` the two layers that added most to it."""
+    if g.alone_latency_ns != g.alone_latency_ns:       # not split (NaN)
         return ""
-    worst = []
-    for d in g.departures():
-        st = ", ".join(f"{c} {v / d.workers:,.0f}"
-                       for c, v in sorted(d.stalls_ns.items(), key=lambda cv: -cv[1]))
-        worst.append(f"{d.layer} {d.added_ns:+,.0f} ns" + (f" (stalls per copy: {st})"
-                                                           if st else ""))
-    return (f"later images {g.later_images_ns:+,.0f} ns; alone {100 * g.alone_diff:+.1f} %: "
-            + ", ".join(worst))
+    base = g.analytic_latency_ns
+    pct = lambda ns: f"{100 * ns / base:+.1f} %"  # noqa: E731
+    shown = [(c, ns) for c, ns in sorted(g.contention, key=lambda cn: -abs(cn[1]))
+             if abs(ns) >= SHOWN * base]
+    if abs(g.joint_ns) >= SHOWN * base:
+        shown.append(("joint", g.joint_ns))
+    text = f"contention {pct(g.contention_ns)}"
+    if shown:
+        text += " (" + ", ".join(f"{c} {pct(ns)}" for c, ns in shown) + ")"
+    text += f"; later images {pct(g.later_images_ns)}; uncontended {pct(g.free_latency_ns - base)}"
+    if g.path:
+        text += ": " + ", ".join(f"{d.layer} {d.added_ns:+,.0f} ns" for d in g.departures())
+    return text
 
 
 def markdown_row(g: Agreement) -> str:

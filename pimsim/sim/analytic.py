@@ -9,7 +9,9 @@ pipeline the engine simulates, ``pimsim.sim.stages``):
   and NoC link, each chip's off-chip links); a layer's stage time is the largest it uses;
 * pipelined interval = the slowest stage (``total.bottleneck``); throughput = 1e9 /
   interval images/s;
-* single-image latency = the overlapped fill, row by row (``row_latency_ns``);
+* single-image latency = the overlapped fill, row by row, each copy's units in order
+  with no queueing at shared units (``row_latency_ns``: the engine's schedule with every
+  server uncontended; the engine's queueing is split by cause in ``pimsim.sim.agreement``);
 * energy per image = dynamic (sum of count x energy per action) + static (every unit's
   static power over the interval; a power-gated unit only over its busy time:
   ``pimsim.arch.power``); off-chip bits, the host's input and results included, occupy

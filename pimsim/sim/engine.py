@@ -29,7 +29,7 @@ from __future__ import annotations
 import gc
 import heapq
 import math
-from typing import Callable, Mapping
+from typing import Callable, Iterable, Mapping
 
 import numpy as np
 import simpy
@@ -53,6 +53,7 @@ from pimsim.sim.outcome import engine_result
 from pimsim.sim.processes import Processes
 from pimsim.sim.resources import Server
 from pimsim.sim.steady import MAX_IMAGES, MIN_IMAGES, Monitor
+from pimsim.sim.uncontended import Unqueued, checked, is_uncontended
 from pimsim.units import BITS_PER_BYTE
 from pimsim.workload.layer import Network
 
@@ -72,7 +73,8 @@ class Engine(Processes):
 
     def __init__(self, network: Network, arch: Arch, nmap: NetworkMap, fidelity: str,
                  images: int | None, timeline: bool,
-                 progress: Callable[[int, int], None] | None, *, alone: bool = False):
+                 progress: Callable[[int, int], None] | None, *, alone: bool = False,
+                 uncontended: frozenset[str] = frozenset()):
         if fidelity not in FIDELITIES:
             raise ValueError(f"fidelity must be one of {FIDELITIES}, not {fidelity!r}")
         d = arch.design
@@ -111,6 +113,7 @@ class Engine(Processes):
         self.off_ns_per_bit = arch.latency_ns("offchip_link", "transfer")
         self.tsa_ns = arch.latency_ns("tile_shift_add", "accumulate") / d.tile.shift_adds
         self.servers: dict[tuple[str, int], Server] = {}
+        self.uncontended = frozenset(uncontended)   # diagnostic: roles that never queue
         self.layers = [LayerState(i, lay, lm) for i, (lay, lm) in enumerate(zip(network, nmap.layers))]
         self.image_finish = [math.nan] * self.cap
         self.sink_left = [0] * self.cap
@@ -129,7 +132,8 @@ class Engine(Processes):
                      "router": d.tile.tiles_per_router}.get(role, 1)
             name = (f"noc_link[{self.noc.mesh.link_name(index)}]" if role == "noc_link"
                     else f"{role}[{index}]")
-            s = self.servers[key] = Server(name, ports)
+            cls = Unqueued if is_uncontended(role, self.uncontended) else Server
+            s = self.servers[key] = cls(name, ports)
         return s
 
     def router_of(self, tile: int) -> int:
@@ -464,7 +468,7 @@ def run_engine(network: Network, arch: Arch, *, fidelity: str = "fast",
                images: int | None = None, timeline: bool = False,
                progress: Callable[[int, int], None] | None = None,
                overrides: Mapping[str, LayerOverride] | None = None,
-               alone: bool = False) -> Result:
+               alone: bool = False, uncontended: Iterable[str] = ()) -> Result:
     """Simulate images back to back and return a :class:`Result` (per image).
 
     ``images``: None injects images until the completion interval converges
@@ -472,6 +476,10 @@ def run_engine(network: Network, arch: Arch, *, fidelity: str = "fast",
     ``alone`` (with ``images``): inject exactly those images, none behind them (image 0
     alone with ``images=1``: what its latency is without later images competing for
     shared units, :mod:`pimsim.sim.agreement`).
+    ``uncontended`` (a diagnostic, not a design option): server roles (``"edram"``,
+    ``"bus"``, ``"tile_shift_add"``, ``"router"``, ``"noc_link"``, ``"offchip_link"``, a
+    digital unit's role, or ``"*"`` for all) whose requests never queue: each starts when
+    it arrives, with its service time (:mod:`pimsim.sim.uncontended`).
 
     ``overrides`` (layer name -> ``LayerOverride``) is a technique's change to the mapped
     workload: its tiling builds the crossbars, its skipped fractions scale the counts and
@@ -485,7 +493,8 @@ def run_engine(network: Network, arch: Arch, *, fidelity: str = "fast",
         raise ConfigError(f"network '{nmap.network}' needs {nmap.chips} chips but the chips "
                           "have no off-chip links", file=d.source, where="chip.offchip_links",
                           found=0, expected="at least 1 link")
-    eng = Engine(network, arch, nmap, fidelity, images, timeline, progress, alone=alone)
+    eng = Engine(network, arch, nmap, fidelity, images, timeline, progress, alone=alone,
+                 uncontended=checked(uncontended, arch))
     eng.run()
     return engine_result(eng)
 

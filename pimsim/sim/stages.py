@@ -34,6 +34,7 @@ import numpy as np
 
 from pimsim.arch import read_timing
 from pimsim.arch.compose import Arch
+from pimsim.kernels.unit_counts import split_even
 from pimsim.mapping import NetworkMap
 from pimsim.mapping.digital import units_per_tile
 from pimsim.sim.edram import plan_buffers
@@ -248,20 +249,17 @@ def row_latency_ns(network: Network, nmap: NetworkMap, arch: Arch,
 
 
 def stored_ns(b, arrive: np.ndarray, link_bw: float, remote_hop_ns: float,
-              off_bit_ns: float, links: list[float]) -> np.ndarray:
+              off_bit_ns: float) -> np.ndarray:
     """When image 0's input rows of buffer ``b`` (``pimsim.sim.edram.OperandBuffer``) can
     be read, from when they reach the consumer (``arrive``, ns), as the engine stores them:
     a row in another tile's eDRAM crosses the on-chip network once more (bits / link
     bandwidth + ``noc.avg_hops`` routers, ``remote_hop_ns``); a spilled row is written out
-    and read back over the chip's off-chip links (2 x bits x ``off_bit_ns``), queueing in
-    arrival order on the earliest free link (``links``: each link's free time, updated)."""
+    and read back over the chip's off-chip links (2 x bits x ``off_bit_ns``), without
+    queueing (the engine measures the links' queueing, ``pimsim.sim.agreement``)."""
     out = np.array(arrive, dtype=float)
     pools = np.array([b.pool(0, r) for r in range(len(out))])
     out[pools == 1] += b.send_bits / link_bw + remote_hop_ns
-    for r in np.nonzero(pools == 2)[0][np.argsort(out[pools == 2], kind="stable")]:
-        k = int(np.argmin(links))
-        links[k] = max(links[k], out[r]) + 2 * b.send_bits * off_bit_ns
-        out[r] = links[k]
+    out[pools == 2] += 2 * b.send_bits * off_bit_ns
     return out
 
 
@@ -272,10 +270,11 @@ def row_done_ns(network: Network, nmap: NetworkMap, arch: Arch,
     contention (the engine's schedule in closed form).
 
     An MVM layer's positions are cut into chunks of ``chunk_positions`` (at most a row;
-    the engine deals them one at a time) and the chunks go to the
-    copies round-robin in raster order, so the copies work in *waves* of ``copies``
-    chunks; a wave starts when the previous one is done and the input rows its last
-    output row needs have arrived, and takes ``chunk x (fetch + reads)`` per position.
+    the engine deals them one at a time) and the chunks go to the copies round-robin in
+    raster order; each copy works through its own chunks in order, a chunk starting when
+    the copy's previous one is done and the input rows of the chunk's output row have
+    arrived, and taking ``chunk x (fetch + reads)`` per position (no queueing at the
+    tile's shared units: the engine measures that, ``pimsim.sim.agreement``).
     A non-MVM layer's rows go round-robin to one worker per host tile. A row reaches a
     consumer over the NoC link (bits / link bandwidth + the edge's mean hops x router
     latency, :func:`pimsim.sim.noc.traffic`), then into its buffer slot as the engine
@@ -290,10 +289,25 @@ def row_done_ns(network: Network, nmap: NetworkMap, arch: Arch,
     links = d.chip.offchip_links
     off_bit_ns = arch.latency_ns("offchip_link", "transfer")
     done: dict[str, np.ndarray] = {}             # layer -> completion time of each row
+    # when each output row is handed to the consumers (a worker: its compute end) and,
+    # for an MVM layer, each copy's part: (end of its eDRAM write per row, -inf where it
+    # has none; its positions per row; the copy whose part goes first per row), [copies,
+    # rows]: each part crosses the network on its own, the first one with the row's
+    # off-chip bits
+    sent: dict[str, np.ndarray] = {}
+    parts: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     c_in, h_in, w_in = network.input_shape
     # where image 0's input rows live (pimsim.sim.edram, as the engine places them)
     plan = {(b.consumer, b.order): b for b in plan_buffers(network, nmap, d)}
-    link_free: dict[int, list[float]] = {}       # chip -> when each off-chip link is free
+    # a producer's output register (a worker, or the output stage of a row's first part)
+    # is held until the row's off-chip bits have crossed and its NoC transfer starts
+    hold: dict[str, np.ndarray] = {}
+    for lay, lm in zip(network, nmap.layers):
+        for order, src in enumerate(lay.inputs):
+            if src != NETWORK_INPUT and (lay.is_mvm or order > 0):
+                src_rows = max(1, network.layer(src).out_shape[1])
+                h_ = hold.setdefault(src, np.zeros(src_rows))
+                np.maximum(h_, _off_rows(lay, lm, order, src_rows) * off_bit_ns, out=h_)
     for li, (lay, lm) in enumerate(zip(network, nmap.layers)):
         rows, width = max(1, lay.out_shape[1]), max(1, lay.out_shape[2])
         if lm.is_mvm and lay.is_matmul:       # a written matmul: one MVM per row of A
@@ -302,69 +316,42 @@ def row_done_ns(network: Network, nmap: NetworkMap, arch: Arch,
         avail = np.zeros(rows)                  # when output row r's inputs are all there
         for order, src in enumerate(lay.inputs or [NETWORK_INPUT]):
             hop_ns = noc.edge_hops.get((src, lay.name), 0.0) * router_ns
+            over_noc = lay.is_mvm or order > 0
             if src == NETWORK_INPUT:
-                row_bits = c_in * w_in * bits
-                arrive = np.arange(1, h_in + 1) * (row_bits / link_bw) + hop_ns
-                if lm.host_in_bits and links:   # from the host over the off-chip links first
-                    row_link = lm.host_in_bits / h_in * off_bit_ns
-                    t_noc = 0.0
-                    for r in range(h_in):
-                        t_noc = max(t_noc, (r // links + 1) * row_link) + row_bits / link_bw
-                        arrive[r] = t_noc + hop_ns
+                # every row is sent when its slot is free (the engine's source issues them
+                # at once): without queueing each crosses its off-chip link (from the
+                # host) and the NoC in its own transfer time
                 in_rows = h_in
+                arrive = _off_rows(lay, lm, order, h_in) * off_bit_ns
+                if over_noc:
+                    arrive += c_in * w_in * bits / link_bw + hop_ns
             else:
                 prod = network.layer(src)
                 in_rows = max(1, prod.out_shape[1])
-                arrive = done[src].copy()
-                if lay.is_mvm or order > 0:     # over the NoC link
-                    arrive += prod.out_shape[0] * prod.out_shape[2] * bits / link_bw + hop_ns
+                off = _off_rows(lay, lm, order, in_rows) * off_bit_ns
+                if src in parts:                # each copy's part of a row on its own
+                    ends, ppr, first = parts[src]
+                    t = ends.copy()
+                    t[first, np.arange(in_rows)] += off
+                    if over_noc:
+                        t += ppr * (prod.out_shape[0] * bits / link_bw)
+                    arrive = t.max(axis=0)
+                else:                           # a worker sends the whole row
+                    arrive = sent[src] + off
+                    if over_noc:
+                        arrive += prod.out_shape[0] * prod.out_shape[2] * bits / link_bw
+                if over_noc:
+                    arrive += hop_ns
             b = plan.get((li, order))
             if b is not None:
-                arrive = stored_ns(b, arrive, link_bw, d.noc.avg_hops * router_ns,
-                                   off_bit_ns, link_free.setdefault(lm.chip, [0.0] * max(1, links)))
+                arrive = stored_ns(b, arrive, link_bw, d.noc.avg_hops * router_ns, off_bit_ns)
             _, hi = windows(lay, rows, in_rows)
             avail = np.maximum(avail, arrive[hi])
+        held = hold.get(lay.name, np.zeros(rows))
         end = np.zeros(rows)
         if lm.is_mvm:
-            c = lm.replication
-            chunk = max(1, min(width, chunk_positions))
-            cpr = -(-width // chunk)
-            q_total = rows * cpr
-            t_conv = conversion_ns(lm, arch)
-            fetch = lay.weight_rows * lay.groups * d.precision.input_bits
-            if lay.is_matmul:
-                fetch = lay.matmul_dims[0] * lay.matmul_dims[2] * d.precision.input_bits
-            n_tiles = max(1, -(-lm.imas_per_copy // d.tile.imas))
-            pos_ns = (d.input_cycles * ou_steps(lm, arch) * (1.0 - lm.skip_cycles)
-                      * max(t_read, t_conv)
-                      + max(2 * fetch / edram_bw, fetch / bus_bw) / n_tiles)
-            store = lay.out_shape[0] * d.precision.output_bits
-            if lay.is_matmul:
-                store = lay.matmul_dims[0] * lay.matmul_dims[3] * d.precision.output_bits
-            tsa_ns = arch.latency_ns("tile_shift_add", "accumulate") / d.tile.shift_adds
-            # a wave's copies share their tiles' eDRAM ports, bus and shift-and-add: a
-            # wave takes at least the busiest tile's share of its fetches, stores and
-            # merges (the copies' own time is per copy)
-            on_tiles, _ = copy_shares(lm, d.tile.imas)
-            busiest = max(on_tiles.values()) * c * chunk
-            wave_ns = max(chunk * pos_ns,
-                          busiest * 2 * (fetch + store) / edram_bw / d.tile.edram_ports,
-                          busiest * (fetch + store) / bus_bw,
-                          busiest * lm.merges_per_position * tsa_ns)
-            # wave w ends at t_w = max(t_(w-1), inputs of its last chunk) + wave_ns, from
-            # t_(-1) = the write time of a written operand; in closed form (max-plus):
-            # t_w - (w + 1) x wave_ns = running max of max(t_(-1), a_j - j x wave_ns)
-            last = np.minimum(np.arange(c, q_total + c, c), q_total) - 1
-            w = np.arange(last.size)
-            t = np.maximum.accumulate(np.maximum(lm.write_ns, avail[last // cpr] - w * wave_ns))
-            t = t + (w + 1) * wave_ns
-            # a row ends with the wave of its last chunk
-            end[:] = t[((np.arange(rows) + 1) * cpr - 1) // c]
-            # the output stage: the last read's period (its conversions; they hand the
-            # outputs on no earlier than the period's end), row-tile merges, eDRAM write
-            end += max(t_read, t_conv) + chunk * (lm.merges_per_position * tsa_ns
-                                                  + max(2 * store / edram_bw,
-                                                        store / bus_bw)) / n_tiles
+            end, parts[lay.name] = _copy_rows(lay, lm, arch, rows, width, chunk_positions,
+                                              avail, held)
         else:
             role, ops = unit_role(lm)
             h = max(1, min(lm.host_tiles, rows))
@@ -373,11 +360,104 @@ def row_done_ns(network: Network, nmap: NetworkMap, arch: Arch,
                 / units_per_tile(arch, role)) if role else 0.0
             per_row = ops * op_ns / rows
             free = np.zeros(h)
+            out = np.zeros(rows)
             for r in range(rows):
                 w = r % h
-                free[w] = max(free[w], avail[r]) + per_row
-                end[r] = free[w]
+                out[r] = max(free[w], avail[r]) + per_row
+                free[w] = end[r] = out[r] + held[r]
+            sent[lay.name] = out
         if lm.host_out_bits and links:          # a sink's results cross a link to the host
-            end = end + lm.host_out_bits / rows * off_bit_ns
+            if lay.name in parts:               # an equal share per unit (copy's part)
+                ends, ppr, _ = parts[lay.name]
+                end = (ends + lm.host_out_bits / np.count_nonzero(ppr) * off_bit_ns).max(axis=0)
+            else:                               # one unit per row
+                end = end + lm.host_out_bits / rows * off_bit_ns
         done[lay.name] = end
     return done
+
+
+def _off_rows(lay, lm, order: int, in_rows: int) -> np.ndarray:
+    """Off-chip bits of each input row of ``lay``'s operand ``order`` (the engine's
+    ``Edge.offchip_rows``: a layer's off-chip input bits, the host's included, ride on one
+    operand, its second for a non-MVM layer of several inputs)."""
+    off_order = 1 if (not lm.is_mvm and len(lay.inputs) > 1) else 0
+    if order != off_order:
+        return np.zeros(in_rows)
+    return split_even(int(lm.offchip_bits - lm.host_out_bits), in_rows).astype(float)
+
+
+def _copy_rows(lay, lm, arch: Arch, rows: int, width: int, chunk_positions: int,
+               avail: np.ndarray, held: np.ndarray
+               ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Image 0 through an MVM layer's copies without contention, unit by unit, as the
+    engine's copy process and output stage run them (``pimsim.sim.processes``; a unit is
+    one copy's positions of one output row): (end of every output row's last output
+    stage, (each copy's eDRAM write end per row, -inf where it has none; its positions
+    per row; the copy whose part of the row is written first)), ns. ``held``: per row,
+    how long the first part's output register is held after its write (its row's
+    off-chip bits cross before the NoC transfer starts).
+
+    Per copy, in row order, a unit of ``n`` positions and ``m`` reads (``avail``: when
+    its row's inputs are all there; ``w``: when the copy may start it):
+
+    * ``b = max(w, avail)`` (+ the write time of a written operand, first unit); fetch
+      ``n`` receptive fields from eDRAM over the bus to ``f = b + n x fetch``;
+    * reads: the first conversion starts at ``cs = max(f + t_read, adc free)``, the last
+      at ``last = cs + (m - 1) x period`` (period = max(read, conversion)); the outputs
+      are ready at ``last + period`` (the ADCs free at ``last + t_conv``);
+    * the output register is one deep: the copy goes on at ``max(last, d)`` where ``d``
+      is the end of its previous unit's output stage, and this unit's output stage runs
+      from ``max(ready, d)``: row-tile merges on the tile shift-and-add, then the eDRAM
+      write over the bus (a copy on several tiles does ``1 / tiles`` on each at once).
+    """
+    from pimsim.sim.noc import copy_layout
+
+    d = arch.design
+    t_read, edram_bw, bus_bw, _, _ = _rates(arch)
+    c = lm.replication
+    chunk = max(1, min(width, chunk_positions))
+    ppr, _ = copy_layout(lm, rows, width, d.tile.imas, chunk)     # [copies, rows]
+    t_conv = conversion_ns(lm, arch)
+    period = max(t_read, t_conv)
+    fetch = lay.weight_rows * lay.groups * d.precision.input_bits
+    store = lay.out_shape[0] * d.precision.output_bits
+    if lay.is_matmul:
+        fetch = lay.matmul_dims[0] * lay.matmul_dims[2] * d.precision.input_bits
+        store = lay.matmul_dims[0] * lay.matmul_dims[3] * d.precision.output_bits
+    n_tiles = max(1, -(-lm.imas_per_copy // d.tile.imas))        # tiles one copy spans
+    fetch_ns = max(2 * fetch / edram_bw, fetch / bus_bw) / n_tiles       # per position
+    tsa_ns = arch.latency_ns("tile_shift_add", "accumulate") / d.tile.shift_adds
+    drain_ns = (lm.merges_per_position * tsa_ns
+                + max(2 * store / edram_bw, store / bus_bw)) / n_tiles   # per position
+    cycles = d.input_cycles * ou_steps(lm, arch)
+    keep = 1.0 - lm.skip_cycles
+    go = np.zeros(c)                      # when each copy may start its next unit
+    adc = np.zeros(c)                     # when its ADCs are free
+    stage = np.zeros(c)                   # when its last output stage ends
+    first = np.ones(c, dtype=bool)        # no unit yet (a written operand is programmed)
+    ends = np.full((c, rows), -np.inf)
+    first_part = np.zeros(rows, dtype=np.int64)
+    for r in range(rows):
+        k = np.nonzero(ppr[:, r])[0]
+        if not k.size:
+            continue
+        n = ppr[k, r].astype(float)
+        m = n * cycles if keep == 1.0 else np.ceil(n * cycles * keep)
+        b = np.maximum(go[k], avail[r]) + np.where(first[k], lm.write_ns, 0.0)
+        f = b + n * fetch_ns
+        cs = np.maximum(f + t_read, adc[k])
+        last = np.where(m > 0, cs + (m - 1) * period, f)
+        ready = np.where(m > 0, last + period, f)
+        adc[k] = np.where(m > 0, last + t_conv, adc[k])
+        go[k] = np.maximum(last, stage[k])
+        wrote = np.maximum(ready, stage[k]) + n * drain_ns
+        ends[k, r] = wrote
+        j = int(np.argmin(wrote))
+        first_part[r] = k[j]
+        stage[k] = wrote
+        stage[k[j]] += held[r]
+        first[k] = False
+    done = np.where(np.isfinite(ends), ends, -np.inf)
+    done[first_part, np.arange(rows)] += np.where(ppr[first_part, np.arange(rows)] > 0,
+                                                  held, 0.0)
+    return done.max(axis=0), (ends, ppr, first_part)
