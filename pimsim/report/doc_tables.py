@@ -107,6 +107,8 @@ BLOCKS: tuple[Block, ...] = (
     Block("engine-steady-check", "docs/engine.md", "scripts.steady_check:render", slow=True,
           note="scripts/steady_check.py on every shipped trace, ISAAC, fast, ~20-30 min "
                "(tests/sim/test_steady.py re-checks the three quick traces' rows)"),
+    Block("engine-steady-history", "docs/engine.md", "scripts.steady_check:render_history",
+          note="images to converge under the earlier rules, from the committed blocks (git)"),
     Block("engine-agreement", "docs/engine.md", "pimsim.sim.agreement:render", slow=True,
           note="analytic vs fast on 11 traces x 4 designs, ~15-30 min"),
     Block("engine-adc-count", "docs/engine.md", "scripts.adc_check:render", slow=True,

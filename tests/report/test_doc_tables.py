@@ -254,18 +254,6 @@ NOT_MEASUREMENTS = {
     ("README.md", "| file | what |"),
 }
 
-#: Hand-pasted measurement tables still waiting for a generator, in sections other work owns
-#: (the steady-state section of docs/engine.md). Listed so that the test below fails on any
-#: NEW one; remove an entry when its table becomes a generated block (the test fails on an
-#: entry that matches no table, so a stale entry cannot linger).
-PENDING = {
-    ("docs/engine.md", "| trace | fixed 3 images (5504b75), run 1 / run 2 | trend rule "
-                       "(24b27f8), run 1 | periodic rule (three equal gaps), run 1 / run 2 | "
-                       "images (completed / simulated) then | simulation alone, 5504b75 → "
-                       "periodic rule |"),
-    ("docs/engine.md", "| trace | images before | images now | interval now (ns) | 2x images: "
-                       "change | own run (s) |"),
-}
 WHOLE_PAGES = {b.page for b in dt.BLOCKS if b.whole_page}
 
 
@@ -289,14 +277,14 @@ def unlisted(tables: list[dt.HandTable], allowed: set) -> list[str]:
 
 def test_no_hand_pasted_table_with_figures():
     """Every table of docs/ with digits is a generated block, or on the commented
-    allow-list above (parameters, formulas, references), or a known pending one."""
+    allow-list above (parameters, formulas, references)."""
     tables = _tables_with_digits()
-    bad = unlisted(tables, NOT_MEASUREMENTS | PENDING)
+    bad = unlisted(tables, NOT_MEASUREMENTS)
     assert not bad, ("tables with figures outside generated blocks (generate them with a "
                      "block in pimsim/report/doc_tables.py, or allow-list a table that holds "
                      "no measurements with its reason):\n" + "\n".join(bad))
     found = {(t.page, _norm(t.header)) for t in tables}
-    stale = sorted((NOT_MEASUREMENTS | PENDING) - found)
+    stale = sorted((NOT_MEASUREMENTS) - found)
     assert not stale, f"allow-list entries that match no table any more: {stale}"
 
 
@@ -309,14 +297,14 @@ def test_the_scan_catches_a_new_table(tmp_path):
     tables = dt.hand_tables(page, "docs/p.md")
     assert [(t.line, t.header, t.digits) for t in tables] == [
         (3, "| a | b |", True), (18, "| words | only |", False)]
-    assert unlisted([t for t in tables if t.digits], NOT_MEASUREMENTS | PENDING) == \
+    assert unlisted([t for t in tables if t.digits], NOT_MEASUREMENTS) == \
         ["docs/p.md:3: | a | b |"]
     # and on the real pages: one more table makes the real test's list non-empty
     real = PAGES[0]
     added = real.read_text(encoding="utf-8") + "\n| case | s |\n|---|---|\n| new | 1.0 |\n"
     rel = real.relative_to(ROOT).as_posix()
     new = [t for t in dt.hand_tables(added, rel) if t.digits]
-    assert f"{rel}:" in "\n".join(unlisted(new, NOT_MEASUREMENTS | PENDING))
+    assert f"{rel}:" in "\n".join(unlisted(new, NOT_MEASUREMENTS))
 
 
 _LINK_RE = re.compile(r"\]\(([^)\s#]+)(#[^)\s]*)?\)")
