@@ -17,6 +17,9 @@ medians. Cases:
   (what ``pimsim run`` does, in a fresh process, default fidelity);
 * pimsim on ImageNet-224 ResNet-18 (``traces/resnet18_shapes.npz``, 11.7x the MACs of
   MNSIM's 32x32 ResNet-18);
+* pimsim's closed form on the two 32x32 networks (``--fidelity analytic``: the same
+  pipeline model without the event simulation, behaviour-level like MNSIM), against the same
+  round's MNSIM time of that network (not a target: the targets are the full model's);
 * beside each pimsim case, its simulation-only time: ``simulate()`` alone, timed inside
   a fresh process after the imports and the trace load.
 
@@ -35,6 +38,11 @@ import sys
 import time
 from pathlib import Path
 
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pimsim.sim.fidelity import DEFAULT_FIDELITY  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 MNSIM_DIR = Path(os.environ.get("MNSIM_DIR", "/tmp/peers/mnsim"))
 MNSIM_PY = os.environ.get("MNSIM_PY", "/tmp/peers/venv/bin/python")
@@ -43,6 +51,9 @@ CONFIG = "configs/isaac.yaml"
 CASES = (("ResNet-18 32x32", "resnet18", "traces/mnsim_resnet18_shapes.npz"),
          ("VGG-16 32x32", "vgg16", "traces/mnsim_vgg16_shapes.npz"),
          ("ResNet-18 224x224", None, "traces/resnet18_shapes.npz"))
+#: (label, the CASES label whose MNSIM time it is compared with, pimsim trace): the closed form
+ANALYTIC = (("ResNet-18 32x32 analytic", "ResNet-18 32x32", "traces/mnsim_resnet18_shapes.npz"),
+            ("VGG-16 32x32 analytic", "VGG-16 32x32", "traces/mnsim_vgg16_shapes.npz"))
 SIM_ONLY = """
 import sys, time
 from pimsim.arch import build_arch
@@ -50,7 +61,7 @@ from pimsim.config import load_design
 from pimsim.sim import simulate
 from pimsim.workload.trace import load_network
 arch = build_arch(load_design(sys.argv[1])); net = load_network(sys.argv[2])
-t0 = time.perf_counter(); simulate(net, arch); print(time.perf_counter() - t0)
+t0 = time.perf_counter(); simulate(net, arch, fidelity=sys.argv[3]); print(time.perf_counter() - t0)
 """
 
 
@@ -89,12 +100,19 @@ def run_round(with_mnsim: bool, mnsim_threads: int | None = None) -> dict[str, f
                             MKL_NUM_THREADS=str(mnsim_threads))
             out[f"mnsim:{label}"], out[f"cpu:mnsim:{label}"], _ = _timed(
                 [MNSIM_PY, "run_hw.py"], MNSIM_DIR, menv)
-        out[f"pimsim:{label}"], out[f"cpu:pimsim:{label}"], _ = _timed(
-            [sys.executable, "-m", "pimsim.cli", "run", CONFIG, "--trace", trace,
-             "--baseline", "none"], ROOT, env)
-        _, _, sim = _timed([sys.executable, "-c", SIM_ONLY, CONFIG, trace], ROOT, env)
-        out[f"sim:{label}"] = float(sim.strip().splitlines()[-1])
+        _pimsim(out, label, trace, DEFAULT_FIDELITY, env)
+    for label, _, trace in ANALYTIC:
+        _pimsim(out, label, trace, "analytic", env)
     return out
+
+
+def _pimsim(out: dict[str, float], label: str, trace: str, fidelity: str, env: dict) -> None:
+    """Time ``pimsim run`` (whole process) and ``simulate()`` alone on ``trace`` into ``out``."""
+    out[f"pimsim:{label}"], out[f"cpu:pimsim:{label}"], _ = _timed(
+        [sys.executable, "-m", "pimsim.cli", "run", CONFIG, "--trace", trace,
+         "--baseline", "none", "--fidelity", fidelity], ROOT, env)
+    _, _, sim = _timed([sys.executable, "-c", SIM_ONLY, CONFIG, trace, fidelity], ROOT, env)
+    out[f"sim:{label}"] = float(sim.strip().splitlines()[-1])
 
 
 # ---- the generated tables of docs/performance.md (pimsim.report.doc_tables) -------------
@@ -104,27 +122,38 @@ COLUMNS = ("workload", "MNSIM wall s", "pimsim wall s", "pimsim sim-only wall s"
 #: CASES label -> its row label in docs/performance.md
 DOC_LABELS = {"ResNet-18 32x32": "ResNet-18, 32x32", "VGG-16 32x32": "VGG-16, 32x32",
               "ResNet-18 224x224": "pimsim: ImageNet ResNet-18, 224x224 vs MNSIM's "
-                                   "ResNet-18 32x32"}
+                                   "ResNet-18 32x32",
+              "ResNet-18 32x32 analytic": "ResNet-18, 32x32, pimsim closed form (`analytic`)",
+              "VGG-16 32x32 analytic": "VGG-16, 32x32, pimsim closed form (`analytic`)"}
 DOC_ROUNDS = 3
 #: the speed targets, pimsim / MNSIM wall time per row: 0.33x on the 32x32 networks; ImageNet
 #: ResNet-18 at or below MNSIM's 32x32 ResNet-18
-TARGETS = (0.33, 0.33, 1.0)
+TARGETS = (0.33, 0.33, 1.0)    # the first three rows (CASES); the closed-form rows have none
 
 
 def shape() -> tuple[tuple[str, ...], tuple[str, ...]]:
-    return COLUMNS, tuple(DOC_LABELS[label] for label, _, _ in CASES)
+    return COLUMNS, tuple(DOC_LABELS[label] for label, _, _ in CASES + ANALYTIC)
+
+
+def compared() -> list[tuple[str, str]]:
+    """(pimsim case label, the MNSIM case label it is compared with), in the page's order:
+    each 32x32 network against MNSIM on it, ImageNet ResNet-18 against MNSIM's 32x32
+    ResNet-18, the closed-form rows against MNSIM on their network."""
+    return ([(label, label if net else "ResNet-18 32x32") for label, net, _ in CASES]
+            + [(label, ref) for label, ref, _ in ANALYTIC])
 
 
 def doc_rows(med: dict[str, float]) -> list[tuple[str, ...]]:
     """The page's rows from the medians of :func:`run_round`'s figures (MNSIM included)."""
-    m18, c18 = med["mnsim:ResNet-18 32x32"], med["cpu:mnsim:ResNet-18 32x32"]
-    rows = []
-    for label, net, _ in CASES:
-        m, mc = (med[f"mnsim:{label}"], med[f"cpu:mnsim:{label}"]) if net else (m18, c18)
-        p, pc, s = med[f"pimsim:{label}"], med[f"cpu:pimsim:{label}"], med[f"sim:{label}"]
-        rows.append((DOC_LABELS[label], f"{m:.2f}", f"{p:.2f}", f"{s:.2f}", f"{p / m:.2f}x",
-                     f"{mc:.2f}", f"{pc:.2f}", f"{pc / mc:.2f}x"))
-    return rows
+    return [_row(label, med[f"mnsim:{ref}"], med[f"cpu:mnsim:{ref}"], med)
+            for label, ref in compared()]
+
+
+def _row(label: str, m: float, mc: float, med: dict[str, float]) -> tuple[str, ...]:
+    """One page row: pimsim case ``label``'s medians against MNSIM's wall ``m`` / CPU ``mc``."""
+    p, pc, s = med[f"pimsim:{label}"], med[f"cpu:pimsim:{label}"], med[f"sim:{label}"]
+    return (DOC_LABELS[label], f"{m:.2f}", f"{p:.2f}", f"{s:.2f}", f"{p / m:.2f}x",
+            f"{mc:.2f}", f"{pc:.2f}", f"{pc / mc:.2f}x")
 
 
 def _doc_block(name: str, mnsim_threads: int | None) -> str:
@@ -189,18 +218,17 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print("wall s: elapsed, whole process; CPU s: user + system time of the process and its "
           "threads (less sensitive to other jobs on the machine); medians of the rounds")
-    print(f"{'workload':20} {'MNSIM wall':>10} {'pimsim wall':>11} {'sim-only':>8} "
+    print(f"{'workload':26} {'MNSIM wall':>10} {'pimsim wall':>11} {'sim-only':>8} "
           f"{'wall ratio':>10} {'MNSIM CPU':>9} {'pimsim CPU':>10} {'CPU ratio':>9}")
-    m18, c18 = med.get("mnsim:ResNet-18 32x32"), med.get("cpu:mnsim:ResNet-18 32x32")
     nan = float("nan")
-    for label, net, _ in CASES:
-        m, mc = med.get(f"mnsim:{label}"), med.get(f"cpu:mnsim:{label}")
+    for label, ref in compared():
+        m, mc = med.get(f"mnsim:{ref}"), med.get(f"cpu:mnsim:{ref}")
         p, pc, s = med[f"pimsim:{label}"], med[f"cpu:pimsim:{label}"], med[f"sim:{label}"]
-        ref, cref = (m, mc) if m else (m18, c18)       # 224x224: vs MNSIM's 32x32 ResNet-18
-        wr = f"{p / ref:.2f}x" if ref else ""
-        cr = f"{pc / cref:.2f}x" if cref else ""
-        print(f"{label:20} {m or nan:>10.2f} {p:>11.2f} {s:>8.2f} {wr:>10} {mc or nan:>9.2f} "
+        wr = f"{p / m:.2f}x" if m else ""
+        cr = f"{pc / mc:.2f}x" if mc else ""
+        print(f"{label:26} {m or nan:>10.2f} {p:>11.2f} {s:>8.2f} {wr:>10} {mc or nan:>9.2f} "
               f"{pc:>10.2f} {cr:>9}")
+    m18 = med.get("mnsim:ResNet-18 32x32")
     if m18:
         print("(ResNet-18 224x224 ratios are against MNSIM's ResNet-18 32x32 run)")
     return 0

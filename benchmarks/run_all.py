@@ -21,14 +21,16 @@ if str(ROOT) not in sys.path:
 from benchmarks import bench_endurance, bench_functional, bench_kernels, bench_sweep  # noqa: E402
 
 ENGINE_CASES = ("fast:resnet50", "fast:resnet18", "fast:vgg16", "fast:resnet20",
-                "event:resnet20_layer")
+                "event:resnet18", "event:resnet20_layer")
 TARGET_RESNET50_S = 10.0
+TARGET_EVENT_RESNET18_S = 120.0   # issue 12: `event` on a whole ImageNet ResNet-18 in 2 minutes
 
 # ---- the generated tables of docs/performance.md (pimsim.report.doc_tables) -------------
 
 #: engine case -> its row label in docs/performance.md
 ENGINE_LABELS = {"fast:resnet50": "ResNet-50, fast", "fast:resnet18": "ResNet-18, fast",
                  "fast:vgg16": "VGG-16, fast", "fast:resnet20": "ResNet-20 (CIFAR), fast",
+                 "event:resnet18": "ResNet-18, event",
                  "event:resnet20_layer": "one ResNet-20 layer (3x3, 16->16, 32x32), event"}
 ENGINE_COLUMNS = ("case", "chips", "images", "events", "`pimsim run` wall s",
                   "`pimsim run` CPU s", "simulation wall s", "simulation CPU s",
@@ -76,8 +78,14 @@ def engine_summary(rows: list[tuple]) -> str:
     rss = [float(r[col["peak RSS MiB"]]) for r in rows]
     heap = [float(r[col["Python heap peak MiB"]]) for r in rows]
     verdict = "meets" if wall < TARGET_RESNET50_S else "misses"
-    return (f"ResNet-50, fast: {wall:.1f} s for the whole `pimsim run` process, {sim:.1f} s "
-            f"of it the simulation: {verdict} the {TARGET_RESNET50_S:.0f} s target. Peak "
+    ev = next(r for r in rows if r[0] == ENGINE_LABELS["event:resnet18"])
+    ev_wall = float(ev[col["`pimsim run` wall s"]])
+    ev_verdict = "meets" if ev_wall < TARGET_EVENT_RESNET18_S else "misses"
+    return (f"ResNet-50, fast: {wall:.1f} s for the whole `pimsim run` process (the "
+            f"simulation alone, timed in another process: {sim:.1f} s): {verdict} the "
+            f"{TARGET_RESNET50_S:.0f} s target. "
+            f"ResNet-18 (ImageNet), event: {ev_wall:.1f} s for the whole process: "
+            f"{ev_verdict} the {TARGET_EVENT_RESNET18_S:.0f} s target. Peak "
             f"resident memory {min(rss):.0f}-{max(rss):.0f} MiB per case; the Python heap a "
             f"simulation allocates peaks at {min(heap):.1f}-{max(heap):.1f} MiB "
             "(`tracemalloc`, in a second run).")
