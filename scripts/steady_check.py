@@ -143,24 +143,28 @@ HISTORY = (("40ec879", "former rule (40ec879)"),
 HISTORY_BLOCK = "engine-steady-history"
 
 
-def _block_rows(page: str) -> dict[str, list[str]]:
-    """trace file name -> the cells of its row in ``page``'s ``engine-steady-check`` block."""
+def _block_rows(page: str) -> dict[str, dict[str, str]]:
+    """trace file name -> {column heading: cell} of its row in ``page``'s
+    ``engine-steady-check`` block (the columns differ between versions: found by name)."""
     start = page.index(f"<!-- generated: {DOC_BLOCK} -->")
     end = page.index("<!-- end generated -->", start)
-    rows = {}
+    rows, head = {}, None
     for line in page[start:end].splitlines():
-        if line.startswith("| traces/"):
-            cells = [c.strip() for c in line.strip().strip("|").split("|")]
-            rows[Path(cells[0]).stem] = cells
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| trace |"):
+            head = cells
+        elif line.startswith("| traces/") and head:
+            rows[Path(cells[0]).stem] = dict(zip(head, cells))
     return rows
 
 
-def _images(cells: list[str] | None) -> str:
+def _images(cells: dict[str, str] | None) -> str:
     """One history cell: images to converge, marked where that run did not converge or
     failed the doubling check (its change)."""
     if cells is None:
         return "-"
-    n, converged, change, passes = cells[1], cells[2], cells[6], cells[-1]
+    n, converged = cells["images to converge"], cells["converged"]
+    change, passes = cells["change"], cells["passes"]
     if converged != "yes":
         return f"{n}, **not converged**"
     return n if passes == "yes" else f"{n} (fails: {change})"
