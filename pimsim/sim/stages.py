@@ -45,7 +45,7 @@ from pimsim.workload.layer import NETWORK_INPUT, Network
 GBPS_TO_BITS_PER_NS = BITS_PER_BYTE  # 1 GB/s = 8 bits/ns
 #: Resources a stage can be bound by (the names of ``Result.total.bottleneck``).
 RESOURCES = ("crossbar", "adc", "edram", "bus", "tile_shift_add", "activation", "maxpool",
-             "router", "noc_link", "offchip_link")
+             "router", "noc_link", "offchip_link", "buffer_slots")
 UNIT_ROLES = ("activation", "maxpool", "tile_shift_add")   # non-MVM layers' digital units
 
 
@@ -281,6 +281,17 @@ def row_done_ns(network: Network, nmap: NetworkMap, arch: Arch,
     stores it (:func:`stored_ns`: another tile's eDRAM or off-chip). Returns each layer's
     completion time of every output row (ns); the latency is the last row of the last layer.
     """
+    return row_schedule(network, nmap, arch, chunk_positions, noc)[0]
+
+
+def row_schedule(network: Network, nmap: NetworkMap, arch: Arch,
+                 chunk_positions: int = CHUNK_POSITIONS, noc: Traffic | None = None
+                 ) -> tuple[dict[str, np.ndarray], list[np.ndarray],
+                            dict[tuple[int, int], np.ndarray]]:
+    """:func:`row_done_ns`'s schedule of image 0 with what it is made of: (each layer's
+    completion time of every output row; per layer index, when each output row's inputs
+    are all there; per (consumer index, operand order), when each row of that operand
+    can be read by the consumer), ns."""
     from pimsim.sim.buffers import windows        # the engine's receptive-field rule
 
     d = arch.design
@@ -289,6 +300,8 @@ def row_done_ns(network: Network, nmap: NetworkMap, arch: Arch,
     links = d.chip.offchip_links
     off_bit_ns = arch.latency_ns("offchip_link", "transfer")
     done: dict[str, np.ndarray] = {}             # layer -> completion time of each row
+    avails: list[np.ndarray] = []                # per layer: when each row's inputs are there
+    arrivals: dict[tuple[int, int], np.ndarray] = {}   # (consumer, order) -> rows readable
     # when each output row is handed to the consumers (a worker: its compute end) and,
     # for an MVM layer, each copy's part: (end of its eDRAM write per row, -inf where it
     # has none; its positions per row; the copy whose part goes first per row), [copies,
@@ -314,6 +327,7 @@ def row_done_ns(network: Network, nmap: NetworkMap, arch: Arch,
             width = 1
         bits = d.precision.input_bits if lay.is_mvm else d.precision.output_bits
         avail = np.zeros(rows)                  # when output row r's inputs are all there
+        avails.append(avail)
         for order, src in enumerate(lay.inputs or [NETWORK_INPUT]):
             hop_ns = noc.edge_hops.get((src, lay.name), 0.0) * router_ns
             over_noc = lay.is_mvm or order > 0
@@ -345,8 +359,9 @@ def row_done_ns(network: Network, nmap: NetworkMap, arch: Arch,
             b = plan.get((li, order))
             if b is not None:
                 arrive = stored_ns(b, arrive, link_bw, d.noc.avg_hops * router_ns, off_bit_ns)
+            arrivals[(li, order)] = arrive
             _, hi = windows(lay, rows, in_rows)
-            avail = np.maximum(avail, arrive[hi])
+            np.maximum(avail, arrive[hi], out=avail)
         held = hold.get(lay.name, np.zeros(rows))
         end = np.zeros(rows)
         if lm.is_mvm:
@@ -373,7 +388,7 @@ def row_done_ns(network: Network, nmap: NetworkMap, arch: Arch,
             else:                               # one unit per row
                 end = end + lm.host_out_bits / rows * off_bit_ns
         done[lay.name] = end
-    return done
+    return done, avails, arrivals
 
 
 def _off_rows(lay, lm, order: int, in_rows: int) -> np.ndarray:
@@ -461,3 +476,174 @@ def _copy_rows(lay, lm, arch: Arch, rows: int, width: int, chunk_positions: int,
     done[first_part, np.arange(rows)] += np.where(ppr[first_part, np.arange(rows)] > 0,
                                                   held, 0.0)
     return done.max(axis=0), (ends, ppr, first_part)
+
+
+#: relative precision of the slot bound's pace (bisection)
+SLOT_BOUND_RTOL = 1e-6
+
+
+def slot_bound(network: Network, nmap: NetworkMap, arch: Arch, noc: Traffic | None = None,
+               floor_ns: float = 0.0, times: np.ndarray | None = None) -> Stage | None:
+    """The interval that the consumers' row slots allow (Little's law on every input
+    buffer), as a stage ``(consumer layer, "buffer_slots", interval ns)``; None where it
+    is not above ``floor_ns`` (e.g. the slowest stage of :func:`stages`).
+
+    A producer takes a slot of its consumer's buffer for each output row (the engine's
+    ``buffer_full`` stall when none is free) and the slot is freed when the last
+    consumer row that reads it starts (pimsim.sim.buffers). With ``S`` slots, row
+    ``q + S`` can only be made once row ``q`` is released:
+
+        take(q + S) >= release(q)  for every row q of every buffer.
+
+    In a steady state at a pace of ``u`` ns per network-input row (interval ``I = H x u``,
+    ``H`` input rows per image) every row is made at its *row clock* (the network-input
+    rows it waits for, ``pimsim.sim.edram``'s rule) times ``u`` plus its *latency*: the
+    time the rows take through the layers when none is held up (each layer's
+    ``done - inputs there`` of an unqueued row, the least over image 0's rows of
+    :func:`row_schedule`, plus each hop's transfer and storage time, row by row):
+
+        T_L(r) = max over operands (T_src(hi(r)) + transfer(hi(r))) + d_L
+        T_input(j) = j x u;  take(q) = T_P(q);  release(q) = inputs-there time of the
+        last consumer row that reads q (rows of later images: + H x u per image).
+
+    A join's operand whose other operand comes through a branch of layers (a residual
+    add after a bottleneck block) is held for the branch's latency ``A`` plus the rows
+    the branch looks ahead (``B``, in rows of this operand), so ``S x p >= B x p + A``:
+    ``p >= A / (S - B)`` for the operand's row period ``p`` (Little's law: the rows in
+    the buffer, at most ``S``, are the arrival rate times the time each holds a slot).
+    The bound is the least ``u`` at which no buffer's condition fails (bisection to
+    ``SLOT_BOUND_RTOL``), times ``H``; the stage names the consumer of the buffer that
+    fails just below it. It does not count a layer's own busy time (that is
+    :func:`stages`) nor the queueing of shared units; the engine's interval is at least
+    the larger of the two. Source: Little's law, L = lambda x W (Little, Operations
+    Research 9(3), 1961).
+    """
+    from pimsim.sim.buffers import windows
+
+    h_in = max(1, network.input_shape[1])
+    done, avails, arrivals = row_schedule(network, nmap, arch, noc=noc)
+    lays = list(network)
+    by_name = {lay.name: i for i, lay in enumerate(lays)}
+    # each layer's latency when nothing waits: done - inputs there, least over the rows
+    lat = [float(np.min(done[lay.name] - a)) if a.size else 0.0
+           for lay, a in zip(lays, avails)]
+    if times is None:
+        times = stages(network, nmap, arch, noc)[1]
+    gap = [float(times[i]) / max(1, lay.out_shape[1]) for i, lay in enumerate(lays)]
+    ops = []     # per layer: [(source index or -1, transfer per source row, hi per row)]
+    for li, lay in enumerate(lays):
+        rows = max(1, lay.out_shape[1])
+        per = []
+        for order, src in enumerate(lay.inputs or [NETWORK_INPUT]):
+            arrive = arrivals[(li, order)]
+            if src == NETWORK_INPUT:
+                si, x = -1, arrive
+            else:
+                si = by_name[src]
+                x = arrive - done[src]
+            _, hi = windows(lay, rows, arrive.size)
+            per.append((si, x, hi))
+        ops.append(per)
+    # the source feeds each first layer's buffer on its own (a row waiting for a slot
+    # holds up only that buffer's later rows), so only layers' outputs are bound
+    buffers = [b for b in plan_buffers(network, nmap, arch.design)
+               if b.slots > 0 and b.producer >= 0]
+    ahead = {}
+    for i, (lay, lm) in enumerate(zip(lays, nmap.layers)):
+        ahead[i] = rows_ahead(lay, lm, arch.design.tile.imas)
+    slots = [(b.producer, b.consumer, b.slots, ahead[b.producer], b.lo, b.hi)
+             for b in buffers]
+    found = slot_pace(ops, lat, gap, slots, h_in, floor_ns)
+    if found is None:
+        return None
+    interval, k = found
+    return Stage(lays[buffers[k].consumer].name, "buffer_slots", interval)
+
+
+def slot_pace(ops: list, lat: list[float], gap: list[float], slots: list, h_in: int,
+              floor_ns: float = 0.0) -> tuple[float, int] | None:
+    """The least interval (ns) at which no row waits for a slot, and the index of the
+    buffer that sets it; None where ``floor_ns`` already allows every buffer (the pure
+    rule of :func:`slot_bound`, over plain arrays).
+
+    ``ops``: per layer in network order, its operands as (source layer index, or -1 for
+    the network input; ns from the source's row being made to its being readable, per
+    source row; the last source row each output row needs); ``lat``: per layer, ns from
+    a row's inputs being there to the row being made; ``gap``: per layer, the least ns
+    between two of its rows; ``slots``: per buffer (producer, consumer, slots, rows the
+    producer goes on past a waiting row, first and last producer row of every consumer
+    row); ``h_in``: network-input rows per image (input row ``j`` comes at ``j x u``).
+    """
+    # the consumer row that reads each row last (it is released when that row starts);
+    # a row no consumer row reads is freed when it arrives (no condition)
+    rows_of = {li: len(per[0][2]) if per else 0 for li, per in enumerate(ops)}
+    readers = []
+    for p, c, n, ahead, lo, hi in slots:
+        rows = rows_of[p]
+        q = np.arange(rows)
+        last = np.clip(np.searchsorted(lo, q, side="right") - 1, 0, None)
+        readers.append((p, c, n + ahead, rows, last, (lo[last] <= q) & (hi[last] >= q)))
+
+    def schedule(u: float) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """(made, inputs there) per layer and row at pace ``u`` (ns per input row)."""
+        made, there = [], []
+        for li, per in enumerate(ops):
+            t = None
+            for si, x, hi in per:
+                src = (np.arange(x.size) * u) if si < 0 else made[si]
+                a = (src + x)[hi]
+                t = a if t is None else np.maximum(t, a)
+            there.append(t)
+            # a layer makes a row at most every gap[li] ns (its own stage time per row)
+            k = np.arange(t.size) * gap[li]
+            made.append(np.maximum.accumulate(t + lat[li] - k) + k)
+        return made, there
+
+    def slack(u: float) -> list[float]:
+        """Per buffer: the least ``start(q + S + ahead) - release(q)`` over its rows (ns)."""
+        made, there = schedule(u)
+        out = []
+        for p, c, n, rows, last, read in readers:
+            start = made[p] - lat[p]
+            rel = np.where(read, there[c][last], -np.inf)
+            q = np.arange(rows) + n
+            inside = q < rows               # rows of the next image are not paced
+            out.append(float(np.min(start[q[inside]] - rel[inside], initial=np.inf)))
+        return out
+
+    def ok(u: float) -> bool:
+        return min(slack(u), default=0.0) >= -1e-9 * max(1.0, u * h_in)
+
+    lo_u = floor_ns / h_in
+    if not slots or ok(lo_u):
+        return None
+    hi_u = max(lo_u, 1.0) * 2
+    while not ok(hi_u):
+        hi_u *= 2
+        if hi_u * h_in > 1e15:          # no pace frees the slots (not expected: need)
+            return None
+    while hi_u - lo_u > SLOT_BOUND_RTOL * hi_u:
+        mid = (lo_u + hi_u) / 2
+        lo_u, hi_u = (lo_u, mid) if ok(mid) else (mid, hi_u)
+    return hi_u * h_in, int(np.argmin(slack(lo_u)))
+
+def rows_ahead(lay, lm, imas_per_tile: int) -> int:
+    """Rows a producer goes on making past a row whose slot it waits for, before that
+    wait stops it: a non-MVM layer's other workers (row ``r``'s worker runs ``r + h``
+    next); an MVM copy's output register is one unit deep, so the copy that holds the
+    waiting part computes its next unit and stops before the one after (the most rows
+    between a copy's unit and its unit after next; a copy with fewer units per image: a
+    whole image)."""
+    from pimsim.sim.noc import copy_layout, layer_width, worker_tiles
+
+    rows = max(1, lay.out_shape[1])
+    if not lm.is_mvm:
+        return len(worker_tiles(lm, rows))
+    ppr, _ = copy_layout(lm, rows, layer_width(lay, lm), imas_per_tile)
+    most = 0
+    for k in range(ppr.shape[0]):
+        r = np.nonzero(ppr[k])[0]
+        if r.size < 3:
+            return rows
+        most = max(most, int((r[2:] - r[:-2]).max()))
+    return most
