@@ -19,9 +19,10 @@ each image passes every layer; a layer's work per image occupies
   the input rows spilled to off-chip memory (``pimsim.sim.edram``) share each chip's
   links (one stage per chip).
 
-The pipelined interval is the largest of these busy times per image, and the stage that
-sets it is the **bottleneck** (layer, resource, share of the interval = 1 for the closed
-form). The engine simulates the same units with contention; its own bottleneck is
+The pipelined interval is the largest of these busy times per image, or the pace that
+the consumers' row slots allow where that is slower (:func:`slot_bound`, resource
+``buffer_slots``: Little's law on each input buffer), and the stage that sets it is the
+**bottleneck** (layer, resource, share of the interval = 1 for the closed form). The engine simulates the same units with contention; its own bottleneck is
 measured (``pimsim.sim.outcome``).
 """
 
