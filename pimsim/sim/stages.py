@@ -285,6 +285,11 @@ def row_done_ns(network: Network, nmap: NetworkMap, arch: Arch,
     return row_schedule(network, nmap, arch, chunk_positions, noc)[0]
 
 
+#: passes of :func:`row_schedule`'s slot waits at most (each carries the waits one buffer
+#: further upstream; the schedule stops changing long before on the shipped traces)
+SLOT_PASSES = 500
+
+
 def row_schedule(network: Network, nmap: NetworkMap, arch: Arch,
                  chunk_positions: int = CHUNK_POSITIONS, noc: Traffic | None = None
                  ) -> tuple[dict[str, np.ndarray], list[np.ndarray],
@@ -292,8 +297,91 @@ def row_schedule(network: Network, nmap: NetworkMap, arch: Arch,
     """:func:`row_done_ns`'s schedule of image 0 with what it is made of: (each layer's
     completion time of every output row; per layer index, when each output row's inputs
     are all there; per (consumer index, operand order), when each row of that operand
-    can be read by the consumer), ns."""
+    can be read by the consumer), ns.
+
+    **Row slots.** A producer's row ``q`` is delivered to a consumer operand of ``S``
+    slots (``pimsim.sim.edram.plan_buffers``) no earlier than its slot is free: when row
+    ``q - S`` has been released (the last consumer row that reads it has started), as
+    the engine's ``take_slot`` waits (``buffer_full``). A producer's outputs go to its
+    consumers in network order, so a wait at one consumer also delays the later ones,
+    and the part that waits holds its copy's output register (a worker: the worker).
+    The release times depend on the schedule, so it is computed again with the waits
+    of the previous pass until nothing moves (:func:`slot_waits`; a network whose rows
+    never wait for a slot takes one pass)."""
+    waits = None
+    for _ in range(SLOT_PASSES):
+        done, avails, arrivals, starts, takes = _row_pass(network, nmap, arch,
+                                                          chunk_positions, noc, waits)
+        new = slot_waits(network, nmap, arch, arrivals, starts, takes)
+        if waits is None and not new:
+            break
+        if waits is not None and all(np.array_equal(new[k], waits[k]) for k in new):
+            break
+        waits = new
+    return done, avails, arrivals
+
+
+def slot_waits(network: Network, nmap: NetworkMap, arch: Arch,
+               arrivals: dict, starts: list, takes: dict) -> dict[tuple[int, int], np.ndarray]:
+    """{(consumer, order): the earliest time each producer row may be delivered to that
+    operand (ns)} where a row waits for its slot somewhere ({} where none does): row
+    ``q`` waits for the release of row ``q - S`` (``starts``: when each consumer row
+    started, per layer; a row no consumer row reads is freed on arrival), and for the
+    waits at the producer's earlier consumers (its outputs go out in network order)."""
+    from pimsim.sim.buffers import windows
+
+    lays = list(network)
+    need = {}
+    any_wait = False
+    for b in plan_buffers(network, nmap, arch.design):
+        key = (b.consumer, b.order)
+        if b.producer < 0 or b.slots <= 0 or key not in takes:
+            continue
+        rows = b.rows
+        st = starts[b.consumer]
+        lo, hi = b.lo, b.hi
+        rel = np.full(rows, -np.inf)
+        read = np.zeros(rows, dtype=bool)
+        r = np.arange(lo.size)
+        for off in range(int((hi - lo).max()) + 1 if hi.size else 0):
+            q = lo + off
+            ok = q <= hi
+            np.maximum.at(rel, q[ok], st[r[ok]])
+            read[q[ok]] = True
+        rel = np.where(read, rel, arrivals[key])      # unread rows: freed on arrival
+        w = np.full(rows, -np.inf)
+        if b.slots < rows:
+            w[b.slots:] = rel[:rows - b.slots]
+        if (w > takes[key]).any():
+            any_wait = True
+        need[key] = (b.producer, w)
+    if not any_wait:
+        return {}
+    out: dict[tuple[int, int], np.ndarray] = {}
+    last: dict[int, np.ndarray] = {}
+    for key in sorted(need):                          # network order: consumer, operand
+        p, w = need[key]
+        w = np.maximum(w, last[p]) if p in last else w
+        out[key] = last[p] = w
+    return out
+
+
+def _row_pass(network: Network, nmap: NetworkMap, arch: Arch, chunk_positions: int,
+              noc: Traffic | None, waits: dict | None):
+    """One pass of :func:`row_schedule` with the slot ``waits`` of the previous one (None:
+    no row waits): (done, avails, arrivals, each layer's row start times, when each
+    operand's rows took their slots)."""
     from pimsim.sim.buffers import windows        # the engine's receptive-field rule
+
+    waits = waits or {}
+    starts: list[np.ndarray] = []
+    takes: dict[tuple[int, int], np.ndarray] = {}
+    # per producer: the wait before its last output goes (holds its register / worker)
+    out_wait: dict[str, np.ndarray] = {}
+    lays_ = list(network)
+    for (ci, order), w in waits.items():
+        name = lays_[ci].inputs[order]
+        out_wait[name] = np.maximum(out_wait[name], w) if name in out_wait else w
 
     d = arch.design
     t_read, edram_bw, bus_bw, link_bw, router_ns = _rates(arch)
@@ -338,21 +426,35 @@ def row_schedule(network: Network, nmap: NetworkMap, arch: Arch,
                 # host) and the NoC in its own transfer time
                 in_rows = h_in
                 arrive = _off_rows(lay, lm, order, h_in) * off_bit_ns
+                w_e = waits.get((li, order))
+                if w_e is not None:             # one row after another, each in its slot
+                    send = np.maximum.accumulate(np.maximum(w_e, 0.0))
+                    takes[(li, order)] = send
+                    arrive = arrive + send
+                else:
+                    takes[(li, order)] = np.zeros(h_in)
                 if over_noc:
                     arrive += c_in * w_in * bits / link_bw + hop_ns
             else:
                 prod = network.layer(src)
                 in_rows = max(1, prod.out_shape[1])
                 off = _off_rows(lay, lm, order, in_rows) * off_bit_ns
+                w_e = waits.get((li, order))
                 if src in parts:                # each copy's part of a row on its own
                     ends, ppr, first = parts[src]
                     t = ends.copy()
-                    t[first, np.arange(in_rows)] += off
+                    ar = np.arange(in_rows)
+                    if w_e is not None:         # the first part waits for the row's slot
+                        t[first, ar] = np.maximum(t[first, ar], w_e)
+                    takes[(li, order)] = t[first, ar].copy()
+                    t[first, ar] += off
                     if over_noc:
                         t += ppr * (prod.out_shape[0] * bits / link_bw)
                     arrive = t.max(axis=0)
                 else:                           # a worker sends the whole row
-                    arrive = sent[src] + off
+                    s_ = sent[src] if w_e is None else np.maximum(sent[src], w_e)
+                    takes[(li, order)] = s_
+                    arrive = s_ + off
                     if over_noc:
                         arrive += prod.out_shape[0] * prod.out_shape[2] * bits / link_bw
                 if over_noc:
@@ -364,10 +466,12 @@ def row_schedule(network: Network, nmap: NetworkMap, arch: Arch,
             _, hi = windows(lay, rows, in_rows)
             np.maximum(avail, arrive[hi], out=avail)
         held = hold.get(lay.name, np.zeros(rows))
+        wait = out_wait.get(lay.name)           # its rows' slot waits (the last consumer's)
         end = np.zeros(rows)
         if lm.is_mvm:
-            end, parts[lay.name] = _copy_rows(lay, lm, arch, rows, width, chunk_positions,
-                                              avail, held)
+            end, parts[lay.name], start = _copy_rows(lay, lm, arch, rows, width,
+                                                     chunk_positions, avail, held, wait)
+            starts.append(start)
         else:
             role, ops = unit_role(lm)
             h = max(1, min(lm.host_tiles, rows))
@@ -377,11 +481,15 @@ def row_schedule(network: Network, nmap: NetworkMap, arch: Arch,
             per_row = ops * op_ns / rows
             free = np.zeros(h)
             out = np.zeros(rows)
+            start = np.zeros(rows)
             for r in range(rows):
                 w = r % h
-                out[r] = max(free[w], avail[r]) + per_row
-                free[w] = end[r] = out[r] + held[r]
+                start[r] = max(free[w], avail[r])
+                out[r] = start[r] + per_row
+                # the worker sends the row (after its slot waits) before its next one
+                free[w] = end[r] = (out[r] if wait is None else max(out[r], wait[r])) + held[r]
             sent[lay.name] = out
+            starts.append(start)
         if lm.host_out_bits and links:          # a sink's results cross a link to the host
             if lay.name in parts:               # an equal share per unit (copy's part)
                 ends, ppr, _ = parts[lay.name]
@@ -389,7 +497,7 @@ def row_schedule(network: Network, nmap: NetworkMap, arch: Arch,
             else:                               # one unit per row
                 end = end + lm.host_out_bits / rows * off_bit_ns
         done[lay.name] = end
-    return done, avails, arrivals
+    return done, avails, arrivals, starts, takes
 
 
 def _off_rows(lay, lm, order: int, in_rows: int) -> np.ndarray:
@@ -403,15 +511,17 @@ def _off_rows(lay, lm, order: int, in_rows: int) -> np.ndarray:
 
 
 def _copy_rows(lay, lm, arch: Arch, rows: int, width: int, chunk_positions: int,
-               avail: np.ndarray, held: np.ndarray
-               ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+               avail: np.ndarray, held: np.ndarray, wait: np.ndarray | None = None
+               ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray], np.ndarray]:
     """Image 0 through an MVM layer's copies without contention, unit by unit, as the
     engine's copy process and output stage run them (``pimsim.sim.processes``; a unit is
     one copy's positions of one output row): (end of every output row's last output
     stage, (each copy's eDRAM write end per row, -inf where it has none; its positions
-    per row; the copy whose part of the row is written first)), ns. ``held``: per row,
-    how long the first part's output register is held after its write (its row's
-    off-chip bits cross before the NoC transfer starts).
+    per row; the copy whose part of the row is written first), the latest start of a
+    unit of each row), ns. ``held``: per row, how long the first part's output register
+    is held after its write (its row's off-chip bits cross before the NoC transfer
+    starts); ``wait``: per row, when its slots in the consumers' buffers are free (the
+    first part's register is held until then; None: no wait).
 
     Per copy, in row order, a unit of ``n`` positions and ``m`` reads (``avail``: when
     its row's inputs are all there; ``w``: when the copy may start it):
@@ -453,6 +563,7 @@ def _copy_rows(lay, lm, arch: Arch, rows: int, width: int, chunk_positions: int,
     first = np.ones(c, dtype=bool)        # no unit yet (a written operand is programmed)
     ends = np.full((c, rows), -np.inf)
     first_part = np.zeros(rows, dtype=np.int64)
+    started = np.full(rows, -np.inf)      # the latest start of a unit of each row
     for r in range(rows):
         k = np.nonzero(ppr[:, r])[0]
         if not k.size:
@@ -471,12 +582,17 @@ def _copy_rows(lay, lm, arch: Arch, rows: int, width: int, chunk_positions: int,
         j = int(np.argmin(wrote))
         first_part[r] = k[j]
         stage[k] = wrote
+        if wait is not None and wait[r] > stage[k[j]]:
+            stage[k[j]] = wait[r]
         stage[k[j]] += held[r]
+        started[r] = b.max()
         first[k] = False
     done = np.where(np.isfinite(ends), ends, -np.inf)
-    done[first_part, np.arange(rows)] += np.where(ppr[first_part, np.arange(rows)] > 0,
-                                                  held, 0.0)
-    return done.max(axis=0), (ends, ppr, first_part)
+    ar = np.arange(rows)
+    if wait is not None:
+        done[first_part, ar] = np.maximum(done[first_part, ar], wait)
+    done[first_part, ar] += np.where(ppr[first_part, ar] > 0, held, 0.0)
+    return done.max(axis=0), (ends, ppr, first_part), started
 
 
 #: relative precision of the slot bound's pace (bisection)
