@@ -39,7 +39,7 @@ from pimsim.mapping.network_map import LayerOverride
 from pimsim.result import LayerResult, Result, TotalResult
 from pimsim.sim.edram import plan_buffers, spill_bits_per_image
 from pimsim.sim.noc import traffic
-from pimsim.sim.stages import bottleneck, row_latency_ns, slot_bound, stages
+from pimsim.sim.stages import bottleneck, row_schedule, slot_bound, stages
 from pimsim.units import gops, gops_per_W, per_s, power_mW
 from pimsim.workload.layer import Network
 
@@ -188,12 +188,14 @@ def evaluate(network: Network, arch: Arch,
     cycles, _ = stage_times_ns(nmap, arch, spill)
     stage_list, times = stages(network, nmap, arch, noc, spill)
     interval = float(times.max()) if times.size else 0.0
+    schedule = row_schedule(network, nmap, arch, noc=noc)     # image 0, row by row
     # the consumers' row slots may allow less (Little's law, pimsim.sim.stages.slot_bound)
-    slots = slot_bound(network, nmap, arch, noc, floor_ns=interval, times=times)
+    slots = slot_bound(network, nmap, arch, noc, floor_ns=interval, times=times,
+                       schedule=schedule)
     if slots is not None:
         stage_list.append(slots)
         interval = slots.busy_ns
-    latency = row_latency_ns(network, nmap, arch, noc=noc)
+    latency = max((float(v.max()) for v in schedule[0].values()), default=0.0)
     result = build_result(network, arch, nmap, counts, dyn, actions, cycles, times, latency,
                           interval, engine="analytic", spill=spill)
     total = replace(result.total, fill_ns=float(latency), images=0, converged=True,

@@ -35,6 +35,7 @@ import numpy as np
 
 from pimsim.arch import read_timing
 from pimsim.arch.compose import Arch
+from pimsim.kernels.copy_rows import copy_rows
 from pimsim.kernels.unit_counts import split_even
 from pimsim.mapping import NetworkMap
 from pimsim.mapping.digital import units_per_tile
@@ -309,10 +310,14 @@ def row_schedule(network: Network, nmap: NetworkMap, arch: Arch,
     of the previous pass until nothing moves (:func:`slot_waits`; a network whose rows
     never wait for a slot takes one pass)."""
     waits = None
+    plan = plan_buffers(network, nmap, arch.design)
+    noc = noc if noc is not None else traffic(network, nmap, arch)
+    memo: dict = {}            # layers whose inputs did not move keep their rows
     for _ in range(SLOT_PASSES):
         done, avails, arrivals, starts, takes = _row_pass(network, nmap, arch,
-                                                          chunk_positions, noc, waits)
-        new = slot_waits(network, nmap, arch, arrivals, starts, takes)
+                                                          chunk_positions, noc, waits,
+                                                          plan, memo)
+        new = slot_waits(network, nmap, arch, arrivals, starts, takes, plan)
         if waits is None and not new:
             break
         if waits is not None and all(np.array_equal(new[k], waits[k]) for k in new):
@@ -322,7 +327,8 @@ def row_schedule(network: Network, nmap: NetworkMap, arch: Arch,
 
 
 def slot_waits(network: Network, nmap: NetworkMap, arch: Arch,
-               arrivals: dict, starts: list, takes: dict) -> dict[tuple[int, int], np.ndarray]:
+               arrivals: dict, starts: list, takes: dict,
+               plan: list | None = None) -> dict[tuple[int, int], np.ndarray]:
     """{(consumer, order): the earliest time each producer row may be delivered to that
     operand (ns)} where a row waits for its slot somewhere ({} where none does): row
     ``q`` waits for the release of row ``q - S`` (``starts``: when each consumer row
@@ -333,7 +339,7 @@ def slot_waits(network: Network, nmap: NetworkMap, arch: Arch,
     lays = list(network)
     need = {}
     any_wait = False
-    for b in plan_buffers(network, nmap, arch.design):
+    for b in plan if plan is not None else plan_buffers(network, nmap, arch.design):
         key = (b.consumer, b.order)
         if b.producer < 0 or b.slots <= 0 or key not in takes:
             continue
@@ -367,10 +373,13 @@ def slot_waits(network: Network, nmap: NetworkMap, arch: Arch,
 
 
 def _row_pass(network: Network, nmap: NetworkMap, arch: Arch, chunk_positions: int,
-              noc: Traffic | None, waits: dict | None):
+              noc: Traffic | None, waits: dict | None, plan: list | None = None,
+              memo: dict | None = None):
     """One pass of :func:`row_schedule` with the slot ``waits`` of the previous one (None:
     no row waits): (done, avails, arrivals, each layer's row start times, when each
-    operand's rows took their slots)."""
+    operand's rows took their slots). ``memo``: a layer's rows from an earlier pass,
+    reused where its inputs and waits are the same."""
+    memo = {} if memo is None else memo
     from pimsim.sim.buffers import windows        # the engine's receptive-field rule
 
     waits = waits or {}
@@ -400,7 +409,8 @@ def _row_pass(network: Network, nmap: NetworkMap, arch: Arch, chunk_positions: i
     parts: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     c_in, h_in, w_in = network.input_shape
     # where image 0's input rows live (pimsim.sim.edram, as the engine places them)
-    plan = {(b.consumer, b.order): b for b in plan_buffers(network, nmap, d)}
+    plan = {(b.consumer, b.order): b
+            for b in (plan if plan is not None else plan_buffers(network, nmap, d))}
     # a producer's output register (a worker, or the output stage of a row's first part)
     # is held until the row's off-chip bits have crossed and its NoC transfer starts
     hold: dict[str, np.ndarray] = {}
@@ -468,10 +478,21 @@ def _row_pass(network: Network, nmap: NetworkMap, arch: Arch, chunk_positions: i
         held = hold.get(lay.name, np.zeros(rows))
         wait = out_wait.get(lay.name)           # its rows' slot waits (the last consumer's)
         end = np.zeros(rows)
-        if lm.is_mvm:
+        seen = memo.get(li)
+        if (seen is not None and np.array_equal(seen[0], avail)
+                and (seen[1] is wait or (seen[1] is not None and wait is not None
+                                         and np.array_equal(seen[1], wait)))):
+            end, out_, start = seen[2]
+            if lm.is_mvm:
+                parts[lay.name] = out_
+            else:
+                sent[lay.name] = out_
+            starts.append(start)
+        elif lm.is_mvm:
             end, parts[lay.name], start = _copy_rows(lay, lm, arch, rows, width,
                                                      chunk_positions, avail, held, wait)
             starts.append(start)
+            memo[li] = (avail.copy(), wait, (end, parts[lay.name], start))
         else:
             role, ops = unit_role(lm)
             h = max(1, min(lm.host_tiles, rows))
@@ -490,6 +511,7 @@ def _row_pass(network: Network, nmap: NetworkMap, arch: Arch, chunk_positions: i
                 free[w] = end[r] = (out[r] if wait is None else max(out[r], wait[r])) + held[r]
             sent[lay.name] = out
             starts.append(start)
+            memo[li] = (avail.copy(), wait, (end, out, start))
         if lm.host_out_bits and links:          # a sink's results cross a link to the host
             if lay.name in parts:               # an equal share per unit (copy's part)
                 ends, ppr, _ = parts[lay.name]
@@ -557,42 +579,12 @@ def _copy_rows(lay, lm, arch: Arch, rows: int, width: int, chunk_positions: int,
                 + max(2 * store / edram_bw, store / bus_bw)) / n_tiles   # per position
     cycles = d.input_cycles * ou_steps(lm, arch)
     keep = 1.0 - lm.skip_cycles
-    go = np.zeros(c)                      # when each copy may start its next unit
-    adc = np.zeros(c)                     # when its ADCs are free
-    stage = np.zeros(c)                   # when its last output stage ends
-    first = np.ones(c, dtype=bool)        # no unit yet (a written operand is programmed)
-    ends = np.full((c, rows), -np.inf)
-    first_part = np.zeros(rows, dtype=np.int64)
-    started = np.full(rows, -np.inf)      # the latest start of a unit of each row
-    for r in range(rows):
-        k = np.nonzero(ppr[:, r])[0]
-        if not k.size:
-            continue
-        n = ppr[k, r].astype(float)
-        m = n * cycles if keep == 1.0 else np.ceil(n * cycles * keep)
-        b = np.maximum(go[k], avail[r]) + np.where(first[k], lm.write_ns, 0.0)
-        f = b + n * fetch_ns
-        cs = np.maximum(f + t_read, adc[k])
-        last = np.where(m > 0, cs + (m - 1) * period, f)
-        ready = np.where(m > 0, last + period, f)
-        adc[k] = np.where(m > 0, last + t_conv, adc[k])
-        go[k] = np.maximum(last, stage[k])
-        wrote = np.maximum(ready, stage[k]) + n * drain_ns
-        ends[k, r] = wrote
-        j = int(np.argmin(wrote))
-        first_part[r] = k[j]
-        stage[k] = wrote
-        if wait is not None and wait[r] > stage[k[j]]:
-            stage[k[j]] = wait[r]
-        stage[k[j]] += held[r]
-        started[r] = b.max()
-        first[k] = False
-    done = np.where(np.isfinite(ends), ends, -np.inf)
-    ar = np.arange(rows)
-    if wait is not None:
-        done[first_part, ar] = np.maximum(done[first_part, ar], wait)
-    done[first_part, ar] += np.where(ppr[first_part, ar] > 0, held, 0.0)
-    return done.max(axis=0), (ends, ppr, first_part), started
+    has_wait = wait is not None
+    done, ends, first_part, started = copy_rows(
+        ppr, np.asarray(avail, dtype=float), np.asarray(held, dtype=float),
+        np.asarray(wait, dtype=float) if has_wait else np.zeros(rows), has_wait, float(lm.write_ns), float(fetch_ns),
+        float(t_read), float(period), float(t_conv), float(drain_ns), float(cycles), float(keep))
+    return done, (ends, ppr, first_part), started
 
 
 #: relative precision of the slot bound's pace (bisection)
@@ -600,7 +592,8 @@ SLOT_BOUND_RTOL = 1e-6
 
 
 def slot_bound(network: Network, nmap: NetworkMap, arch: Arch, noc: Traffic | None = None,
-               floor_ns: float = 0.0, times: np.ndarray | None = None) -> Stage | None:
+               floor_ns: float = 0.0, times: np.ndarray | None = None,
+               schedule: tuple | None = None) -> Stage | None:
     """The interval that the consumers' row slots allow (Little's law on every input
     buffer), as a stage ``(consumer layer, "buffer_slots", interval ns)``; None where it
     is not above ``floor_ns`` (e.g. the slowest stage of :func:`stages`).
@@ -632,13 +625,15 @@ def slot_bound(network: Network, nmap: NetworkMap, arch: Arch, noc: Traffic | No
     ``SLOT_BOUND_RTOL``), times ``H``; the stage names the consumer of the buffer that
     fails just below it. It does not count a layer's own busy time (that is
     :func:`stages`) nor the queueing of shared units; the engine's interval is at least
-    the larger of the two. Source: Little's law, L = lambda x W (Little, Operations
+    the larger of the two (``schedule``: :func:`row_schedule`'s, when already computed).
+    Source: Little's law, L = lambda x W (Little, Operations
     Research 9(3), 1961).
     """
     from pimsim.sim.buffers import windows
 
     h_in = max(1, network.input_shape[1])
-    done, avails, arrivals = row_schedule(network, nmap, arch, noc=noc)
+    done, avails, arrivals = (schedule if schedule is not None
+                              else row_schedule(network, nmap, arch, noc=noc))
     lays = list(network)
     by_name = {lay.name: i for i, lay in enumerate(lays)}
     # each layer's latency when nothing waits: done - inputs there, least over the rows
