@@ -11,8 +11,9 @@ pipeline the engine simulates, ``pimsim.sim.stages``):
   consumers' row slots allow where that is slower (``slot_bound``: Little's law on each
   input buffer, resource ``buffer_slots``); throughput = 1e9 / interval images/s;
 * single-image latency = the overlapped fill, row by row, each copy's units in order
-  with no queueing at shared units (``row_latency_ns``: the engine's schedule with every
-  server uncontended; the engine's queueing is split by cause in ``pimsim.sim.agreement``);
+  with no queueing at shared units and each row waiting for its slot in the consumer's
+  buffer (``row_schedule``: the engine's schedule with every server uncontended; the
+  engine's queueing is split by cause in ``pimsim.sim.agreement``);
 * energy per image = dynamic (sum of count x energy per action) + static (every unit's
   static power over the interval; a power-gated unit only over its busy time:
   ``pimsim.arch.power``); off-chip bits, the host's input and results included, occupy
