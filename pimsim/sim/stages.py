@@ -333,10 +333,10 @@ def slot_waits(network: Network, nmap: NetworkMap, arch: Arch,
     operand (ns)} where a row waits for its slot somewhere ({} where none does): row
     ``q`` waits for the release of row ``q - S`` (``starts``: when each consumer row
     started, per layer; a row no consumer row reads is freed on arrival), and for the
-    waits at the producer's earlier consumers (its outputs go out in network order)."""
-    from pimsim.sim.buffers import windows
-
-    lays = list(network)
+    waits at the producer's earlier consumers (its outputs go out in network order).
+    The network input's rows are left out: each first layer's buffer has a source of
+    its own, and a consumer releases row ``q - S`` before it needs row ``q``, so their
+    waits never delay it."""
     need = {}
     any_wait = False
     for b in plan if plan is not None else plan_buffers(network, nmap, arch.design):
@@ -435,14 +435,9 @@ def _row_pass(network: Network, nmap: NetworkMap, arch: Arch, chunk_positions: i
                 # at once): without queueing each crosses its off-chip link (from the
                 # host) and the NoC in its own transfer time
                 in_rows = h_in
+                # (a row waiting for its slot here never delays the consumer, which
+                # released row q - S before it needs row q: slot_waits leaves them out)
                 arrive = _off_rows(lay, lm, order, h_in) * off_bit_ns
-                w_e = waits.get((li, order))
-                if w_e is not None:             # one row after another, each in its slot
-                    send = np.maximum.accumulate(np.maximum(w_e, 0.0))
-                    takes[(li, order)] = send
-                    arrive = arrive + send
-                else:
-                    takes[(li, order)] = np.zeros(h_in)
                 if over_noc:
                     arrive += c_in * w_in * bits / link_bw + hop_ns
             else:
