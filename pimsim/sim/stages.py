@@ -259,6 +259,8 @@ def stored_ns(b, arrive: np.ndarray, link_bw: float, remote_hop_ns: float,
     and read back over the chip's off-chip links (2 x bits x ``off_bit_ns``), without
     queueing (the engine measures the links' queueing, ``pimsim.sim.agreement``)."""
     out = np.array(arrive, dtype=float)
+    if getattr(b, "remote", 1) == 0 and getattr(b, "spill", 1) == 0:
+        return out                                    # every slot in the consumer's eDRAM
     pools = np.array([b.pool(0, r) for r in range(len(out))])
     out[pools == 1] += b.send_bits / link_bw + remote_hop_ns
     out[pools == 2] += 2 * b.send_bits * off_bit_ns
@@ -317,7 +319,8 @@ def row_schedule(network: Network, nmap: NetworkMap, arch: Arch,
         done, avails, arrivals, starts, takes = _row_pass(network, nmap, arch,
                                                           chunk_positions, noc, waits,
                                                           plan, memo)
-        new = slot_waits(network, nmap, arch, arrivals, starts, takes, plan)
+        new = slot_waits(network, nmap, arch, arrivals, starts, takes, plan,
+                         memo.setdefault("readers", {}))
         if waits is None and not new:
             break
         if waits is not None and all(np.array_equal(new[k], waits[k]) for k in new):
@@ -328,7 +331,8 @@ def row_schedule(network: Network, nmap: NetworkMap, arch: Arch,
 
 def slot_waits(network: Network, nmap: NetworkMap, arch: Arch,
                arrivals: dict, starts: list, takes: dict,
-               plan: list | None = None) -> dict[tuple[int, int], np.ndarray]:
+               plan: list | None = None,
+               readers: dict | None = None) -> dict[tuple[int, int], np.ndarray]:
     """{(consumer, order): the earliest time each producer row may be delivered to that
     operand (ns)} where a row waits for its slot somewhere ({} where none does): row
     ``q`` waits for the release of row ``q - S`` (``starts``: when each consumer row
@@ -345,16 +349,17 @@ def slot_waits(network: Network, nmap: NetworkMap, arch: Arch,
             continue
         rows = b.rows
         st = starts[b.consumer]
-        lo, hi = b.lo, b.hi
-        rel = np.full(rows, -np.inf)
-        read = np.zeros(rows, dtype=bool)
-        r = np.arange(lo.size)
-        for off in range(int((hi - lo).max()) + 1 if hi.size else 0):
-            q = lo + off
-            ok = q <= hi
-            np.maximum.at(rel, q[ok], st[r[ok]])
-            read[q[ok]] = True
-        rel = np.where(read, rel, arrivals[key])      # unread rows: freed on arrival
+        got = readers.get(key) if readers is not None else None
+        if got is None:
+            # the consumer rows reading each row q: first .. last (windows are monotone)
+            q = np.arange(rows)
+            first = np.searchsorted(b.hi, q, side="left")
+            last = np.searchsorted(b.lo, q, side="right") - 1
+            got = (first, last, first <= last)
+            if readers is not None:
+                readers[key] = got
+        first, last, read = got
+        rel = np.where(read, range_max(st, first, last, read), arrivals[key])
         w = np.full(rows, -np.inf)
         if b.slots < rows:
             w[b.slots:] = rel[:rows - b.slots]
@@ -372,6 +377,39 @@ def slot_waits(network: Network, nmap: NetworkMap, arch: Arch,
     return out
 
 
+def range_max(values: np.ndarray, first: np.ndarray, last: np.ndarray,
+              valid: np.ndarray) -> np.ndarray:
+    """``max(values[first[i] .. last[i]])`` for every ``i`` where ``valid`` (-inf
+    elsewhere): a few ranges stepped directly, long ones by a sparse table (the max of
+    two overlapping power-of-two blocks)."""
+    out = np.full(first.size, -np.inf)
+    if not valid.any():
+        return out
+    a, b = first[valid], last[valid]
+    n = b - a + 1
+    longest = int(n.max())
+    if longest <= 4:
+        res = values[a].copy()
+        for off in range(1, longest):
+            ok = off < n
+            res[ok] = np.maximum(res[ok], values[a[ok] + off])
+    else:
+        table = [values]
+        step = 1
+        while 2 * step <= longest:
+            prev = table[-1]
+            table.append(np.maximum(prev[:-step], prev[step:]))
+            step *= 2
+        k = np.floor(np.log2(n)).astype(np.int64)
+        res = np.empty(a.size)
+        for lv in np.unique(k):
+            sel = k == lv
+            t = table[lv]
+            res[sel] = np.maximum(t[a[sel]], t[b[sel] - (1 << int(lv)) + 1])
+    out[valid] = res
+    return out
+
+
 def _row_pass(network: Network, nmap: NetworkMap, arch: Arch, chunk_positions: int,
               noc: Traffic | None, waits: dict | None, plan: list | None = None,
               memo: dict | None = None):
@@ -380,6 +418,8 @@ def _row_pass(network: Network, nmap: NetworkMap, arch: Arch, chunk_positions: i
     operand's rows took their slots). ``memo``: a layer's rows from an earlier pass,
     reused where its inputs and waits are the same."""
     memo = {} if memo is None else memo
+    cache = memo.setdefault("windows", {})        # (layer, operand) -> last rows needed
+    by_name = {lay.name: lay for lay in network}
     from pimsim.sim.buffers import windows        # the engine's receptive-field rule
 
     waits = waits or {}
@@ -417,7 +457,7 @@ def _row_pass(network: Network, nmap: NetworkMap, arch: Arch, chunk_positions: i
     for lay, lm in zip(network, nmap.layers):
         for order, src in enumerate(lay.inputs):
             if src != NETWORK_INPUT and (lay.is_mvm or order > 0):
-                src_rows = max(1, network.layer(src).out_shape[1])
+                src_rows = max(1, by_name[src].out_shape[1])
                 h_ = hold.setdefault(src, np.zeros(src_rows))
                 np.maximum(h_, _off_rows(lay, lm, order, src_rows) * off_bit_ns, out=h_)
     for li, (lay, lm) in enumerate(zip(network, nmap.layers)):
@@ -441,7 +481,7 @@ def _row_pass(network: Network, nmap: NetworkMap, arch: Arch, chunk_positions: i
                 if over_noc:
                     arrive += c_in * w_in * bits / link_bw + hop_ns
             else:
-                prod = network.layer(src)
+                prod = by_name[src]
                 in_rows = max(1, prod.out_shape[1])
                 off = _off_rows(lay, lm, order, in_rows) * off_bit_ns
                 w_e = waits.get((li, order))
@@ -468,7 +508,9 @@ def _row_pass(network: Network, nmap: NetworkMap, arch: Arch, chunk_positions: i
             if b is not None:
                 arrive = stored_ns(b, arrive, link_bw, d.noc.avg_hops * router_ns, off_bit_ns)
             arrivals[(li, order)] = arrive
-            _, hi = windows(lay, rows, in_rows)
+            hi = cache.get((li, order))
+            if hi is None:
+                hi = cache[(li, order)] = windows(lay, rows, in_rows)[1]
             np.maximum(avail, arrive[hi], out=avail)
         held = hold.get(lay.name, np.zeros(rows))
         wait = out_wait.get(lay.name)           # its rows' slot waits (the last consumer's)
