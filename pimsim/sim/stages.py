@@ -278,8 +278,20 @@ def row_done_ns(network: Network, nmap: NetworkMap, arch: Arch,
     A non-MVM layer's rows go round-robin to one worker per host tile. A row reaches a
     consumer over the NoC link (bits / link bandwidth + the edge's mean hops x router
     latency, :func:`pimsim.sim.noc.traffic`), then into its buffer slot as the engine
-    stores it (:func:`stored_ns`: another tile's eDRAM or off-chip). Returns each layer's
-    completion time of every output row (ns); the latency is the last row of the last layer.
+    stores it (:func:`stored_ns`: another tile's eDRAM or off-chip); a consumer row
+    starts when rows 0 to the last of its window have all arrived.
+
+    Buffers are finite, as in the engine (``pimsim.sim.buffers``): each consumer operand
+    is a ring of ``slots`` row slots (``pimsim.sim.edram``); a producer's row takes a
+    slot in each of its consumers' buffers in turn, after the row before it, and row
+    ``j`` only once row ``j - slots`` has been read by its last reader (a row no output
+    reads is freed when it arrives); until then the producer holds it (the engine's
+    ``buffer_full``: a worker waits, a copy's one-deep output register stays full).
+    The layers are stepped row by row, each as far as its inputs and its consumers'
+    free slots allow, so a producer sees its consumer's progress (one pass).
+
+    Returns each layer's completion time of every output row (ns); the latency is the
+    last row of the last layer.
     """
     from pimsim.sim.buffers import windows        # the engine's receptive-field rule
 
@@ -288,17 +300,7 @@ def row_done_ns(network: Network, nmap: NetworkMap, arch: Arch,
     noc = noc if noc is not None else traffic(network, nmap, arch)
     links = d.chip.offchip_links
     off_bit_ns = arch.latency_ns("offchip_link", "transfer")
-    done: dict[str, np.ndarray] = {}             # layer -> completion time of each row
-    # when each output row is handed to the consumers (a worker: its compute end) and,
-    # for an MVM layer, each copy's part: (end of its eDRAM write per row, -inf where it
-    # has none; its positions per row; the copy whose part goes first per row), [copies,
-    # rows]: each part crosses the network on its own, the first one with the row's
-    # off-chip bits
-    sent: dict[str, np.ndarray] = {}
-    parts: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-    c_in, h_in, w_in = network.input_shape
-    # where image 0's input rows live (pimsim.sim.edram, as the engine places them)
-    plan = {(b.consumer, b.order): b for b in plan_buffers(network, nmap, d)}
+    lays = list(network)
     # a producer's output register (a worker, or the output stage of a row's first part)
     # is held until the row's off-chip bits have crossed and its NoC transfer starts
     hold: dict[str, np.ndarray] = {}
@@ -308,94 +310,197 @@ def row_done_ns(network: Network, nmap: NetworkMap, arch: Arch,
                 src_rows = max(1, network.layer(src).out_shape[1])
                 h_ = hold.setdefault(src, np.zeros(src_rows))
                 np.maximum(h_, _off_rows(lay, lm, order, src_rows) * off_bit_ns, out=h_)
-    for li, (lay, lm) in enumerate(zip(network, nmap.layers)):
-        rows, width = max(1, lay.out_shape[1]), max(1, lay.out_shape[2])
-        if lm.is_mvm and lay.is_matmul:       # a written matmul: one MVM per row of A
-            width = 1
-        bits = d.precision.input_bits if lay.is_mvm else d.precision.output_bits
-        avail = np.zeros(rows)                  # when output row r's inputs are all there
-        for order, src in enumerate(lay.inputs or [NETWORK_INPUT]):
-            hop_ns = noc.edge_hops.get((src, lay.name), 0.0) * router_ns
-            over_noc = lay.is_mvm or order > 0
-            if src == NETWORK_INPUT:
-                # every row is sent when its slot is free (the engine's source issues them
-                # at once): without queueing each crosses its off-chip link (from the
-                # host) and the NoC in its own transfer time
-                in_rows = h_in
-                arrive = _off_rows(lay, lm, order, h_in) * off_bit_ns
-                if over_noc:
-                    arrive += c_in * w_in * bits / link_bw + hop_ns
-            else:
-                prod = network.layer(src)
-                in_rows = max(1, prod.out_shape[1])
-                off = _off_rows(lay, lm, order, in_rows) * off_bit_ns
-                if src in parts:                # each copy's part of a row on its own
-                    ends, ppr, first = parts[src]
-                    t = ends.copy()
-                    t[first, np.arange(in_rows)] += off
-                    if over_noc:
-                        t += ppr * (prod.out_shape[0] * bits / link_bw)
-                    arrive = t.max(axis=0)
-                else:                           # a worker sends the whole row
-                    arrive = sent[src] + off
-                    if over_noc:
-                        arrive += prod.out_shape[0] * prod.out_shape[2] * bits / link_bw
-                if over_noc:
-                    arrive += hop_ns
-            b = plan.get((li, order))
-            if b is not None:
-                arrive = stored_ns(b, arrive, link_bw, d.noc.avg_hops * router_ns, off_bit_ns)
-            _, hi = windows(lay, rows, in_rows)
-            avail = np.maximum(avail, arrive[hi])
+    layer_rows = []
+    for lay, lm in zip(network, nmap.layers):
+        rows = max(1, lay.out_shape[1])
         held = hold.get(lay.name, np.zeros(rows))
-        end = np.zeros(rows)
-        if lm.is_mvm:
-            end, parts[lay.name] = _copy_rows(lay, lm, arch, rows, width, chunk_positions,
-                                              avail, held)
+        layer_rows.append(_CopyRows(lay, lm, arch, rows, chunk_positions, held)
+                          if lm.is_mvm else _WorkerRows(lay, lm, arch, rows, held))
+    sources = []
+    c_in, h_in, w_in = network.input_shape
+    for b in plan_buffers(network, nmap, d):          # where image 0's rows live
+        lay, lm = lays[b.consumer], nmap.layers[b.consumer]
+        src = lay.inputs[b.order] if lay.inputs else NETWORK_INPUT
+        if b.producer < 0:
+            prod = _Source(b.rows)
+            sources.append(prod)
         else:
-            role, ops = unit_role(lm)
-            h = max(1, min(lm.host_tiles, rows))
-            op_ns = (arch.latency_ns(role, lm.unit_action or (
-                "accumulate" if role == "tile_shift_add" else "op"))
-                / units_per_tile(arch, role)) if role else 0.0
-            per_row = ops * op_ns / rows
-            free = np.zeros(h)
-            out = np.zeros(rows)
-            for r in range(rows):
-                w = r % h
-                out[r] = max(free[w], avail[r]) + per_row
-                free[w] = end[r] = out[r] + held[r]
-            sent[lay.name] = out
+            prod = layer_rows[b.producer]
+        bits = d.precision.input_bits if lay.is_mvm else d.precision.output_bits
+        over_noc = lay.is_mvm or b.order > 0
+        if b.producer < 0:                # the host's rows, each in one transfer
+            row_ns = c_in * w_in * bits / link_bw
+        elif isinstance(prod, _CopyRows):  # per position of a copy's part
+            row_ns = lays[b.producer].out_shape[0] * bits / link_bw
+        else:                             # a worker's whole row
+            row_ns = lays[b.producer].out_shape[0] * lays[b.producer].out_shape[2] * bits / link_bw
+        cons = layer_rows[b.consumer]
+        lo, hi = windows(lay, cons.rows, b.rows)
+        e = _Buffer(b, prod, cons, lo, hi,
+                    _off_rows(lay, lm, b.order, b.rows) * off_bit_ns,
+                    row_ns if over_noc else 0.0,
+                    noc.edge_hops.get((src, lay.name), 0.0) * router_ns if over_noc else 0.0,
+                    link_bw, d.noc.avg_hops * router_ns, off_bit_ns)
+        prod.outs.append(e)
+        cons.ins.append(e)
+    steppers = sources + layer_rows
+    left = sum(s.rows for s in steppers)
+    while left:
+        moved = 0
+        for s in steppers:
+            while s.next < s.rows and s.ready(s.next):
+                s.step(s.next)
+                s.next += 1
+                moved += 1
+        if not moved:         # the engine would deadlock too: a defect of the plan
+            raise RuntimeError(f"closed-form schedule of '{network.name}' stopped: no "
+                               "layer can take its next row")
+        left -= moved
+    done: dict[str, np.ndarray] = {}
+    for lay, lm, st in zip(network, nmap.layers, layer_rows):
+        end = st.done()
         if lm.host_out_bits and links:          # a sink's results cross a link to the host
-            if lay.name in parts:               # an equal share per unit (copy's part)
-                ends, ppr, _ = parts[lay.name]
-                end = (ends + lm.host_out_bits / np.count_nonzero(ppr) * off_bit_ns).max(axis=0)
+            if isinstance(st, _CopyRows):       # an equal share per unit (copy's part)
+                end = (st.ends + lm.host_out_bits / np.count_nonzero(st.ppr)
+                       * off_bit_ns).max(axis=0)
             else:                               # one unit per row
-                end = end + lm.host_out_bits / rows * off_bit_ns
+                end = end + lm.host_out_bits / st.rows * off_bit_ns
         done[lay.name] = end
     return done
 
 
-def _off_rows(lay, lm, order: int, in_rows: int) -> np.ndarray:
-    """Off-chip bits of each input row of ``lay``'s operand ``order`` (the engine's
-    ``Edge.offchip_rows``: a layer's off-chip input bits, the host's included, ride on one
-    operand, its second for a non-MVM layer of several inputs)."""
-    off_order = 1 if (not lm.is_mvm and len(lay.inputs) > 1) else 0
-    if order != off_order:
-        return np.zeros(in_rows)
-    return split_even(int(lm.offchip_bits - lm.host_out_bits), in_rows).astype(float)
+class _Rows:
+    """A producer of rows in :func:`row_done_ns`: how far it is (``next``), its
+    consumers' buffers (``outs``) and its inputs (``ins``)."""
+
+    def __init__(self, rows: int):
+        self.rows = rows
+        self.next = 0
+        self.outs: list[_Buffer] = []
+        self.ins: list[_Buffer] = []
+        self.start = np.zeros(rows)       # when each row's last unit started (read inputs)
+
+    def ready(self, r: int) -> bool:
+        """Are row ``r``'s input rows in and its slots' previous holders read?"""
+        for e in self.ins:
+            if e.prod.next <= e.hi[r]:
+                return False
+        for e in self.outs:
+            if r >= e.slots and e.cons.next <= e.last_reader[r - e.slots]:
+                return False
+        return True
+
+    def avail(self, r: int) -> float:
+        """When input rows 0 to the last of row ``r``'s window have all arrived."""
+        return max((e.prefix(int(e.hi[r])) for e in self.ins), default=0.0)
+
+    def claim(self, r: int, t: float) -> float:
+        """Row ``r``, ready at ``t``, takes a slot in each consumer's buffer in turn: after
+        the row before it and once the row ``slots`` before it has been read."""
+        for e in self.outs:
+            if r >= e.slots:
+                t = max(t, e.release(r - e.slots))
+            if e.last > t:
+                t = e.last
+            e.last = e.claims[r] = t
+        return t
 
 
-def _copy_rows(lay, lm, arch: Arch, rows: int, width: int, chunk_positions: int,
-               avail: np.ndarray, held: np.ndarray
-               ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+class _Source(_Rows):
+    """The network input into one first layer's buffer: the host issues every row as soon
+    as it has a slot (the engine's source)."""
+
+    def step(self, r: int) -> None:
+        self.claim(r, 0.0)
+
+
+class _Buffer:
+    """One consumer operand's ring of row slots (``pimsim.sim.edram.OperandBuffer``)
+    between two steppers of :func:`row_done_ns`: when each row took its slot and arrived."""
+
+    def __init__(self, b, prod: _Rows, cons: _Rows, lo: np.ndarray, hi: np.ndarray,
+                 off_ns: np.ndarray, row_ns: float, hop_ns: float, link_bw: float,
+                 remote_hop_ns: float, off_bit_ns: float):
+        self.b, self.prod, self.cons = b, prod, cons
+        self.slots = b.slots
+        self.lo, self.hi = lo, hi
+        self.off_ns, self.row_ns, self.hop_ns = off_ns, row_ns, hop_ns
+        self.link_bw, self.remote_hop_ns, self.off_bit_ns = link_bw, remote_hop_ns, off_bit_ns
+        self.claims = np.zeros(b.rows)
+        self.last = -np.inf
+        # the consumer row that reads each input row last (-1: none) and the first
+        first = np.full(b.rows, b.rows + cons.rows, dtype=np.int64)
+        last = np.full(b.rows, -1, dtype=np.int64)
+        for r in range(cons.rows):
+            first[lo[r]:hi[r] + 1] = np.minimum(first[lo[r]:hi[r] + 1], r)
+            last[lo[r]:hi[r] + 1] = r
+        self.first_reader, self.last_reader = first, last
+        self.arrived = np.zeros(b.rows)
+        self.upto = 0                     # prefix maxima known for rows < upto
+
+    def arrival(self, x: int) -> float:
+        """When row ``x`` can be read in the consumer's buffer (ns)."""
+        p = self.prod
+        if isinstance(p, _CopyRows):      # each copy's part on its own, the first with
+            t = p.ends[:, x].copy()       # the row's off-chip bits once it has its slot
+            t[p.first_part[x]] = self.claims[x] + self.off_ns[x]
+            t = float((t + p.ppr[:, x] * self.row_ns).max())
+        else:
+            t = self.claims[x] + self.off_ns[x] + self.row_ns
+        t += self.hop_ns
+        pool = self.b.pool(0, x)          # as stored_ns
+        if pool == 1:
+            t += self.b.send_bits / self.link_bw + self.remote_hop_ns
+        elif pool == 2:
+            t += 2 * self.b.send_bits * self.off_bit_ns
+        return t
+
+    def prefix(self, x: int) -> float:
+        """When rows 0..x have all arrived."""
+        while self.upto <= x:
+            a = self.arrival(self.upto)
+            self.arrived[self.upto] = a if self.upto == 0 else max(a, self.arrived[self.upto - 1])
+            self.upto += 1
+        return float(self.arrived[x])
+
+    def release(self, x: int) -> float:
+        """When row ``x``'s slot is free: its last reader has started (read it), or it
+        arrived when no output reads it."""
+        if self.last_reader[x] < 0:
+            return self.arrival(x)
+        return float(self.cons.start[self.first_reader[x]:self.last_reader[x] + 1].max())
+
+
+class _WorkerRows(_Rows):
+    """A non-MVM layer's rows, round-robin on one worker per host tile."""
+
+    def __init__(self, lay, lm, arch: Arch, rows: int, held: np.ndarray):
+        super().__init__(rows)
+        role, ops = unit_role(lm)
+        self.h = max(1, min(lm.host_tiles, rows))
+        op_ns = (arch.latency_ns(role, lm.unit_action or (
+            "accumulate" if role == "tile_shift_add" else "op"))
+            / units_per_tile(arch, role)) if role else 0.0
+        self.per_row = ops * op_ns / rows
+        self.free = np.zeros(self.h)
+        self.end = np.zeros(rows)
+        self.held = held
+
+    def step(self, r: int) -> None:
+        w = r % self.h
+        self.start[r] = max(self.free[w], self.avail(r))
+        self.free[w] = self.end[r] = self.claim(r, self.start[r] + self.per_row) + self.held[r]
+
+    def done(self) -> np.ndarray:
+        return self.end
+
+
+class _CopyRows(_Rows):
     """Image 0 through an MVM layer's copies without contention, unit by unit, as the
     engine's copy process and output stage run them (``pimsim.sim.processes``; a unit is
-    one copy's positions of one output row): (end of every output row's last output
-    stage, (each copy's eDRAM write end per row, -inf where it has none; its positions
-    per row; the copy whose part of the row is written first)), ns. ``held``: per row,
-    how long the first part's output register is held after its write (its row's
-    off-chip bits cross before the NoC transfer starts).
+    one copy's positions of one output row). ``held``: per row, how long the first
+    part's output register is held after it has its slots (its row's off-chip bits
+    cross before the NoC transfer starts).
 
     Per copy, in row order, a unit of ``n`` positions and ``m`` reads (``avail``: when
     its row's inputs are all there; ``w``: when the copy may start it):
@@ -408,56 +513,82 @@ def _copy_rows(lay, lm, arch: Arch, rows: int, width: int, chunk_positions: int,
     * the output register is one deep: the copy goes on at ``max(last, d)`` where ``d``
       is the end of its previous unit's output stage, and this unit's output stage runs
       from ``max(ready, d)``: row-tile merges on the tile shift-and-add, then the eDRAM
-      write over the bus (a copy on several tiles does ``1 / tiles`` on each at once).
+      write over the bus (a copy on several tiles does ``1 / tiles`` on each at once);
+      the row's first part written then takes the row's slots in the consumers' buffers
+      (:meth:`_Rows.claim`) and holds the register until it has them.
     """
-    from pimsim.sim.noc import copy_layout
 
-    d = arch.design
-    t_read, edram_bw, bus_bw, _, _ = _rates(arch)
-    c = lm.replication
-    chunk = max(1, min(width, chunk_positions))
-    ppr, _ = copy_layout(lm, rows, width, d.tile.imas, chunk)     # [copies, rows]
-    t_conv = conversion_ns(lm, arch)
-    period = max(t_read, t_conv)
-    fetch = lay.weight_rows * lay.groups * d.precision.input_bits
-    store = lay.out_shape[0] * d.precision.output_bits
-    if lay.is_matmul:
-        fetch = lay.matmul_dims[0] * lay.matmul_dims[2] * d.precision.input_bits
-        store = lay.matmul_dims[0] * lay.matmul_dims[3] * d.precision.output_bits
-    n_tiles = max(1, -(-lm.imas_per_copy // d.tile.imas))        # tiles one copy spans
-    fetch_ns = max(2 * fetch / edram_bw, fetch / bus_bw) / n_tiles       # per position
-    tsa_ns = arch.latency_ns("tile_shift_add", "accumulate") / d.tile.shift_adds
-    drain_ns = (lm.merges_per_position * tsa_ns
-                + max(2 * store / edram_bw, store / bus_bw)) / n_tiles   # per position
-    cycles = d.input_cycles * ou_steps(lm, arch)
-    keep = 1.0 - lm.skip_cycles
-    go = np.zeros(c)                      # when each copy may start its next unit
-    adc = np.zeros(c)                     # when its ADCs are free
-    stage = np.zeros(c)                   # when its last output stage ends
-    first = np.ones(c, dtype=bool)        # no unit yet (a written operand is programmed)
-    ends = np.full((c, rows), -np.inf)
-    first_part = np.zeros(rows, dtype=np.int64)
-    for r in range(rows):
-        k = np.nonzero(ppr[:, r])[0]
+    def __init__(self, lay, lm, arch: Arch, rows: int, chunk_positions: int,
+                 held: np.ndarray):
+        from pimsim.sim.noc import copy_layout
+
+        super().__init__(rows)
+        d = arch.design
+        t_read, edram_bw, bus_bw, _, _ = _rates(arch)
+        width = 1 if lay.is_matmul else max(1, lay.out_shape[2])   # written: per row of A
+        c = lm.replication
+        chunk = max(1, min(width, chunk_positions))
+        self.ppr, _ = copy_layout(lm, rows, width, d.tile.imas, chunk)     # [copies, rows]
+        t_conv = conversion_ns(lm, arch)
+        fetch = lay.weight_rows * lay.groups * d.precision.input_bits
+        store = lay.out_shape[0] * d.precision.output_bits
+        if lay.is_matmul:
+            fetch = lay.matmul_dims[0] * lay.matmul_dims[2] * d.precision.input_bits
+            store = lay.matmul_dims[0] * lay.matmul_dims[3] * d.precision.output_bits
+        n_tiles = max(1, -(-lm.imas_per_copy // d.tile.imas))        # tiles one copy spans
+        tsa_ns = arch.latency_ns("tile_shift_add", "accumulate") / d.tile.shift_adds
+        self.t_read, self.t_conv, self.period = t_read, t_conv, max(t_read, t_conv)
+        self.fetch_ns = max(2 * fetch / edram_bw, fetch / bus_bw) / n_tiles   # per position
+        self.drain_ns = (lm.merges_per_position * tsa_ns
+                         + max(2 * store / edram_bw, store / bus_bw)) / n_tiles
+        self.cycles = d.input_cycles * ou_steps(lm, arch)
+        self.keep = 1.0 - lm.skip_cycles
+        self.write_ns = lm.write_ns
+        self.held = held
+        self.go = np.zeros(c)                  # when each copy may start its next unit
+        self.adc = np.zeros(c)                 # when its ADCs are free
+        self.stage = np.zeros(c)               # when its last output stage ends
+        self.first = np.ones(c, dtype=bool)    # no unit yet (a written operand is programmed)
+        self.ends = np.full((c, rows), -np.inf)
+        self.first_part = np.zeros(rows, dtype=np.int64)
+        self.first_end = np.zeros(rows)        # the first part's output stage is over
+
+    def step(self, r: int) -> None:
+        k = np.nonzero(self.ppr[:, r])[0]
         if not k.size:
-            continue
-        n = ppr[k, r].astype(float)
-        m = n * cycles if keep == 1.0 else np.ceil(n * cycles * keep)
-        b = np.maximum(go[k], avail[r]) + np.where(first[k], lm.write_ns, 0.0)
-        f = b + n * fetch_ns
-        cs = np.maximum(f + t_read, adc[k])
+            return
+        n = self.ppr[k, r].astype(float)
+        m = n * self.cycles if self.keep == 1.0 else np.ceil(n * self.cycles * self.keep)
+        period = self.period
+        b = np.maximum(self.go[k], self.avail(r)) + np.where(self.first[k], self.write_ns, 0.0)
+        self.start[r] = b.max()
+        f = b + n * self.fetch_ns
+        cs = np.maximum(f + self.t_read, self.adc[k])
         last = np.where(m > 0, cs + (m - 1) * period, f)
         ready = np.where(m > 0, last + period, f)
-        adc[k] = np.where(m > 0, last + t_conv, adc[k])
-        go[k] = np.maximum(last, stage[k])
-        wrote = np.maximum(ready, stage[k]) + n * drain_ns
-        ends[k, r] = wrote
+        self.adc[k] = np.where(m > 0, last + self.t_conv, self.adc[k])
+        self.go[k] = np.maximum(last, self.stage[k])
+        wrote = np.maximum(ready, self.stage[k]) + n * self.drain_ns
+        self.ends[k, r] = wrote
         j = int(np.argmin(wrote))
-        first_part[r] = k[j]
-        stage[k] = wrote
-        stage[k[j]] += held[r]
-        first[k] = False
-    done = np.where(np.isfinite(ends), ends, -np.inf)
-    done[first_part, np.arange(rows)] += np.where(ppr[first_part, np.arange(rows)] > 0,
-                                                  held, 0.0)
-    return done.max(axis=0), (ends, ppr, first_part)
+        self.first_part[r] = k[j]
+        self.stage[k] = wrote
+        self.stage[k[j]] = self.first_end[r] = self.claim(r, float(wrote[j])) + self.held[r]
+        self.first[k] = False
+
+    def done(self) -> np.ndarray:
+        """When each row's last output stage is over."""
+        done = np.where(np.isfinite(self.ends), self.ends, -np.inf)
+        has = self.ppr[self.first_part, np.arange(self.rows)] > 0
+        done[self.first_part[has], np.arange(self.rows)[has]] = self.first_end[has]
+        return done.max(axis=0)
+
+
+def _off_rows(lay, lm, order: int, in_rows: int) -> np.ndarray:
+    """Off-chip bits of each input row of ``lay``'s operand ``order`` (the engine's
+    ``Edge.offchip_rows``: a layer's off-chip input bits, the host's included, ride on one
+    operand, its second for a non-MVM layer of several inputs)."""
+    off_order = 1 if (not lm.is_mvm and len(lay.inputs) > 1) else 0
+    if order != off_order:
+        return np.zeros(in_rows)
+    return split_even(int(lm.offchip_bits - lm.host_out_bits), in_rows).astype(float)
