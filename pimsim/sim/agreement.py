@@ -12,13 +12,15 @@ the bottleneck's steady-state ``stalls_ns`` (after image 0, ``total.bottleneck``
 ``stalled / (busy + stalled) x I_f >= I_f - (1 + TOLERANCE) x I_a``. An engine interval
 *below* the closed form's is never explained: the closed form would be counting work
 the engine does not do. Beyond the tolerance the difference is also split in two
-measured parts, each in % of ``I_a`` (:func:`with_interval_split`): **contention**
-``I_f - I_free``, what queueing at shared units adds, and **uncontended** ``I_free -
-I_a``, where ``I_free`` is the engine's steady-state interval with every shared unit
-uncontended (``run_engine(..., uncontended={"*"})``): the pace that the pipeline's
-dependencies and finite buffers alone allow (a producer held by its consumer's full
-ring, a join waiting for its other operand), which the closed form's slowest stage
-does not bound.
+measured parts, each in % of ``I_a`` (:func:`with_interval_split`), from ``I_free``, the
+engine's steady-state interval with every shared unit uncontended (``run_engine(...,
+uncontended={"*"})``: the pace that the pipeline's dependencies and finite buffers allow
+on their own -- a producer held by its consumer's full ring, a join waiting for its
+other operand -- with no unit's capacity or queue): **uncontended** ``max(I_free, I_a) -
+I_a``, what that pace adds to the closed form's slowest stage, and **contention**
+``I_f - max(I_free, I_a)``, the rest: queueing at shared units, and its lengthening of
+the time rows hold their slots. (Where ``I_free < I_a`` the closed form's bottleneck is
+a shared unit whose capacity the uncontended run removes: all of it is contention.)
 
 Latency rule: image 0's latency ``L_f`` (images fed behind it) agrees with the closed
 form's ``L_a`` within ``TOLERANCE``. The closed form's latency is image 0's pipeline with
@@ -194,8 +196,9 @@ def interval_cell(g: Agreement) -> str:
     text = f"{100 * g.interval_diff:+.1f} % {g.interval_verdict}"
     if g.free_interval_ns == g.free_interval_ns:        # split (not NaN)
         base = g.analytic_interval_ns
-        text += (f" (contention {100 * (g.fast_interval_ns - g.free_interval_ns) / base:+.1f} %,"
-                 f" uncontended {100 * (g.free_interval_ns - base) / base:+.1f} %)")
+        pace = max(g.free_interval_ns, base)
+        text += (f" (contention {100 * (g.fast_interval_ns - pace) / base:+.1f} %,"
+                 f" uncontended {100 * (pace - base) / base:+.1f} %)")
     return text
 
 

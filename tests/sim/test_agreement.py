@@ -210,6 +210,11 @@ def test_interval_split_by_hand():
     g = Agreement("t", "d", 100.0, 1000.0, 150.0, 1000.0, "x crossbar", 0.5, {},
                   free_interval_ns=110.0)
     assert interval_cell(g) == "+50.0 % stalls (contention +40.0 %, uncontended +10.0 %)"
+    # no queueing, the engine at 90 ns: faster than the closed form's slowest stage (a
+    # shared unit whose capacity the uncontended run removes): all 50 % is contention
+    g = Agreement("t", "d", 100.0, 1000.0, 150.0, 1000.0, "x offchip_link", 0.5, {},
+                  free_interval_ns=90.0)
+    assert interval_cell(g) == "+50.0 % stalls (contention +50.0 %, uncontended +0.0 %)"
     # not split (within the tolerance, or from_results alone): the difference and verdict
     g = Agreement("t", "d", 100.0, 1000.0, 103.0, 1000.0, "x crossbar", 0.0, {})
     assert interval_cell(g) == "+3.0 % agree"
