@@ -353,8 +353,12 @@ def row_done_ns(network: Network, nmap: NetworkMap, arch: Arch,
                 s.next += 1
                 moved += 1
         if not moved:         # the engine would deadlock too: a defect of the plan
-            raise RuntimeError(f"closed-form schedule of '{network.name}' stopped: no "
-                               "layer can take its next row")
+            from pimsim.errors import EngineError
+            raise EngineError(f"closed-form schedule of '{network.name}' stopped: no layer "
+                              "can take its next row (every one waits for an input row or "
+                              "a buffer slot that is never freed)", file=d.source,
+                              where="--fidelity", expected="please report it with the "
+                              "design point and trace")
         left -= moved
     done: dict[str, np.ndarray] = {}
     for lay, lm, st in zip(network, nmap.layers, layer_rows):
