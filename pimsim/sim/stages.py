@@ -266,6 +266,15 @@ def stored_ns(b, arrive: np.ndarray, link_bw: float, remote_hop_ns: float,
 def row_done_ns(network: Network, nmap: NetworkMap, arch: Arch,
                 chunk_positions: int = CHUNK_POSITIONS,
                 noc: Traffic | None = None) -> dict[str, np.ndarray]:
+    """Each layer's completion time of every output row of image 0 (ns), the schedule
+    of :func:`row_schedule`; the latency is the last row of the last layer."""
+    return row_schedule(network, nmap, arch, chunk_positions, noc)[0]
+
+
+def row_schedule(network: Network, nmap: NetworkMap, arch: Arch,
+                 chunk_positions: int = CHUNK_POSITIONS, noc: Traffic | None = None
+                 ) -> tuple[dict[str, np.ndarray], list[np.ndarray],
+                            dict[tuple[int, int], np.ndarray]]:
     """Image 0's latency through the overlapped layer pipeline, row by row, without
     contention (the engine's schedule in closed form).
 
@@ -290,8 +299,9 @@ def row_done_ns(network: Network, nmap: NetworkMap, arch: Arch,
     The layers are stepped row by row, each as far as its inputs and its consumers'
     free slots allow, so a producer sees its consumer's progress (one pass).
 
-    Returns each layer's completion time of every output row (ns); the latency is the
-    last row of the last layer.
+    Returns (each layer's completion time of every output row; per layer index, when
+    each output row's inputs were all there; per (consumer index, operand order), when
+    each row of that operand could be read by the consumer), ns.
     """
     from pimsim.sim.buffers import windows        # the engine's receptive-field rule
 
@@ -361,6 +371,8 @@ def row_done_ns(network: Network, nmap: NetworkMap, arch: Arch,
                               "design point and trace")
         left -= moved
     done: dict[str, np.ndarray] = {}
+    arrivals = {(e.b.consumer, e.b.order): np.array([e.arrival(x) for x in range(e.b.rows)])
+                for st in layer_rows for e in st.ins}
     for lay, lm, st in zip(network, nmap.layers, layer_rows):
         end = st.done()
         if lm.host_out_bits and links:          # a sink's results cross a link to the host
@@ -370,7 +382,7 @@ def row_done_ns(network: Network, nmap: NetworkMap, arch: Arch,
             else:                               # one unit per row
                 end = end + lm.host_out_bits / st.rows * off_bit_ns
         done[lay.name] = end
-    return done
+    return done, [st.there for st in layer_rows], arrivals
 
 
 class _Rows:
@@ -383,6 +395,7 @@ class _Rows:
         self.outs: list[_Buffer] = []
         self.ins: list[_Buffer] = []
         self.start = np.zeros(rows)       # when each row's last unit started (read inputs)
+        self.there = np.zeros(rows)       # when each row's input rows were all there
 
     def ready(self, r: int) -> bool:
         """Are row ``r``'s input rows in and its slots' previous holders read?"""
@@ -396,7 +409,8 @@ class _Rows:
 
     def avail(self, r: int) -> float:
         """When input rows 0 to the last of row ``r``'s window have all arrived."""
-        return max((e.prefix(int(e.hi[r])) for e in self.ins), default=0.0)
+        t = self.there[r] = max((e.prefix(int(e.hi[r])) for e in self.ins), default=0.0)
+        return t
 
     def claim(self, r: int, t: float) -> float:
         """Row ``r``, ready at ``t``, takes a slot in each consumer's buffer in turn: after
