@@ -14,7 +14,12 @@ at another image: ``mnsim_resnet18_shapes.npz isaac.yaml fast`` (48 images, was 
 ``resnet50_shapes.npz isaac.yaml fast`` (50 images, converged; was 64, not converged); a
 full run on the merged main found a third, refreshed with them:
 ``resnet20_digits.npz isaac_xbar256.yaml event`` (38 images, was 43; interval 3,922.67 ns,
-was 3,926.48); every other case is unchanged.
+was 3,926.48); every other case is unchanged. Three hashes were refreshed when the
+engine's ``total.bottleneck.closed_form_interval_ns`` started counting spilled rows on
+the off-chip links as the closed form does (branch ``intervals``):
+``lstm_lm_shapes.npz`` on ``isaac.yaml`` and ``isaac_8bit.yaml`` and
+``resnet50_shapes.npz isaac.yaml fast``, the traces here that spill; every figure the
+fingerprint prints (headline, stalls, ops, busy, per layer) is identical.
 """
 
 from __future__ import annotations

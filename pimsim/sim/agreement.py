@@ -11,7 +11,16 @@ the bottleneck's steady-state ``stalls_ns`` (after image 0, ``total.bottleneck``
 (input_wait, buffer_full, ...) covers the rest:
 ``stalled / (busy + stalled) x I_f >= I_f - (1 + TOLERANCE) x I_a``. An engine interval
 *below* the closed form's is never explained: the closed form would be counting work
-the engine does not do.
+the engine does not do. Beyond the tolerance the difference is also split in two
+measured parts, each in % of ``I_a`` (:func:`with_interval_split`), from ``I_free``, the
+engine's steady-state interval with every shared unit uncontended (``run_engine(...,
+uncontended={"*"})``: the pace that the pipeline's dependencies and finite buffers allow
+on their own -- a producer held by its consumer's full ring, a join waiting for its
+other operand -- with no unit's capacity or queue): **uncontended** ``max(I_free, I_a) -
+I_a``, what that pace adds to the closed form's slowest stage, and **contention**
+``I_f - max(I_free, I_a)``, the rest: queueing at shared units, and its lengthening of
+the time rows hold their slots. (Where ``I_free < I_a`` the closed form's bottleneck is
+a shared unit whose capacity the uncontended run removes: all of it is contention.)
 
 Latency rule: image 0's latency ``L_f`` (images fed behind it) agrees with the closed
 form's ``L_a`` within ``TOLERANCE``. The closed form's latency is image 0's pipeline with
@@ -31,8 +40,8 @@ split in measured parts, each a percentage of ``L_a`` (they add up to the differ
   when only one is relieved; negative when relieving one group alone gains more than
   its share);
 * **uncontended** ``L_free - L_a``: what the closed form and the engine still differ by
-  with no queueing anywhere (hop counts and rounding; the closed form waits for row
-  slots as the engine does, :func:`pimsim.sim.stages.row_schedule`).
+  with no queueing anywhere (hop counts, a slot freed in the ring's other pool before
+  the row ``slots`` back, rounding).
 
 The latency difference is explained by **contention** when ``L_f > (1 + TOLERANCE) L_a``
 and ``|L_free / L_a - 1| <= TOLERANCE``; otherwise it is "open", and the output names the
@@ -77,6 +86,7 @@ class Agreement:
     path: tuple = ()                # LayerDelay per layer, image 0 uncontended vs closed form
     free_latency_ns: float = float("nan")    # image 0 alone, every shared unit uncontended
     contention: tuple = ()          # (group, ns): alone minus alone with the group uncontended
+    free_interval_ns: float = float("nan")   # steady state, every shared unit uncontended
 
     @property
     def interval_diff(self) -> float:
@@ -160,9 +170,36 @@ def compare(network: Network, arch: Arch, trace: str = "", design: str = "") -> 
 
     g = from_results(simulate(network, arch, fidelity="analytic"),
                      simulate(network, arch, fidelity="fast"), trace, design)
+    if abs(g.interval_diff) > TOLERANCE:
+        g = with_interval_split(g, network, arch)
     if abs(g.latency_diff) > TOLERANCE:
         g = with_split(g, network, arch)
     return g
+
+
+def with_interval_split(g: Agreement, network: Network, arch: Arch) -> Agreement:
+    """``g`` with the engine's steady-state interval when no shared unit queues
+    (``free_interval_ns``; a ``fast`` run to the steady state with every server
+    uncontended): the interval difference splits into contention and uncontended."""
+    from dataclasses import replace
+
+    from pimsim.sim.engine import run_engine
+    from pimsim.sim.uncontended import ALL_ROLES
+
+    free = run_engine(network, arch, fidelity="fast", uncontended=(ALL_ROLES,))
+    return replace(g, free_interval_ns=free.total.interval_ns)
+
+
+def interval_cell(g: Agreement) -> str:
+    """The interval's difference and verdict, and beyond the tolerance its split (module
+    doc) in % of the closed form's interval."""
+    text = f"{100 * g.interval_diff:+.1f} % {g.interval_verdict}"
+    if g.free_interval_ns == g.free_interval_ns:        # split (not NaN)
+        base = g.analytic_interval_ns
+        pace = max(g.free_interval_ns, base)
+        text += (f" (contention {100 * (g.fast_interval_ns - pace) / base:+.1f} %,"
+                 f" uncontended {100 * (pace - base) / base:+.1f} %)")
+    return text
 
 
 def cause_groups(nmap) -> list[tuple[str, tuple[str, ...]]]:
@@ -278,7 +315,7 @@ def markdown_row(g: Agreement) -> str:
                        for c, v in sorted(g.causes.items(), key=lambda cv: -cv[1]))
     return (f"| {g.network} | {g.design} | {g.analytic_interval_ns:,.1f} / "
             f"{g.analytic_latency_ns:,.0f} | {g.fast_interval_ns:,.1f} / "
-            f"{g.fast_latency_ns:,.0f} | {100 * g.interval_diff:+.1f} % {g.interval_verdict} | "
+            f"{g.fast_latency_ns:,.0f} | {interval_cell(g)} | "
             f"{100 * g.latency_diff:+.1f} % {g.latency_verdict} | {g.bottleneck}: "
             f"{100 * g.stalled_share:.1f} %" + (f" ({causes})" if causes else "")
             + f" | {latency_cell(g)} |")

@@ -7,13 +7,12 @@ pipeline the engine simulates, ``pimsim.sim.stages``):
 * every resource's busy time per image (a layer's copies incl. fetch and OU reads, a non-MVM layer's
   busiest worker, each tile's eDRAM / bus / shift-and-add / activation / max-pool units
   and NoC link, each chip's off-chip links); a layer's stage time is the largest it uses;
-* pipelined interval = the slowest stage (``total.bottleneck``), or the pace the
-  consumers' row slots allow where that is slower (``slot_bound``: Little's law on each
-  input buffer, resource ``buffer_slots``); throughput = 1e9 / interval images/s;
+* pipelined interval = the slowest stage (``total.bottleneck``); throughput = 1e9 /
+  interval images/s;
 * single-image latency = the overlapped fill, row by row, each copy's units in order
-  with no queueing at shared units and each row waiting for its slot in the consumer's
-  buffer (``row_schedule``: the engine's schedule with every server uncontended; the
-  engine's queueing is split by cause in ``pimsim.sim.agreement``);
+  with no queueing at shared units, a producer waiting for a free row slot in its
+  consumers' finite buffers (``row_latency_ns``: the engine's schedule with every
+  server uncontended; the engine's queueing is split by cause in ``pimsim.sim.agreement``);
 * energy per image = dynamic (sum of count x energy per action) + static (every unit's
   static power over the interval; a power-gated unit only over its busy time:
   ``pimsim.arch.power``); off-chip bits, the host's input and results included, occupy
@@ -40,7 +39,7 @@ from pimsim.mapping.network_map import LayerOverride
 from pimsim.result import LayerResult, Result, TotalResult
 from pimsim.sim.edram import plan_buffers, spill_bits_per_image
 from pimsim.sim.noc import traffic
-from pimsim.sim.stages import bottleneck, row_schedule, slot_bound, stages
+from pimsim.sim.stages import bottleneck, row_latency_ns, stages
 from pimsim.units import gops, gops_per_W, per_s, power_mW
 from pimsim.workload.layer import Network
 
@@ -189,14 +188,7 @@ def evaluate(network: Network, arch: Arch,
     cycles, _ = stage_times_ns(nmap, arch, spill)
     stage_list, times = stages(network, nmap, arch, noc, spill)
     interval = float(times.max()) if times.size else 0.0
-    schedule = row_schedule(network, nmap, arch, noc=noc)     # image 0, row by row
-    # the consumers' row slots may allow less (Little's law, pimsim.sim.stages.slot_bound)
-    slots = slot_bound(network, nmap, arch, noc, floor_ns=interval, times=times,
-                       schedule=schedule)
-    if slots is not None:
-        stage_list.append(slots)
-        interval = slots.busy_ns
-    latency = max((float(v.max()) for v in schedule[0].values()), default=0.0)
+    latency = row_latency_ns(network, nmap, arch, noc=noc)
     result = build_result(network, arch, nmap, counts, dyn, actions, cycles, times, latency,
                           interval, engine="analytic", spill=spill)
     total = replace(result.total, fill_ns=float(latency), images=0, converged=True,

@@ -29,6 +29,10 @@ def windows(lay: Layer, out_rows: int, in_rows: int) -> tuple[np.ndarray, np.nda
         k, s, p, d = lay.kernel[0], lay.stride[0], lay.padding[0], lay.dilation[0]
         lo = r * s - p
         hi = lo + (k - 1) * d
+    elif lay.kind == "concat" and in_rows == out_rows:
+        # joined along the channels (or the width): output row r is row r of every input
+        # (DenseNet's dense-block concatenations); joined along the rows, below
+        lo, hi = r.copy(), r.copy()
     elif lay.kind in ("linear", "flatten", "reshape", "concat", "slice", "matmul"):
         # whole input (a layout change, a join, a matmul's second operand: any row)
         lo = np.zeros_like(r)

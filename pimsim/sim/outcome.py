@@ -10,6 +10,7 @@ from dataclasses import replace
 from pimsim.result import EngineStats, LayerTiming, Result
 from pimsim.sim.accounting import CAUSES, per_image_counts, utilization
 from pimsim.sim.analytic import build_result
+from pimsim.sim.edram import plan_buffers, spill_bits_per_image
 from pimsim.sim.stages import Stage, bottleneck, stages
 from pimsim.sim.weights import weight_load
 
@@ -66,7 +67,11 @@ def engine_result(eng) -> Result:
         # the contention-free interval of the same pipeline (the closed form's slowest
         # stage), so a reader sees how much of the interval is contention: the
         # bottleneck layer's stalls (engine_stats.layers) account for the rest
-        closed = max((st.busy_ns for st in stages(network, nmap, arch)[0]), default=0.0)
+        # (with the spilled rows on the off-chip links, as pimsim.sim.analytic.evaluate)
+        spill, _ = spill_bits_per_image(plan_buffers(network, nmap, arch.design),
+                                        len(nmap.layers))
+        closed = max((st.busy_ns for st in stages(network, nmap, arch, spill=spill)[0]),
+                     default=0.0)
         neck["closed_form_interval_ns"] = float(closed)
         neck.update(steady_split(eng, neck["layer"]))
     total = replace(result.total, fill_ns=float(fill), images=images,

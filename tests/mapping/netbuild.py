@@ -69,6 +69,12 @@ class NetBuilder:
     def add(self, name, a, b):
         return self._add(Layer(name, "add", (a, b), self.shapes[a], self.shapes[a]))
 
+    def concat(self, name, *srcs):
+        """Channel concatenation of ``srcs`` (same rows and width)."""
+        c = sum(self.shapes[s][0] for s in srcs)
+        _, h, w = self.shapes[srcs[0]]
+        return self._add(Layer(name, "concat", tuple(srcs), self.shapes[srcs[0]], (c, h, w)))
+
     def build(self) -> Network:
         return Network(self.name, self.input_shape, tuple(self.layers))
 

@@ -86,19 +86,3 @@ def test_rows_ahead_by_hand():
     # 8 copies, rows of 4: copy k has a unit in every other row; after next: 4 rows on
     assert rows_ahead(_Layer(8, 4), _Map(True, copies=8), 4) == 4
 
-
-def test_range_max_against_a_loop():
-    # the release times' range maximum (pimsim.sim.stages.range_max) against a plain loop,
-    # short ranges (stepped) and long ones (sparse table)
-    from pimsim.sim.stages import range_max
-
-    rng = np.random.default_rng(0)
-    for t in range(200):
-        n = int(rng.integers(1, 60))
-        v = rng.normal(size=n)
-        lo = np.sort(rng.integers(0, n, size=n))
-        span = rng.integers(0, n if t % 2 else 4, size=n)
-        hi = np.maximum.accumulate(np.minimum(lo + span, n - 1))
-        valid = rng.random(n) < 0.9
-        want = [v[lo[i]:hi[i] + 1].max() if valid[i] else -np.inf for i in range(n)]
-        np.testing.assert_array_equal(range_max(v, lo, hi, valid), want)
