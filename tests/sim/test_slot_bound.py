@@ -1,10 +1,11 @@
-"""The closed form's slot bound (pimsim.sim.stages.slot_pace / slot_bound): Little's law
-on a consumer's row slots, checked on hand-built cases (figures worked out here)."""
+"""The slot-bound estimate (scripts/slot_bound.py, a diagnostic: slot_pace / rows_ahead):
+Little's law on a consumer's row slots, checked on hand-built cases (figures worked out
+here)."""
 
 import numpy as np
 import pytest
 
-from pimsim.sim.stages import rows_ahead, slot_pace
+from scripts.slot_bound import rows_ahead, slot_pace
 
 
 def _residual(rows: int, branch_ns: float, skip_ns: float, slots: int, ahead: int,
