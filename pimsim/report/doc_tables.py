@@ -110,10 +110,11 @@ BLOCKS: tuple[Block, ...] = (
     Block("engine-steady-history", "docs/engine.md", "scripts.steady_check:render_history",
           note="images to converge under the earlier rules, from the committed blocks (git)"),
     Block("engine-agreement", "docs/engine.md", "pimsim.sim.agreement:render", slow=True,
-          note="analytic vs fast on 11 traces x 4 designs, ~15-30 min"),
+          note="analytic vs fast on 11 traces x 4 designs (one process per CPU), ~6-15 min"),
     Block("engine-agreement-large", "docs/engine.md", "pimsim.sim.agreement:render_large",
           slow=True, note="the agreement table's rules on the five large shipped traces, "
-                          "ISAAC only (about an hour)"),
+                          "ISAAC and its 64/256/512 variants (one process per CPU: "
+                          "~1 hour on 2 cores, ~5 min on 16)"),
     Block("engine-adc-count", "docs/engine.md", "scripts.adc_check:render", slow=True,
           note="scripts/adc_check.py: 1 / 2 / 4 ADCs per crossbar on lenet5, ResNet-18 "
                "and VGG-16, fast, ~5-10 min (tests/sim/test_stages.py re-checks lenet5)"),
