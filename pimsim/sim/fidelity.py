@@ -3,7 +3,9 @@
 
 ``fast`` is the default: the discrete-event engine with one event per layer copy's output
 row part, run to the steady state (docs/engine.md). ``analytic`` is the closed form of the
-same pipeline (seconds faster on large networks, no contention); ``event`` steps every
+same pipeline (seconds faster on large networks, no contention; its interval is the
+slowest stage, a lower bound where a consumer's ring of row slots turns slower, e.g. at
+MobileNet-V2's residual adds: docs/engine.md, "How the engine differs from the closed form"); ``event`` steps every
 crossbar read and ADC conversion.
 """
 
