@@ -230,3 +230,16 @@ def test_uncontended_engine_pace_is_the_closed_forms_without_buffer_cycles():
     a = simulate(net, arch, fidelity="analytic")
     g = with_interval_split(from_results(a, simulate(net, arch, fidelity="fast")), net, arch)
     assert g.free_interval_ns == pytest.approx(a.total.interval_ns, rel=0.01)
+
+
+def test_doc_table_rows_do_not_depend_on_the_process_count():
+    # the generated agreement blocks compute their rows in parallel (one process per CPU):
+    # the table must be the one a single process prints, row for row in the same order
+    from pimsim.sim.agreement import doc_table
+
+    cases = dict(root=REPO, traces=("cnn_digits", "lenet5_mnist"), designs=("isaac_xbar64",))
+    one = doc_table(jobs=1, **cases)
+    two = doc_table(jobs=2, **cases)
+    assert two == one
+    assert [row.split("|")[1].strip() for row in one.splitlines()[2:]] == ["cnn_digits",
+                                                                           "lenet5_mnist"]
