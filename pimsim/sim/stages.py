@@ -272,8 +272,8 @@ def row_done_ns(network: Network, nmap: NetworkMap, arch: Arch,
 
 
 def row_schedule(network: Network, nmap: NetworkMap, arch: Arch,
-                 chunk_positions: int = CHUNK_POSITIONS, noc: Traffic | None = None
-                 ) -> tuple[dict[str, np.ndarray], list[np.ndarray],
+                 chunk_positions: int = CHUNK_POSITIONS, noc: Traffic | None = None,
+                 images: int = 1) -> tuple[dict[str, np.ndarray], list[np.ndarray],
                             dict[tuple[int, int], np.ndarray]]:
     """Image 0's latency through the overlapped layer pipeline, row by row, without
     contention (the engine's schedule in closed form).
@@ -323,16 +323,16 @@ def row_schedule(network: Network, nmap: NetworkMap, arch: Arch,
     layer_rows = []
     for lay, lm in zip(network, nmap.layers):
         rows = max(1, lay.out_shape[1])
-        held = hold.get(lay.name, np.zeros(rows))
-        layer_rows.append(_CopyRows(lay, lm, arch, rows, chunk_positions, held)
-                          if lm.is_mvm else _WorkerRows(lay, lm, arch, rows, held))
+        held = np.tile(hold.get(lay.name, np.zeros(rows)), images)
+        layer_rows.append(_CopyRows(lay, lm, arch, rows, chunk_positions, held, images)
+                          if lm.is_mvm else _WorkerRows(lay, lm, arch, rows, held, images))
     sources = []
     c_in, h_in, w_in = network.input_shape
     for b in plan_buffers(network, nmap, d):          # where image 0's rows live
         lay, lm = lays[b.consumer], nmap.layers[b.consumer]
         src = lay.inputs[b.order] if lay.inputs else NETWORK_INPUT
         if b.producer < 0:
-            prod = _Source(b.rows)
+            prod = _Source(b.rows * images)
             sources.append(prod)
         else:
             prod = layer_rows[b.producer]
@@ -345,9 +345,11 @@ def row_schedule(network: Network, nmap: NetworkMap, arch: Arch,
         else:                             # a worker's whole row
             row_ns = lays[b.producer].out_shape[0] * lays[b.producer].out_shape[2] * bits / link_bw
         cons = layer_rows[b.consumer]
-        lo, hi = windows(lay, cons.rows, b.rows)
+        lo, hi = windows(lay, cons.per_image, b.rows)
+        shift = np.repeat(np.arange(images) * b.rows, cons.per_image)
+        lo, hi = np.tile(lo, images) + shift, np.tile(hi, images) + shift
         e = _Buffer(b, prod, cons, lo, hi,
-                    _off_rows(lay, lm, b.order, b.rows) * off_bit_ns,
+                    np.tile(_off_rows(lay, lm, b.order, b.rows) * off_bit_ns, images),
                     row_ns if over_noc else 0.0,
                     noc.edge_hops.get((src, lay.name), 0.0) * router_ns if over_noc else 0.0,
                     link_bw, d.noc.avg_hops * router_ns, off_bit_ns)
@@ -371,16 +373,16 @@ def row_schedule(network: Network, nmap: NetworkMap, arch: Arch,
                               "design point and trace")
         left -= moved
     done: dict[str, np.ndarray] = {}
-    arrivals = {(e.b.consumer, e.b.order): np.array([e.arrival(x) for x in range(e.b.rows)])
+    arrivals = {(e.b.consumer, e.b.order): np.array([e.arrival(x) for x in range(e.nrows)])
                 for st in layer_rows for e in st.ins}
     for lay, lm, st in zip(network, nmap.layers, layer_rows):
         end = st.done()
         if lm.host_out_bits and links:          # a sink's results cross a link to the host
             if isinstance(st, _CopyRows):       # an equal share per unit (copy's part)
-                end = (st.ends + lm.host_out_bits / np.count_nonzero(st.ppr)
+                end = (st.ends + lm.host_out_bits / np.count_nonzero(st.ppr[:, :st.per_image])
                        * off_bit_ns).max(axis=0)
             else:                               # one unit per row
-                end = end + lm.host_out_bits / st.rows * off_bit_ns
+                end = end + lm.host_out_bits / st.per_image * off_bit_ns
         done[lay.name] = end
     return done, [st.there for st in layer_rows], arrivals
 
@@ -389,8 +391,9 @@ class _Rows:
     """A producer of rows in :func:`row_done_ns`: how far it is (``next``), its
     consumers' buffers (``outs``) and its inputs (``ins``)."""
 
-    def __init__(self, rows: int):
-        self.rows = rows
+    def __init__(self, rows: int, per_image: int | None = None):
+        self.rows = rows                  # rows of every image stepped (image-major)
+        self.per_image = per_image or rows
         self.next = 0
         self.outs: list[_Buffer] = []
         self.ins: list[_Buffer] = []
@@ -444,16 +447,17 @@ class _Buffer:
         self.lo, self.hi = lo, hi
         self.off_ns, self.row_ns, self.hop_ns = off_ns, row_ns, hop_ns
         self.link_bw, self.remote_hop_ns, self.off_bit_ns = link_bw, remote_hop_ns, off_bit_ns
-        self.claims = np.zeros(b.rows)
+        n = self.nrows = b.rows * (cons.rows // cons.per_image)   # rows of every image
+        self.claims = np.zeros(n)
         self.last = -np.inf
         # the consumer row that reads each input row last (-1: none) and the first
-        first = np.full(b.rows, b.rows + cons.rows, dtype=np.int64)
-        last = np.full(b.rows, -1, dtype=np.int64)
+        first = np.full(n, n + cons.rows, dtype=np.int64)
+        last = np.full(n, -1, dtype=np.int64)
         for r in range(cons.rows):
             first[lo[r]:hi[r] + 1] = np.minimum(first[lo[r]:hi[r] + 1], r)
             last[lo[r]:hi[r] + 1] = r
         self.first_reader, self.last_reader = first, last
-        self.arrived = np.zeros(b.rows)
+        self.arrived = np.zeros(n)
         self.upto = 0                     # prefix maxima known for rows < upto
 
     def arrival(self, x: int) -> float:
@@ -466,7 +470,7 @@ class _Buffer:
         else:
             t = self.claims[x] + self.off_ns[x] + self.row_ns
         t += self.hop_ns
-        pool = self.b.pool(0, x)          # as stored_ns
+        pool = self.b.pool(x // self.b.rows, x % self.b.rows)    # as stored_ns
         if pool == 1:
             t += self.b.send_bits / self.link_bw + self.remote_hop_ns
         elif pool == 2:
@@ -492,8 +496,8 @@ class _Buffer:
 class _WorkerRows(_Rows):
     """A non-MVM layer's rows, round-robin on one worker per host tile."""
 
-    def __init__(self, lay, lm, arch: Arch, rows: int, held: np.ndarray):
-        super().__init__(rows)
+    def __init__(self, lay, lm, arch: Arch, rows: int, held: np.ndarray, images: int = 1):
+        super().__init__(rows * images, rows)
         role, ops = unit_role(lm)
         self.h = max(1, min(lm.host_tiles, rows))
         op_ns = (arch.latency_ns(role, lm.unit_action or (
@@ -501,11 +505,11 @@ class _WorkerRows(_Rows):
             / units_per_tile(arch, role)) if role else 0.0
         self.per_row = ops * op_ns / rows
         self.free = np.zeros(self.h)
-        self.end = np.zeros(rows)
+        self.end = np.zeros(rows * images)
         self.held = held
 
     def step(self, r: int) -> None:
-        w = r % self.h
+        w = (r % self.per_image) % self.h
         self.start[r] = max(self.free[w], self.avail(r))
         self.free[w] = self.end[r] = self.claim(r, self.start[r] + self.per_row) + self.held[r]
 
@@ -537,16 +541,17 @@ class _CopyRows(_Rows):
     """
 
     def __init__(self, lay, lm, arch: Arch, rows: int, chunk_positions: int,
-                 held: np.ndarray):
+                 held: np.ndarray, images: int = 1):
         from pimsim.sim.noc import copy_layout
 
-        super().__init__(rows)
+        super().__init__(rows * images, rows)
         d = arch.design
         t_read, edram_bw, bus_bw, _, _ = _rates(arch)
         width = 1 if lay.is_matmul else max(1, lay.out_shape[2])   # written: per row of A
         c = lm.replication
         chunk = max(1, min(width, chunk_positions))
-        self.ppr, _ = copy_layout(lm, rows, width, d.tile.imas, chunk)     # [copies, rows]
+        ppr, _ = copy_layout(lm, rows, width, d.tile.imas, chunk)     # [copies, rows]
+        self.ppr = np.tile(ppr, (1, images))
         t_conv = conversion_ns(lm, arch)
         fetch = lay.weight_rows * lay.groups * d.precision.input_bits
         store = lay.out_shape[0] * d.precision.output_bits
@@ -567,11 +572,13 @@ class _CopyRows(_Rows):
         self.adc = np.zeros(c)                 # when its ADCs are free
         self.stage = np.zeros(c)               # when its last output stage ends
         self.first = np.ones(c, dtype=bool)    # no unit yet (a written operand is programmed)
-        self.ends = np.full((c, rows), -np.inf)
-        self.first_part = np.zeros(rows, dtype=np.int64)
-        self.first_end = np.zeros(rows)        # the first part's output stage is over
+        self.ends = np.full((c, rows * images), -np.inf)
+        self.first_part = np.zeros(rows * images, dtype=np.int64)
+        self.first_end = np.zeros(rows * images)   # the first part's output stage is over
 
     def step(self, r: int) -> None:
+        if r % self.per_image == 0:             # a written operand: programmed per image
+            self.first[:] = True
         k = np.nonzero(self.ppr[:, r])[0]
         if not k.size:
             return
