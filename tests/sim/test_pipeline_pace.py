@@ -38,13 +38,18 @@ def test_k_image_schedule_is_the_uncontended_engine(make):
 
 
 def test_one_image_is_the_latency_schedule():
-    # images=1 is the closed form's image-0 schedule, unchanged
+    # images=1 is the closed form's image-0 schedule, unchanged; and image 0 of a longer
+    # schedule is the same rows (later images' rows come after it in every layer and
+    # ring, so they cannot move it)
     net = resnet_block()
     arch = isaac_with(tile={"edram_bytes": 1024})
     nmap = map_network(net, arch)
     one = row_schedule(net, nmap, arch, images=1)[0]
+    four = row_schedule(net, nmap, arch, images=4)[0]
     for name, rows in row_done_ns(net, nmap, arch).items():
         assert np.array_equal(one[name], rows)
+        assert np.array_equal(four[name][:rows.size], rows)
+        assert four[name].size == 4 * rows.size
 
 
 def test_pace_of_a_chain_is_its_slowest_stage():
