@@ -299,6 +299,11 @@ def row_schedule(network: Network, nmap: NetworkMap, arch: Arch,
     The layers are stepped row by row, each as far as its inputs and its consumers'
     free slots allow, so a producer sees its consumer's progress (one pass).
 
+    ``images``: that many images back to back, image-major (image ``i``'s rows after
+    image ``i - 1``'s in every layer, copy and ring: the engine with no queueing,
+    scripts/pipeline_pace.py); every returned array then holds ``images x rows`` rows,
+    image 0's first (the same as with ``images=1``).
+
     Returns (each layer's completion time of every output row; per layer index, when
     each output row's inputs were all there; per (consumer index, operand order), when
     each row of that operand could be read by the consumer), ns.
