@@ -10,7 +10,7 @@ from dataclasses import replace
 from pimsim.result import EngineStats, LayerTiming, Result
 from pimsim.sim.accounting import CAUSES, per_image_counts, utilization
 from pimsim.sim.analytic import build_result
-from pimsim.sim.edram import plan_buffers, spill_bits_per_image
+from pimsim.sim.edram import spill_bits_per_image
 from pimsim.sim.stages import Stage, bottleneck, stages
 from pimsim.sim.weights import weight_load
 
@@ -68,8 +68,7 @@ def engine_result(eng) -> Result:
         # stage), so a reader sees how much of the interval is contention: the
         # bottleneck layer's stalls (engine_stats.layers) account for the rest
         # (with the spilled rows on the off-chip links, as pimsim.sim.analytic.evaluate)
-        spill, _ = spill_bits_per_image(plan_buffers(network, nmap, arch.design),
-                                        len(nmap.layers))
+        spill, _ = spill_bits_per_image(eng.buffers, len(nmap.layers))
         closed = max((st.busy_ns for st in stages(network, nmap, arch, spill=spill)[0]),
                      default=0.0)
         neck["closed_form_interval_ns"] = float(closed)
