@@ -43,6 +43,9 @@ from pimsim.units import BITS_PER_BYTE
 from pimsim.workload.layer import NETWORK_INPUT, Network
 
 GBPS_TO_BITS_PER_NS = BITS_PER_BYTE  # 1 GB/s = 8 bits/ns
+#: copies of a row up to which :class:`_CopyRows` steps copy by copy in Python floats
+#: (small arrays cost more in numpy calls than in the loop; results are identical)
+SCALAR_COPIES = 24
 #: Resources a stage can be bound by (the names of ``Result.total.bottleneck``).
 RESOURCES = ("crossbar", "adc", "edram", "bus", "tile_shift_add", "activation", "maxpool",
              "router", "noc_link", "offchip_link")
@@ -378,8 +381,7 @@ def row_schedule(network: Network, nmap: NetworkMap, arch: Arch,
                               "design point and trace")
         left -= moved
     done: dict[str, np.ndarray] = {}
-    arrivals = {(e.b.consumer, e.b.order): np.array([e.arrival(x) for x in range(e.nrows)])
-                for st in layer_rows for e in st.ins}
+    arrivals = {(e.b.consumer, e.b.order): e.arrivals() for st in layer_rows for e in st.ins}
     for lay, lm, st in zip(network, nmap.layers, layer_rows):
         end = st.done()
         if lm.host_out_bits and links:          # a sink's results cross a link to the host
@@ -456,24 +458,33 @@ class _Buffer:
         self.claims = np.zeros(n)
         self.last = -np.inf
         # the consumer row that reads each input row last (-1: none) and the first
-        first = np.full(n, n + cons.rows, dtype=np.int64)
-        last = np.full(n, -1, dtype=np.int64)
-        for r in range(cons.rows):
-            first[lo[r]:hi[r] + 1] = np.minimum(first[lo[r]:hi[r] + 1], r)
-            last[lo[r]:hi[r] + 1] = r
-        self.first_reader, self.last_reader = first, last
+        self.first_reader, self.last_reader = readers(lo, hi, n)
         self.arrived = np.zeros(n)
+        self.raw = np.zeros(n)            # each row's own arrival, for rows < upto
         self.upto = 0                     # prefix maxima known for rows < upto
 
     def arrival(self, x: int) -> float:
         """When row ``x`` can be read in the consumer's buffer (ns)."""
         p = self.prod
         if isinstance(p, _CopyRows):      # each copy's part on its own, the first with
-            t = p.ends[:, x].copy()       # the row's off-chip bits once it has its slot
-            t[p.first_part[x]] = self.claims[x] + self.off_ns[x]
-            t = float((t + p.ppr[:, x] * self.row_ns).max())
+            k, _, _, kl, nl, _ = p.rowk[x % p.per_image]   # the row's off-chip bits once
+            if 0 < len(kl) <= SCALAR_COPIES:               # it has its slot
+                fp, t = p.first_part[x], -np.inf
+                for kk, nn in zip(kl, nl):
+                    v = self.claims[x] + self.off_ns[x] if kk == fp else p.ends[kk, x]
+                    t = max(t, float(v + nn * self.row_ns))
+                return self._stored(x, t)
+            if not k.size:                # (copies without a part: -inf, left out)
+                k = np.arange(p.ppr.shape[0])
+            t = p.ends[k, x]
+            t[k == p.first_part[x]] = self.claims[x] + self.off_ns[x]
+            t = float((t + p.ppr[k, x] * self.row_ns).max())
         else:
             t = self.claims[x] + self.off_ns[x] + self.row_ns
+        return self._stored(x, t)
+
+    def _stored(self, x: int, t: float) -> float:
+        """Row ``x``, sent at ``t`` (ns), readable in the consumer's buffer."""
         t += self.hop_ns
         pool = self.b.pool(x // self.b.rows, x % self.b.rows)    # as stored_ns
         if pool == 1:
@@ -485,17 +496,27 @@ class _Buffer:
     def prefix(self, x: int) -> float:
         """When rows 0..x have all arrived."""
         while self.upto <= x:
-            a = self.arrival(self.upto)
+            a = self.raw[self.upto] = self.arrival(self.upto)
             self.arrived[self.upto] = a if self.upto == 0 else max(a, self.arrived[self.upto - 1])
             self.upto += 1
         return float(self.arrived[x])
 
+    def arrivals(self) -> np.ndarray:
+        """When every row can be read in the consumer's buffer (:meth:`arrival`), ns."""
+        out = self.raw.copy()
+        for x in range(self.upto, self.nrows):
+            out[x] = self.arrival(x)
+        return out
+
     def release(self, x: int) -> float:
         """When row ``x``'s slot is free: its last reader has started (read it), or it
         arrived when no output reads it."""
-        if self.last_reader[x] < 0:
+        lo, hi = self.first_reader[x], self.last_reader[x]
+        if hi < 0:
             return self.arrival(x)
-        return float(self.cons.start[self.first_reader[x]:self.last_reader[x] + 1].max())
+        if lo == hi:
+            return float(self.cons.start[lo])
+        return float(self.cons.start[lo:hi + 1].max())
 
 
 class _WorkerRows(_Rows):
@@ -557,6 +578,14 @@ class _CopyRows(_Rows):
         chunk = max(1, min(width, chunk_positions))
         ppr, _ = copy_layout(lm, rows, width, d.tile.imas, chunk)     # [copies, rows]
         self.ppr = np.tile(ppr, (1, images))
+        cyc = d.input_cycles * ou_steps(lm, arch)
+        self.rowk = []                         # per row of an image: (copies, n, m) arrays
+        for r in range(rows):
+            k = np.nonzero(ppr[:, r])[0]
+            n = ppr[k, r].astype(float)
+            keep = 1.0 - lm.skip_cycles
+            m = n * cyc if keep == 1.0 else np.ceil(n * cyc * keep)
+            self.rowk.append((k, n, m, k.tolist(), n.tolist(), m.tolist()))
         t_conv = conversion_ns(lm, arch)
         fetch = lay.weight_rows * lay.groups * d.precision.input_bits
         store = lay.out_shape[0] * d.precision.output_bits
@@ -584,11 +613,12 @@ class _CopyRows(_Rows):
     def step(self, r: int) -> None:
         if r % self.per_image == 0:             # a written operand: programmed per image
             self.first[:] = True
-        k = np.nonzero(self.ppr[:, r])[0]
+        k, n, m, kl, nl, ml = self.rowk[r % self.per_image]
         if not k.size:
             return
-        n = self.ppr[k, r].astype(float)
-        m = n * self.cycles if self.keep == 1.0 else np.ceil(n * self.cycles * self.keep)
+        if k.size <= SCALAR_COPIES:
+            self._step_scalar(r, kl, nl, ml)
+            return
         period = self.period
         b = np.maximum(self.go[k], self.avail(r)) + np.where(self.first[k], self.write_ns, 0.0)
         self.start[r] = b.max()
@@ -606,12 +636,72 @@ class _CopyRows(_Rows):
         self.stage[k[j]] = self.first_end[r] = self.claim(r, float(wrote[j])) + self.held[r]
         self.first[k] = False
 
+    def _step_scalar(self, r: int, kl: list[int], nl: list[float], ml: list[float]) -> None:
+        """:meth:`step` for a row on a few copies, copy by copy in Python floats (the same
+        operations in the same order as the array form, so the same results)."""
+        period, t_read, t_conv = self.period, self.t_read, self.t_conv
+        go, adc, stage, first, ends = self.go, self.adc, self.stage, self.first, self.ends
+        avail = self.avail(r)
+        start = -np.inf
+        best, bj = np.inf, 0
+        for kk, nn, mm in zip(kl, nl, ml):
+            b = max(float(go[kk]), avail)
+            if first[kk]:
+                b += self.write_ns
+            start = max(start, b)
+            f = b + nn * self.fetch_ns
+            if mm > 0:
+                cs = max(f + t_read, float(adc[kk]))
+                last = cs + (mm - 1) * period
+                ready = last + period
+                adc[kk] = last + t_conv
+            else:
+                last = ready = f
+            st = float(stage[kk])
+            go[kk] = max(last, st)
+            wrote = max(ready, st) + nn * self.drain_ns
+            ends[kk, r] = stage[kk] = wrote
+            if wrote < best:
+                best, bj = wrote, kk
+            first[kk] = False
+        self.start[r] = start
+        self.first_part[r] = bj
+        self.stage[bj] = self.first_end[r] = self.claim(r, best) + self.held[r]
+
     def done(self) -> np.ndarray:
         """When each row's last output stage is over."""
         done = np.where(np.isfinite(self.ends), self.ends, -np.inf)
         has = self.ppr[self.first_part, np.arange(self.rows)] > 0
         done[self.first_part[has], np.arange(self.rows)[has]] = self.first_end[has]
         return done.max(axis=0)
+
+
+def readers(lo: np.ndarray, hi: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(first, last) consumer row that reads each of ``n`` input rows, given each consumer
+    row's window ``lo[r] .. hi[r]`` (first = ``n + len(lo)`` and last = -1 for a row no
+    window holds). Windows that move forward (``lo`` and ``hi`` non-decreasing, every
+    receptive-field rule of :func:`pimsim.sim.buffers.windows`) by binary search: the
+    first reader of ``x`` is the first window ending at or after ``x``, if it starts at or
+    before ``x``; the last the last window starting at or before ``x``, if it ends at or
+    after it. Any other windows row by row."""
+    rows = len(lo)
+    first = np.full(n, n + rows, dtype=np.int64)
+    last = np.full(n, -1, dtype=np.int64)
+    if rows and (np.diff(lo) >= 0).all() and (np.diff(hi) >= 0).all():
+        x = np.arange(n)
+        r0 = np.searchsorted(hi, x, side="left")
+        ok = r0 < rows
+        ok[ok] &= lo[r0[ok]] <= x[ok]
+        first[ok] = r0[ok]
+        r1 = np.searchsorted(lo, x, side="right") - 1
+        ok = r1 >= 0
+        ok[ok] &= hi[r1[ok]] >= x[ok]
+        last[ok] = r1[ok]
+        return first, last
+    for r in range(rows):
+        first[lo[r]:hi[r] + 1] = np.minimum(first[lo[r]:hi[r] + 1], r)
+        last[lo[r]:hi[r] + 1] = r
+    return first, last
 
 
 def _off_rows(lay, lm, order: int, in_rows: int) -> np.ndarray:
