@@ -39,11 +39,16 @@ from pimsim.mapping.network_map import LayerOverride
 from pimsim.result import LayerResult, Result, TotalResult
 from pimsim.sim.edram import plan_buffers, spill_bits_per_image
 from pimsim.sim.noc import traffic
-from pimsim.sim.stages import bottleneck, row_latency_ns, stages
+from pimsim.sim.pace import RING, Pace, pipeline_pace
+from pimsim.sim.stages import bottleneck, stages
 from pimsim.units import gops, gops_per_W, per_s, power_mW
 from pimsim.workload.layer import Network
 
 _SPLIT = [a.split(".") for a in ACTIONS]
+#: relative margin by which the pace must exceed the slowest stage to set the interval:
+#: float noise of the schedule's event times (the pace of a pipeline whose rings never
+#: bind equals its slowest stage to ~1e-12, tests/sim/test_pace.py)
+PACE_NOISE = 1e-9
 
 
 def kernel_inputs(nmap: NetworkMap) -> tuple[np.ndarray, ...]:
@@ -187,13 +192,36 @@ def evaluate(network: Network, arch: Arch,
     counts, dyn, actions = with_hooks(nmap, arch, dense, energy_vector(arch))
     cycles, _ = stage_times_ns(nmap, arch, spill)
     stage_list, times = stages(network, nmap, arch, noc, spill)
-    interval = float(times.max()) if times.size else 0.0
-    latency = row_latency_ns(network, nmap, arch, noc=noc)
+    slowest = float(times.max()) if times.size else 0.0
+    pace = pipeline_pace(network, nmap, arch, noc=noc)   # its image 0 is the latency
+    latency = pace.latency_ns
+    interval, neck = closed_form_interval(stage_list, slowest, pace)
     result = build_result(network, arch, nmap, counts, dyn, actions, cycles, times, latency,
                           interval, engine="analytic", spill=spill)
-    total = replace(result.total, fill_ns=float(latency), images=0, converged=True,
-                    bottleneck=bottleneck(stage_list, interval))
+    total = replace(result.total, fill_ns=float(latency), images=0,
+                    converged=pace.converged, bottleneck=neck)
     return replace(result, total=total)
+
+
+def closed_form_interval(stage_list, slowest_ns: float, pace: Pace) -> tuple[float, dict]:
+    """(interval in ns, ``total.bottleneck``) of the closed form: the slowest stage, or the
+    pipeline's pace with no queueing (:mod:`pimsim.sim.pace`) where that is slower by more
+    than float noise (``PACE_NOISE``, relative). The bottleneck is then the ring that limits
+    the pace: resource ``buffer_slots`` at its consumer layer, with the operand, its input,
+    its slots, the producer's wait per image (ns) and the stage bound
+    (``slowest_stage_ns``); its share is the ring's slot occupancy. A pace above the stages
+    with no producer waiting for a slot past the fill (no ring named) keeps the slowest
+    stage as the bottleneck, its share below 1 (its busy time over the interval)."""
+    if pace.interval_ns > slowest_ns * (1.0 + PACE_NOISE):
+        interval = pace.interval_ns
+        if pace.ring:
+            neck = {"layer": pace.ring["layer"], "resource": RING,
+                    "share": pace.ring["share"], "operand": pace.ring["operand"],
+                    "input": pace.ring["input"], "slots": pace.ring["slots"],
+                    "wait_ns": pace.ring["wait_ns"], "slowest_stage_ns": slowest_ns}
+            return interval, neck
+        return interval, bottleneck(stage_list, interval)
+    return slowest_ns, bottleneck(stage_list, slowest_ns)
 
 
 def build_result(network: Network, arch: Arch, nmap: NetworkMap, counts: np.ndarray,

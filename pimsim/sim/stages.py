@@ -311,6 +311,28 @@ def row_schedule(network: Network, nmap: NetworkMap, arch: Arch,
     each output row's inputs were all there; per (consumer index, operand order), when
     each row of that operand could be read by the consumer), ns.
     """
+    done, layer_rows = run_rows(network, nmap, arch, chunk_positions, noc, images)
+    arrivals = {(e.b.consumer, e.b.order): e.arrivals() for st in layer_rows for e in st.ins}
+    return done, [st.there for st in layer_rows], arrivals
+
+
+def run_rows(network: Network, nmap: NetworkMap, arch: Arch,
+             chunk_positions: int = CHUNK_POSITIONS, noc: Traffic | None = None,
+             images: int = 1) -> tuple[dict[str, np.ndarray], list]:
+    """:func:`row_schedule`'s schedule: (each layer's completion time of every output row
+    in ns, the stepped layers, network order, each with its rings ``ins``: ``_Buffer``s
+    holding every row's ``claims``, its producer's ``wait`` for the slot, ns, and
+    ``release(x)``)."""
+    sched = build_rows(network, nmap, arch, chunk_positions, noc, images)
+    sched.advance(images)
+    return sched.done(), sched.layer_rows
+
+
+def build_rows(network: Network, nmap: NetworkMap, arch: Arch,
+               chunk_positions: int = CHUNK_POSITIONS, noc: Traffic | None = None,
+               images: int = 1) -> "RowSchedule":
+    """The layers of :func:`row_schedule` set up for up to ``images`` images back to back,
+    not stepped yet (:meth:`RowSchedule.advance`)."""
     from pimsim.sim.buffers import windows        # the engine's receptive-field rule
 
     d = arch.design
@@ -340,7 +362,7 @@ def row_schedule(network: Network, nmap: NetworkMap, arch: Arch,
         lay, lm = lays[b.consumer], nmap.layers[b.consumer]
         src = lay.inputs[b.order] if lay.inputs else NETWORK_INPUT
         if b.producer < 0:
-            prod = _Source(b.rows * images)
+            prod = _Source(b.rows * images, b.rows)
             sources.append(prod)
         else:
             prod = layer_rows[b.producer]
@@ -363,35 +385,64 @@ def row_schedule(network: Network, nmap: NetworkMap, arch: Arch,
                     link_bw, d.noc.avg_hops * router_ns, off_bit_ns)
         prod.outs.append(e)
         cons.ins.append(e)
-    steppers = sources + layer_rows
-    left = sum(s.rows for s in steppers)
-    while left:
-        moved = 0
-        for s in steppers:
-            while s.next < s.rows and s.ready(s.next):
-                s.step(s.next)
-                s.next += 1
-                moved += 1
-        if not moved:         # the engine would deadlock too: a defect of the plan
-            from pimsim.errors import EngineError
-            raise EngineError(f"closed-form schedule of '{network.name}' stopped: no layer "
-                              "can take its next row (every one waits for an input row or "
-                              "a buffer slot that is never freed)", file=d.source,
-                              where="--fidelity", expected="please report it with the "
-                              "design point and trace")
-        left -= moved
-    done: dict[str, np.ndarray] = {}
-    arrivals = {(e.b.consumer, e.b.order): e.arrivals() for st in layer_rows for e in st.ins}
-    for lay, lm, st in zip(network, nmap.layers, layer_rows):
-        end = st.done()
-        if lm.host_out_bits and links:          # a sink's results cross a link to the host
-            if isinstance(st, _CopyRows):       # an equal share per unit (copy's part)
-                end = (st.ends + lm.host_out_bits / np.count_nonzero(st.ppr[:, :st.per_image])
-                       * off_bit_ns).max(axis=0)
-            else:                               # one unit per row
-                end = end + lm.host_out_bits / st.per_image * off_bit_ns
-        done[lay.name] = end
-    return done, [st.there for st in layer_rows], arrivals
+    return RowSchedule(network, nmap, arch, sources, layer_rows)
+
+
+class RowSchedule:
+    """The stepped layers of :func:`run_rows`, advanced image by image: :meth:`advance`
+    steps every layer as far as the first ``upto`` images (a row of image ``i`` waits only
+    for rows of images ``<= i``, in its own layer, its inputs and its rings, so the first
+    images' rows are final whatever comes after them)."""
+
+    def __init__(self, network: Network, nmap: NetworkMap, arch: Arch, sources: list,
+                 layer_rows: list):
+        self.network, self.nmap, self.arch = network, nmap, arch
+        self.sources, self.layer_rows = sources, layer_rows
+        self.upto = 0
+
+    def advance(self, upto: int) -> None:
+        """Step every layer through the rows of the first ``upto`` images (EngineError when
+        no layer can take its next row: the engine would deadlock too)."""
+        steppers = self.sources + self.layer_rows
+        limit = [min(s.rows, upto * s.per_image) for s in steppers]
+        left = sum(max(0, lim - s.next) for s, lim in zip(steppers, limit))
+        while left:
+            moved = 0
+            for s, lim in zip(steppers, limit):
+                while s.next < lim and s.ready(s.next):
+                    s.step(s.next)
+                    s.next += 1
+                    moved += 1
+            if not moved:     # the engine would deadlock too: a defect of the plan
+                from pimsim.errors import EngineError
+                d = self.arch.design
+                raise EngineError(f"closed-form schedule of '{self.network.name}' stopped: "
+                                  "no layer can take its next row (every one waits for an "
+                                  "input row or a buffer slot that is never freed)",
+                                  file=d.source, where="--fidelity", expected="please "
+                                  "report it with the design point and trace")
+            left -= moved
+        self.upto = max(self.upto, upto)
+
+    def done(self, names: set[str] | None = None) -> dict[str, np.ndarray]:
+        """Each layer's (or each of ``names``') completion time of every output row (ns;
+        rows not stepped yet are not final)."""
+        links = self.arch.design.chip.offchip_links
+        off_bit_ns = self.arch.latency_ns("offchip_link", "transfer")
+        done: dict[str, np.ndarray] = {}
+        for lay, lm, st in zip(self.network, self.nmap.layers, self.layer_rows):
+            if names is not None and lay.name not in names:
+                continue
+            end = st.done()
+            if lm.host_out_bits and links:      # a sink's results cross a link to the host
+                if isinstance(st, _CopyRows):   # an equal share per unit (copy's part)
+                    end = (st.ends + lm.host_out_bits
+                           / np.count_nonzero(st.ppr[:, :st.per_image]) * off_bit_ns
+                           ).max(axis=0)
+                else:                           # one unit per row
+                    end = end + lm.host_out_bits / st.per_image * off_bit_ns
+            done[lay.name] = end
+        return done
 
 
 class _Rows:
@@ -427,7 +478,10 @@ class _Rows:
         the row before it and once the row ``slots`` before it has been read."""
         for e in self.outs:
             if r >= e.slots:
-                t = max(t, e.release(r - e.slots))
+                free = e.release(r - e.slots)
+                if free > t:
+                    e.wait[r] = free - t
+                    t = free
             if e.last > t:
                 t = e.last
             e.last = e.claims[r] = t
@@ -439,7 +493,9 @@ class _Source(_Rows):
     as it has a slot (the engine's source)."""
 
     def step(self, r: int) -> None:
-        self.claim(r, 0.0)
+        # ready once the row before it has its slot (the same claims as at 0: rows take
+        # their slots in order), so ``wait`` is the host's own wait for this row's slot
+        self.claim(r, max(0.0, max((e.last for e in self.outs), default=0.0)))
 
 
 class _Buffer:
@@ -456,6 +512,7 @@ class _Buffer:
         self.link_bw, self.remote_hop_ns, self.off_bit_ns = link_bw, remote_hop_ns, off_bit_ns
         n = self.nrows = b.rows * (cons.rows // cons.per_image)   # rows of every image
         self.claims = np.zeros(n)
+        self.wait = np.zeros(n)           # how long the producer waited for each row's slot
         self.last = -np.inf
         # the consumer row that reads each input row last (-1: none) and the first
         self.first_reader, self.last_reader = readers(lo, hi, n)

@@ -1,0 +1,135 @@
+"""The pipeline's steady pace with no queueing: the closed form's row schedule run for
+several images back to back.
+
+:func:`pimsim.sim.stages.row_schedule` steps every layer row by row with finite buffers
+(each consumer operand a ring of ``slots`` row slots, ``pimsim.sim.edram``) and no
+queueing at shared units; with ``images=K`` it feeds ``K`` images back to back,
+image-major, as the engine's copies, workers and rings take them. Image 0 of that
+schedule is the closed form's latency schedule, row for row (later images' rows come
+after it in every layer and ring, so they cannot move it). The steady-state interval of
+its completions is the pace of the engine's pipeline when no shared unit queues
+(``run_engine(net, arch, uncontended="*")``, an independent implementation of the same
+rules, gives the same completions on the hand-built nets of tests/sim/test_pace.py).
+
+That pace is at least each copy's and worker's own time per image; it is larger where a
+ring turns slower: a row keeps its slot from when its producer claims it until its last
+reader starts, so a ring of ``S`` slots passes at most ``S`` rows per such round trip
+(a residual add's skip ring waits for the branch's rows: round trip = the branch's
+latency). The closed form's interval (``pimsim.sim.analytic.evaluate``) is
+``max(slowest stage, pace)``: the stages count the shared units (eDRAM, bus, NoC, off-chip
+links) the schedule does not queue, the pace the rings the stages do not see.
+
+**How many images.** The schedule is stepped image by image (a row of image ``i`` waits
+only for rows of images ``<= i``, so earlier images' rows are final as soon as they are
+stepped, :class:`pimsim.sim.stages.RowSchedule`) and each completion goes to the engine's
+own convergence rule (:class:`pimsim.sim.steady.Monitor`) until it converges: the periodic
+rule decides from 7 completions where the gaps repeat exactly, as they do in most nets (no
+queueing leaves no jitter); at most ``steady.MAX_IMAGES`` images, else the estimate is
+marked not converged. The estimate is the Monitor's at its first converged completion: it
+does not depend on a chosen number of images.
+
+**Which ring.** Where the pace sets the interval, the ring that limits it is found from
+the producers' waits for slots over the second half of the images scheduled (``n // 2 ..
+n - 1`` of ``n``: past the fill). A ring that binds holds its producer back, and that
+producer's own input rings fill and hold *their* producers back, up to the host: every
+ring upstream of the binding one waits too. So the named ring is, of the rings whose
+producer waited, the one whose consumer waited least for slots of its own (downstream
+of it nothing holds the pipeline back), and of those the one whose producer waited
+longest. Its
+**share** is the ring's slot occupancy: the time its rows of those images held a slot
+(claim to release) over ``slots x images x interval`` — at most about 1 (a ring cannot hold
+more rows than it has slots), near 1 where the ring binds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pimsim.arch.compose import Arch
+from pimsim.mapping import NetworkMap
+from pimsim.sim.noc import CHUNK_POSITIONS, Traffic
+from pimsim.sim.stages import build_rows
+from pimsim.sim.steady import MAX_IMAGES, Monitor
+from pimsim.workload.layer import NETWORK_INPUT, Network
+
+#: the resource name of a ring of row slots in ``total.bottleneck``
+RING = "buffer_slots"
+
+
+@dataclass(frozen=True)
+class Pace:
+    """The pipeline's pace with no queueing (ns per image), image 0's latency (ns), the
+    images scheduled, whether the estimate converged, and the ring that waited most
+    (``{}`` when no producer waited for a slot past the fill)."""
+
+    interval_ns: float
+    latency_ns: float
+    images: int
+    converged: bool
+    ring: dict = field(default_factory=dict)
+
+
+def completions(network: Network, done: dict[str, np.ndarray], images: int) -> np.ndarray:
+    """When each of ``images`` images is complete (ns): the last row of every sink layer
+    (one no other layer reads), from :func:`pimsim.sim.stages.run_rows`' row times."""
+    read = {src for lay in network for src in lay.inputs}
+    fin = np.zeros(images)
+    for lay in network:
+        if lay.name not in read:
+            np.maximum(fin, done[lay.name].reshape(images, -1).max(axis=1), out=fin)
+    return fin
+
+
+def pipeline_pace(network: Network, nmap: NetworkMap, arch: Arch,
+                  noc: Traffic | None = None, chunk_positions: int = CHUNK_POSITIONS,
+                  max_images: int = MAX_IMAGES) -> Pace:
+    """The pace of the module doc, image 0's latency and the ring that limits the pace."""
+    sched = build_rows(network, nmap, arch, chunk_positions, noc, images=max_images)
+    read = {src for lay in network for src in lay.inputs}
+    sinks = {lay.name for lay in network if lay.name not in read}
+    m = Monitor()
+    latency = 0.0
+    k = 0
+    while k < max_images and not m.done:
+        k += 1
+        sched.advance(k)
+        done = sched.done(None if k == 1 else sinks)
+        if k == 1:                      # image 0: the closed form's latency schedule
+            latency = max((float(v[:max(1, network.layer(n).out_shape[1])].max())
+                           for n, v in done.items()), default=0.0)
+        m.add(max(float(done[n].reshape(max_images, -1)[k - 1].max()) for n in sinks))
+    steady = m.result()
+    ring = limiting_ring(network, sched.layer_rows, k // 2, k, steady.interval_ns)
+    return Pace(steady.interval_ns, latency, k, steady.converged, ring)
+
+
+def limiting_ring(network: Network, layer_rows: list, lo: int, hi: int,
+                  interval_ns: float) -> dict:
+    """{layer, operand, input, slots, wait_ns, share} of the ring that limits the pace over
+    images ``lo .. hi - 1`` (module doc): of the rings whose producer waited for slots,
+    the one whose consumer waited least for slots of its own, then the longest wait
+    (``wait_ns``: that wait per image; ``share``: the ring's slot occupancy); ``{}`` when
+    no producer waited."""
+    if hi <= lo:
+        return {}
+    lays = list(network)
+
+    def waited(e) -> float:
+        return float(e.wait[lo * e.b.rows:hi * e.b.rows].sum())
+
+    blocked = [sum(waited(e) for e in st.outs) for st in layer_rows]
+    rings = [(blocked[e.b.consumer], -w, i, e)
+             for i, e in enumerate(e for st in layer_rows for e in st.ins)
+             if (w := waited(e)) > 0.0]
+    if not rings:
+        return {}
+    _, neg, _, e = min(rings, key=lambda x: x[:3])
+    n = hi - lo
+    held = sum(e.release(x) - e.claims[x] for x in range(lo * e.b.rows, hi * e.b.rows))
+    cons = lays[e.b.consumer]
+    src = cons.inputs[e.b.order] if cons.inputs else NETWORK_INPUT
+    return {"layer": cons.name, "operand": int(e.b.order), "input": src,
+            "slots": int(e.slots), "wait_ns": -neg / n,
+            "share": float(held) / (e.slots * n * interval_ns) if interval_ns > 0 else 0.0}
