@@ -51,11 +51,15 @@ from pimsim.arch.compose import Arch
 from pimsim.mapping import NetworkMap
 from pimsim.sim.noc import CHUNK_POSITIONS, Traffic
 from pimsim.sim.stages import build_rows
-from pimsim.sim.steady import MAX_IMAGES, Monitor
+from pimsim.sim.steady import MAX_IMAGES, MAX_PERIOD, Monitor
 from pimsim.workload.layer import NETWORK_INPUT, Network
 
 #: the resource name of a ring of row slots in ``total.bottleneck``
 RING = "buffer_slots"
+#: longest cycle (images) the exact repeat test looks for (:func:`repeats`): the engine's
+MAX_SHIFT_PERIOD = MAX_PERIOD
+#: relative float noise allowed in it (of the largest time compared)
+SHIFT_TOLERANCE = 1e-9
 
 
 @dataclass(frozen=True)
@@ -89,20 +93,103 @@ def pipeline_pace(network: Network, nmap: NetworkMap, arch: Arch,
     sched = build_rows(network, nmap, arch, chunk_positions, noc, images=max_images)
     read = {src for lay in network for src in lay.inputs}
     sinks = {lay.name for lay in network if lay.name not in read}
+    rings = [e for st in sched.layer_rows for e in st.ins]
+    lag = max((-(-e.slots // e.b.rows) for e in rings), default=1)
     m = Monitor()
+    fin: list[float] = []
+    snaps: list[np.ndarray] = []
     latency = 0.0
     k = 0
-    while k < max_images and not m.done:
+    interval, converged = 0.0, False
+    while k < max_images:
         k += 1
         sched.advance(k)
         done = sched.done(None if k == 1 else sinks)
         if k == 1:                      # image 0: the closed form's latency schedule
             latency = max((float(v[:max(1, network.layer(n).out_shape[1])].max())
                            for n, v in done.items()), default=0.0)
-        m.add(max(float(done[n].reshape(max_images, -1)[k - 1].max()) for n in sinks))
-    steady = m.result()
-    ring = limiting_ring(network, sched.layer_rows, k // 2, k, steady.interval_ns)
-    return Pace(steady.interval_ns, latency, k, steady.converged, ring)
+        fin.append(max(float(done[n].reshape(max_images, -1)[k - 1].max()) for n in sinks))
+        snaps.append(_state(sched, rings, k))
+        p = repeats(sched, rings, fin, snaps, lag)
+        if p:
+            interval, converged = (fin[-1] - fin[-1 - p]) / p, True
+            break
+        if m.add(fin[-1]):
+            steady = m.result()
+            interval, converged = steady.interval_ns, steady.converged
+            break
+    else:
+        steady = m.result()
+        interval, converged = steady.interval_ns, steady.converged
+    ring = limiting_ring(network, sched.layer_rows, k // 2, k, interval)
+    return Pace(interval, latency, k, converged, ring)
+
+
+def _state(sched, rings: list, k: int) -> np.ndarray:
+    """What carries from image ``k - 1`` into image ``k`` besides the rows themselves: each
+    copy's go / ADC / output-stage times, each worker's free time, each ring's last claim
+    and when its rows up to image ``k - 1``'s last had all arrived (ns)."""
+    parts = []
+    for st in sched.layer_rows:
+        if hasattr(st, "go"):
+            parts += [st.go, st.adc, st.stage]
+        else:
+            parts.append(st.free)
+    parts.append(np.array([e.last for e in rings]))
+    parts.append(np.array([e.prefix(k * e.b.rows - 1) for e in rings]))
+    return np.concatenate(parts)
+
+
+def _rows(sched, rings: list, img: int) -> list[np.ndarray]:
+    """Every per-row time of image ``img`` (ns): each layer's starts, input times and
+    ends, each ring's claims and arrivals."""
+    out = []
+    for st in sched.layer_rows:
+        sl = slice(img * st.per_image, (img + 1) * st.per_image)
+        out += [st.start[sl], st.there[sl]]
+        out += [st.ends[:, sl].ravel(), st.first_end[sl]] if hasattr(st, "ends") else [st.end[sl]]
+    for e in rings:
+        sl = slice(img * e.b.rows, (img + 1) * e.b.rows)
+        e.prefix(sl.stop - 1)
+        out += [e.claims[sl], e.raw[sl]]
+    return out
+
+
+def _shifted(a: np.ndarray, b: np.ndarray, shift: float) -> bool:
+    """Is ``a`` = ``b + shift`` entry by entry, to float noise (``SHIFT_TOLERANCE`` of the
+    largest time)? Entries never set (-inf, or 0 in both) are skipped."""
+    if (np.isfinite(a) != np.isfinite(b)).any():
+        return False
+    use = np.isfinite(a) & ~((a == 0.0) & (b == 0.0))
+    if not use.any():
+        return True
+    x, y = a[use], b[use]
+    tol = SHIFT_TOLERANCE * max(float(np.abs(x).max()), float(np.abs(y).max()), abs(shift))
+    return bool(np.all(np.abs(x - y - shift) <= tol))
+
+
+def repeats(sched, rings: list, fin: list[float], snaps: list[np.ndarray], lag: int) -> int:
+    """The smallest ``p`` (images, up to ``MAX_SHIFT_PERIOD``) such that the last ``lag``
+    images repeat the ``lag`` images ``p`` before them exactly, shifted by one time ``D``
+    (every row time, as :func:`_rows` lists them), and so does the state carried out of
+    the last image (:func:`_state`); 0 if none. The schedule is a max-plus system: each
+    image's rows are the same function of the state carried in and of the rows of the
+    ``lag`` images before it (a ring of ``S`` slots reaches ``ceil(S / rows)`` images
+    back), and that function commutes with adding a constant to every time. So once
+    both repeat, every later image repeats too, ``p`` images on and ``D`` later: the pace
+    is exactly ``D / p`` per image."""
+    n = len(fin)
+    for p in range(1, MAX_SHIFT_PERIOD + 1):
+        if n < lag + p + 1:
+            break
+        shift = fin[-1] - fin[-1 - p]
+        if shift <= 0.0 or not _shifted(snaps[-1], snaps[-1 - p], shift):
+            continue
+        if all(_shifted(a, b, shift)
+               for i in range(n - lag, n)
+               for a, b in zip(_rows(sched, rings, i), _rows(sched, rings, i - p))):
+            return p
+    return 0
 
 
 def limiting_ring(network: Network, layer_rows: list, lo: int, hi: int,

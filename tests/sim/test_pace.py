@@ -1,0 +1,140 @@
+"""The pipeline's pace with no queueing (pimsim.sim.pace) and the closed form's interval =
+max(slowest stage, pace), checked against the engine with no queueing anywhere
+(``run_engine(..., uncontended="*")``), an independent implementation of the same rules
+(simpy processes, rings, output registers), and against figures worked out here."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "mapping"))
+from netbuild import NetBuilder, cnn3, isaac_with, resnet_block  # noqa: E402
+
+from pimsim.mapping import map_network  # noqa: E402
+from pimsim.sim import simulate  # noqa: E402
+from pimsim.sim.analytic import closed_form_interval  # noqa: E402
+from pimsim.sim.engine import run_engine  # noqa: E402
+from pimsim.sim.pace import Pace, completions, pipeline_pace  # noqa: E402
+from pimsim.sim.stages import Stage, row_done_ns, row_schedule, run_rows, stages  # noqa: E402
+from pimsim.sim.steady import Monitor  # noqa: E402
+
+K = 12
+
+
+def _skip_net():
+    """A residual join whose skip ring (2 slots in 256 B of eDRAM) must wait for a branch
+    of four 1x1 convolutions."""
+    b = NetBuilder("skip", (16, 8, 8))
+    b.conv("p", 16, 1)
+    b.conv("b1", 16, 1).conv("b2", 16, 1).conv("b3", 16, 1).conv("b4", 16, 1)
+    b.add("j", "b4", "p")
+    return b.build(), isaac_with(tile={"edram_bytes": 256}, noc={"routing": "average"})
+
+
+@pytest.fixture(scope="module")
+def ring_bound():
+    # 1 KiB of eDRAM per tile: rings of a few rows. resnet_block's skip ring turns once
+    # per 8,074 ns against a slowest stage of 1,615 ns
+    return resnet_block(), isaac_with(tile={"edram_bytes": 1024}, noc={"routing": "average"})
+
+
+@pytest.mark.parametrize("make", [cnn3, resnet_block])
+def test_k_image_schedule_is_the_uncontended_engine(make):
+    # the engine with no queueing runs at the ring's pace, and so does the schedule,
+    # completion by completion
+    net = make()
+    arch = isaac_with(tile={"edram_bytes": 1024}, noc={"routing": "average"})
+    free = run_engine(net, arch, images=K, uncontended="*", alone=True)
+    engine = np.array(free.engine_stats.image_finish_ns)
+    sched = completions(net, run_rows(net, map_network(net, arch), arch, images=K)[0], K)
+    assert sched == pytest.approx(engine, rel=1e-9)
+
+
+def test_one_image_is_the_latency_schedule():
+    # images=1 is the closed form's image-0 schedule, unchanged; and image 0 of a longer
+    # schedule is the same rows (later images' rows come after it in every layer and
+    # ring, so they cannot move it)
+    net = resnet_block()
+    arch = isaac_with(tile={"edram_bytes": 1024})
+    nmap = map_network(net, arch)
+    one = row_schedule(net, nmap, arch, images=1)[0]
+    four = row_schedule(net, nmap, arch, images=4)[0]
+    for name, rows in row_done_ns(net, nmap, arch).items():
+        assert np.array_equal(one[name], rows)
+        assert np.array_equal(four[name][:rows.size], rows)
+        assert four[name].size == 4 * rows.size
+
+
+def test_analytic_is_the_uncontended_engine_where_a_ring_binds(ring_bound):
+    net, arch = ring_bound
+    closed = simulate(net, arch, fidelity="analytic").total
+    free = run_engine(net, arch, uncontended="*").total
+    slowest = max(s.busy_ns for s in stages(net, map_network(net, arch), arch)[0])
+    assert free.converged and closed.converged
+    assert closed.interval_ns > 4 * slowest             # the ring, not a stage
+    assert closed.interval_ns == pytest.approx(free.interval_ns, rel=1e-6)
+    assert closed.latency_ns == pytest.approx(free.latency_ns, rel=1e-9)
+    neck = closed.bottleneck
+    assert neck["resource"] == "buffer_slots"
+    assert neck["slowest_stage_ns"] == pytest.approx(slowest)
+    assert 0.9 < neck["share"] <= 1.0 + 1e-9            # the ring's slots are (nearly) full
+    # the skip operand of the residual add: the stem's rows wait for the branch's
+    assert (neck["layer"], neck["operand"], neck["input"]) == ("b1_add", 1, "stem_relu")
+
+
+def test_the_skip_join_repeats_every_five_images():
+    # 4 branch convolutions against 2 skip slots: the completion gaps repeat in a cycle of
+    # 5 images (three of 6,766.0, one of 1,701.7, one of 5,491.0 ns); the exact repeat of
+    # the whole schedule decides it before the engine's periodic rule could (which needs
+    # 2 x 3 x 5 + 1 = 31 completions); both give the mean gap of the cycle
+    net, arch = _skip_net()
+    nmap = map_network(net, arch)
+    pace = pipeline_pace(net, nmap, arch)
+    assert pace.converged and pace.images < 31
+    fin = completions(net, run_rows(net, nmap, arch, images=40)[0], 40)
+    gaps = np.diff(fin)[-5:]
+    assert pace.interval_ns == pytest.approx(gaps.mean(), rel=1e-9)
+    m = Monitor()
+    for t in fin:
+        if m.add(float(t)):
+            break
+    assert m.result().interval_ns == pytest.approx(pace.interval_ns, rel=1e-9)
+    neck = simulate(net, arch, fidelity="analytic").total.bottleneck
+    assert (neck["resource"], neck["layer"], neck["operand"]) == ("buffer_slots", "j", 1)
+
+
+def test_rings_that_do_not_bind_keep_the_slowest_stage():
+    # a chain with room in its rings: nothing waits for a slot in the steady state; the
+    # interval is the slowest stage exactly and the bottleneck is that stage
+    net = NetBuilder("chain", (16, 16, 16)).conv("a", 16, 1).conv("b", 16, 3).build()
+    arch = isaac_with(noc={"routing": "average"})
+    nmap = map_network(net, arch)
+    st, times = stages(net, nmap, arch)
+    total = simulate(net, arch, fidelity="analytic").total
+    assert total.interval_ns == float(times.max())
+    top = max(st, key=lambda s: s.busy_ns)
+    assert (total.bottleneck["layer"], total.bottleneck["resource"]) == (top.layer, top.resource)
+    assert total.bottleneck["share"] == 1.0
+    assert pipeline_pace(net, nmap, arch).interval_ns == pytest.approx(float(times.max()),
+                                                                       rel=1e-6)
+
+
+def test_the_interval_rule_by_hand():
+    # max(slowest stage, pace), the pace only above float noise; the ring named with its
+    # occupancy as the share, the stage bound beside it
+    st = [Stage("a", "crossbar", 100.0), Stage("b", "edram", 80.0)]
+    ring = {"layer": "b", "operand": 1, "input": "x", "slots": 3, "wait_ns": 5.0,
+            "share": 0.97}
+    assert closed_form_interval(st, 100.0, Pace(90.0, 1.0, 7, True, ring)) == (
+        100.0, {"layer": "a", "resource": "crossbar", "share": 1.0})
+    assert closed_form_interval(st, 100.0, Pace(100.0 * (1 + 1e-12), 1.0, 7, True, ring))[0] \
+        == 100.0
+    interval, neck = closed_form_interval(st, 100.0, Pace(150.0, 1.0, 7, True, ring))
+    assert interval == 150.0
+    assert neck == {"layer": "b", "resource": "buffer_slots", "share": 0.97, "operand": 1,
+                    "input": "x", "slots": 3, "wait_ns": 5.0, "slowest_stage_ns": 100.0}
+    # a pace above the stages with no ring waiting: the slowest stage, its share < 1
+    interval, neck = closed_form_interval(st, 100.0, Pace(200.0, 1.0, 7, True, {}))
+    assert interval == 200.0 and neck == {"layer": "a", "resource": "crossbar", "share": 0.5}
