@@ -13,8 +13,8 @@ from typing import TextIO
 from pimsim.report.tables import Table, fmt, to_text
 from pimsim.units import PJ_PER_UJ
 
-FIDELITY_WORDS = {"analytic": "closed form (no queueing; interval = slowest stage, a lower bound "
-                              "where a ring of row slots turns slower)",
+FIDELITY_WORDS = {"analytic": "closed form (no queueing; interval = the slowest stage or the "
+                              "pipeline's pace where a ring of row slots turns slower)",
                   "fast": "discrete-event engine, one event per layer copy's output row",
                   "event": "discrete-event engine, one event per crossbar read cycle"}
 NS_PER_US = 1e3

@@ -54,6 +54,8 @@ from pimsim.sim.stages import build_rows
 from pimsim.sim.steady import MAX_IMAGES, MAX_PERIOD, Monitor
 from pimsim.workload.layer import NETWORK_INPUT, Network
 
+#: images the schedule is first set up for (the periodic rule decides from 7 completions)
+FIRST_IMAGES = 8
 #: the resource name of a ring of row slots in ``total.bottleneck``
 RING = "buffer_slots"
 #: longest cycle (images) the exact repeat test looks for (:func:`repeats`): the engine's
@@ -89,38 +91,41 @@ def completions(network: Network, done: dict[str, np.ndarray], images: int) -> n
 def pipeline_pace(network: Network, nmap: NetworkMap, arch: Arch,
                   noc: Traffic | None = None, chunk_positions: int = CHUNK_POSITIONS,
                   max_images: int = MAX_IMAGES) -> Pace:
-    """The pace of the module doc, image 0's latency and the ring that limits the pace."""
-    sched = build_rows(network, nmap, arch, chunk_positions, noc, images=max_images)
+    """The pace of the module doc, image 0's latency and the ring that limits the pace.
+
+    The schedule's arrays are set up for ``FIRST_IMAGES`` images (setting up costs time in
+    proportion); a pace not decided by then is stepped again from image 0 with room for
+    ``max_images`` (the same rows: a row's times do not depend on how many images follow).
+    """
     read = {src for lay in network for src in lay.inputs}
     sinks = {lay.name for lay in network if lay.name not in read}
-    rings = [e for st in sched.layer_rows for e in st.ins]
-    lag = max((-(-e.slots // e.b.rows) for e in rings), default=1)
-    m = Monitor()
-    fin: list[float] = []
-    snaps: list[np.ndarray] = []
-    latency = 0.0
-    k = 0
-    interval, converged = 0.0, False
-    while k < max_images:
-        k += 1
-        sched.advance(k)
-        done = sched.done(None if k == 1 else sinks)
-        if k == 1:                      # image 0: the closed form's latency schedule
-            latency = max((float(v[:max(1, network.layer(n).out_shape[1])].max())
-                           for n, v in done.items()), default=0.0)
-        fin.append(max(float(done[n].reshape(max_images, -1)[k - 1].max()) for n in sinks))
-        snaps.append(_state(sched, rings, k))
-        p = repeats(sched, rings, fin, snaps, lag)
-        if p:
-            interval, converged = (fin[-1] - fin[-1 - p]) / p, True
+    for cap in sorted({min(FIRST_IMAGES, max_images), max_images}):
+        sched = build_rows(network, nmap, arch, chunk_positions, noc, images=cap)
+        rings = [e for st in sched.layer_rows for e in st.ins]
+        lag = max((-(-e.slots // e.b.rows) for e in rings), default=1)
+        m = Monitor()
+        fin: list[float] = []
+        snaps: list[np.ndarray] = []
+        latency, interval, converged, k = 0.0, 0.0, False, 0
+        while k < cap and not converged:
+            k += 1
+            sched.advance(k)
+            done = sched.done(None if k == 1 else sinks, image=k - 1)
+            if k == 1:                  # image 0: the closed form's latency schedule
+                latency = max((float(v.max()) for v in done.values()), default=0.0)
+            fin.append(max(float(done[n].max()) for n in sinks))
+            snaps.append(_state(sched, rings, k))
+            p = repeats(sched, rings, fin, snaps, lag)
+            if p:
+                interval, converged = (fin[-1] - fin[-1 - p]) / p, True
+            elif m.add(fin[-1]):
+                steady = m.result()
+                interval, converged = steady.interval_ns, steady.converged
+        if converged:
             break
-        if m.add(fin[-1]):
-            steady = m.result()
-            interval, converged = steady.interval_ns, steady.converged
-            break
-    else:
+    if not converged:
         steady = m.result()
-        interval, converged = steady.interval_ns, steady.converged
+        interval = steady.interval_ns
     ring = limiting_ring(network, sched.layer_rows, k // 2, k, interval)
     return Pace(interval, latency, k, converged, ring)
 

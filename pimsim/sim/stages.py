@@ -28,6 +28,7 @@ measured (``pimsim.sim.outcome``).
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -404,39 +405,52 @@ class RowSchedule:
         """Step every layer through the rows of the first ``upto`` images (EngineError when
         no layer can take its next row: the engine would deadlock too)."""
         steppers = self.sources + self.layer_rows
-        limit = [min(s.rows, upto * s.per_image) for s in steppers]
-        left = sum(max(0, lim - s.next) for s, lim in zip(steppers, limit))
-        while left:
-            moved = 0
-            for s, lim in zip(steppers, limit):
-                while s.next < lim and s.ready(s.next):
-                    s.step(s.next)
-                    s.next += 1
-                    moved += 1
-            if not moved:     # the engine would deadlock too: a defect of the plan
-                from pimsim.errors import EngineError
-                d = self.arch.design
-                raise EngineError(f"closed-form schedule of '{self.network.name}' stopped: "
-                                  "no layer can take its next row (every one waits for an "
-                                  "input row or a buffer slot that is never freed)",
-                                  file=d.source, where="--fidelity", expected="please "
-                                  "report it with the design point and trace")
-            left -= moved
+        for s in steppers:
+            s.limit = min(s.rows, upto * s.per_image)
+        # a worklist: a layer that took rows may let its consumers (new input rows) and
+        # its producers (freed slots) go on; each row's times depend only on rows its
+        # ``ready`` waits for, so the order layers are stepped in does not change them
+        todo = deque(steppers)
+        queued = set(map(id, steppers))
+        while todo:
+            s = todo.popleft()
+            queued.discard(id(s))
+            lim, start = s.limit, s.next
+            while s.next < lim and s.ready(s.next):
+                s.step(s.next)
+                s.next += 1
+            if s.next > start:
+                for t in [e.cons for e in s.outs] + [e.prod for e in s.ins]:
+                    if id(t) not in queued and t.next < t.limit:
+                        queued.add(id(t))
+                        todo.append(t)
+        if any(s.next < s.limit for s in steppers):
+            # the engine would deadlock too: a defect of the plan
+            from pimsim.errors import EngineError
+            d = self.arch.design
+            raise EngineError(f"closed-form schedule of '{self.network.name}' stopped: "
+                              "no layer can take its next row (every one waits for an "
+                              "input row or a buffer slot that is never freed)",
+                              file=d.source, where="--fidelity", expected="please "
+                              "report it with the design point and trace")
         self.upto = max(self.upto, upto)
 
-    def done(self, names: set[str] | None = None) -> dict[str, np.ndarray]:
-        """Each layer's (or each of ``names``') completion time of every output row (ns;
-        rows not stepped yet are not final)."""
+    def done(self, names: set[str] | None = None,
+             image: int | None = None) -> dict[str, np.ndarray]:
+        """Each layer's (or each of ``names``') completion time of every output row (or of
+        image ``image``'s rows) in ns; rows not stepped yet are not final."""
         links = self.arch.design.chip.offchip_links
         off_bit_ns = self.arch.latency_ns("offchip_link", "transfer")
         done: dict[str, np.ndarray] = {}
         for lay, lm, st in zip(self.network, self.nmap.layers, self.layer_rows):
             if names is not None and lay.name not in names:
                 continue
-            end = st.done()
+            rows = (slice(None) if image is None
+                    else slice(image * st.per_image, (image + 1) * st.per_image))
+            end = st.done(rows)
             if lm.host_out_bits and links:      # a sink's results cross a link to the host
                 if isinstance(st, _CopyRows):   # an equal share per unit (copy's part)
-                    end = (st.ends + lm.host_out_bits
+                    end = (st.ends[:, rows] + lm.host_out_bits
                            / np.count_nonzero(st.ppr[:, :st.per_image]) * off_bit_ns
                            ).max(axis=0)
                 else:                           # one unit per row
@@ -453,6 +467,7 @@ class _Rows:
         self.rows = rows                  # rows of every image stepped (image-major)
         self.per_image = per_image or rows
         self.next = 0
+        self.limit = rows                 # rows to step to (RowSchedule.advance)
         self.outs: list[_Buffer] = []
         self.ins: list[_Buffer] = []
         self.start = np.zeros(rows)       # when each row's last unit started (read inputs)
@@ -596,8 +611,8 @@ class _WorkerRows(_Rows):
         self.start[r] = max(self.free[w], self.avail(r))
         self.free[w] = self.end[r] = self.claim(r, self.start[r] + self.per_row) + self.held[r]
 
-    def done(self) -> np.ndarray:
-        return self.end
+    def done(self, rows: slice = slice(None)) -> np.ndarray:
+        return self.end[rows]
 
 
 class _CopyRows(_Rows):
@@ -725,11 +740,12 @@ class _CopyRows(_Rows):
         self.first_part[r] = bj
         self.stage[bj] = self.first_end[r] = self.claim(r, best) + self.held[r]
 
-    def done(self) -> np.ndarray:
-        """When each row's last output stage is over."""
-        done = np.where(np.isfinite(self.ends), self.ends, -np.inf)
-        has = self.ppr[self.first_part, np.arange(self.rows)] > 0
-        done[self.first_part[has], np.arange(self.rows)[has]] = self.first_end[has]
+    def done(self, rows: slice = slice(None)) -> np.ndarray:
+        """When each row (of ``rows``) has its last output stage over."""
+        idx = np.arange(self.rows)[rows]
+        done = self.ends[:, rows].copy()
+        has = self.ppr[self.first_part[idx], idx] > 0
+        done[self.first_part[idx][has], np.nonzero(has)[0]] = self.first_end[idx][has]
         return done.max(axis=0)
 
 
