@@ -54,8 +54,9 @@ from pimsim.sim.stages import build_rows
 from pimsim.sim.steady import MAX_IMAGES, MAX_PERIOD, Monitor
 from pimsim.workload.layer import NETWORK_INPUT, Network
 
-#: images the schedule is first set up for (the periodic rule decides from 7 completions)
-FIRST_IMAGES = 8
+#: images the schedule is first set up for (the periodic rule decides from 7 completions
+#: for a cycle of one image, 13 for two; the trend rule from 12)
+FIRST_IMAGES = 16
 #: the resource name of a ring of row slots in ``total.bottleneck``
 RING = "buffer_slots"
 #: longest cycle (images) the exact repeat test looks for (:func:`repeats`): the engine's

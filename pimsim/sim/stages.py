@@ -305,7 +305,7 @@ def row_schedule(network: Network, nmap: NetworkMap, arch: Arch,
 
     ``images``: that many images back to back, image-major (image ``i``'s rows after
     image ``i - 1``'s in every layer, copy and ring: the engine with no queueing,
-    scripts/pipeline_pace.py); every returned array then holds ``images x rows`` rows,
+    pimsim.sim.pace); every returned array then holds ``images x rows`` rows,
     image 0's first (the same as with ``images=1``).
 
     Returns (each layer's completion time of every output row; per layer index, when
@@ -476,16 +476,24 @@ class _Rows:
     def ready(self, r: int) -> bool:
         """Are row ``r``'s input rows in and its slots' previous holders read?"""
         for e in self.ins:
-            if e.prod.next <= e.hi[r]:
+            if e.prod.next <= e.hil[r]:
                 return False
         for e in self.outs:
-            if r >= e.slots and e.cons.next <= e.last_reader[r - e.slots]:
+            if r >= e.slots and e.cons.next <= e.lastl[r - e.slots]:
                 return False
         return True
 
     def avail(self, r: int) -> float:
         """When input rows 0 to the last of row ``r``'s window have all arrived."""
-        t = self.there[r] = max((e.prefix(int(e.hi[r])) for e in self.ins), default=0.0)
+        t = None
+        for e in self.ins:
+            x = e.hil[r]
+            a = e.run if x == e.upto - 1 else e.prefix(x)
+            if t is None or a > t:
+                t = a
+        if t is None:
+            t = 0.0
+        self.there[r] = t
         return t
 
     def claim(self, r: int, t: float) -> float:
@@ -531,6 +539,8 @@ class _Buffer:
         self.last = -np.inf
         # the consumer row that reads each input row last (-1: none) and the first
         self.first_reader, self.last_reader = readers(lo, hi, n)
+        self.hil, self.lastl = hi.tolist(), self.last_reader.tolist()   # fast to index
+        self.run = -np.inf                # rows 0..upto - 1 have all arrived by then
         self.arrived = np.zeros(n)
         self.raw = np.zeros(n)            # each row's own arrival, for rows < upto
         self.upto = 0                     # prefix maxima known for rows < upto
@@ -567,11 +577,16 @@ class _Buffer:
 
     def prefix(self, x: int) -> float:
         """When rows 0..x have all arrived."""
+        if x < self.upto:
+            return float(self.arrived[x])
+        run = self.run
         while self.upto <= x:
             a = self.raw[self.upto] = self.arrival(self.upto)
-            self.arrived[self.upto] = a if self.upto == 0 else max(a, self.arrived[self.upto - 1])
+            run = a if self.upto == 0 else max(a, run)
+            self.arrived[self.upto] = run
             self.upto += 1
-        return float(self.arrived[x])
+        self.run = run                    # rows 0..upto - 1 have all arrived by then
+        return run
 
     def arrivals(self) -> np.ndarray:
         """When every row can be read in the consumer's buffer (:meth:`arrival`), ns."""
@@ -678,13 +693,16 @@ class _CopyRows(_Rows):
         self.adc = np.zeros(c)                 # when its ADCs are free
         self.stage = np.zeros(c)               # when its last output stage ends
         self.first = np.ones(c, dtype=bool)    # no unit yet (a written operand is programmed)
+        if max(len(x[3]) for x in self.rowk) <= SCALAR_COPIES:   # every row stepped in
+            self.go, self.adc, self.stage = [0.0] * c, [0.0] * c, [0.0] * c   # Python
+            self.first = [True] * c                                          # floats
         self.ends = np.full((c, rows * images), -np.inf)
         self.first_part = np.zeros(rows * images, dtype=np.int64)
         self.first_end = np.zeros(rows * images)   # the first part's output stage is over
 
     def step(self, r: int) -> None:
         if r % self.per_image == 0:             # a written operand: programmed per image
-            self.first[:] = True
+            self.first[:] = [True] * len(self.first)
         k, n, m, kl, nl, ml = self.rowk[r % self.per_image]
         if not k.size:
             return

@@ -196,7 +196,10 @@ def test_resnet50_sized_network_is_fast():
     start = time.perf_counter()
     r = evaluate(net, arch)
     elapsed = time.perf_counter() - start
-    assert elapsed < 0.5, elapsed
+    # the interval's pace (pimsim.sim.pace) steps the row schedule image after image until
+    # the engine's convergence rule holds: 12 images here, about 0.5 s on a loaded
+    # 2-core machine (0.14 s before, with the slowest stage alone)
+    assert elapsed < 1.0, elapsed
     assert math.isfinite(r.total.energy_pJ)
 
 
