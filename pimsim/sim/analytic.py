@@ -7,11 +7,14 @@ pipeline the engine simulates, ``pimsim.sim.stages``):
 * every resource's busy time per image (a layer's copies incl. fetch and OU reads, a non-MVM layer's
   busiest worker, each tile's eDRAM / bus / shift-and-add / activation / max-pool units
   and NoC link, each chip's off-chip links); a layer's stage time is the largest it uses;
-* pipelined interval = the slowest stage (``total.bottleneck``); throughput = 1e9 /
-  interval images/s;
+* pipelined interval = the slowest stage, or the pipeline's pace with no queueing where a
+  ring of row slots turns slower (``pimsim.sim.pace``: the row schedule below run image
+  after image; :func:`closed_form_interval`); ``total.bottleneck`` names what sets it;
+  throughput = 1e9 / interval images/s;
 * single-image latency = the overlapped fill, row by row, each copy's units in order
   with no queueing at shared units, a producer waiting for a free row slot in its
-  consumers' finite buffers (``row_latency_ns``: the engine's schedule with every
+  consumers' finite buffers (image 0 of the pace's schedule, as ``row_latency_ns``: the
+  engine's schedule with every
   server uncontended; the engine's queueing is split by cause in ``pimsim.sim.agreement``);
 * energy per image = dynamic (sum of count x energy per action) + static (every unit's
   static power over the interval; a power-gated unit only over its busy time:

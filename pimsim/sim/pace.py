@@ -28,17 +28,20 @@ queueing leaves no jitter); at most ``steady.MAX_IMAGES`` images, else the estim
 marked not converged. The estimate is the Monitor's at its first converged completion: it
 does not depend on a chosen number of images.
 
-**Which ring.** Where the pace sets the interval, the ring that limits it is found from
-the producers' waits for slots over the second half of the images scheduled (``n // 2 ..
-n - 1`` of ``n``: past the fill). A ring that binds holds its producer back, and that
-producer's own input rings fill and hold *their* producers back, up to the host: every
-ring upstream of the binding one waits too. So the named ring is, of the rings whose
-producer waited, the one whose consumer waited least for slots of its own (downstream
-of it nothing holds the pipeline back), and of those the one whose producer waited
-longest. Its
-**share** is the ring's slot occupancy: the time its rows of those images held a slot
-(claim to release) over ``slots x images x interval`` — at most about 1 (a ring cannot hold
-more rows than it has slots), near 1 where the ring binds.
+**Which ring.** Where the pace sets the interval, the ring named is found from the
+producers' waits for slots over the second half of the images scheduled (``n // 2 ..
+n - 1`` of ``n``: past the fill). A ring can hold the pace above every stage only where
+its rows wait for something other than their consumer's own work: at a join (a layer of
+several inputs: a residual add, a concatenation, a squeeze-and-excite multiply) one
+operand's rows wait in their slots for the other operand's. Waits elsewhere are local
+(a short ring fills while its consumer works through a burst of rows) or back-pressure
+(a ring that binds holds its producer back, whose own input rings then fill, up to the
+network input). So the named ring is, of those whose producer waited, one into a join
+first, then the one whose producer waited longest -- a rule of thumb, not the critical
+cycle of the schedule: where several joins' rings wait, the one named is the one that
+held its producer longest. Its **share** is the ring's slot occupancy: the time its rows
+of those images held a slot (claim to release) over ``slots x images x interval`` -- at
+most about 1 (a ring cannot hold more rows than it has slots), near 1 where it binds.
 """
 
 from __future__ import annotations
@@ -200,22 +203,19 @@ def repeats(sched, rings: list, fin: list[float], snaps: list[np.ndarray], lag: 
 
 def limiting_ring(network: Network, layer_rows: list, lo: int, hi: int,
                   interval_ns: float) -> dict:
-    """{layer, operand, input, slots, wait_ns, share} of the ring that limits the pace over
-    images ``lo .. hi - 1`` (module doc): of the rings whose producer waited for slots,
-    the one whose consumer waited least for slots of its own, then the longest wait
+    """{layer, operand, input, slots, wait_ns, share} of the ring named as limiting the
+    pace over images ``lo .. hi - 1`` (module doc): of the rings whose producer waited for
+    slots, those into a join (a layer of several inputs) first, then the longest wait
     (``wait_ns``: that wait per image; ``share``: the ring's slot occupancy); ``{}`` when
     no producer waited."""
     if hi <= lo:
         return {}
     lays = list(network)
-
-    def waited(e) -> float:
-        return float(e.wait[lo * e.b.rows:hi * e.b.rows].sum())
-
-    blocked = [sum(waited(e) for e in st.outs) for st in layer_rows]
-    rings = [(blocked[e.b.consumer], -w, i, e)
-             for i, e in enumerate(e for st in layer_rows for e in st.ins)
-             if (w := waited(e)) > 0.0]
+    rings = []
+    for i, e in enumerate(e for st in layer_rows for e in st.ins):
+        w = float(e.wait[lo * e.b.rows:hi * e.b.rows].sum())
+        if w > 0.0:
+            rings.append((len(lays[e.b.consumer].inputs) < 2, -w, i, e))
     if not rings:
         return {}
     _, neg, _, e = min(rings, key=lambda x: x[:3])
