@@ -71,8 +71,8 @@ SHIFT_TOLERANCE = 1e-9
 @dataclass(frozen=True)
 class Pace:
     """The pipeline's pace with no queueing (ns per image), image 0's latency (ns), the
-    images scheduled, whether the estimate converged, and the ring that waited most
-    (``{}`` when no producer waited for a slot past the fill)."""
+    images scheduled, whether the estimate converged, and the ring named as limiting it
+    (:func:`limiting_ring`; ``{}`` when no producer waited for a slot past the fill)."""
 
     interval_ns: float
     latency_ns: float
