@@ -73,6 +73,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 MIN_IMAGES = 12         # completions before the trend rule is trusted (no exact period)
 WINDOW = 4              # consecutive completions whose estimates must agree and not drift
 TOLERANCE = 0.005       # relative spread allowed among them, and between half-windows (0.5 %)
@@ -86,6 +88,9 @@ PERIOD_REPEATS = 3      # identical consecutive cycles of completion gaps that s
 PERIOD_TOLERANCE = 1e-9  # relative difference allowed between them (float noise only)
 MAX_PERIOD = MAX_IMAGES // (2 * PERIOD_REPEATS)  # longest cycle whose repeats and the
                                                  # window before them fit under the cap
+LAG_TOLERANCE = TOLERANCE / MAX_IMAGES  # a layer may fall behind the output by at most this
+                                        # fraction of an interval per image: over a capped
+                                        # run it loses under TOLERANCE of one interval
 
 
 @dataclass(frozen=True)
@@ -193,24 +198,55 @@ def drift(finish: list[float]) -> float:
     return abs(a / b - 1.0)
 
 
-def converged(estimates: list[float], finish: list[float]) -> bool:
+def converged(estimates: list[float], finish: list[float],
+              layers: list | None = None) -> bool:
     """The trend rule of the module doc over the interval estimates so far (one per
-    completion from the second on) and the completion times ``finish``."""
+    completion from the second on) and the completion times ``finish`` (and no layer
+    falls behind the output over the trend window: :func:`keeps_pace`)."""
     if len(finish) < MIN_IMAGES or len(estimates) < WINDOW:
         return False
     last = estimates[-WINDOW:]
     hi, lo = max(last), min(last)
     if not (hi > 0.0 and (hi - lo) <= TOLERANCE * last[-1]):
         return False
-    return all(steady_window(finish[:len(finish) - k]) for k in range(WINDOW))
+    if not all(steady_window(finish[:len(finish) - k]) for k in range(WINDOW)):
+        return False
+    n = len(finish) - 1
+    return keeps_pace(finish, layers, n // 2, n, estimates[-1])
 
 
-def periodic(finish: list[float]) -> int:
+def keeps_pace(finish: list[float], layers: list | None, lo: int, n: int,
+               interval: float) -> bool:
+    """No layer falls behind the output over completions ``lo .. n``: for every layer
+    whose completions of those images are known, the least-squares slope of its *lead*
+    ``finish[i] - layers[i][L]`` (how long before the output the layer finished image
+    ``i``, ns) is at least ``-LAG_TOLERANCE x interval`` per image. True when
+    ``layers`` is None (completion times only, e.g. a replay). A layer whose lead
+    shrinks finishes its images more slowly than the output does: the output runs on
+    rows buffered behind it, a pace it cannot keep (docs/engine.md, "Open: a change of
+    pace after a long exact cycle"). A layer whose lead grows (it runs ahead while the
+    buffers in front of a slower stage fill) does not stop the rule."""
+    if layers is None or n - lo < 1:
+        return True
+    lead = np.asarray(finish[lo:n + 1], dtype=np.float64)[:, None] - \
+        np.asarray(layers[lo:n + 1], dtype=np.float64)
+    ok = ~np.isnan(lead).any(axis=0)
+    if not ok.any():
+        return True
+    lead = lead[:, ok]
+    x = np.arange(lo, n + 1, dtype=np.float64)
+    x -= x.mean()
+    slope = (x @ (lead - lead.mean(axis=0))) / (x @ x)
+    return bool(slope.min() >= -LAG_TOLERANCE * interval)
+
+
+def periodic(finish: list[float], layers: list | None = None) -> int:
     """The periodic rule of the module doc: the smallest cycle length ``p`` (images) such
-    that the last ``PERIOD_REPEATS`` blocks of ``p`` gaps are equal gap by gap and their
+    that the last ``PERIOD_REPEATS`` blocks of ``p`` gaps are equal gap by gap, their
     mean gap is within ``TOLERANCE`` of the mean gap over the ``PERIOD_REPEATS x p``
-    completions before them (the pace held: the cycle is not a plateau of the fill);
-    0 if none."""
+    completions before them (the pace held: the cycle is not a plateau of the fill)
+    and no layer falls behind the output over the blocks (:func:`keeps_pace`, when the
+    layers' completion times ``layers`` are given); 0 if none."""
     n = len(finish) - 1
     for p in range(1, MAX_PERIOD + 1):
         span = PERIOD_REPEATS * p
@@ -225,7 +261,8 @@ def periodic(finish: list[float]) -> int:
             continue
         now = finish[n] - finish[n - span]
         before = finish[n - span] - finish[n - 2 * span]
-        if abs(before / now - 1.0) <= TOLERANCE:
+        if abs(before / now - 1.0) <= TOLERANCE and \
+                keeps_pace(finish, layers, n - span, n, now / span):
             return p
     return 0
 
@@ -244,21 +281,29 @@ class Monitor:
 
     def __init__(self) -> None:
         self.finish: list[float] = []
+        self.layers: list | None = None      # per image: every layer's completion (ns)
         self.estimates: list[float] = []
         self.done = False
         self.period = 0            # images per cycle when the periodic rule held (else 0)
         self.rule = ""             # which rule converged: "periodic", "trend" or "jitter"
 
-    def add(self, f: float) -> bool:
-        """Record the next image's completion (ns); True once converged."""
+    def add(self, f: float, layers=None) -> bool:
+        """Record the next image's completion (ns) and, optionally, when each layer
+        completed that image (ns, a sequence; nan where not known: the pace check of
+        :func:`keeps_pace` skips that layer); True once converged. Give the layers'
+        completions for every image or for none."""
         self.finish.append(f)
+        if layers is not None:
+            if self.layers is None:
+                self.layers = []
+            self.layers.append(layers)
         if len(self.finish) >= 2:
             self.estimates.append(fit(self.finish)[0])
         if not self.done:
-            self.period = periodic(self.finish)
+            self.period = periodic(self.finish, self.layers)
             if self.period:
                 self.done, self.rule = True, "periodic"
-            elif converged(self.estimates, self.finish):
+            elif converged(self.estimates, self.finish, self.layers):
                 self.done = True
                 n = len(self.finish)
                 self.rule = ("trend" if all(drift(self.finish[:n - k]) <= TOLERANCE
@@ -269,7 +314,7 @@ class Monitor:
         """The estimate of the module doc: periodic if the completions end in a cycle
         whose pace held, else the trend over all completions."""
         f = self.finish
-        p = periodic(f)
+        p = periodic(f, self.layers)
         if p:
             interval, fill = periodic_estimate(f, p)
             return SteadyState(interval, fill, True, len(f))
