@@ -11,7 +11,9 @@ words):
    images it needed (``N``), whether it converged and the interval; replaying its
    completion times through a ``pimsim.sim.steady.Monitor`` names the rule that stopped
    it (a period, the trend with the fixed 0.5 % drift test, or the trend with the
-   jitter-aware drift test for at least one of the last windows);
+   jitter-aware drift test for at least one of the last windows; ", layers' pace" where
+   the check that no layer falls behind the output held the run back past where the
+   completion times alone would have stopped it);
 2. force ``2 N`` images: ``simulate(net, arch, images=2 * N)``, and report the relative
    change of the interval (passes when under 1 % and step 1 converged);
 3. force 2, 6 and 12 images and report image 0's latency for each (passes when it never
@@ -36,6 +38,7 @@ from pimsim.arch import build_arch
 from pimsim.config import load_design
 from pimsim.fileio import write_atomic
 from pimsim.sim import simulate
+from pimsim.sim import steady
 from pimsim.sim.steady import Monitor
 from pimsim.workload.trace import load_network
 
@@ -85,18 +88,33 @@ def check_trace(path: Path, arch, fidelity: str, log) -> dict:
 def decided_by(finish, images: int, converged: bool) -> str:
     """Which rule of pimsim/sim/steady.py stopped the run ("period of P", "trend" or
     "trend, jitter-aware"; "-" if it did not converge), found by replaying its completion
-    times through a ``Monitor``; raises RuntimeError if the replay does not stop where
-    the engine did."""
+    times through a ``Monitor``. The replay does not know the layers' completions, so it
+    cannot apply the layers' pace check (``steady.keeps_pace``): where it stops before
+    the engine did, the rule that holds at the engine's stop is named with ", layers'
+    pace" (the check held the run back). Raises RuntimeError if the replay stops after
+    the engine, or no rule holds where the engine stopped."""
     m = Monitor()
     stop = next((i + 1 for i, f in enumerate(finish) if m.add(f)), None)
     if not converged:
-        if stop is not None:
-            raise RuntimeError(f"replay converged after {stop} images, the engine did not")
         return "-"
-    if stop != images:
+    if stop == images:
+        return _rule_name(m.rule, m.period)
+    if stop is None or stop > images:
         raise RuntimeError(f"replay converged after {stop} images, the engine after {images}")
-    return {"periodic": f"period of {m.period}", "trend": "trend",
-            "jitter": "trend, jitter-aware"}[m.rule]
+    f = list(finish[:images])
+    p = steady.periodic(f)
+    if p:
+        return _rule_name("periodic", p) + ", layers' pace"
+    estimates = [steady.fit(f[:k])[0] for k in range(2, images + 1)]
+    if not steady.converged(estimates, f):
+        raise RuntimeError(f"no rule holds after {images} images, where the engine stopped")
+    fixed = all(steady.drift(f[:images - k]) <= steady.TOLERANCE for k in range(steady.WINDOW))
+    return _rule_name("trend" if fixed else "jitter", 0) + ", layers' pace"
+
+
+def _rule_name(rule: str, period: int) -> str:
+    return {"periodic": f"period of {period}", "trend": "trend",
+            "jitter": "trend, jitter-aware"}[rule]
 
 
 def to_markdown(entries: list[dict], config: str, fidelity: str) -> str:
