@@ -157,7 +157,8 @@ def render() -> str:
 #: (commit, column heading) of the earlier rules whose images to converge docs/engine.md
 #: compares with today's, read off the ``engine-steady-check`` block committed there
 HISTORY = (("40ec879", "former rule (40ec879)"),
-           ("c007c3f", "pace held, fixed drift test (c007c3f)"))
+           ("c007c3f", "pace held, fixed drift test (c007c3f)"),
+           ("14cc27c", "jitter-aware drift test (14cc27c)"))
 HISTORY_BLOCK = "engine-steady-history"
 
 
@@ -200,7 +201,7 @@ def render_history() -> str:
         full, _ = commit_info(commit)
         page = _git("show", f"{full}:docs/engine.md").stdout.decode()
         columns.append((heading, _block_rows(page)))
-    columns.append(("jitter-aware drift test (now)",
+    columns.append(("no layer falls behind (now)",
                     _block_rows((ROOT / "docs" / "engine.md").read_text())))
     traces = sorted(set().union(*(rows for _, rows in columns)))
     head = ["trace"] + [h for h, _ in columns]

@@ -63,6 +63,21 @@ few gaps look alike:
     reports the trend estimate of its 64 completions, which the transient biases too,
     marked unconverged.
 
+Both rules also ask that **no layer falls behind the output** over their window (the
+cycle's blocks; the trend window), when the engine gives each layer's completion time of
+each image (:func:`keeps_pace`): the least-squares slope of a layer's lead over the
+output, ``f[i] - layer's completion of image i``, must not be below
+``-LAG_TOLERANCE x interval`` per image (``TOLERANCE / MAX_IMAGES``: over a capped run
+such a layer loses under 0.5 % of one interval). A layer whose lead shrinks completes
+its images more slowly than the output does, so the output is running on rows buffered
+behind it and cannot keep its pace; how much it changes when the buffer is spent is not
+bounded by the layer's drift (``mnsim_vgg16_shapes`` on ISAAC: exact gaps of 28,850.62 ns
+to image 17 while ``features_0_0`` loses 22.7 ns per image against the output, then
+29,509.02 ns, +2.3 %, from image 31 on; the rule now stops after 29 images at
+29,509.02 ns). A layer whose lead grows (it runs ahead while the buffers in front of a
+slower stage fill) does not hold the rules back: that would cost the cap on
+``cnn_digits``, whose source keeps filling them for more than 64 images.
+
 The engine then stops injecting images (``MAX_IMAGES`` is the cap; a run that reaches
 it without converging says so). A forced count ``N`` measures ``N`` completions with
 images still fed behind them (not a batch that drains); its estimate is the periodic one
