@@ -233,14 +233,17 @@ def converged(estimates: list[float], finish: list[float],
 def keeps_pace(finish: list[float], layers: list | None, lo: int, n: int,
                interval: float) -> bool:
     """No layer falls behind the output over completions ``lo .. n``: for every layer
-    whose completions of those images are known, the least-squares slope of its *lead*
-    ``finish[i] - layers[i][L]`` (how long before the output the layer finished image
-    ``i``, ns) is at least ``-LAG_TOLERANCE x interval`` per image. True when
-    ``layers`` is None (completion times only, e.g. a replay). A layer whose lead
-    shrinks finishes its images more slowly than the output does: the output runs on
-    rows buffered behind it, a pace it cannot keep (docs/engine.md, "Open: a change of
-    pace after a long exact cycle"). A layer whose lead grows (it runs ahead while the
-    buffers in front of a slower stage fill) does not stop the rule."""
+    whose completions of those images are known, the least-squares slope ``a`` of its
+    *lead* ``finish[i] - layers[i][L]`` (how long before the output the layer finished
+    image ``i``, ns) satisfies ``a >= -(LAG_TOLERANCE x interval + Z x se)`` per image,
+    ``se`` the slope's standard error from the leads' scatter about the line
+    (``sqrt(SSR / (k - 2) / Sxx)`` over ``k`` points; 0 for two points): a lead that
+    shrinks steadily (exactly, as on a plateau of the fill) is caught, one that only
+    jitters is not taken for a drift. True when ``layers`` is None (completion times
+    only, e.g. a replay). A layer whose lead shrinks finishes its images more slowly
+    than the output does: the output runs on rows buffered behind it, a pace it cannot
+    keep (docs/engine.md, "No layer falls behind"). A layer whose lead grows (it runs
+    ahead while the buffers in front of a slower stage fill) does not stop the rule."""
     if layers is None or n - lo < 1:
         return True
     lead = np.asarray(finish[lo:n + 1], dtype=np.float64)[:, None] - \
@@ -249,10 +252,18 @@ def keeps_pace(finish: list[float], layers: list | None, lo: int, n: int,
     if not ok.any():
         return True
     lead = lead[:, ok]
+    k = n + 1 - lo
     x = np.arange(lo, n + 1, dtype=np.float64)
     x -= x.mean()
-    slope = (x @ (lead - lead.mean(axis=0))) / (x @ x)
-    return bool(slope.min() >= -LAG_TOLERANCE * interval)
+    sxx = x @ x
+    centred = lead - lead.mean(axis=0)
+    slope = (x @ centred) / sxx
+    if k > 2:
+        ssr = ((centred - np.outer(x, slope)) ** 2).sum(axis=0)
+        se = np.sqrt(ssr / (k - 2) / sxx)
+    else:
+        se = np.zeros_like(slope)
+    return bool((slope + Z * se >= -LAG_TOLERANCE * interval).all())
 
 
 def periodic(finish: list[float], layers: list | None = None) -> int:
