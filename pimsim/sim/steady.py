@@ -67,8 +67,10 @@ Both rules also ask that **no layer falls behind the output** over their window 
 cycle's blocks; the trend window), when the engine gives each layer's completion time of
 each image (:func:`keeps_pace`): the least-squares slope of a layer's lead over the
 output, ``f[i] - layer's completion of image i``, must not be below
-``-LAG_TOLERANCE x interval`` per image (``TOLERANCE / MAX_IMAGES``: over a capped run
-such a layer loses under 0.5 % of one interval). A layer whose lead shrinks completes
+``-(LAG_TOLERANCE x interval + Z x se)`` per image (``LAG_TOLERANCE = TOLERANCE /
+MAX_IMAGES``: over a capped run such a layer loses under 0.5 % of one interval; ``se``
+the slope's standard error from the leads' scatter: a lead that shrinks exactly is
+caught, one that jitters, as on ``resnet50_shapes``, is not taken for a drift). A layer whose lead shrinks completes
 its images more slowly than the output does, so the output is running on rows buffered
 behind it and cannot keep its pace; how much it changes when the buffer is spent is not
 bounded by the layer's drift (``mnsim_vgg16_shapes`` on ISAAC: exact gaps of 28,850.62 ns
