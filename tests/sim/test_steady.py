@@ -430,6 +430,13 @@ def test_keeps_pace_by_hand():
     g = [x - (30.0 - 1.01 * steady.LAG_TOLERANCE * 100.0 * i) for i, x in enumerate(f)]
     assert steady.keeps_pace(f, rows(e), 0, 4, 100.0)
     assert not steady.keeps_pace(f, rows(g), 0, 4, 100.0)
+    # a lead that jitters: 50, 10, 50, 10, 40 ns. By hand (x = -2..2, Sxx = 10): slope
+    # -20 / 10 = -2 ns per image, residuals about 32 - 2x: 14, -24, 18, -20, 12, SSR 1640,
+    # se = sqrt(1640 / 3 / 10) = 7.39 ns: -2 + Z x 7.39 is above the bound, so the
+    # layer is not taken to fall behind (without the jitter allowance it would be)
+    jit = [x - y for x, y in zip(f, (50.0, 10.0, 50.0, 10.0, 40.0))]
+    assert -2.0 < -steady.LAG_TOLERANCE * 100.0 < -2.0 + Z * (1640 / 3 / 10) ** 0.5
+    assert steady.keeps_pace(f, rows(jit), 0, 4, 100.0)
 
 
 def test_an_exact_cycle_while_a_layer_falls_behind_is_not_the_steady_state():
