@@ -70,9 +70,9 @@ output, ``f[i] - layer's completion of image i``, must not be below
 ``-(LAG_TOLERANCE x interval + Z x se)`` per image (``LAG_TOLERANCE = TOLERANCE /
 MAX_IMAGES``: over a capped run such a layer loses under 0.5 % of one interval; ``se``
 the slope's standard error from the leads' scatter: a lead that shrinks exactly is
-caught, one that jitters, as on ``resnet50_shapes``, is not taken for a drift). A layer whose lead shrinks completes
-its images more slowly than the output does, so the output is running on rows buffered
-behind it and cannot keep its pace; how much it changes when the buffer is spent is not
+caught, one that jitters, as on ``resnet50_shapes``, is not taken for a drift). A layer
+whose lead shrinks completes its images more slowly than the output does, so the output
+is running on rows buffered behind it and cannot keep its pace; how much it changes when the buffer is spent is not
 bounded by the layer's drift (``mnsim_vgg16_shapes`` on ISAAC: exact gaps of 28,850.62 ns
 to image 17 while ``features_0_0`` loses 22.7 ns per image against the output, then
 29,509.02 ns, +2.3 %, from image 31 on; the rule now stops after 29 images at

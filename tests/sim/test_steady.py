@@ -456,7 +456,8 @@ def test_an_exact_cycle_while_a_layer_falls_behind_is_not_the_steady_state():
     stop_alone = next(i for i, t in enumerate(f) if alone.add(t))
     assert stop_alone + 1 == 2 * PERIOD_REPEATS + 1 and alone.result().interval_ns == 100.0
     m = Monitor()
-    stop = next(i for i, t in enumerate(f) if m.add(t, [first[len(m.finish)], ahead[len(m.finish)]]))
+    stop = next(i for i, t in enumerate(f)
+                if m.add(t, [first[len(m.finish)], ahead[len(m.finish)]]))
     assert stop >= 20                                   # not on the 100 ns cycle
     assert m.rule == "periodic" and m.result().interval_ns == pytest.approx(102.3)
     # the layer running ahead alone does not delay the stop
