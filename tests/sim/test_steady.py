@@ -423,11 +423,11 @@ def test_keeps_pace_by_hand():
     assert steady.keeps_pace(f, rows(a, b), 3, 4, 100.0) is False
     assert steady.keeps_pace(f, rows(a, d), 0, 4, 100.0)       # D skipped (not known)
     assert steady.keeps_pace(f, None, 0, 4, 100.0)             # no layers: no check
-    # the bound: LAG_TOLERANCE x interval per image, TOLERANCE / MAX_IMAGES of it
-    assert steady.LAG_TOLERANCE == pytest.approx(0.005 / 64)
-    just = 0.99 * steady.LAG_TOLERANCE * 100.0
+    # the bound after n + 1 = 5 completions: 0.5 % of the 100 ns interval over 5 more
+    # images, 0.1 ns per image
+    just = 0.99 * 0.1
     e = [x - (30.0 - just * i) for i, x in enumerate(f)]
-    g = [x - (30.0 - 1.01 * steady.LAG_TOLERANCE * 100.0 * i) for i, x in enumerate(f)]
+    g = [x - (30.0 - 1.01 * 0.1 * i) for i, x in enumerate(f)]
     assert steady.keeps_pace(f, rows(e), 0, 4, 100.0)
     assert not steady.keeps_pace(f, rows(g), 0, 4, 100.0)
     # a lead that jitters: 50, 10, 50, 10, 40 ns. By hand (x = -2..2, Sxx = 10): slope
@@ -435,7 +435,7 @@ def test_keeps_pace_by_hand():
     # se = sqrt(1640 / 3 / 10) = 7.39 ns: -2 + Z x 7.39 is above the bound, so the
     # layer is not taken to fall behind (without the jitter allowance it would be)
     jit = [x - y for x, y in zip(f, (50.0, 10.0, 50.0, 10.0, 40.0))]
-    assert -2.0 < -steady.LAG_TOLERANCE * 100.0 < -2.0 + Z * (1640 / 3 / 10) ** 0.5
+    assert -2.0 < -0.1 < -2.0 + Z * (1640 / 3 / 10) ** 0.5
     assert steady.keeps_pace(f, rows(jit), 0, 4, 100.0)
 
 
