@@ -20,6 +20,17 @@ the off-chip links as the closed form does (branch ``intervals``):
 ``lstm_lm_shapes.npz`` on ``isaac.yaml`` and ``isaac_8bit.yaml`` and
 ``resnet50_shapes.npz isaac.yaml fast``, the traces here that spill; every figure the
 fingerprint prints (headline, stalls, ops, busy, per layer) is identical.
+Six cases were refreshed when the steady-state rules started asking that no layer falls
+behind the output (``pimsim.sim.steady.keeps_pace``, branch ``vggpace``): the run now
+goes on past an exact cycle or a trend while some layer completes its images more slowly
+than the output. ``mnsim_vgg16_shapes.npz isaac.yaml fast`` (29 images, 29,509.02 ns; was
+7, 28,850.62 ns, the pace of images 1 to 17 only), ``mnsim_resnet18_shapes.npz isaac.yaml
+fast`` (51, 11,630.05 ns; was 48, 11,609.42 ns), ``resnet20_digits.npz isaac_xbar512.yaml``
+fast and event (35, 6,410.57 / 6,408.43 ns; was 8, 6,400.0 ns; 70 forced images give
+6,408.68 ns, fast) and ``lenet5_mnist.npz sre.yaml event`` (13, 5,140.59 ns; was 12,
+5,141.07 ns); latency and energy per image are unchanged in every case, and every other
+case is identical (a full run of this module on that branch, diffed against the
+baseline before it).
 """
 
 from __future__ import annotations

@@ -11,7 +11,9 @@ words):
    images it needed (``N``), whether it converged and the interval; replaying its
    completion times through a ``pimsim.sim.steady.Monitor`` names the rule that stopped
    it (a period, the trend with the fixed 0.5 % drift test, or the trend with the
-   jitter-aware drift test for at least one of the last windows);
+   jitter-aware drift test for at least one of the last windows; ", layers' pace" where
+   the check that no layer falls behind the output held the run back past where the
+   completion times alone would have stopped it);
 2. force ``2 N`` images: ``simulate(net, arch, images=2 * N)``, and report the relative
    change of the interval (passes when under 1 % and step 1 converged);
 3. force 2, 6 and 12 images and report image 0's latency for each (passes when it never
@@ -36,6 +38,7 @@ from pimsim.arch import build_arch
 from pimsim.config import load_design
 from pimsim.fileio import write_atomic
 from pimsim.sim import simulate
+from pimsim.sim import steady
 from pimsim.sim.steady import Monitor
 from pimsim.workload.trace import load_network
 
@@ -85,18 +88,33 @@ def check_trace(path: Path, arch, fidelity: str, log) -> dict:
 def decided_by(finish, images: int, converged: bool) -> str:
     """Which rule of pimsim/sim/steady.py stopped the run ("period of P", "trend" or
     "trend, jitter-aware"; "-" if it did not converge), found by replaying its completion
-    times through a ``Monitor``; raises RuntimeError if the replay does not stop where
-    the engine did."""
+    times through a ``Monitor``. The replay does not know the layers' completions, so it
+    cannot apply the layers' pace check (``steady.keeps_pace``): where it stops before
+    the engine did, the rule that holds at the engine's stop is named with ", layers'
+    pace" (the check held the run back). Raises RuntimeError if the replay stops after
+    the engine, or no rule holds where the engine stopped."""
     m = Monitor()
     stop = next((i + 1 for i, f in enumerate(finish) if m.add(f)), None)
     if not converged:
-        if stop is not None:
-            raise RuntimeError(f"replay converged after {stop} images, the engine did not")
         return "-"
-    if stop != images:
+    if stop == images:
+        return _rule_name(m.rule, m.period)
+    if stop is None or stop > images:
         raise RuntimeError(f"replay converged after {stop} images, the engine after {images}")
-    return {"periodic": f"period of {m.period}", "trend": "trend",
-            "jitter": "trend, jitter-aware"}[m.rule]
+    f = list(finish[:images])
+    p = steady.periodic(f)
+    if p:
+        return _rule_name("periodic", p) + ", layers' pace"
+    estimates = [steady.fit(f[:k])[0] for k in range(2, images + 1)]
+    if not steady.converged(estimates, f):
+        raise RuntimeError(f"no rule holds after {images} images, where the engine stopped")
+    fixed = all(steady.drift(f[:images - k]) <= steady.TOLERANCE for k in range(steady.WINDOW))
+    return _rule_name("trend" if fixed else "jitter", 0) + ", layers' pace"
+
+
+def _rule_name(rule: str, period: int) -> str:
+    return {"periodic": f"period of {period}", "trend": "trend",
+            "jitter": "trend, jitter-aware"}[rule]
 
 
 def to_markdown(entries: list[dict], config: str, fidelity: str) -> str:
@@ -139,20 +157,22 @@ def render() -> str:
 #: (commit, column heading) of the earlier rules whose images to converge docs/engine.md
 #: compares with today's, read off the ``engine-steady-check`` block committed there
 HISTORY = (("40ec879", "former rule (40ec879)"),
-           ("c007c3f", "pace held, fixed drift test (c007c3f)"))
+           ("c007c3f", "pace held, fixed drift test (c007c3f)"),
+           ("14cc27c", "jitter-aware drift test (14cc27c)"))
 HISTORY_BLOCK = "engine-steady-history"
 
 
 def _block_rows(page: str) -> dict[str, dict[str, str]]:
     """trace file name -> {column heading: cell} of its row in ``page``'s
-    ``engine-steady-check`` block (the columns differ between versions: found by name)."""
+    ``engine-steady-check`` block (the columns differ between versions: found by name; a
+    heading's second use gets ``_2``: the doubled run's "interval (ns)_2")."""
     start = page.index(f"<!-- generated: {DOC_BLOCK} -->")
     end = page.index("<!-- end generated -->", start)
     rows, head = {}, None
     for line in page[start:end].splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if line.startswith("| trace |"):
-            head = cells
+            head = [h if h not in cells[:i] else f"{h}_2" for i, h in enumerate(cells)]
         elif line.startswith("| traces/") and head:
             rows[Path(cells[0]).stem] = dict(zip(head, cells))
     return rows
@@ -182,7 +202,7 @@ def render_history() -> str:
         full, _ = commit_info(commit)
         page = _git("show", f"{full}:docs/engine.md").stdout.decode()
         columns.append((heading, _block_rows(page)))
-    columns.append(("jitter-aware drift test (now)",
+    columns.append(("no layer falls behind (now)",
                     _block_rows((ROOT / "docs" / "engine.md").read_text())))
     traces = sorted(set().union(*(rows for _, rows in columns)))
     head = ["trace"] + [h for h, _ in columns]
@@ -196,6 +216,37 @@ def render_history() -> str:
     lines += ["| " + " | ".join([t] + [_images(rows.get(t)) for _, rows in columns]) + " |"
               for t in traces]
     return "\n".join(lines + ["", "<!-- end generated -->"])
+
+#: the commit before the layers' pace check (pimsim.sim.steady.keeps_pace)
+PACE_BEFORE = "14cc27c"
+PACE_BLOCK = "engine-steady-pace"
+
+
+def render_pace() -> str:
+    """docs/engine.md's block ``engine-steady-pace``: per shipped trace, the images to
+    converge (with the rule), the interval and the doubled run of the ``engine-steady-check``
+    block as committed at ``PACE_BEFORE`` (``git show``) and as it is in this tree."""
+    from benchmarks.cross_version import _git, commit_info
+
+    full, _ = commit_info(PACE_BEFORE)
+    before = _block_rows(_git("show", f"{full}:docs/engine.md").stdout.decode())
+    now = _block_rows((ROOT / "docs" / "engine.md").read_text())
+    lines = [f"<!-- generated: {PACE_BLOCK} -->", "",
+             f"Generated by `python -m pimsim.report.doc_tables --write {PACE_BLOCK}` (the "
+             f"`{DOC_BLOCK}` block as committed at {PACE_BEFORE} (`git show "
+             f"{PACE_BEFORE}:docs/engine.md`) and as it is in this tree).", "",
+             "| trace | images before | images now | interval before (ns) | interval now (ns) "
+             "| 2x images now: interval (ns), change |", "|---|---|---|---|---|---|"]
+    for t in sorted(set(before) | set(now)):
+        b, n = before.get(t), now.get(t)
+        cell = (lambda r, k: r[k] if r else "-")
+        lines.append("| " + " | ".join([
+            t, f"{cell(b, 'images to converge')} ({cell(b, 'rule')})",
+            f"{cell(n, 'images to converge')} ({cell(n, 'rule')})",
+            cell(b, "interval (ns)"), cell(n, "interval (ns)"),
+            (f"{n['2x images']}: {n['interval (ns)_2']}, {n['change']}" if n else "-")]) + " |")
+    return "\n".join(lines + ["", "<!-- end generated -->"])
+
 
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

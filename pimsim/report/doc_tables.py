@@ -109,6 +109,9 @@ BLOCKS: tuple[Block, ...] = (
                "(tests/sim/test_steady.py re-checks the three quick traces' rows)"),
     Block("engine-steady-history", "docs/engine.md", "scripts.steady_check:render_history",
           note="images to converge under the earlier rules, from the committed blocks (git)"),
+    Block("engine-steady-pace", "docs/engine.md", "scripts.steady_check:render_pace",
+          note="images and interval before and after the layers' pace check, from the "
+               "committed blocks (git)"),
     Block("engine-agreement", "docs/engine.md", "pimsim.sim.agreement:render", slow=True,
           note="analytic vs fast on 11 traces x 4 designs (one process per CPU), ~6-15 min"),
     Block("engine-agreement-large", "docs/engine.md", "pimsim.sim.agreement:render_large",

@@ -48,6 +48,8 @@ class LayerState:
         self.done = 0                             # units (rows) finished, all images
         self.computed = 0                         # units (rows) whose compute is done
         self.per_image = 1                        # units (rows) per image
+        self.img_left: list[int] = []             # per image: units (rows) not yet done
+        self.img_finish: list[float] = []         # per image: when its last unit was done (ns)
         self.router_bits = 0                      # bits received over the NoC (image 0)
         self.router_bit_hops = 0.0                # those bits x the hops each took
         self.offchip_bits = 0

@@ -301,6 +301,9 @@ class Engine(Processes):
                     env.process(self.worker(L, w))
         for L in layers:
             L.per_image = max(1, sum(len(u) for u in L.units) if L.is_mvm else L.rows)
+            # when the layer completed each image (its last unit done; steady.keeps_pace)
+            L.img_left = [L.per_image] * self.cap
+            L.img_finish = [math.nan] * self.cap
         self.units_per_image = sum(L.per_image for L in layers)
         self.total_units = self.units_per_image * (self.target if self.forced else MIN_IMAGES)
         if self.total_units > MAX_UNITS:
@@ -435,7 +438,8 @@ class Engine(Processes):
         fin = self.image_finish
         while self.completed < self.target and not math.isnan(fin[self.completed]):
             if self.forced is not None or not self.monitor.done:
-                self.monitor.add(fin[self.completed])
+                i = self.completed
+                self.monitor.add(fin[i], [L.img_finish[i] for L in self.layers])
             self.completed += 1
             if self.completed >= self.target or self.forced is None and self.monitor.done:
                 self.stop = True

@@ -551,6 +551,10 @@ class Processes:
         now = self.env.now
         self.done_units += 1
         L.done += 1
+        left = L.img_left
+        left[img] -= 1
+        if not left[img]:                    # the layer's last unit of this image
+            L.img_finish[img] = now
         if img == 0:
             L.finish0 = max(L.finish0, now)
         if L.sink:

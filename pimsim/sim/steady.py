@@ -63,6 +63,27 @@ few gaps look alike:
     reports the trend estimate of its 64 completions, which the transient biases too,
     marked unconverged.
 
+Both rules also ask that **no layer falls behind the output** over their window (the
+cycle's blocks; the trend window), when the engine gives each layer's completion time of
+each image (:func:`keeps_pace`): the least-squares slope of a layer's lead over the
+output, ``f[i] - layer's completion of image i``, must not be below
+``-(TOLERANCE x interval / (n + 1) + Z x se)`` per image after ``n + 1`` completions
+(over as many images again, the doubling check's horizon, such a layer loses under
+0.5 % of one interval of its lead; ``se`` the slope's standard error from the leads'
+scatter: a lead that shrinks exactly is caught, one that jitters, as on
+``resnet50_shapes``, is not taken for a drift). A layer that loses its lead more slowly
+than that (``resnet8_mnist`` on 512x512 crossbars: a residual block's downsample
+branch, 2.92 ns per image of a 28.7 us lead, 0.05 % of the interval) does not hold the
+run back: if its slack runs out after many more images, that change goes unseen. A layer
+whose lead shrinks completes its images more slowly than the output does, so the output
+is running on rows buffered behind it and cannot keep its pace; how much it changes when the buffer is spent is not
+bounded by the layer's drift (``mnsim_vgg16_shapes`` on ISAAC: exact gaps of 28,850.62 ns
+to image 17 while ``features_0_0`` loses 22.7 ns per image against the output, then
+29,509.02 ns, +2.3 %, from image 31 on; the rule now stops after 29 images at
+29,509.02 ns). A layer whose lead grows (it runs ahead while the buffers in front of a
+slower stage fill) does not hold the rules back: that would cost the cap on
+``cnn_digits``, whose source keeps filling them for more than 64 images.
+
 The engine then stops injecting images (``MAX_IMAGES`` is the cap; a run that reaches
 it without converging says so). A forced count ``N`` measures ``N`` completions with
 images still fed behind them (not a batch that drains); its estimate is the periodic one
@@ -72,6 +93,8 @@ when its completions end in a cycle whose pace held, else the trend over all of 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import numpy as np
 
 MIN_IMAGES = 12         # completions before the trend rule is trusted (no exact period)
 WINDOW = 4              # consecutive completions whose estimates must agree and not drift
@@ -193,24 +216,68 @@ def drift(finish: list[float]) -> float:
     return abs(a / b - 1.0)
 
 
-def converged(estimates: list[float], finish: list[float]) -> bool:
+def converged(estimates: list[float], finish: list[float],
+              layers: list | None = None) -> bool:
     """The trend rule of the module doc over the interval estimates so far (one per
-    completion from the second on) and the completion times ``finish``."""
+    completion from the second on) and the completion times ``finish`` (and no layer
+    falls behind the output over the trend window: :func:`keeps_pace`)."""
     if len(finish) < MIN_IMAGES or len(estimates) < WINDOW:
         return False
     last = estimates[-WINDOW:]
     hi, lo = max(last), min(last)
     if not (hi > 0.0 and (hi - lo) <= TOLERANCE * last[-1]):
         return False
-    return all(steady_window(finish[:len(finish) - k]) for k in range(WINDOW))
+    if not all(steady_window(finish[:len(finish) - k]) for k in range(WINDOW)):
+        return False
+    n = len(finish) - 1
+    return keeps_pace(finish, layers, n // 2, n, estimates[-1])
 
 
-def periodic(finish: list[float]) -> int:
+def keeps_pace(finish: list[float], layers: list | None, lo: int, n: int,
+               interval: float) -> bool:
+    """No layer falls behind the output over completions ``lo .. n``: for every layer
+    whose completions of those images are known, the least-squares slope ``a`` of its
+    *lead* ``finish[i] - layers[i][L]`` (how long before the output the layer finished
+    image ``i``, ns) satisfies ``a >= -(TOLERANCE x interval / (n + 1) + Z x se)`` per
+    image (over as many images again as the ``n + 1`` completed, the doubling check's
+    horizon, the layer would lose under ``TOLERANCE`` of one interval of its lead),
+    ``se`` the slope's standard error from the leads' scatter about the line
+    (``sqrt(SSR / (k - 2) / Sxx)`` over ``k`` points; 0 for two points): a lead that
+    shrinks steadily (exactly, as on a plateau of the fill) is caught, one that only
+    jitters is not taken for a drift. True when ``layers`` is None (completion times
+    only, e.g. a replay). A layer whose lead shrinks finishes its images more slowly
+    than the output does: the output runs on rows buffered behind it, a pace it cannot
+    keep (docs/engine.md, "No layer falls behind"). A layer whose lead grows (it runs
+    ahead while the buffers in front of a slower stage fill) does not stop the rule."""
+    if layers is None or n - lo < 1:
+        return True
+    lead = np.asarray(finish[lo:n + 1], dtype=np.float64)[:, None] - \
+        np.asarray(layers[lo:n + 1], dtype=np.float64)
+    ok = ~np.isnan(lead).any(axis=0)
+    if not ok.any():
+        return True
+    lead = lead[:, ok]
+    k = n + 1 - lo
+    x = np.arange(lo, n + 1, dtype=np.float64)
+    x -= x.mean()
+    sxx = x @ x
+    centred = lead - lead.mean(axis=0)
+    slope = (x @ centred) / sxx
+    if k > 2:
+        ssr = ((centred - np.outer(x, slope)) ** 2).sum(axis=0)
+        se = np.sqrt(ssr / (k - 2) / sxx)
+    else:
+        se = np.zeros_like(slope)
+    return bool((slope + Z * se >= -TOLERANCE * interval / (n + 1)).all())
+
+
+def periodic(finish: list[float], layers: list | None = None) -> int:
     """The periodic rule of the module doc: the smallest cycle length ``p`` (images) such
-    that the last ``PERIOD_REPEATS`` blocks of ``p`` gaps are equal gap by gap and their
+    that the last ``PERIOD_REPEATS`` blocks of ``p`` gaps are equal gap by gap, their
     mean gap is within ``TOLERANCE`` of the mean gap over the ``PERIOD_REPEATS x p``
-    completions before them (the pace held: the cycle is not a plateau of the fill);
-    0 if none."""
+    completions before them (the pace held: the cycle is not a plateau of the fill)
+    and no layer falls behind the output over the blocks (:func:`keeps_pace`, when the
+    layers' completion times ``layers`` are given); 0 if none."""
     n = len(finish) - 1
     for p in range(1, MAX_PERIOD + 1):
         span = PERIOD_REPEATS * p
@@ -225,7 +292,8 @@ def periodic(finish: list[float]) -> int:
             continue
         now = finish[n] - finish[n - span]
         before = finish[n - span] - finish[n - 2 * span]
-        if abs(before / now - 1.0) <= TOLERANCE:
+        if abs(before / now - 1.0) <= TOLERANCE and \
+                keeps_pace(finish, layers, n - span, n, now / span):
             return p
     return 0
 
@@ -244,21 +312,29 @@ class Monitor:
 
     def __init__(self) -> None:
         self.finish: list[float] = []
+        self.layers: list | None = None      # per image: every layer's completion (ns)
         self.estimates: list[float] = []
         self.done = False
         self.period = 0            # images per cycle when the periodic rule held (else 0)
         self.rule = ""             # which rule converged: "periodic", "trend" or "jitter"
 
-    def add(self, f: float) -> bool:
-        """Record the next image's completion (ns); True once converged."""
+    def add(self, f: float, layers=None) -> bool:
+        """Record the next image's completion (ns) and, optionally, when each layer
+        completed that image (ns, a sequence; nan where not known: the pace check of
+        :func:`keeps_pace` skips that layer); True once converged. Give the layers'
+        completions for every image or for none."""
         self.finish.append(f)
+        if layers is not None:
+            if self.layers is None:
+                self.layers = []
+            self.layers.append(layers)
         if len(self.finish) >= 2:
             self.estimates.append(fit(self.finish)[0])
         if not self.done:
-            self.period = periodic(self.finish)
+            self.period = periodic(self.finish, self.layers)
             if self.period:
                 self.done, self.rule = True, "periodic"
-            elif converged(self.estimates, self.finish):
+            elif converged(self.estimates, self.finish, self.layers):
                 self.done = True
                 n = len(self.finish)
                 self.rule = ("trend" if all(drift(self.finish[:n - k]) <= TOLERANCE
@@ -269,7 +345,7 @@ class Monitor:
         """The estimate of the module doc: periodic if the completions end in a cycle
         whose pace held, else the trend over all completions."""
         f = self.finish
-        p = periodic(f)
+        p = periodic(f, self.layers)
         if p:
             interval, fill = periodic_estimate(f, p)
             return SteadyState(interval, fill, True, len(f))
