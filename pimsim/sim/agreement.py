@@ -40,8 +40,7 @@ split in measured parts, each a percentage of ``L_a`` (they add up to the differ
   when only one is relieved; negative when relieving one group alone gains more than
   its share);
 * **uncontended** ``L_free - L_a``: what the closed form and the engine still differ by
-  with no queueing anywhere (hop counts, a slot freed in the ring's other pool before
-  the row ``slots`` back, rounding).
+  with no queueing anywhere (hop counts, rounding).
 
 The latency difference is explained by **contention** when ``L_f > (1 + TOLERANCE) L_a``
 and ``|L_free / L_a - 1| <= TOLERANCE``; otherwise it is "open", and the output names the

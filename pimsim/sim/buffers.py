@@ -97,8 +97,9 @@ class Edge:
         self.free = [plan.onchip, plan.slots - plan.onchip]
         self.peak_onchip = 0                  # most on-chip slots taken at once
         self.spilled_bits = 0                 # bits written off-chip and read back (run)
+        self.occupied = bytearray(plan.slots)   # ring slot -> holds a row
         self.slot_waiter: Signal | None = None
-        self.waiter_pool = 0
+        self.waiter_slot = -1
         self._img: dict[int, _ImageRows] = {}
         self.seq_next = 0                     # image-major row index whose turn it is
         self.turns: dict[int, Signal] = {}
@@ -108,8 +109,15 @@ class Edge:
         i = (img * self.rows + row) % self.slots
         return 0 if i < self.local else 1 if i < self.onchip else 2
 
-    def take(self, pool: int) -> None:
-        """Take a free slot of ``pool`` (0: on chip, 1: off-chip)."""
+    def slot(self, img: int, row: int) -> int:
+        """Row ``row`` of image ``img``'s place in the ring."""
+        return (img * self.rows + row) % self.slots
+
+    def take(self, img: int, row: int) -> None:
+        """Take the row's ring slot (free) in its pool (0: on chip, 1: off-chip)."""
+        i = (img * self.rows + row) % self.slots
+        self.occupied[i] = 1
+        pool = 0 if i < self.onchip else 1
         self.free[pool] -= 1
         if pool == 0:
             used = self.onchip - self.free[0]
@@ -117,14 +125,15 @@ class Edge:
                 self.peak_onchip = used
 
     def put_slot(self, img: int, row: int) -> None:
-        """Row ``row`` of image ``img`` left the buffer: wake the producer waiting for a
-        slot of its pool, or count it free."""
-        pool = 1 if self.where(img, row) == 2 else 0
-        if self.slot_waiter is not None and self.waiter_pool == pool:
+        """Row ``row`` of image ``img`` left the buffer: hand its slot to the producer
+        waiting for it, or free it."""
+        i = (img * self.rows + row) % self.slots
+        if self.slot_waiter is not None and self.waiter_slot == i:
             ev, self.slot_waiter = self.slot_waiter, None
             ev.succeed()
         else:
-            self.free[pool] += 1
+            self.occupied[i] = 0
+            self.free[0 if i < self.onchip else 1] += 1
 
     def next_turn(self) -> None:
         """The row in turn got its slot: pass the turn on (waking its owner if waiting)."""

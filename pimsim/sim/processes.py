@@ -431,18 +431,19 @@ class Processes:
                 self.unit_done(L, img)
 
     def take_slot(self, e: Edge, img: int, r: int):
-        """Wait for row ``r``'s turn and a free slot in the consumer's buffer (process)."""
+        """Wait for row ``r``'s turn and its ring slot in the consumer's buffer to be free
+        (process)."""
         seq = img * e.rows + r
         if seq != e.seq_next:
             turn = e.turns[seq] = Signal(self.env)
             yield turn
-        pool = 1 if e.where(img, r) == 2 else 0
-        if e.free[pool] == 0:
+        i = e.slot(img, r)
+        if e.occupied[i]:
             e.slot_waiter = Signal(self.env)
-            e.waiter_pool = pool
+            e.waiter_slot = i
             yield e.slot_waiter
         else:
-            e.take(pool)
+            e.take(img, r)
         e.next_turn()
 
     def deliver_now(self, L: LayerState, img: int, r: int, n: int, tile: int, first: int = 0,
@@ -467,10 +468,9 @@ class Processes:
                 # the first part of a row claims its slot; the other parts of the row
                 # (other copies) travel with it
                 st.taken[r] = True
-                pool = 1 if e.where(img, r) == 2 else 0
-                if img * e.rows + r != e.seq_next or e.free[pool] == 0:
+                if img * e.rows + r != e.seq_next or e.occupied[e.slot(img, r)]:
                     return i, hold
-                e.take(pool)
+                e.take(img, r)
                 e.next_turn()
                 off = e.offchip_rows[r]
             C = self.layers[e.consumer]

@@ -9,10 +9,10 @@
   instead of a ``simpy.Resource``'s request + timeout + release events; contention is
   still a property of the model (queueing), not a formula. Busy time is accumulated
   for utilization.
-* Buffer *capacity* is a count of row slots per consumer operand (``Edge.free`` in
-  :mod:`pimsim.sim.buffers`, a ``simpy.Container`` of unit items reduced to a counter and
-  one waiting event, since slots are granted in row order): producers block on it
-  (stall cause ``buffer_full``).
+* Buffer *capacity* is a ring of row slots per consumer operand (``Edge.occupied`` in
+  :mod:`pimsim.sim.buffers`: image-major row ``j`` waits for slot ``j % slots``, one
+  waiting event, since slots are granted in row order): producers block on it (stall
+  cause ``buffer_full``).
 * In the ``event`` fidelity an ADC bank holding crossbars of two copies is a
   ``simpy.Resource`` both copies request at each read's sample (granted in request
   order); a copy's own banks and its crossbars' one-read S+Hs are stepped inside the

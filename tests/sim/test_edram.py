@@ -190,3 +190,32 @@ def test_channel_concat_streams_row_by_row():
     r = simulate(net, arch, fidelity="fast", images=3)
     t = {lt.name: lt for lt in r.engine_stats.layers}
     assert t["cat"].start_ns < t["c"].finish_ns
+
+
+def test_a_row_waits_for_its_own_ring_slot_not_any_free_one():
+    """The ring's row ``j`` is stored at slot ``j % slots`` (that decides on chip or off),
+    so it may only be written once the row there before it (``j - slots``) has left, even
+    when another slot was freed first (releases out of order: two consumer copies)."""
+    import numpy as np
+    import simpy
+
+    from pimsim.sim.buffers import Edge
+    from pimsim.sim.edram import OperandBuffer
+
+    rows, slots = 8, 3
+    r = np.arange(rows)
+    plan = OperandBuffer(producer=0, consumer=1, order=0, rows=rows, row_bits=8, send_bits=8,
+                         need=slots, slots=slots, local=2, remote=0, lo=r, hi=r)
+    e = Edge(simpy.Environment(), 0, 1, 0, parts=np.ones(rows, dtype=np.int64),
+             bits_per_position=8, over_noc=False, offchip_rows=np.zeros(rows, dtype=np.int64),
+             readers=np.ones(rows, dtype=np.int64), plan=plan)
+    for row in range(slots):                  # rows 0, 1, 2 fill slots 0, 1 (on chip), 2 (off)
+        assert not e.occupied[e.slot(0, row)]
+        e.take(0, row)
+    e.release(0, 1, 1)                        # row 1 read first: slot 1 free
+    assert e.slot(0, 3) == 0 and e.occupied[0]    # row 3 goes to slot 0: still row 0's,
+    assert not e.occupied[1] and e.free == [1, 0]  # though an on-chip slot is free
+    e.release(0, 0, 0)                        # row 0 read: row 3 may take slot 0
+    assert not e.occupied[e.slot(0, 3)]
+    e.take(0, 3)
+    assert e.free == [1, 0]                   # on chip: slot 1 free (row 1 left), 0 held
