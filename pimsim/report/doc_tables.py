@@ -105,7 +105,8 @@ BLOCKS: tuple[Block, ...] = (
     Block("techniques-finetune", "docs/techniques.md", "pimsim.report.finetune:render_saved",
           note="from docs/data/finetune.json (python -m pimsim.report.finetune --measure)"),
     Block("engine-steady-check", "docs/engine.md", "scripts.steady_check:render", slow=True,
-          note="scripts/steady_check.py on every shipped trace, ISAAC, fast, ~20-30 min "
+          note="scripts/steady_check.py on every shipped trace, ISAAC, fast (one process per "
+               "CPU: ~20-30 min on 2 cores) "
                "(tests/sim/test_steady.py re-checks the three quick traces' rows)"),
     Block("engine-steady-history", "docs/engine.md", "scripts.steady_check:render_history",
           note="images to converge under the earlier rules, from the committed blocks (git)"),
