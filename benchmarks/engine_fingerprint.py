@@ -31,6 +31,18 @@ fast and event (35, 6,410.57 / 6,408.43 ns; was 8, 6,400.0 ns; 70 forced images 
 5,141.07 ns); latency and energy per image are unchanged in every case, and every other
 case is identical (a full run of this module on that branch, diffed against the
 baseline before it).
+Nine cases were refreshed when a buffer's row started waiting for its own ring slot
+(``j % slots``, where the plan stores it on or off chip) instead of any free slot of its
+pool (branch ``slots``; ``pimsim/sim/buffers.py``): ``resnet50_shapes.npz isaac.yaml
+fast`` (36 images, 782,444.48 ns; was 50, 781,721.16 ns; latency 2,815,962.9 ns, was
+2,829,567.8), ``resnet20_digits.npz isaac_xbar256.yaml`` fast and event (21 images,
+3,964.91 ns; was 54 / 38, 3,920.08 / 3,922.67 ns), ``mnsim_resnet18_shapes.npz
+isaac_xbar256.yaml fast`` (converged after 47 images, 6,916.46 ns; was the 64-image cap,
+not converged, 6,889.40 ns), ``mnsim_resnet18_shapes.npz isaac_8bit.yaml fast`` (latency
++2.04 ns), and four whose printed figures are identical (``resnet20_digits.npz
+isaac_8bit.yaml`` fast and event, ``lstm_lm_shapes.npz`` on ``isaac.yaml`` and
+``isaac_8bit.yaml``: stall or buffer figures of the hashed Result); every other case is
+identical (a full run of this module on the merged main, diffed against the baseline).
 """
 
 from __future__ import annotations
