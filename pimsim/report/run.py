@@ -66,7 +66,7 @@ def bottleneck_line(result: dict) -> str:
                 f"{c} {100.0 * v / spent:.1f}%" for c, v in waits)
     closed = b.get("closed_form_interval_ns")
     if closed and interval:
-        line += (f"; contention-free (closed form) interval {closed:,.1f} ns, "
+        line += (f"; closed form's slowest stage {closed:,.1f} ns, "
                  f"{100.0 * (interval / closed - 1.0):+.1f}%")
     return line
 

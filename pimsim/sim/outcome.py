@@ -64,8 +64,10 @@ def engine_result(eng) -> Result:
     fill = steady.fill_ns if images > 1 else latency
     neck = bottleneck(measured_stages(eng), interval)
     if neck:
-        # the contention-free interval of the same pipeline (the closed form's slowest
-        # stage), so a reader sees how much of the interval is contention: the
+        # the closed form's slowest stage (the contention-free interval of the same
+        # pipeline where no ring turns slower: analytic's pace is not run here, it
+        # would cost a row schedule per run), so a reader sees how much of the
+        # interval is contention or a ring: the
         # bottleneck layer's stalls (engine_stats.layers) account for the rest
         # (with the spilled rows on the off-chip links, as pimsim.sim.analytic.evaluate)
         spill, _ = spill_bits_per_image(eng.buffers, len(nmap.layers))
