@@ -49,6 +49,11 @@ def bottleneck_line(result: dict) -> str:
     b = result.get("total", {}).get("bottleneck") or {}
     if not b:
         return "bottleneck: none (no timed stage)"
+    if b["resource"] == "buffer_slots":     # the closed form's pace: a ring, not a stage
+        return (f"bottleneck ({fidelity_of(result)}): layer {b['layer']}, buffer_slots: the "
+                f"ring of {b.get('slots', '?')} row slots for input {b.get('operand', '?')} "
+                f"(from {b.get('input', '?')}), {100.0 * b['share']:.1f}% occupied; the "
+                f"slowest stage is {b.get('slowest_stage_ns', 0.0):,.1f} ns")
     line = (f"bottleneck ({fidelity_of(result)}): layer {b['layer']}, {b['resource']}, "
             f"{100.0 * b['share']:.1f}% of the interval")
     interval = result["total"].get("interval_ns") or 0.0

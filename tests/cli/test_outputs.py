@@ -102,3 +102,16 @@ def test_techniques_compare_says_what_it_runs(monkeypatch, capsys):
     assert "techniques compare: 7 rows (ISAAC, ISAAC-8b" in err
     assert "cnn_digits, resnet20_digits, resnet20_cifar_shapes, vgg16_shapes" in err
     assert "[0/1] ISAAC on cnn_digits" in err and len(seen["traces"]) == 4
+
+
+def test_a_ring_bottleneck_is_printed_as_a_ring_with_the_stage_bound():
+    """The closed form's pace (resource buffer_slots) names the ring and the slowest stage
+    it exceeds, not a share 'of the interval' (its share is the ring's occupancy)."""
+    from pimsim.report.views import bottleneck_line
+
+    d = {"engine": "analytic", "total": {"interval_ns": 149545.9, "bottleneck": {
+        "layer": "add", "resource": "buffer_slots", "share": 0.998, "operand": 0,
+        "input": "_2_block_2_0", "slots": 6, "wait_ns": 1.0, "slowest_stage_ns": 62500.0}}}
+    assert bottleneck_line(d) == (
+        "bottleneck (analytic): layer add, buffer_slots: the ring of 6 row slots for input 0 "
+        "(from _2_block_2_0), 99.8% occupied; the slowest stage is 62,500.0 ns")
