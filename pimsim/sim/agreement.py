@@ -339,17 +339,26 @@ def doc_table(root=None, traces: tuple[str, ...] = DOC_TRACES,
     ``analytic`` and ``fast``; the same as ``scripts/agreement.py``). The rows are
     independent runs, computed in ``jobs`` processes (default: one per CPU); the table
     does not depend on it."""
-    import os
-    from concurrent.futures import ProcessPoolExecutor
     from pathlib import Path
 
     root = Path(root) if root else Path(__file__).resolve().parents[2]
-    cases = [(str(root), t, c) for t in traces for c in designs]
+    return markdown(in_processes(_doc_row, [(str(root), t, c) for t in traces for c in designs],
+                                 jobs))
+
+
+def in_processes(fn, cases: list[tuple], jobs: int | None = None) -> list:
+    """``[fn(*case) for case in cases]``, in order, computed in ``jobs`` processes (default:
+    one per CPU, at most one per case; one: in this process). For independent slow runs
+    of a generated table (``fn`` a module-level function), whose result does not depend
+    on ``jobs``."""
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
     jobs = max(1, min(len(cases), jobs or os.cpu_count() or 1))
     if jobs == 1:
-        return markdown([_doc_row(*case) for case in cases])
+        return [fn(*case) for case in cases]
     with ProcessPoolExecutor(jobs) as pool:
-        return markdown(list(pool.map(_doc_row, *zip(*cases))))
+        return list(pool.map(fn, *zip(*cases)))
 
 
 def _doc_row(root: str, trace: str, design: str) -> Agreement:

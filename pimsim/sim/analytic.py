@@ -13,9 +13,8 @@ pipeline the engine simulates, ``pimsim.sim.stages``):
   throughput = 1e9 / interval images/s;
 * single-image latency = the overlapped fill, row by row, each copy's units in order
   with no queueing at shared units, a producer waiting for a free row slot in its
-  consumers' finite buffers (image 0 of the pace's schedule, as ``row_latency_ns``: the
-  engine's schedule with every
-  server uncontended; the engine's queueing is split by cause in ``pimsim.sim.agreement``);
+  consumers' finite buffers (image 0 of the pace's schedule,
+  ``pimsim.sim.stages.row_done_ns``: the engine's schedule with every server uncontended; the engine's queueing is split by cause in ``pimsim.sim.agreement``);
 * energy per image = dynamic (sum of count x energy per action) + static (every unit's
   static power over the interval; a power-gated unit only over its busy time:
   ``pimsim.arch.power``); off-chip bits, the host's input and results included, occupy

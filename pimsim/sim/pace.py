@@ -81,14 +81,18 @@ class Pace:
     ring: dict = field(default_factory=dict)
 
 
+def sinks(network: Network) -> set[str]:
+    """The layers no other layer reads: an image is complete when their last rows are."""
+    read = {src for lay in network for src in lay.inputs}
+    return {lay.name for lay in network if lay.name not in read}
+
+
 def completions(network: Network, done: dict[str, np.ndarray], images: int) -> np.ndarray:
     """When each of ``images`` images is complete (ns): the last row of every sink layer
-    (one no other layer reads), from :func:`pimsim.sim.stages.run_rows`' row times."""
-    read = {src for lay in network for src in lay.inputs}
+    (:func:`sinks`), from :func:`pimsim.sim.stages.run_rows`' row times."""
     fin = np.zeros(images)
-    for lay in network:
-        if lay.name not in read:
-            np.maximum(fin, done[lay.name].reshape(images, -1).max(axis=1), out=fin)
+    for name in sinks(network):
+        np.maximum(fin, done[name].reshape(images, -1).max(axis=1), out=fin)
     return fin
 
 
@@ -101,8 +105,7 @@ def pipeline_pace(network: Network, nmap: NetworkMap, arch: Arch,
     proportion); a pace not decided by then is stepped again from image 0 with room for
     ``max_images`` (the same rows: a row's times do not depend on how many images follow).
     """
-    read = {src for lay in network for src in lay.inputs}
-    sinks = {lay.name for lay in network if lay.name not in read}
+    ends = sinks(network)
     for cap in sorted({min(FIRST_IMAGES, max_images), max_images}):
         sched = build_rows(network, nmap, arch, chunk_positions, noc, images=cap)
         rings = [e for st in sched.layer_rows for e in st.ins]
@@ -114,10 +117,10 @@ def pipeline_pace(network: Network, nmap: NetworkMap, arch: Arch,
         while k < cap and not converged:
             k += 1
             sched.advance(k)
-            done = sched.done(None if k == 1 else sinks, image=k - 1)
+            done = sched.done(None if k == 1 else ends, image=k - 1)
             if k == 1:                  # image 0: the closed form's latency schedule
                 latency = max((float(v.max()) for v in done.values()), default=0.0)
-            fin.append(max(float(done[n].max()) for n in sinks))
+            fin.append(max(float(done[n].max()) for n in ends))
             snaps.append(_state(sched, rings, k))
             p = repeats(sched, rings, fin, snaps, lag)
             if p:

@@ -245,13 +245,6 @@ def bottleneck(stage_list: list[Stage], interval_ns: float) -> dict:
     return {"layer": s.layer, "resource": s.resource, "share": s.busy_ns / interval_ns}
 
 
-def row_latency_ns(network: Network, nmap: NetworkMap, arch: Arch,
-                   chunk_positions: int = CHUNK_POSITIONS, noc: Traffic | None = None) -> float:
-    """Image 0's latency through the overlapped layer pipeline (:func:`row_done_ns`)."""
-    done = row_done_ns(network, nmap, arch, chunk_positions, noc)
-    return max((float(v.max()) for v in done.values()), default=0.0)
-
-
 def stored_ns(b, arrive: np.ndarray, link_bw: float, remote_hop_ns: float,
               off_bit_ns: float) -> np.ndarray:
     """When image 0's input rows of buffer ``b`` (``pimsim.sim.edram.OperandBuffer``) can
