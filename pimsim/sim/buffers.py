@@ -93,8 +93,7 @@ class Edge:
         self.plan = plan                      # pimsim.sim.edram.OperandBuffer
         self.slots = plan.slots
         self.onchip, self.local = plan.onchip, plan.local
-        # row slots free: [on chip, in off-chip memory]
-        self.free = [plan.onchip, plan.slots - plan.onchip]
+        self.used_onchip = 0                  # on-chip slots taken now
         self.peak_onchip = 0                  # most on-chip slots taken at once
         self.spilled_bits = 0                 # bits written off-chip and read back (run)
         self.occupied = bytearray(plan.slots)   # ring slot -> holds a row
@@ -114,15 +113,13 @@ class Edge:
         return (img * self.rows + row) % self.slots
 
     def take(self, img: int, row: int) -> None:
-        """Take the row's ring slot (free) in its pool (0: on chip, 1: off-chip)."""
+        """Take the row's ring slot (free); slots ``0 .. onchip - 1`` are on chip."""
         i = (img * self.rows + row) % self.slots
         self.occupied[i] = 1
-        pool = 0 if i < self.onchip else 1
-        self.free[pool] -= 1
-        if pool == 0:
-            used = self.onchip - self.free[0]
-            if used > self.peak_onchip:
-                self.peak_onchip = used
+        if i < self.onchip:
+            self.used_onchip += 1
+            if self.used_onchip > self.peak_onchip:
+                self.peak_onchip = self.used_onchip
 
     def put_slot(self, img: int, row: int) -> None:
         """Row ``row`` of image ``img`` left the buffer: hand its slot to the producer
@@ -133,7 +130,8 @@ class Edge:
             ev.succeed()
         else:
             self.occupied[i] = 0
-            self.free[0 if i < self.onchip else 1] += 1
+            if i < self.onchip:
+                self.used_onchip -= 1
 
     def next_turn(self) -> None:
         """The row in turn got its slot: pass the turn on (waking its owner if waiting)."""

@@ -245,19 +245,21 @@ def bottleneck(stage_list: list[Stage], interval_ns: float) -> dict:
     return {"layer": s.layer, "resource": s.resource, "share": s.busy_ns / interval_ns}
 
 
-def stored_ns(b, arrive: np.ndarray, link_bw: float, remote_hop_ns: float,
-              off_bit_ns: float) -> np.ndarray:
-    """When image 0's input rows of buffer ``b`` (``pimsim.sim.edram.OperandBuffer``) can
-    be read, from when they reach the consumer (``arrive``, ns), as the engine stores them:
-    a row in another tile's eDRAM crosses the on-chip network once more (bits / link
-    bandwidth + ``noc.avg_hops`` routers, ``remote_hop_ns``); a spilled row is written out
-    and read back over the chip's off-chip links (2 x bits x ``off_bit_ns``), without
-    queueing (the engine measures the links' queueing, ``pimsim.sim.agreement``)."""
-    out = np.array(arrive, dtype=float)
-    pools = np.array([b.pool(0, r) for r in range(len(out))])
-    out[pools == 1] += b.send_bits / link_bw + remote_hop_ns
-    out[pools == 2] += 2 * b.send_bits * off_bit_ns
-    return out
+def stored_ns(b, image: int, row: int, arrive: float, link_bw: float,
+              remote_hop_ns: float, off_bit_ns: float) -> float:
+    """When row ``row`` of image ``image`` in buffer ``b`` (``pimsim.sim.edram.OperandBuffer``)
+    can be read, from when it reaches the consumer (``arrive``, ns), as the engine stores it
+    (``Processes.stored``): a row in another tile's eDRAM crosses the on-chip network once
+    more (bits / link bandwidth + ``noc.avg_hops`` routers, ``remote_hop_ns``); a spilled
+    row is written out and read back over the chip's off-chip links (2 x bits x
+    ``off_bit_ns``), without queueing (the engine measures the links' queueing,
+    ``pimsim.sim.agreement``)."""
+    pool = b.pool(image, row)
+    if pool == 1:
+        return arrive + b.send_bits / link_bw + remote_hop_ns
+    if pool == 2:
+        return arrive + 2 * b.send_bits * off_bit_ns
+    return arrive
 
 
 def row_done_ns(network: Network, nmap: NetworkMap, arch: Arch,
@@ -560,13 +562,8 @@ class _Buffer:
 
     def _stored(self, x: int, t: float) -> float:
         """Row ``x``, sent at ``t`` (ns), readable in the consumer's buffer."""
-        t += self.hop_ns
-        pool = self.b.pool(x // self.b.rows, x % self.b.rows)    # as stored_ns
-        if pool == 1:
-            t += self.b.send_bits / self.link_bw + self.remote_hop_ns
-        elif pool == 2:
-            t += 2 * self.b.send_bits * self.off_bit_ns
-        return t
+        return stored_ns(self.b, x // self.b.rows, x % self.b.rows, t + self.hop_ns,
+                         self.link_bw, self.remote_hop_ns, self.off_bit_ns)
 
     def prefix(self, x: int) -> float:
         """When rows 0..x have all arrived."""

@@ -214,8 +214,8 @@ def test_a_row_waits_for_its_own_ring_slot_not_any_free_one():
         e.take(0, row)
     e.release(0, 1, 1)                        # row 1 read first: slot 1 free
     assert e.slot(0, 3) == 0 and e.occupied[0]    # row 3 goes to slot 0: still row 0's,
-    assert not e.occupied[1] and e.free == [1, 0]  # though an on-chip slot is free
+    assert not e.occupied[1] and e.used_onchip == 1  # though an on-chip slot is free
     e.release(0, 0, 0)                        # row 0 read: row 3 may take slot 0
     assert not e.occupied[e.slot(0, 3)]
     e.take(0, 3)
-    assert e.free == [1, 0]                   # on chip: slot 1 free (row 1 left), 0 held
+    assert e.used_onchip == 1                 # on chip: slot 1 free (row 1 left), 0 held

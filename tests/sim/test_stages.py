@@ -198,7 +198,7 @@ def test_image0_rows_reach_the_closed_form_as_the_engine_stores_them():
         def pool(image, row):
             return (0, 1, 2, 2)[row]
 
-    out = stored_ns(Buf, [0.0, 10.0, 20.0, 30.0], 10.0, 5.0, 0.1)
+    out = [stored_ns(Buf, 0, r, t, 10.0, 5.0, 0.1) for r, t in enumerate([0.0, 10.0, 20.0, 30.0])]
     # local: as it came; remote: + 100 / 10 + 5; spilled: written and read back,
     # 2 x 100 x 0.1 = 20 ns on the link, without queueing (the closed form's latency has
     # no queueing; the engine's queue on the links is measured, pimsim.sim.agreement)
