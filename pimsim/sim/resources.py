@@ -39,15 +39,15 @@ class Server:
     request is placed before the latest such end (``floor``), so nothing is double-booked.
     """
 
-    __slots__ = ("name", "cal", "floor", "last", "busy_ns", "ops", "by")
+    __slots__ = ("name", "cal", "one", "floor", "last", "busy_ns", "by")
 
     def __init__(self, name: str, ports: int = 1):
         self.name = name
         self.cal: list[list[tuple[float, float]]] = [[] for _ in range(max(1, ports))]
+        self.one = self.cal[0] if ports <= 1 else None   # the one port's calendar, if one
         self.floor = 0.0          # nothing may be placed before this (forgotten bookings)
         self.last = 0.0           # latest arrival served in order
         self.busy_ns = 0.0
-        self.ops = 0
         self.by: dict[int, float] = {}           # busy ns by requester (layer index)
 
     @staticmethod
@@ -85,37 +85,19 @@ class Server:
              who: int = -1) -> tuple[float, float]:
         """Grant ``service_ns`` to a request arriving at ``now`` (from layer ``who``);
         (start, end) in ns."""
-        self.busy_ns += service_ns
-        self.ops += 1
-        self.by[who] = self.by.get(who, 0.0) + service_ns
         t = not_before if not_before > now else now
-        cals = self.cal
         if now >= self.last:                      # in order: first come, first served
+            one = self.one
+            if one is not None:                   # one port (the common case): after
+                # its last booking (bookings over by ``now`` are forgotten)
+                start = one[-1][1] if one and one[-1][1] > t else t
+                _take_one(self, one, now, start, service_ns, who)
+                return start, start + service_ns
+        self.busy_ns += service_ns
+        self.by[who] = self.by.get(who, 0.0) + service_ns
+        cals = self.cal
+        if now >= self.last:
             self.last = now
-            if len(cals) == 1:                    # one port (the common case), same rule
-                cal = cals[0]
-                if cal:
-                    if cal[-1][1] <= now:         # every booking is over: forget them all
-                        if cal[-1][1] > self.floor:
-                            self.floor = cal[-1][1]
-                        cal.clear()
-                        tail = 0.0
-                    else:
-                        if cal[0][1] <= now:
-                            i = 1
-                            while cal[i][1] <= now:
-                                i += 1
-                            if cal[i - 1][1] > self.floor:
-                                self.floor = cal[i - 1][1]
-                            del cal[:i]
-                        tail = cal[-1][1]
-                else:
-                    tail = 0.0
-                start = t if t > tail else tail
-                end = start + service_ns
-                if service_ns > 0.0:
-                    cal.append((start, end))
-                return start, end
             port, tail = 0, math.inf
             for p, cal in enumerate(cals):
                 i = 0                             # forget bookings over by ``now``
@@ -153,7 +135,23 @@ def book_together(now: float, servers: list[Server], services: list[float],
     The transfer starts at the earliest time every server can grant it and holds each
     for its own service time; returns (start, end of the longest).
     """
-    if not servers:
+    if len(servers) == 2:
+        # the most common transfer: a tile's eDRAM port and bus, one port each, in order
+        a, b = servers
+        ca, cb = a.one, b.one
+        if ca is not None and cb is not None and now >= a.last and now >= b.last:
+            da, db = services
+            start = now
+            if ca:
+                if ca[-1][1] > start:
+                    start = ca[-1][1]
+            if cb:
+                if cb[-1][1] > start:
+                    start = cb[-1][1]
+            _take_one(a, ca, now, start, da, who)
+            _take_one(b, cb, now, start, db, who)
+            return start, start + (da if da > db else db)
+    elif not servers:
         return now, now
     # common case: every server serves in order (no booking made ahead of ``now``): the
     # start is when the last of them is free (earliest()'s in-order rule), found in one
@@ -177,35 +175,38 @@ def book_together(now: float, servers: list[Server], services: list[float],
                 start = free
     end = start
     for s, d in zip(servers, services):
-        cals = s.cal
-        if len(cals) == 1:
-            # book(now, d, start)'s in-order rule on one port, inlined: forget the
-            # bookings over by ``now``; nothing left ends after ``start``
-            s.busy_ns += d
-            s.ops += 1
-            by = s.by
-            by[who] = by.get(who, 0.0) + d
-            s.last = now
-            cal = cals[0]
-            if cal:
-                if cal[-1][1] <= now:
-                    if cal[-1][1] > s.floor:
-                        s.floor = cal[-1][1]
-                    cal.clear()
-                elif cal[0][1] <= now:
-                    i = 1
-                    while cal[i][1] <= now:
-                        i += 1
-                    if cal[i - 1][1] > s.floor:
-                        s.floor = cal[i - 1][1]
-                    del cal[:i]
-            if d > 0.0:
-                cal.append((start, start + d))
+        one = s.one
+        if one is not None:
+            _take_one(s, one, now, start, d, who)
         else:
             s.book(now, d, start, who)
         if start + d > end:
             end = start + d
     return start, end
+
+
+def _take_one(s: Server, cal: list[tuple[float, float]], now: float, start: float,
+              d: float, who: int) -> None:
+    """``s.book(now, d, start, who)`` on a one-port server ``s`` (calendar ``cal``) whose
+    bookings all end by ``start`` (the in-order rule): forget those over by ``now``."""
+    s.busy_ns += d
+    by = s.by
+    by[who] = by.get(who, 0.0) + d
+    s.last = now
+    if cal:
+        if cal[-1][1] <= now:
+            if cal[-1][1] > s.floor:
+                s.floor = cal[-1][1]
+            cal.clear()
+        elif cal[0][1] <= now:
+            i = 1
+            while cal[i][1] <= now:
+                i += 1
+            if cal[i - 1][1] > s.floor:
+                s.floor = cal[i - 1][1]
+            del cal[:i]
+    if d > 0.0:
+        cal.append((start, start + d))
 
 
 def _book_together_any(now: float, servers: list[Server], services: list[float],

@@ -44,7 +44,6 @@ class Unqueued(Server):
     def book(self, now: float, service_ns: float, not_before: float = 0.0,
              who: int = -1) -> tuple[float, float]:
         self.busy_ns += service_ns
-        self.ops += 1
         self.by[who] = self.by.get(who, 0.0) + service_ns
         t = not_before if not_before > now else now
         return t, t + service_ns
