@@ -148,8 +148,20 @@ def book_together(now: float, servers: list[Server], services: list[float],
             if cb:
                 if cb[-1][1] > start:
                     start = cb[-1][1]
-            _take_one(a, ca, now, start, da, who)
-            _take_one(b, cb, now, start, db, who)
+            for s, cal, d in ((a, ca, da), (b, cb, db)):    # _take_one, inlined (hot)
+                s.busy_ns += d
+                by = s.by
+                by[who] = by.get(who, 0.0) + d
+                s.last = now
+                if cal:
+                    if cal[-1][1] <= now:
+                        if cal[-1][1] > s.floor:
+                            s.floor = cal[-1][1]
+                        cal.clear()
+                    elif cal[0][1] <= now:
+                        _forget(s, cal, now)
+                if d > 0.0:
+                    cal.append((start, start + d))
             return start, start + (da if da > db else db)
     elif not servers:
         return now, now
@@ -199,14 +211,20 @@ def _take_one(s: Server, cal: list[tuple[float, float]], now: float, start: floa
                 s.floor = cal[-1][1]
             cal.clear()
         elif cal[0][1] <= now:
-            i = 1
-            while cal[i][1] <= now:
-                i += 1
-            if cal[i - 1][1] > s.floor:
-                s.floor = cal[i - 1][1]
-            del cal[:i]
+            _forget(s, cal, now)
     if d > 0.0:
         cal.append((start, start + d))
+
+
+def _forget(s: Server, cal: list[tuple[float, float]], now: float) -> None:
+    """Drop the bookings of ``cal`` (one port of ``s``; the first is over by ``now``, the
+    last is not) that are over by ``now``; ``s.floor`` keeps the latest end dropped."""
+    i = 1
+    while cal[i][1] <= now:
+        i += 1
+    if cal[i - 1][1] > s.floor:
+        s.floor = cal[i - 1][1]
+    del cal[:i]
 
 
 def _book_together_any(now: float, servers: list[Server], services: list[float],
