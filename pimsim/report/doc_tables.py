@@ -122,6 +122,8 @@ BLOCKS: tuple[Block, ...] = (
     Block("engine-adc-count", "docs/engine.md", "scripts.adc_check:render", slow=True,
           note="scripts/adc_check.py: 1 / 2 / 4 ADCs per crossbar on lenet5, ResNet-18 "
                "and VGG-16, fast, ~5-10 min (tests/sim/test_stages.py re-checks lenet5)"),
+    Block("engine-ring-relief", "docs/engine.md", "pimsim.sim.docs_tables:render_rings",
+          slow=True, note="which ring limits the closed form's pace (minutes)"),
     Block("engine-chunks", "docs/engine.md", "pimsim.sim.docs_tables:render_chunks", slow=True,
           note="Work split: engine interval vs positions per chunk, 3 cases x 4 sizes, ~3-10 min"),
     Block("engine-chunks-history", "docs/engine.md",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pimsim.report.tables import Table, ratio
+from pimsim.sim.steady import TOLERANCE
 from pimsim.units import PJ_PER_UJ
 
 #: (label, how to read it from a Result dict's "total"), in display order.
@@ -50,10 +51,18 @@ def bottleneck_line(result: dict) -> str:
     if not b:
         return "bottleneck: none (no timed stage)"
     if b["resource"] == "buffer_slots":     # the closed form's pace: a ring, not a stage
-        return (f"bottleneck ({fidelity_of(result)}): layer {b['layer']}, buffer_slots: the "
+        line = (f"bottleneck ({fidelity_of(result)}): layer {b['layer']}, buffer_slots: the "
                 f"ring of {b.get('slots', '?')} row slots for input {b.get('operand', '?')} "
                 f"(from {b.get('input', '?')}), {100.0 * b['share']:.1f}% occupied; the "
                 f"slowest stage is {b.get('slowest_stage_ns', 0.0):,.1f} ns")
+        if "relieved_interval_ns" in b:
+            relieved = b["relieved_interval_ns"]
+            interval = result["total"].get("interval_ns") or 0.0
+            line += (f"; with twice its slots the interval would be {relieved:,.1f} ns"
+                     + (f" ({100.0 * (relieved / interval - 1.0):+.1f}%)" if interval else "")
+                     + (": no ring checked relieves it alone"
+                        if relieved > interval * (1.0 - TOLERANCE) else ""))
+        return line
     line = (f"bottleneck ({fidelity_of(result)}): layer {b['layer']}, {b['resource']}, "
             f"{100.0 * b['share']:.1f}% of the interval")
     interval = result["total"].get("interval_ns") or 0.0

@@ -30,7 +30,7 @@ use it, so they spill the same rows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -73,6 +73,13 @@ class OperandBuffer:
         """0: local eDRAM, 1: another tile's eDRAM, 2: off-chip memory (row of image)."""
         i = (image * self.rows + row) % self.slots
         return 0 if i < self.local else 1 if i < self.local + self.remote else 2
+
+    def widened(self, factor: int) -> "OperandBuffer":
+        """This ring with ``factor`` x its slots, the extra ones in the consumer's own eDRAM
+        (local: they come first in the ring), for what-if questions
+        (:func:`pimsim.sim.pace.relieve`)."""
+        extra = self.slots * (factor - 1)
+        return replace(self, slots=self.slots + extra, local=self.local + extra)
 
     def per_image(self, pool: int) -> float:
         """Rows per image in ``pool``, the long-run average (the ring turns by ``rows``

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -326,9 +327,12 @@ def run_rows(network: Network, nmap: NetworkMap, arch: Arch,
 
 def build_rows(network: Network, nmap: NetworkMap, arch: Arch,
                chunk_positions: int = CHUNK_POSITIONS, noc: Traffic | None = None,
-               images: int = 1) -> "RowSchedule":
+               images: int = 1, widen: Mapping[tuple[int, int], int] | None = None
+               ) -> "RowSchedule":
     """The layers of :func:`row_schedule` set up for up to ``images`` images back to back,
-    not stepped yet (:meth:`RowSchedule.advance`)."""
+    not stepped yet (:meth:`RowSchedule.advance`). ``widen``: (consumer layer index,
+    operand) -> factor, rings given that many times their slots
+    (:meth:`pimsim.sim.edram.OperandBuffer.widened`; a what-if, not the design)."""
     from pimsim.sim.buffers import windows        # the engine's receptive-field rule
 
     d = arch.design
@@ -355,6 +359,8 @@ def build_rows(network: Network, nmap: NetworkMap, arch: Arch,
     sources = []
     c_in, h_in, w_in = network.input_shape
     for b in plan_buffers(network, nmap, d):          # where image 0's rows live
+        if widen and (b.consumer, b.order) in widen:
+            b = b.widened(widen[(b.consumer, b.order)])
         lay, lm = lays[b.consumer], nmap.layers[b.consumer]
         src = lay.inputs[b.order] if lay.inputs else NETWORK_INPUT
         if b.producer < 0:
@@ -525,6 +531,7 @@ class _Buffer:
                  remote_hop_ns: float, off_bit_ns: float):
         self.b, self.prod, self.cons = b, prod, cons
         self.slots = b.slots
+        self.local = [b.pool(0, i) == 0 for i in range(b.slots)]   # slot -> in local eDRAM
         self.lo, self.hi = lo, hi
         self.off_ns, self.row_ns, self.hop_ns = off_ns, row_ns, hop_ns
         self.link_bw, self.remote_hop_ns, self.off_bit_ns = link_bw, remote_hop_ns, off_bit_ns
@@ -562,6 +569,8 @@ class _Buffer:
 
     def _stored(self, x: int, t: float) -> float:
         """Row ``x``, sent at ``t`` (ns), readable in the consumer's buffer."""
+        if self.local[x % self.slots]:             # the common case, without a call
+            return t + self.hop_ns
         return stored_ns(self.b, x // self.b.rows, x % self.b.rows, t + self.hop_ns,
                          self.link_bw, self.remote_hop_ns, self.off_bit_ns)
 

@@ -115,3 +115,10 @@ def test_a_ring_bottleneck_is_printed_as_a_ring_with_the_stage_bound():
     assert bottleneck_line(d) == (
         "bottleneck (analytic): layer add, buffer_slots: the ring of 6 row slots for input 0 "
         "(from _2_block_2_0), 99.8% occupied; the slowest stage is 62,500.0 ns")
+    # with the relief the closed form checked (pimsim.sim.pace.relieve): the what-if
+    d["total"]["bottleneck"]["relieved_interval_ns"] = 128739.1
+    assert bottleneck_line(d).endswith(
+        "62,500.0 ns; with twice its slots the interval would be 128,739.1 ns (-13.9%)")
+    d["total"]["bottleneck"]["relieved_interval_ns"] = 149545.9
+    assert bottleneck_line(d).endswith(
+        "would be 149,545.9 ns (+0.0%): no ring checked relieves it alone")
