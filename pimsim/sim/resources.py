@@ -148,20 +148,8 @@ def book_together(now: float, servers: list[Server], services: list[float],
             if cb:
                 if cb[-1][1] > start:
                     start = cb[-1][1]
-            for s, cal, d in ((a, ca, da), (b, cb, db)):    # _take_one, inlined (hot)
-                s.busy_ns += d
-                by = s.by
-                by[who] = by.get(who, 0.0) + d
-                s.last = now
-                if cal:
-                    if cal[-1][1] <= now:
-                        if cal[-1][1] > s.floor:
-                            s.floor = cal[-1][1]
-                        cal.clear()
-                    elif cal[0][1] <= now:
-                        _forget(s, cal, now)
-                if d > 0.0:
-                    cal.append((start, start + d))
+            _take_one(a, ca, now, start, da, who)
+            _take_one(b, cb, now, start, db, who)
             return start, start + (da if da > db else db)
     elif not servers:
         return now, now
