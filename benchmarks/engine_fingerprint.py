@@ -52,7 +52,8 @@ per-layer stalls) with the same headline, and 8 print other headline figures:
 97,796.8 ns, was 97,898.9 fast and 97,684.9 event), ``resnet20_digits.npz
 isaac_xbar512.yaml`` fast and event (the 64-image cap, not converged, 6,410.96 ns; was
 35 images, converged, 6,410.57 / 6,408.43 ns; latency 117,772.0 ns, was 118,106.0 /
-118,112.8; its completion gaps jitter between 6,400 and 6,513 ns for about 110 images),
+118,112.8; of 120 forced images, gaps 30 to 69 still vary between 6,400.0 and
+6,513.3 ns: ``numpy.diff(simulate(net, arch, images=120).engine_stats.image_finish_ns)``),
 ``lenet5_mnist.npz sre.yaml fast`` (13 images, 5,140.59 ns; was 12, 5,141.07),
 ``mnsim_resnet18_shapes.npz isaac.yaml fast`` (34 images, 11,663.51 ns; was 51,
 11,630.05), ``mnsim_resnet18_shapes.npz isaac_8bit.yaml fast`` (12 images, 13,653.25
