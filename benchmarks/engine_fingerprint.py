@@ -43,6 +43,23 @@ not converged, 6,889.40 ns), ``mnsim_resnet18_shapes.npz isaac_8bit.yaml fast`` 
 isaac_8bit.yaml`` fast and event, ``lstm_lm_shapes.npz`` on ``isaac.yaml`` and
 ``isaac_8bit.yaml``: stall or buffer figures of the hashed Result); every other case is
 identical (a full run of this module on the merged main, diffed against the baseline).
+Every case was refreshed when requests made at the same simulated time started being
+granted to the older image first, then the lower copy index (``pimsim/sim/arbiter.py``,
+branch ``tiebreak``; before: event order). 8 of the 38 cases are identical, 22 differ only
+in the hashed Result (stall and busy sums accumulated in another order, a few ns of
+per-layer stalls) with the same headline, and 8 print other headline figures:
+``resnet20_digits.npz isaac_xbar256.yaml`` fast and event (22 images, was 21; latency
+97,796.8 ns, was 97,898.9 fast and 97,684.9 event), ``resnet20_digits.npz
+isaac_xbar512.yaml`` fast and event (the 64-image cap, not converged, 6,410.96 ns; was
+35 images, converged, 6,410.57 / 6,408.43 ns; latency 117,772.0 ns, was 118,106.0 /
+118,112.8; of 120 forced images, gaps 30 to 69 still vary between 6,400.0 and
+6,513.3 ns: ``numpy.diff(simulate(net, arch, images=120).engine_stats.image_finish_ns)``),
+``lenet5_mnist.npz sre.yaml fast`` (13 images, 5,140.59 ns; was 12, 5,141.07),
+``mnsim_resnet18_shapes.npz isaac.yaml fast`` (34 images, 11,663.51 ns; was 51,
+11,630.05), ``mnsim_resnet18_shapes.npz isaac_8bit.yaml fast`` (12 images, 13,653.25
+ns, latency 113,737.7 ns; was 7, 13,653.33 ns, 112,235.6 ns) and ``resnet50_shapes.npz
+isaac.yaml fast`` (47 images, 776,783.79 ns, latency 2,805,417.7 ns; was 36, 782,444.48 ns,
+2,815,962.9 ns). Energy is unchanged in every case.
 """
 
 from __future__ import annotations

@@ -30,8 +30,10 @@ run with every server uncontended (``run_engine(..., uncontended={"*"})``,
 split in measured parts, each a percentage of ``L_a`` (they add up to the difference):
 
 * **later images** ``L_f - L_alone``: image 0 with images fed behind it minus image 0
-  alone (``run_engine(..., images=1, alone=True)``; >= 0: shared units grant in time
-  order, so later images can only delay image 0);
+  alone (``run_engine(..., images=1, alone=True)``; usually >= 0: a later image's
+  request goes first only when made earlier (at one instant the older image wins,
+  :mod:`pimsim.sim.arbiter`), but first come, first served is not monotone and it can
+  be negative: docs/engine.md, "Does a later image ever make an earlier one faster?");
 * **contention** ``L_alone - L_free``: image 0 alone minus image 0 alone with every
   shared unit uncontended (``L_free``), and within it, per cause group
   (``CAUSE_GROUPS``: a group's servers made uncontended, the others not), the latency

@@ -47,20 +47,22 @@ def windows(lay: Layer, out_rows: int, in_rows: int) -> tuple[np.ndarray, np.nda
 class Signal:
     """A one-shot event a process waits on (a row arrived, a slot or the turn is free):
     what the event loop and a simpy process need of a ``simpy.Event`` (``callbacks``,
-    ``_ok``, ``_value``); ``succeed()`` schedules it now at normal priority, as
-    ``simpy.Event.succeed`` does, without its set-up."""
+    ``_ok``, ``_value``); ``succeed()`` schedules it now, as ``simpy.Event.succeed``
+    does, without its set-up, at priority ``prio``: the waiter's
+    :func:`pimsim.sim.arbiter.rank` (simpy's normal priority by default)."""
 
-    __slots__ = ("env", "callbacks")
+    __slots__ = ("env", "callbacks", "prio")
     _ok = True
     _value = None
 
-    def __init__(self, env: simpy.Environment):
+    def __init__(self, env: simpy.Environment, prio: int = NORMAL):
         self.env = env
         self.callbacks: list = []
+        self.prio = prio
 
     def succeed(self) -> None:
         env = self.env
-        heappush(env._queue, (env._now, NORMAL, next(env._eid), self))
+        heappush(env._queue, (env._now, self.prio, next(env._eid), self))
 
 
 class _ImageRows:
@@ -146,12 +148,13 @@ class Edge:
             st = self._img[img] = _ImageRows(self.readers, self.rows)
         return st
 
-    def wait(self, img: int, hi: int) -> Signal | None:
-        """An event for 'rows 0..hi complete', or None when they already are."""
+    def wait(self, img: int, hi: int, prio: int = NORMAL) -> Signal | None:
+        """An event for 'rows 0..hi complete', or None when they already are (``prio``:
+        the waiter's :func:`pimsim.sim.arbiter.rank`)."""
         st = self._img.get(img) or self.state(img)
         if st.prefix > hi:
             return None
-        ev = Signal(self.env)
+        ev = Signal(self.env, prio)
         st.waiters.setdefault(hi, []).append(ev)
         return ev
 

@@ -25,6 +25,7 @@ from pimsim.kernels.counts import (ACTIONS, A_ADC, A_BUS, A_DAC, A_EDRAM, A_IR, 
                                    A_TOR, A_TSA, A_XB)
 from pimsim.mapping.digital import units_per_tile
 from pimsim.sim.accounting import STALL_EPS_NS, LayerState
+from pimsim.sim.arbiter import rank
 from pimsim.sim.buffers import Edge, Signal
 from pimsim.sim.noc import FROM_IO
 from pimsim.sim.resources import book_together
@@ -39,15 +40,16 @@ class _Call:
     _value = None
 
 
-def later(env: simpy.Environment, delay: float, fn=None) -> _Call:
-    """An event ``delay`` ns from now calling ``fn(event)`` (if given), at the same place
-    in the event queue as ``env.timeout(delay)`` (time, normal priority, insertion
-    order); a process may yield it as it would the timeout."""
+def later(env: simpy.Environment, delay: float, fn=None, prio: int = NORMAL) -> _Call:
+    """An event ``delay`` ns from now calling ``fn(event)`` (if given), queued as
+    ``env.timeout(delay)`` is (time, priority, insertion order) with priority ``prio``
+    (:func:`pimsim.sim.arbiter.rank` of the request it leads to; simpy's normal priority
+    by default); a process may yield it as it would the timeout."""
     if delay < 0:
         raise ValueError(f"Negative delay {delay}")
     ev = _Call()
     ev.callbacks = [] if fn is None else [fn]
-    heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), ev))
+    heappush(env._queue, (env._now + delay, prio, next(env._eid), ev))
     return ev
 
 
@@ -55,7 +57,7 @@ class _Drain:
     """One unit's output stage in flight (the copy waits on it: the OR is one deep)."""
 
     __slots__ = ("L", "k", "tile", "img", "r", "n", "begin", "done", "event", "cause",
-                 "callbacks", "services")
+                 "callbacks", "services", "prio")
     _ok = True                # scheduled as its own event (what the event loop needs)
 
     def __init__(self, L: LayerState, k: int, tile: int, img: int, r: int, n: int, begin: float):
@@ -65,6 +67,7 @@ class _Drain:
         self.event: Signal | None = None
         self.cause = "buffer_bandwidth"      # what it is waiting on now (for stalls)
         self.callbacks: list | None = None
+        self.prio = rank(img, k)             # its requests' place among simultaneous ones
 
     def at(self, env: simpy.Environment, delay: float, fn) -> None:
         """Call ``fn(self)`` ``delay`` ns from now (as :func:`later`, the stage itself
@@ -72,7 +75,7 @@ class _Drain:
         if delay < 0:
             raise ValueError(f"Negative delay {delay}")
         self.callbacks = [fn]
-        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))
+        heappush(env._queue, (env._now + delay, self.prio, next(env._eid), self))
 
 
 
@@ -84,14 +87,19 @@ class Processes:
         """The network input, row by row, image after image, into the first layer's buffer."""
         img = 0
         while self.admit(img):
+            prio = rank(img, 0)
+            if img:       # the image's rows go after the older image's requests of this instant
+                yield later(self.env, 0.0, None, prio)
             for r in range(rows):
-                yield from self.deliver_source(e, L, img, r, width, e.recv[r])
+                yield from self.deliver_source(e, L, img, r, width, e.recv[r], prio)
             img += 1
 
-    def deliver_source(self, e: Edge, L: LayerState, img: int, r: int, width: int, tile: int):
+    def deliver_source(self, e: Edge, L: LayerState, img: int, r: int, width: int, tile: int,
+                       prio: int):
         """One input row from the host: the off-chip link, then the NoC from the chip's
-        I/O router to the receiving ``tile`` (pimsim.sim.noc), into its buffer."""
-        yield from self.take_slot(e, img, r)
+        I/O router to the receiving ``tile`` (pimsim.sim.noc), into its buffer
+        (``prio``: :func:`pimsim.sim.arbiter.rank`)."""
+        yield from self.take_slot(e, img, r, prio)
         arrive = self.env.now
         if e.offchip_rows[r]:
             off = e.offchip_rows[r]
@@ -108,7 +116,7 @@ class Processes:
             _, end = book_together(arrive, servers, self.services(bits, len(servers)), L.idx)
             arrive = end + hops * self.router_ns
         arrive = self.stored(e, L, img, r, width * e.bits_per_position, arrive)
-        later(self.env, arrive - self.env._now, lambda _ev: e.arrive(img, r))
+        later(self.env, arrive - self.env._now, lambda _ev: e.arrive(img, r), prio)
 
     def copy(self, L: LayerState, k: int):
         """One copy of an MVM layer: its units (positions of one output row), all images."""
@@ -155,16 +163,20 @@ class Processes:
         who = L.idx
         t_read, period, t_conv = self.t_read, L.period, L.t_conv
         conv_wait = max(0.0, t_conv - t_read)
+        prio = NORMAL
         def timeout(delay: float, env=env) -> _Call:
-            return later(env, delay)
+            return later(env, delay, None, prio)
 
         for img in range(self.cap):         # blocks on input of images never admitted
+            prio = rank(img, k)             # the image's place among simultaneous requests
+            if img:       # resumed by the older image's event: let its requests of this
+                yield later(env, 0.0, None, prio)       # instant go first (arbiter.py)
             for r, n, uidx, m, rows_in, first, svc, out_svc in units:
                 t0 = env._now
                 for e, _, h in rows_in:
                     st = e._img.get(img)
                     if st is None or st.prefix <= h:      # rows 0..h not all there yet
-                        ev = e.wait(img, h)
+                        ev = e.wait(img, h, prio)
                         if ev is not None:
                             yield ev
                 dt = env._now - t0
@@ -232,7 +244,7 @@ class Processes:
                     if t_start > env._now:
                         yield timeout(t_start - env._now)
                     adc_wait, adc_free, sampled = yield from self.reads_event(
-                        L, n, m, banks.own_ns, shared, adc_free, img == 0)
+                        L, n, m, banks.own_ns, shared, adc_free, img == 0, prio)
                     L.stall("adc_busy", adc_wait)   # with the unit's work, as fast does
                     # the last read is sampled and its conversions have started; its
                     # outputs are ready when they are done, and not before the end of
@@ -248,13 +260,14 @@ class Processes:
                 # the output register is one deep: wait for the previous unit's outputs
                 if prev is not None and not prev.done:
                     t0, cause = env._now, prev.cause
-                    prev.event = Signal(env)
+                    prev.event = Signal(env, prio)
                     yield prev.event
                     L.stall(cause, env._now - t0)
                 prev = self.drain(L, k, tile, img, r, n, ready, out_svc)
 
     def reads_event(self, L: LayerState, n: int, m: int, own_ns: float,
-                    shared: list[tuple[simpy.Resource, float]], empty: float, count: bool):
+                    shared: list[tuple[simpy.Resource, float]], empty: float, count: bool,
+                    prio: int = NORMAL):
         """``event`` fidelity: every read of the copy's crossbar group, every conversion
         request on an ADC bank shared with another copy.
 
@@ -275,7 +288,8 @@ class Processes:
         Counts are the dense counts of the ``n`` positions, booked when the unit starts
         (the OU geometry of :func:`pimsim.kernels.counts.copy_geometry`); the skipped
         fractions are scaled out per layer at the end, as the closed form does. Only
-        image 0 is counted (``count``): every image does the same work.
+        image 0 is counted (``count``): every image does the same work. ``prio``: the
+        events' priority (:func:`pimsim.sim.arbiter.rank`).
         """
         env, d = self.env, self.d
         c = L.counts if count else L.scratch
@@ -295,7 +309,7 @@ class Processes:
             if empty > sample:                  # an S+H still holds the previous read
                 wait += empty - sample
                 sample = empty
-            yield later(env, sample - env._now)
+            yield later(env, sample - env._now, None, prio)
             empty = sample + own_ns             # own banks: free at the sample
             if shared:
                 reqs = [(res, res.request(), cn) for res, cn in shared]
@@ -303,7 +317,7 @@ class Processes:
                     if not req.triggered:       # the other copy's conversions first
                         yield req
                     end = env._now + cn
-                    later(env, cn, lambda _ev, res=res, req=req: res.release(req))
+                    later(env, cn, lambda _ev, res=res, req=req: res.release(req), prio)
                     if end > empty:
                         empty = end
             drive = sample                      # the next read drives once this one is held
@@ -363,7 +377,8 @@ class Processes:
         dr.at(env, max(0.0, t - env._now), self._drain_send)
 
     def _drain_send(self, dr: "_Drain", first: int = 0, resumed: bool = False) -> None:
-        blocked, hold = self.deliver_now(dr.L, dr.img, dr.r, dr.n, dr.tile, first, resumed)
+        blocked, hold = self.deliver_now(dr.L, dr.img, dr.r, dr.n, dr.tile, first, resumed,
+                                         dr.prio)
         if blocked is not None:
             dr.cause = "buffer_full"
             self.env.process(self._drain_blocked(dr, blocked))
@@ -374,7 +389,7 @@ class Processes:
             self._drain_finish(dr)
 
     def _drain_blocked(self, dr: "_Drain", index: int):
-        yield from self.take_slot(dr.L.edges_out[index], dr.img, dr.r)
+        yield from self.take_slot(dr.L.edges_out[index], dr.img, dr.r, dr.prio)
         self._drain_send(dr, index, resumed=True)
 
     def _drain_finish(self, dr: "_Drain") -> None:
@@ -400,10 +415,13 @@ class Processes:
             # come from the mapping's per-image "role.op" columns (pimsim.mapping.digital)
             col = ACTIONS.index(f"{role}.{action}") if f"{role}.{action}" in ACTIONS else None
         for img in range(self.cap):         # blocks on input of images never admitted
+            prio = rank(img, w)             # the image's place among simultaneous requests
+            if img:       # resumed by the older image's event: let its requests of this
+                yield later(env, 0.0, None, prio)       # instant go first (arbiter.py)
             for r in L.worker_rows[w]:
                 t0 = env.now
                 for ei, e in enumerate(L.edges_in):
-                    ev = e.wait(img, L.hi[ei][r])
+                    ev = e.wait(img, L.hi[ei][r], prio)
                     if ev is not None:
                         yield ev
                 L.stall("input_wait", env.now - t0)
@@ -421,25 +439,25 @@ class Processes:
                     L.copy_busy[w] += end - start
                     if img == 0 and col is not None:
                         L.counts[col] += ops
-                    yield env.timeout(end - env.now)
+                    yield later(env, end - env.now, None, prio)
                     if self.trace is not None:
                         self._x(L.lay.name, "compute", start, end - start, tile, L.tid + 2 * w,
                                 {"image": img, "row": r})
-                waits = yield from self.deliver(L, img, r, L.width, tile)
+                waits = yield from self.deliver(L, img, r, L.width, tile, prio)
                 for cause, dt in waits.items():
                     L.stall(cause, dt)
                 self.unit_done(L, img)
 
-    def take_slot(self, e: Edge, img: int, r: int):
+    def take_slot(self, e: Edge, img: int, r: int, prio: int = NORMAL):
         """Wait for row ``r``'s turn and its ring slot in the consumer's buffer to be free
-        (process)."""
+        (process; ``prio``: the waiter's :func:`pimsim.sim.arbiter.rank`)."""
         seq = img * e.rows + r
         if seq != e.seq_next:
-            turn = e.turns[seq] = Signal(self.env)
+            turn = e.turns[seq] = Signal(self.env, prio)
             yield turn
         i = e.slot(img, r)
         if e.occupied[i]:
-            e.slot_waiter = Signal(self.env)
+            e.slot_waiter = Signal(self.env, prio)
             e.waiter_slot = i
             yield e.slot_waiter
         else:
@@ -447,13 +465,14 @@ class Processes:
         e.next_turn()
 
     def deliver_now(self, L: LayerState, img: int, r: int, n: int, tile: int, first: int = 0,
-                    resumed: bool = False) -> tuple[int | None, float]:
+                    resumed: bool = False, prio: int = NORMAL) -> tuple[int | None, float]:
         """Send one output row part (``n`` positions) to the consumers from edge ``first``.
 
         Returns (index of an edge whose row slot must be waited for, or None; the time
         the last network link starts sending -- the output register holds the data until
         then). Slots go to rows in image-major order, so copies running ahead into the
         next image cannot take the slots of rows the consumer needs first (deadlock).
+        ``prio``: the sender's :func:`pimsim.sim.arbiter.rank` (the part's arrival event).
         """
         env = self.env
         hold = env._now
@@ -502,7 +521,7 @@ class Processes:
                     self._x(f"{C.lay.name}<-", "noc", start, arrive - start,
                             -1 - self.router_of(tile), 0, {"image": img, "row": r, "bits": bits})
             arrive = self.stored(e, C, img, r, n * e.bits_per_position, arrive)
-            later(env, arrive - env._now, lambda _ev, e=e: e.arrive(img, r))
+            later(env, arrive - env._now, lambda _ev, e=e: e.arrive(img, r), prio)
         return None, hold
 
     def services(self, bits: float, n: int) -> list[float]:
@@ -529,22 +548,22 @@ class Processes:
                 arrive, 2 * bits * self.off_ns_per_bit, 0.0, C.idx)
         return arrive
 
-    def deliver(self, L: LayerState, img: int, r: int, n: int, tile: int):
+    def deliver(self, L: LayerState, img: int, r: int, n: int, tile: int, prio: int = NORMAL):
         """``deliver_now`` inside a process, waiting where it must; {cause: wait ns}."""
         env = self.env
         waits = {"buffer_full": 0.0, "network": 0.0}
         first, resumed = 0, False
         while True:
-            blocked, hold = self.deliver_now(L, img, r, n, tile, first, resumed)
+            blocked, hold = self.deliver_now(L, img, r, n, tile, first, resumed, prio)
             if blocked is None:
                 break
             t0 = env.now
-            yield from self.take_slot(L.edges_out[blocked], img, r)
+            yield from self.take_slot(L.edges_out[blocked], img, r, prio)
             waits["buffer_full"] += env.now - t0
             first, resumed = blocked, True
         if hold > env.now:
             waits["network"] = hold - env.now
-            yield env.timeout(hold - env.now)
+            yield later(env, hold - env.now, None, prio)
         return waits
 
     def unit_done(self, L: LayerState, img: int) -> None:

@@ -8,7 +8,9 @@
   it (causal: requests are granted in simulated-time order). This costs one timeout
   instead of a ``simpy.Resource``'s request + timeout + release events; contention is
   still a property of the model (queueing), not a formula. Busy time is accumulated
-  for utilization.
+  for utilization. Requests made at the same time reach a server in the order of the
+  engine's event queue, which :mod:`pimsim.sim.arbiter` ranks (the older image, then the
+  lower copy index, first).
 * Buffer *capacity* is a ring of row slots per consumer operand (``Edge.occupied`` in
   :mod:`pimsim.sim.buffers`: image-major row ``j`` waits for slot ``j % slots``, one
   waiting event, since slots are granted in row order): producers block on it (stall
