@@ -40,8 +40,8 @@ from pimsim.mapping.digital import units_per_tile
 from pimsim.mapping.network_map import LayerOverride
 from pimsim.result import LayerResult, Result, TotalResult
 from pimsim.sim.edram import plan_buffers, spill_bits_per_image
-from pimsim.sim.noc import traffic
-from pimsim.sim.pace import RING, Pace, pipeline_pace, relieve
+from pimsim.sim.noc import Traffic, traffic
+from pimsim.sim.pace import RING, Pace, pipeline_pace, reliefs, relieve
 from pimsim.sim.stages import bottleneck, stages
 from pimsim.units import gops, gops_per_W, per_s, power_mW
 from pimsim.workload.layer import Network
@@ -195,10 +195,7 @@ def evaluate(network: Network, arch: Arch,
     cycles, _ = stage_times_ns(nmap, arch, spill)
     stage_list, times = stages(network, nmap, arch, noc, spill)
     slowest = float(times.max()) if times.size else 0.0
-    pace = pipeline_pace(network, nmap, arch, noc=noc)   # its image 0 is the latency
-    if pace.interval_ns > slowest * (1.0 + PACE_NOISE) and pace.candidates:
-        # the pace sets the interval: name the ring whose relief lowers it most
-        pace = replace(pace, ring=relieve(network, nmap, arch, pace, noc, floor_ns=slowest))
+    pace, _ = checked_pace(network, nmap, arch, noc, slowest)   # image 0: the latency
     latency = pace.latency_ns
     interval, neck = closed_form_interval(stage_list, slowest, pace)
     result = build_result(network, arch, nmap, counts, dyn, actions, cycles, times, latency,
@@ -206,6 +203,19 @@ def evaluate(network: Network, arch: Arch,
     total = replace(result.total, fill_ns=float(latency), images=0,
                     converged=pace.converged, bottleneck=neck)
     return replace(result, total=total)
+
+
+def checked_pace(network: Network, nmap: NetworkMap, arch: Arch, noc: Traffic,
+                 slowest_ns: float) -> tuple[Pace, list[tuple[dict, float]]]:
+    """(the pipeline's pace with no queueing, the rings tried: :func:`pimsim.sim.pace.reliefs`).
+    Where the pace is above the slowest stage (``slowest_ns``) by more than float noise,
+    the ring it names is checked (:func:`pimsim.sim.pace.relieve`: the one whose relief
+    lowers it most); elsewhere nothing is tried."""
+    pace = pipeline_pace(network, nmap, arch, noc=noc)
+    if pace.interval_ns <= slowest_ns * (1.0 + PACE_NOISE) or not pace.candidates:
+        return pace, []
+    tried = reliefs(network, nmap, arch, pace, noc, floor_ns=slowest_ns)
+    return replace(pace, ring=relieve(pace, tried)), tried
 
 
 def closed_form_interval(stage_list, slowest_ns: float, pace: Pace) -> tuple[float, dict]:

@@ -154,15 +154,12 @@ def pipeline_pace(network: Network, nmap: NetworkMap, arch: Arch,
     return Pace(interval, latency, k, converged, rings[0] if rings else {}, tuple(rings))
 
 
-def relieve(network: Network, nmap: NetworkMap, arch: Arch, pace: Pace,
-            noc: Traffic | None = None, floor_ns: float = 0.0,
-            checks: int = RING_CHECKS) -> dict:
-    """The ring that limits ``pace``, checked: of the rings :func:`reliefs` tries, the one
+def relieve(pace: Pace, tried: list[tuple[dict, float]]) -> dict:
+    """The ring that limits ``pace``, checked: of the rings :func:`reliefs` tried, the one
     whose relief gives the lowest pace, with that pace (``relieved_pace_ns``); the first
     wins a tie. A relief of less than ``TOLERANCE`` of the pace (the steady state's own
     precision) relieves nothing: where none does, the first ring is named, with its
-    relieved pace. ``{}`` when no producer waited for a slot."""
-    tried = reliefs(network, nmap, arch, pace, noc, floor_ns, checks)
+    relieved pace. ``{}`` when none was tried (no producer waited for a slot)."""
     if not tried:
         return {}
     ring, ns = min(tried, key=lambda x: x[1])           # the first of the lowest
