@@ -378,8 +378,13 @@ def test_every_quick_shipped_trace_doubles_within_one_percent(trace):
     twice = simulate(net, arch, fidelity="fast", images=2 * t.images).total
     assert twice.images == 2 * t.images
     assert abs(twice.interval_ns / t.interval_ns - 1) < 0.01
-    lat = [simulate(net, arch, fidelity="fast", images=n).total.latency_ns for n in (2, 6, 12)]
-    assert lat[0] <= lat[1] <= lat[2]
+    # image 0's latency with exactly 1, 2, 6 and 12 images injected (a batch, none behind)
+    # never falls as more images are in flight
+    from pimsim.sim.engine import run_engine
+    sizes = (1, 2, 6, 12)
+    lat = [run_engine(net, arch, fidelity="fast", images=n, alone=True).total.latency_ns
+           for n in sizes]
+    assert all(a <= b for a, b in zip(lat, lat[1:])), lat
     # the row of the docs table for this trace is what the script prints now (stale: rerun
     # `python -m pimsim.report.doc_tables --write engine-steady-check`)
     check = _steady_check()
@@ -388,7 +393,7 @@ def test_every_quick_shipped_trace_doubles_within_one_percent(trace):
              "rule": rule,
              "interval_ns": t.interval_ns, "images_2x": twice.images,
              "interval_2x_ns": twice.interval_ns, "change": twice.interval_ns / t.interval_ns - 1,
-             "latency_by_images_ns": {str(n): x for n, x in zip((2, 6, 12), lat)},
+             "latency_by_images_ns": {str(n): x for n, x in zip(sizes, lat)},
              "passed": True}
     row = check.to_markdown([entry], "isaac.yaml", "fast").splitlines()[-1]
     doc = (REPO / "docs" / "engine.md").read_text()
