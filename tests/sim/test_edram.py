@@ -219,3 +219,31 @@ def test_a_row_waits_for_its_own_ring_slot_not_any_free_one():
     assert not e.occupied[e.slot(0, 3)]
     e.take(0, 3)
     assert e.used_onchip == 1                 # on chip: slot 1 free (row 1 left), 0 held
+
+
+@pytest.mark.parametrize("fidelity", ["fast", "event"])
+def test_the_engine_moves_off_chip_the_spilled_bits_it_reports(fidelity):
+    """The reported spill (``total.spill_bits``) is the buffer plan's long-run rows per
+    image; here the bits the engine actually wrote out and read back while it ran
+    (``Edge.spilled_bits``, booked on the off-chip links row part by row part) are
+    compared with it and with a count by hand.
+
+    ``_two`` on 2 tiles of 256 B (one 2048-bit row each): c1's input ring of 4 slots has
+    1 slot in c1's tile, 1 in the other tile, 2 off-chip; c2's ring of 4 has none left on
+    chip. Row ``j`` of image ``i`` takes slot ``(8 i + j) % 4``: each slot twice per image,
+    so 2 x 2 + 2 x 4 = 12 rows per image go off-chip and back, 12 x 2 x 2048 bits."""
+    arch = isaac_with(tile={"edram_bytes": 256}, chip={"tiles": 2},
+                      mapping={"replicate": False})
+    net = _two()
+    nmap = map_network(net, arch)
+    plan = plan_buffers(net, nmap, arch.design)
+    assert [(b.slots, b.local, b.remote, b.spill) for b in plan] == [(4, 1, 1, 2), (4, 0, 0, 4)]
+    per_image = 12 * 2 * 2048                                  # 49,152 bits
+    images = 4                                                 # exactly 4, none behind
+    eng = Engine(net, arch, nmap, fidelity, images, False, None, alone=True)
+    eng.run()
+    moved = sum(e.spilled_bits for L in eng.layers for e in L.edges_in)
+    assert moved == images * per_image
+    r = simulate(net, arch, fidelity=fidelity, images=images)
+    assert r.total.spill_bits == per_image
+    assert r.total.offchip_bits - 2 * 16 * 8 * 8 * 16 == per_image   # less the host's bits
