@@ -203,21 +203,37 @@ def test_image0_path_adds_up_to_its_latency():
 def test_interval_split_by_hand():
     # closed form 100 ns, engine 150 ns, engine with no queueing anywhere 110 ns: +50 %,
     # of which +40 % contention (150 - 110) and +10 % uncontended (110 - 100), in % of
-    # the closed form's interval; the bottleneck's copies stalled half the time cover
-    # the excess over 105 ns (0.5 x 150 = 75 >= 45): "stalls"
+    # the closed form's interval; the uncontended engine is itself 10 % > 5 % off the
+    # closed form, so queueing does not explain the difference: "open"
     from pimsim.sim.agreement import interval_cell
 
     g = Agreement("t", "d", 100.0, 1000.0, 150.0, 1000.0, "x crossbar", 0.5, {},
                   free_interval_ns=110.0)
-    assert interval_cell(g) == "+50.0 % stalls (contention +40.0 %, uncontended +10.0 %)"
+    assert interval_cell(g) == "+50.0 % open (contention +40.0 %, uncontended +10.0 %)"
+    # the uncontended engine at 104 ns (within 5 %): queueing explains it, "contention"
+    g = Agreement("t", "d", 100.0, 1000.0, 150.0, 1000.0, "x crossbar", 0.5, {},
+                  free_interval_ns=104.0)
+    assert interval_cell(g) == "+50.0 % contention (contention +46.0 %, uncontended +4.0 %)"
     # no queueing, the engine at 90 ns: faster than the closed form's slowest stage (a
     # shared unit whose capacity the uncontended run removes): all 50 % is contention
     g = Agreement("t", "d", 100.0, 1000.0, 150.0, 1000.0, "x offchip_link", 0.5, {},
                   free_interval_ns=90.0)
-    assert interval_cell(g) == "+50.0 % stalls (contention +50.0 %, uncontended +0.0 %)"
+    assert interval_cell(g) == "+50.0 % contention (contention +50.0 %, uncontended +0.0 %)"
+    # the bottleneck's stalls do not decide it: fully stalled, but the uncontended engine
+    # is as slow as the contended one (the dependencies, not queueing)
+    g = Agreement("t", "d", 100.0, 1000.0, 150.0, 1000.0, "x crossbar", 1.0, {},
+                  free_interval_ns=150.0)
+    assert g.interval_verdict == "open"
+    # the engine faster than the closed form beyond the tolerance is never explained
+    g = Agreement("t", "d", 100.0, 1000.0, 90.0, 1000.0, "x crossbar", 0.0, {},
+                  free_interval_ns=90.0)
+    assert g.interval_verdict == "open"
     # not split (within the tolerance, or from_results alone): the difference and verdict
     g = Agreement("t", "d", 100.0, 1000.0, 103.0, 1000.0, "x crossbar", 0.0, {})
     assert interval_cell(g) == "+3.0 % agree"
+    # beyond the tolerance with no uncontended run: nothing measured explains it
+    g = Agreement("t", "d", 100.0, 1000.0, 150.0, 1000.0, "x crossbar", 1.0, {})
+    assert interval_cell(g) == "+50.0 % open"
 
 
 def test_uncontended_engine_pace_is_the_closed_forms_without_buffer_cycles():

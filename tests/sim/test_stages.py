@@ -39,10 +39,9 @@ DESIGNS = ["isaac", "isaac_xbar64", "isaac_xbar256", "isaac_xbar512"]
 
 @pytest.mark.parametrize("cfg", DESIGNS)
 @pytest.mark.parametrize("trace", ["cnn_digits", "lenet5_mnist", "resnet8_mnist"])
-def test_analytic_and_fast_agree_or_the_engine_names_the_stalls(trace, cfg):
-    # issue 12: within 5 % on the interval, or the difference is the engine's named
-    # stalls: the engine's bottleneck layer's copies are busy for at most the closed
-    # form's interval (+5 %) of every engine interval, idle by named causes for the rest.
+def test_analytic_and_fast_agree_or_the_difference_is_contention(trace, cfg):
+    # issue 12: within 5 % on the interval, or the difference is queueing at shared
+    # units: the engine with no unit's queue is within 5 % of the closed form (or below).
     # The rule is written out here, from the Result's plain fields, not by the agreement
     # module (pimsim.sim.agreement) that prints the table
     net = load_network(REPO / "traces" / f"{trace}.npz")
@@ -54,10 +53,8 @@ def test_analytic_and_fast_agree_or_the_engine_names_the_stalls(trace, cfg):
     tol = 0.05
     if abs(f.interval_ns / a.interval_ns - 1) > tol:
         assert f.interval_ns > a.interval_ns, "the closed form over-counts"
-        b = f.bottleneck            # its layer's copies' busy and idle time after image 0
-        stalled = sum(b["stalls_ns"].values())
-        busy_share = b["busy_ns"] / (b["busy_ns"] + stalled)
-        assert busy_share * f.interval_ns <= (1 + tol) * a.interval_ns
+        free = run_engine(net, arch, fidelity="fast", uncontended=("*",)).total
+        assert free.interval_ns <= (1 + tol) * a.interval_ns
     assert f.bottleneck["closed_form_interval_ns"] == pytest.approx(a.interval_ns)
     lat = abs(f.latency_ns / a.latency_ns - 1)
     g = from_results(simulate(net, arch, fidelity="analytic"), r, trace, cfg)
