@@ -246,3 +246,14 @@ def test_isaac_whole_array_reads_by_hand():
         assert c[A_BUS] == 64 * 288 * 16 + 64 * 64 * 16
         assert c[A_TSA] == 64 * 32
         assert c[A_ROUTER] == c[A_OFF] == 0
+
+
+@pytest.mark.parametrize("rows,cols", [(20, 24), (128, 128), (1, 1), (17, 33)])
+@pytest.mark.parametrize("ou", [(0, 0), (8, 16), (16, 16), (1, 4)])
+def test_ou_geometry_is_the_walk_summed(rows, cols, ou):
+    # ou_geometry's (steps, drives, conversions) per bit-slice: the reads of the walk, the
+    # rows they drive and the columns they convert
+    reads = ou_reads(rows, cols, *ou)
+    from pimsim.kernels.counts import ou_geometry
+    assert ou_geometry(rows, cols, *ou) == (len(reads), sum(r for r, _ in reads),
+                                            sum(c for _, c in reads))

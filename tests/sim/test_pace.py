@@ -123,8 +123,9 @@ def test_the_skip_join_repeats_every_five_images():
     assert (neck["resource"], neck["layer"], neck["operand"]) == ("buffer_slots", "j", 1)
 
 
-@pytest.mark.xfail(strict=True, reason="the schedule sends a row held in another tile's "
-                   "eDRAM whole after its last part, the engine part by part (see "
+@pytest.mark.xfail(strict=True, reason="the schedule (pimsim.sim.stages._Buffer.arrival, "
+                   "stored_ns) sends a row held in another tile's eDRAM or off-chip whole "
+                   "after its last part, the engine (Processes.stored) part by part (see "
                    "test_the_skip_join_repeats_every_five_images)")
 def test_the_skip_join_schedule_is_the_uncontended_engine():
     net, arch = _skip_net()
