@@ -147,50 +147,94 @@ def ou_geometry(rows: int, cols: int, ou_rows: int, ou_cols: int) -> tuple[int, 
     return nr * nc, rows * nc, nr * cols
 
 
+def ou_reads(rows: int, cols: int, ou_rows: int, ou_cols: int) -> list[tuple[int, int]]:
+    """The OU reads of one input bit-slice of a crossbar with ``rows`` used rows and
+    ``cols`` converted columns, one ``(rows driven, columns converted)`` pair per read, in
+    the order the crossbar steps them: row group by row group, column group by column group
+    (``ou_* <= 0``: the whole crossbar in one read). A plain walk over the array, written
+    without the ``ceil`` formulas of :func:`copy_geometry`, for the references below."""
+    step_r = rows if ou_rows <= 0 else ou_rows
+    step_c = cols if ou_cols <= 0 else ou_cols
+    reads = []
+    r0 = 0
+    while r0 < rows:
+        driven = min(step_r, rows - r0)
+        c0 = 0
+        while c0 < cols:
+            reads.append((driven, min(step_c, cols - c0)))
+            c0 += step_c
+        r0 += step_r
+    return reads
+
+
+def _position_reference(xbars, input_cycles: int, input_bits: int, output_bits: int,
+                        ou_rows: int, ou_cols: int) -> dict[int, float]:
+    """Crossbar-path counts of ONE output position of one copy whose crossbars are
+    ``xbars`` = [(used rows, converted columns, output values)], counted read by read:
+    every input bit-slice of every crossbar steps its OU reads (:func:`ou_reads`); a read
+    is one ``crossbar.read``, drives its rows (``dac.drive`` each) and samples, converts
+    and shift-adds its columns; the input register holds each used row's ``input_bits``
+    input and the output register each output value's ``output_bits``, each written once
+    and read once; the eDRAM sends the inputs to the IMA and takes the outputs back
+    (written once, read once), both crossing the bus; the tile output register takes
+    every output (written, read)."""
+    c = dict.fromkeys((A_XB, A_DAC, A_SH, A_ADC, A_SA, A_IR, A_OR, A_EDRAM, A_BUS, A_TOR),
+                      0.0)
+    for rows, cols, outs in xbars:
+        for _bit_slice in range(input_cycles):
+            for driven, converted in ou_reads(rows, cols, ou_rows, ou_cols):
+                c[A_XB] += 1
+                c[A_DAC] += driven
+                c[A_SH] += converted              # one S+H sample, conversion and
+                c[A_ADC] += converted             # shift-add per converted column
+                c[A_SA] += converted
+        in_bits = rows * input_bits               # IR: the row inputs
+        out_bits = outs * output_bits             # OR: the outputs
+        c[A_IR] += in_bits + in_bits              # written by the bus, read by the DACs
+        c[A_OR] += out_bits + out_bits            # written by the shift-adds, read out
+        c[A_EDRAM] += in_bits + in_bits + out_bits + out_bits    # in: write, read; out: same
+        c[A_BUS] += in_bits + out_bits            # eDRAM -> IR, OR -> eDRAM
+        c[A_TOR] += out_bits + out_bits
+    return c
+
+
+def _layer_xbars(layer_ptr, xb_rows, xb_cols, xb_outs, layer: int) -> list[tuple[int, int, int]]:
+    return [(int(xb_rows[x]), int(xb_cols[x]), int(xb_outs[x]))
+            for x in range(int(layer_ptr[layer]), int(layer_ptr[layer + 1]))]
+
+
 def _geometry_reference(layer_ptr, xb_rows, xb_cols, xb_outs, ou_rows, ou_cols):
-    """Crossbar-by-crossbar twin of :func:`copy_geometry`."""
+    """Read-by-read twin of :func:`copy_geometry` (:func:`ou_reads` per crossbar)."""
     n = layer_ptr.shape[0] - 1
     out = np.zeros((n, 5), dtype=np.float64)
     for layer in range(n):
-        for x in range(layer_ptr[layer], layer_ptr[layer + 1]):
-            steps, drives, conv = ou_geometry(int(xb_rows[x]), int(xb_cols[x]), ou_rows, ou_cols)
-            out[layer] += (steps, xb_rows[x], drives, conv, xb_outs[x])
+        for rows, cols, outs in _layer_xbars(layer_ptr, xb_rows, xb_cols, xb_outs, layer):
+            reads = ou_reads(rows, cols, ou_rows, ou_cols)
+            out[layer] += (len(reads), rows, sum(r for r, _ in reads),
+                           sum(k for _, k in reads), outs)
     return out
 
 
 def _max_steps_reference(layer_ptr, xb_rows, xb_cols, ou_rows, ou_cols):
-    """Crossbar-by-crossbar twin of :func:`max_steps`."""
+    """Read-by-read twin of :func:`max_steps`."""
     n = layer_ptr.shape[0] - 1
-    return np.array([max([ou_geometry(int(xb_rows[x]), int(xb_cols[x]), ou_rows, ou_cols)[0]
+    return np.array([max([len(ou_reads(int(xb_rows[x]), int(xb_cols[x]), ou_rows, ou_cols))
                           for x in range(layer_ptr[i], layer_ptr[i + 1])], default=0)
                      for i in range(n)], dtype=np.int64)
 
 
-def _mvm_reference(out, p, steps, rows, drives, conv, outs, input_cycles, input_bits,
-                   output_bits) -> None:
-    """Scalar twin of :func:`mvm_columns`: write one row ``out``."""
-    ir_bits = p * rows * input_bits
-    or_bits = p * outs * output_bits
-    n_conv = p * input_cycles * conv
-    out[A_XB] = p * steps * input_cycles
-    out[A_DAC] = p * input_cycles * drives
-    out[A_SH] = out[A_ADC] = out[A_SA] = n_conv
-    out[A_IR] = 2.0 * ir_bits
-    out[A_OR] = 2.0 * or_bits
-    out[A_EDRAM] = 2.0 * (ir_bits + or_bits)
-    out[A_BUS] = ir_bits + or_bits
-    out[A_TOR] = 2.0 * or_bits
-
-
 def _reference(layer_ptr, xb_rows, xb_cols, xb_outs, scalars, input_cycles, input_bits,
                output_bits, avg_hops, ou_rows=0, ou_cols=0):
-    """Layer-by-layer twin of :func:`layer_counts`."""
+    """Layer-by-layer twin of :func:`layer_counts`: one position's reads counted read by
+    read (:func:`_position_reference`), times the layer's positions."""
     n = layer_ptr.shape[0] - 1
     out = np.zeros((n, N_ACTIONS), dtype=np.float64)
-    geo = _geometry_reference(layer_ptr, xb_rows, xb_cols, xb_outs, ou_rows, ou_cols)
     for layer in range(n):
         p = float(scalars[layer, S_POS])
-        _mvm_reference(out[layer], p, *geo[layer], input_cycles, input_bits, output_bits)
+        one = _position_reference(_layer_xbars(layer_ptr, xb_rows, xb_cols, xb_outs, layer),
+                                  input_cycles, input_bits, output_bits, ou_rows, ou_cols)
+        for a, v in one.items():
+            out[layer, a] = p * v
         out[layer, A_ROUTER] = scalars[layer, S_NOC] * avg_hops
         out[layer, A_ACT] = scalars[layer, S_ACT]
         out[layer, A_TSA] = p * scalars[layer, S_MERGE] + scalars[layer, S_ADD]

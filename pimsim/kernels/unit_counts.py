@@ -25,7 +25,7 @@ import math
 
 import numpy as np
 
-from pimsim.kernels.counts import (A_TSA, N_ACTIONS, _geometry_reference, _mvm_reference,
+from pimsim.kernels.counts import (A_TSA, N_ACTIONS, _layer_xbars, _position_reference,
                                    copy_geometry, mvm_columns)
 
 
@@ -91,22 +91,34 @@ def _positions_per_row_reference(height: int, width: int, copies: int,
 
 def _reference(unit_layer, unit_positions, layer_ptr, xb_rows, xb_cols, xb_outs, merges,
                input_cycles, input_bits, output_bits, ou_rows=0, ou_cols=0):
-    """Unit-by-unit twin of :func:`unit_counts`."""
-    geo = _geometry_reference(layer_ptr, xb_rows, xb_cols, xb_outs, ou_rows, ou_cols)
+    """Unit-by-unit twin of :func:`unit_counts`: one position of the unit's layer counted
+    read by read (:func:`pimsim.kernels.counts._position_reference`), times its positions."""
     n = len(unit_layer)
     out = np.zeros((n, N_ACTIONS), dtype=np.float64)
+    per_position: dict[int, dict[int, float]] = {}      # layer -> one position's counts
     for u in range(n):
         layer = int(unit_layer[u])
         p = float(unit_positions[u])
-        _mvm_reference(out[u], p, *geo[layer], input_cycles, input_bits, output_bits)
+        if layer not in per_position:
+            per_position[layer] = _position_reference(
+                _layer_xbars(layer_ptr, xb_rows, xb_cols, xb_outs, layer),
+                input_cycles, input_bits, output_bits, ou_rows, ou_cols)
+        for a, v in per_position[layer].items():
+            out[u, a] = p * v
         out[u, A_TSA] = p * merges[layer]
     return out
 
 
 def _split_even_reference(total: int, parts: int) -> np.ndarray:
-    """Share-by-share twin of :func:`split_even`."""
-    return np.array([(total * (i + 1)) // parts - (total * i) // parts
-                     for i in range(max(parts, 0))], dtype=np.int64)
+    """Share-by-share twin of :func:`split_even`, by error accumulation (Bresenham): each
+    part adds ``total`` to a running remainder and takes one whole unit per ``parts`` in it,
+    so after part ``i`` the shares given sum to ``floor(total x (i + 1) / parts)``."""
+    out = []
+    rem = 0
+    for _ in range(max(parts, 0)):
+        share, rem = divmod(rem + total, parts)
+        out.append(share)
+    return np.array(out, dtype=np.int64)
 
 
 def unit_reads(positions: int, cycles: int, keep: float = 1.0) -> int:

@@ -145,3 +145,115 @@ def test_geometry_and_max_steps_match_the_crossbar_by_crossbar_reference(seed, o
                                   _geometry_reference(ptr, rows, cols, outs, *ou))
     np.testing.assert_array_equal(max_steps(ptr, rows, cols, *ou),
                                   _max_steps_reference(ptr, rows, cols, *ou))
+
+
+# -- the kernels against the read-by-read reference, and counts worked out by hand -------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from pimsim.kernels.counts import (A_ADC, A_BUS, A_DAC, A_EDRAM, A_IR, A_OFF,  # noqa: E402
+                                   A_OR, A_ROUTER, A_SA, A_SH, A_TOR, A_TSA, A_XB, ou_reads)
+
+
+@st.composite
+def small_layers(draw):
+    """A few layers of a few small crossbars (1..40 used rows, 1..40 converted columns),
+    per-layer scalars, design numbers and an OU (0 = the whole array)."""
+    n = draw(st.integers(0, 4))
+    sizes = [draw(st.integers(0, 3)) for _ in range(n)]
+    total = sum(sizes)
+    rows = draw(st.lists(st.integers(1, 40), min_size=total, max_size=total))
+    cols = draw(st.lists(st.integers(1, 40), min_size=total, max_size=total))
+    outs = draw(st.lists(st.integers(1, 12), min_size=total, max_size=total))
+    scal = draw(st.lists(st.lists(st.integers(0, 1000), min_size=len(SCALARS),
+                                  max_size=len(SCALARS)), min_size=n, max_size=n))
+    ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    arrays = (ptr, np.array(rows, np.int64), np.array(cols, np.int64), np.array(outs, np.int64),
+              np.array(scal, np.int64).reshape(n, len(SCALARS)))
+    design = (draw(st.integers(1, 8)), draw(st.integers(1, 16)), draw(st.integers(1, 16)),
+              draw(st.sampled_from([1.0, 2.5])))
+    ou = (draw(st.sampled_from([0, 1, 3, 8, 16])), draw(st.sampled_from([0, 1, 4, 16])))
+    return arrays, design, ou
+
+
+@settings(max_examples=150, deadline=None)
+@given(small_layers())
+def test_layer_counts_match_the_read_by_read_reference(case):
+    arrays, design, ou = case
+    np.testing.assert_array_equal(layer_counts(*arrays, *design, *ou),
+                                  _reference(*arrays, *design, *ou))
+
+
+def test_ou_reads_walk_the_array_by_hand():
+    # 20 rows x 24 columns on 8 x 16 OUs: row groups of 8, 8, 4 rows, column groups of 16
+    # and 8 columns, stepped row group by row group
+    assert ou_reads(20, 24, 8, 16) == [(8, 16), (8, 8), (8, 16), (8, 8), (4, 16), (4, 8)]
+    assert ou_reads(20, 24, 0, 0) == [(20, 24)]          # the whole array in one read
+    assert ou_reads(5, 8, 8, 16) == [(5, 8)]             # smaller than one OU
+
+
+def test_two_crossbars_on_operation_units_by_hand():
+    # one layer, two crossbars of one copy, 8 x 16 OUs, 2 input cycles (bit-slices), 8-bit
+    # inputs, 16-bit outputs, 3 positions, 2 row-tile merges per position, 5 residual adds,
+    # 100 NoC bits at 1.5 hops, 7 activation and 9 pooling ops, 64 off-chip bits
+    #   crossbar A: 20 rows x 24 columns, 3 outputs: row groups 8, 8, 4 x column groups
+    #     16, 8 -> 6 reads per bit-slice; each row is driven once per column group:
+    #     20 x 2 = 40 drives; each row group converts all 24 columns: 3 x 24 = 72
+    #   crossbar B: 5 rows x 8 columns, 1 output: one OU read, 5 drives, 8 conversions
+    #   per position and bit-slice: 7 reads, 45 drives, 80 conversions
+    ptr = np.array([0, 2])
+    rows, cols, outs = np.array([20, 5]), np.array([24, 8]), np.array([3, 1])
+    scalars = np.array([[3, 2, 7, 9, 5, 100, 64]])
+    got = dict(zip(ACTIONS, layer_counts(ptr, rows, cols, outs, scalars, 2, 8, 16, 1.5,
+                                         8, 16)[0]))
+    want = dict(zip(ACTIONS, _reference(ptr, rows, cols, outs, scalars, 2, 8, 16, 1.5,
+                                        8, 16)[0]))
+    ir = 3 * (20 + 5) * 8                  # 600 input bits into the input registers
+    orr = 3 * (3 + 1) * 16                 # 192 output bits out of the output registers
+    hand = {"crossbar.read": 3 * 2 * 7,                       # 42
+            "dac.drive": 3 * 2 * 45,                          # 270
+            "sample_hold.sample": 3 * 2 * 80,                 # 480
+            "adc.convert": 480, "shift_add.accumulate": 480,
+            "input_register.access": 2 * ir,                  # written once, read once
+            "output_register.access": 2 * orr,
+            "edram.access": 2 * (ir + orr),                   # 1584
+            "bus.transfer": ir + orr,                         # 792
+            "tile_output_register.access": 2 * orr,           # 384
+            "tile_shift_add.accumulate": 3 * 2 + 5,           # merges x positions + adds
+            "router.transfer": 100 * 1.5,
+            "activation.op": 7, "maxpool.op": 9, "offchip_link.transfer": 64}
+    assert got == hand
+    assert want == hand
+
+
+def test_isaac_whole_array_reads_by_hand():
+    # ISAAC-style: whole-array reads, 16 input cycles of 1 bit, 16-bit inputs and outputs;
+    # a copy of a 3x3 conv 16 -> 32 (rows 144 = 128 + 16, 32 weights x 8 cells = 256
+    # columns = 2 column tiles): 4 crossbars of 128/128/16/16 rows, 128 columns, 16
+    # outputs each; 64 positions; 32 merges per position
+    ptr = np.array([0, 4])
+    rows, cols, outs = np.array([128, 128, 16, 16]), np.full(4, 128), np.full(4, 16)
+    scalars = np.array([[64, 32, 0, 0, 0, 0, 0]])
+    for fn in (layer_counts, _reference):
+        c = fn(ptr, rows, cols, outs, scalars, 16, 16, 16, 1.0)[0]
+        assert c[A_XB] == 64 * 16 * 4                  # 4,096 reads: 4 crossbars a slice
+        assert c[A_DAC] == 64 * 16 * 288               # every used row once a slice
+        assert c[A_SH] == c[A_ADC] == c[A_SA] == 64 * 16 * 512
+        assert c[A_IR] == 2 * 64 * 288 * 16
+        assert c[A_OR] == c[A_TOR] == 2 * 64 * 64 * 16
+        assert c[A_EDRAM] == 2 * (64 * 288 * 16 + 64 * 64 * 16)
+        assert c[A_BUS] == 64 * 288 * 16 + 64 * 64 * 16
+        assert c[A_TSA] == 64 * 32
+        assert c[A_ROUTER] == c[A_OFF] == 0
+
+
+@pytest.mark.parametrize("rows,cols", [(20, 24), (128, 128), (1, 1), (17, 33)])
+@pytest.mark.parametrize("ou", [(0, 0), (8, 16), (16, 16), (1, 4)])
+def test_ou_geometry_is_the_walk_summed(rows, cols, ou):
+    # ou_geometry's (steps, drives, conversions) per bit-slice: the reads of the walk, the
+    # rows they drive and the columns they convert
+    reads = ou_reads(rows, cols, *ou)
+    from pimsim.kernels.counts import ou_geometry
+    assert ou_geometry(rows, cols, *ou) == (len(reads), sum(r for r, _ in reads),
+                                            sum(c for _, c in reads))

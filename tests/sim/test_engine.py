@@ -82,6 +82,56 @@ def test_engine_counts_and_dynamic_energy_equal_closed_form(runs, name):
                                                                         rel=1e-12)
 
 
+@pytest.mark.parametrize("skips", [None, (0.25, 0.5, 0.125)])
+def test_one_conv_counts_by_hand_in_every_fidelity(skips):
+    # counts worked out here, not through pimsim.kernels.counts or with_hooks, that the
+    # closed form and both engine fidelities must each equal. ISAAC (whole-array reads,
+    # 16 one-bit input cycles, 16-bit inputs and outputs, 8 cells per weight, 16 weights
+    # per 128-column row): 3x3 conv 16 -> 32 on 8x8 (pad 1), then a ReLU.
+    #   rows 3 x 3 x 16 = 144 -> 2 row tiles of 128 and 16 rows; 32 weights x 8 cells =
+    #   256 columns -> 2 column tiles of 128: 4 crossbars (128/128/16/16 rows, 128
+    #   columns, 16 outputs each); P = 64 positions; the copies share the positions, so
+    #   replication (64 copies here) changes no count.
+    #   With a technique's skipped fractions (reads, drives, conversions) those counts
+    #   are scaled by what is kept.
+    arch = isaac_arch()
+    net = NetBuilder("c", (16, 8, 8)).conv("conv", 32, 3).relu("relu").build()
+    ov = None
+    keep_read = keep_drive = keep_conv = 1.0
+    if skips:
+        from pimsim.mapping.network_map import LayerOverride
+        ov = {"conv": LayerOverride(skip_reads=skips[0], skip_drives=skips[1],
+                                    skip_conversions=skips[2], skip_cycles=skips[0])}
+        keep_read, keep_drive, keep_conv = (1 - x for x in skips)
+    P, cyc = 64, 16
+    ir = P * (128 + 128 + 16 + 16) * 16       # 294,912 input bits into the IRs
+    orr = P * 4 * 16 * 16                     # 65,536 output bits (partial sums included)
+    conv = {"crossbar.read": P * cyc * 4 * keep_read,            # 4,096 dense
+            "dac.drive": P * cyc * 288 * keep_drive,             # every used row a slice
+            "sample_hold.sample": P * cyc * 4 * 128 * keep_conv,  # 524,288 dense
+            "adc.convert": P * cyc * 4 * 128 * keep_conv,
+            "shift_add.accumulate": P * cyc * 4 * 128 * keep_conv,
+            "input_register.access": 2 * ir,                     # written once, read once
+            "output_register.access": 2 * orr,
+            "edram.access": 2 * (ir + orr), "bus.transfer": ir + orr,
+            "tile_output_register.access": 2 * orr,
+            # 32 outputs merge their 2 row tiles' partial sums once per position
+            "tile_shift_add.accumulate": P * 32,
+            # the host's 16 x 8 x 8 input enters at the conv's first tile's router: one
+            # router passed; and crosses the off-chip link once
+            "router.transfer": 16 * 8 * 8 * 16, "offchip_link.transfer": 16 * 8 * 8 * 16,
+            "activation.op": 0, "maxpool.op": 0}
+    relu = dict.fromkeys(conv, 0)
+    relu["activation.op"] = 32 * 8 * 8                          # one op per element
+    relu["offchip_link.transfer"] = 32 * 8 * 8 * 16              # the results to the host
+    for f in ("analytic", "fast", "event"):
+        r = simulate(net, arch, fidelity=f, images=2, overrides=ov)
+        assert r.layers[0].counts == pytest.approx(conv, rel=1e-12, abs=0), f
+        assert r.layers[1].counts == relu, f
+        assert r.total.counts == pytest.approx({k: conv[k] + relu[k] for k in conv},
+                                               rel=1e-12, abs=0), f
+
+
 def test_one_crossbar_timing_by_hand():
     # linear 128 -> 16 on ISAAC: one full crossbar, one position per image
     arch = isaac_arch()

@@ -94,8 +94,26 @@ def test_the_skip_join_repeats_every_five_images():
     pace = pipeline_pace(net, nmap, arch)
     assert pace.converged and pace.images < 31
     fin = completions(net, run_rows(net, nmap, arch, images=40)[0], 40)
-    gaps = np.diff(fin)[-5:]
-    assert pace.interval_ns == pytest.approx(gaps.mean(), rel=1e-9)
+    gaps = np.diff(fin)
+    # the cycle the comment gives, from image 1 on, every gap of the 40-image schedule
+    cycle = np.array([6766.0, 6766.0, 6766.0, 1701.7, 5491.0])
+    assert gaps == pytest.approx(np.resize(cycle, gaps.size), abs=0.05)
+    assert pace.interval_ns == pytest.approx(gaps[-5:].mean(), rel=1e-9)
+    # against the engine with no queueing anywhere (simpy processes and rings, another
+    # implementation): the same cycle of 5 with the same short gap, and each long gap
+    # 3 x 12.963 ns = 38.9 ns shorter. 12.963 ns = (2,048 - 256) bits / 138.24 bits/ns:
+    # a row held in another tile's eDRAM crosses the NoC once more; the schedule
+    # (pimsim.sim.stages.stored_ns) sends the whole 16 x 8 x 16 = 2,048-bit row after its
+    # last part, the engine (Processes.stored) each copy's 256-bit part on its own (the
+    # 64 copies of each 1x1 conv compute one position each). A known disagreement of the
+    # two (test_the_skip_join_schedule_is_the_uncontended_engine, xfail); the gaps below
+    # are the engine's, measured
+    free = run_engine(net, arch, images=40, uncontended="*", alone=True)
+    egaps = np.diff(free.engine_stats.image_finish_ns)
+    part = (2048 - 256) / (arch.design.noc.link_GBps * 8)
+    assert part == pytest.approx(12.963, abs=1e-3)
+    assert egaps == pytest.approx(np.resize(cycle - 3 * part * (cycle > 2000), egaps.size),
+                                  abs=0.05)
     m = Monitor()
     for t in fin:
         if m.add(float(t)):
@@ -103,6 +121,17 @@ def test_the_skip_join_repeats_every_five_images():
     assert m.result().interval_ns == pytest.approx(pace.interval_ns, rel=1e-9)
     neck = simulate(net, arch, fidelity="analytic").total.bottleneck
     assert (neck["resource"], neck["layer"], neck["operand"]) == ("buffer_slots", "j", 1)
+
+
+@pytest.mark.xfail(strict=True, reason="the schedule (pimsim.sim.stages._Buffer.arrival, "
+                   "stored_ns) sends a row held in another tile's eDRAM or off-chip whole "
+                   "after its last part, the engine (Processes.stored) part by part (see "
+                   "test_the_skip_join_repeats_every_five_images)")
+def test_the_skip_join_schedule_is_the_uncontended_engine():
+    net, arch = _skip_net()
+    free = run_engine(net, arch, images=K, uncontended="*", alone=True)
+    sched = completions(net, run_rows(net, map_network(net, arch), arch, images=K)[0], K)
+    assert sched == pytest.approx(np.array(free.engine_stats.image_finish_ns), rel=1e-9)
 
 
 def test_rings_that_do_not_bind_keep_the_slowest_stage():

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "mapping"))
-from netbuild import REPO  # noqa: E402
+from netbuild import REPO, NetBuilder, isaac_with  # noqa: E402
 
 from pimsim.arch import build_arch  # noqa: E402
 from pimsim.config import load_design  # noqa: E402
@@ -74,6 +74,70 @@ def test_analytic_and_fast_agree_or_the_difference_is_contention(trace, cfg):
     # docs/engine.md's agreement table (python scripts/agreement.py ...) holds this row
     row = markdown_row(g)
     assert row in ENGINE_DOC, f"docs/engine.md's agreement table is stale: {row}"
+
+
+# ISAAC, one copy per layer (no replication), both layers in IMAs 0 and 1 of tile 0;
+# (a) as published; (b) with a slow NoC port per tile, 10 ns reads and a 10x faster ADC,
+# so that the router's injection port binds instead of a layer's copy
+TWO_LAYER_DESIGNS = {
+    "copy-bound": {},
+    "router-bound": {"noc": {"link_GBps": 0.1}, "tile": {"tiles_per_router": 1},
+                     "crossbar": {"read_cycle_ns": 10}, "adc": {"sample_rate_GSps": 12.8}},
+}
+
+
+@pytest.mark.parametrize("case", TWO_LAYER_DESIGNS)
+def test_two_layer_interval_by_hand(case):
+    # every stage's service time per image worked out here from the design's parameters
+    # (not through pimsim.sim.stages), for c1 = 3x3 conv 16 -> 16 and c2 = 1x1 conv
+    # 16 -> 16 on a 16 x 16 x 16 input; the interval is the slowest of them, and the
+    # closed form (analytic), the engine's closed-form figure and the engine's measured
+    # interval (fast) must each equal it
+    arch = isaac_with(mapping={"replicate": False}, **TWO_LAYER_DESIGNS[case])
+    d = arch.design
+    net = NetBuilder("two", (16, 16, 16)).conv("c1", 16, 3).conv("c2", 16, 1).build()
+    P, cyc, bits = 16 * 16, 16, 16                 # positions, 1-bit DAC cycles, in/out bits
+    read = d.crossbar.read_cycle_ns                # 100 ns (b: 10)
+    # c1: 144 rows -> 2 crossbars (128 + 16 rows), 16 weights x 8 cells = 128 columns;
+    # c2: 16 rows, 128 columns; one read converts 128 columns on one ADC
+    conv = 128 / d.adc.sample_rate_GSps            # 100 ns (b: 10)
+    period = max(read, conv)
+    edram = d.tile.edram_bandwidth_GBps * 8        # 38.4 GB/s = 307.2 bits/ns
+    bus = d.tile.bus_width_bits * d.clock_GHz      # 384 bits x 1.2 GHz = 460.8 bits/ns
+    fetch1, fetch2, store = 144 * bits, 16 * bits, 16 * bits   # bits per position
+    # a copy: per position, its receptive field from eDRAM over the bus (the slower of
+    # the eDRAM port, written and read, and the bus), then 16 reads at the period:
+    # a: 256 x (1600 + max(2 x 2304 / 307.2, 2304 / 460.8) = 15) = 413,440 ns
+    c1 = P * (cyc * period + max(2 * fetch1 / edram, fetch1 / bus))
+    c2 = P * (cyc * period + max(2 * fetch2 / edram, fetch2 / bus))   # a: 410,026.7
+    # tile 0's shared units, both layers: every fetched and stored bit through the one
+    # eDRAM port twice (written, read) and over the bus once; a: 786,432 bits ->
+    # 5,120 ns and 1,706.7 ns
+    tile_bits = P * (fetch1 + store) + P * (fetch2 + store)
+    edram_ns = 2 * tile_bits / edram / d.tile.edram_ports
+    bus_ns = tile_bits / bus
+    # c1's 16 outputs merge 2 row tiles once per position, one merge a clock
+    tsa_ns = P * 16 / d.clock_GHz / d.tile.shift_adds                 # 3,413.3 ns
+    # the tile's NoC port (shared by tiles_per_router tiles): the host's input into c1 and
+    # c1's outputs into c2, 65,536 bits each; a: 131,072 / 138.24 / 4 = 237.0 ns,
+    # b: 131,072 / 0.8 / 1 = 163,840 ns
+    router_ns = 2 * (16 * 16 * 16 * bits) / (d.noc.link_GBps * 8) / d.tile.tiles_per_router
+    # the chip's off-chip links: the host's input and c2's results, 65,536 bits each
+    off_ns = 2 * 16 * 16 * 16 * bits / (d.chip.offchip_link_GBps * 8) / d.chip.offchip_links
+    hand = {("c1", "crossbar"): c1, ("c2", "crossbar"): c2, ("c1", "edram"): edram_ns,
+            ("c1", "bus"): bus_ns, ("c1", "tile_shift_add"): tsa_ns, ("c1", "router"): router_ns,
+            ("c1", "offchip_link"): off_ns}
+    interval = max(hand.values())
+    want_neck = max(hand, key=hand.get)
+    assert interval == pytest.approx({"copy-bound": 413440.0, "router-bound": 163840.0}[case],
+                                     rel=1e-12)
+    assert want_neck == {"copy-bound": ("c1", "crossbar"), "router-bound": ("c1", "router")}[case]
+    a = simulate(net, arch, fidelity="analytic").total
+    assert a.interval_ns == pytest.approx(interval, rel=1e-12)
+    assert (a.bottleneck["layer"], a.bottleneck["resource"]) == want_neck
+    f = simulate(net, arch, fidelity="fast").total
+    assert f.bottleneck["closed_form_interval_ns"] == pytest.approx(interval, rel=1e-12)
+    assert f.interval_ns == pytest.approx(interval, rel=1e-9)
 
 
 def test_a_larger_difference_is_named_stalls_on_a_contended_tile():
