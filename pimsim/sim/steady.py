@@ -16,7 +16,9 @@ few gaps look alike:
   slow stage still fill, the output can keep an exact pace for a few images and then
   leave it (``mnsim_resnet18_shapes`` on ISAAC: 4 gaps of 11,326.67 ns up to image 7,
   then 5 of 10,935.56 ns, while the long-run pace is about 11,635 ns; the ResNet block of
-  the tests: 4 gaps of 1,602.81 ns, the source's pace, then 1,615 ns for good). The
+  the tests: 4 gaps of 1,602.81 ns, the source's pace, where the layers' pace check of
+  :func:`keeps_pace` is what holds the run, then a cycle of 2 images averaging 1,615 ns;
+  docs/engine.md has the figures and the tests that keep them current). The
   **interval** is the mean gap over the cycle's blocks,
   ``(f[n] - f[n - R p]) / (R p)`` with ``R = PERIOD_REPEATS``, and the **fill** is the
   mean of ``f[i] - i x interval`` over the last cycle's ``p`` completions (for ``p = 1``:
@@ -31,8 +33,8 @@ few gaps look alike:
   completions, the estimates lie within ``TOLERANCE`` of each other and the window does
   not drift. Stable estimates alone are not enough: a transient that is still decaying
   moves the estimate slowly, so it looks stable while still about 1 % off (ResNet-18 on
-  ISAAC: 128,060 ns after 10 images against the 129,306.7 ns every image takes from
-  image 8 on); the halves of such a window differ by the drift. The window does not
+  ISAAC at bd18735: 128,060 ns after 10 images against the 129,306.7 ns every image took
+  from image 8 on); the halves of such a window differ by the drift. The window does not
   drift when the least-squares slopes ``a`` and ``b`` over its two halves (``n // 2 .. m``
   and ``m .. n``, ``m = (n // 2 + n) // 2``) agree
 

@@ -137,9 +137,11 @@ def test_a_cycle_of_several_images_is_a_period():
 
 
 def test_a_decaying_transient_is_not_taken_for_the_steady_state():
-    # completion gaps of ResNet-18 on ISAAC (fast, 1 ADC per crossbar, images=30): from
-    # image 8 on every image takes exactly 129,306.7 ns; before, the fill jitters. Stable
-    # estimates alone declared convergence after 10 images at 128,060 ns (1 % low).
+    # completion gaps of ResNet-18 on ISAAC (fast, 1 ADC per crossbar, images=30) as the
+    # engine printed them at bd18735 (it has changed since: docs/engine.md, "Steady
+    # state"): from image 8 on every image took exactly 129,306.7 ns; before, the fill
+    # jittered. Stable estimates alone declared convergence after 10 images at 128,060 ns
+    # (1 % low).
     gaps = [126122, 130287, 121056, 128309, 130294, 123398, 129162] + [129306.7] * 22
     f = [552929.0]
     for g in gaps:
