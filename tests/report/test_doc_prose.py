@@ -84,3 +84,22 @@ def test_attention_write_figures_of_components_md(bert):
     hours = f"{1e8 / rate / 3600:.2f} hours of continuous inference ({rate:,.1f} images/s"
     assert hours in paragraph(DOCS / "components.md", "hours of continuous inference"), \
         f"docs/components.md 'Attention' is stale: {hours}"
+
+
+def test_mnsim_resnet18_run_lines_of_engine_and_performance_md():
+    # `pimsim run configs/isaac.yaml --trace traces/mnsim_resnet18_shapes.npz`: its
+    # on-chip network line in docs/engine.md ("On-chip network", Result), and the closed
+    # form's slowest stage of its bottleneck line in docs/performance.md. ~3 s.
+    from pimsim.api import evaluate_files
+    from pimsim.report.run import noc_line
+
+    r = evaluate_files(str(ROOT / "configs" / "isaac.yaml"),
+                       str(ROOT / "traces" / "mnsim_resnet18_shapes.npz"), fidelity="fast")
+    d = r.as_dict()
+    line = noc_line(d)
+    assert line in paragraph(DOCS / "engine.md", "`pimsim run` prints it as the last line"), \
+        f"docs/engine.md 'On-chip network' shows a stale line; the command prints:\n{line}"
+    closed = d["total"]["bottleneck"]["closed_form_interval_ns"]
+    quoted = f"the closed form's interval ({closed / 1e3:.2f} us"
+    assert quoted in paragraph(DOCS / "performance.md", "What the steady state costs here"), \
+        f"docs/performance.md is stale: {quoted}"
