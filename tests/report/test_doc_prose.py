@@ -88,8 +88,9 @@ def test_attention_write_figures_of_components_md(bert):
 
 def test_mnsim_resnet18_run_lines_of_engine_and_performance_md():
     # `pimsim run configs/isaac.yaml --trace traces/mnsim_resnet18_shapes.npz`: its
-    # on-chip network line in docs/engine.md ("On-chip network", Result), and the closed
-    # form's slowest stage of its bottleneck line in docs/performance.md. ~3 s.
+    # on-chip network line in docs/engine.md ("On-chip network", Result), its first
+    # completion gaps (docs/engine.md, 'Why "the pace held"') and the closed form's
+    # slowest stage of its bottleneck line in docs/performance.md. ~3 s.
     from pimsim.api import evaluate_files
     from pimsim.report.run import noc_line
 
@@ -99,6 +100,22 @@ def test_mnsim_resnet18_run_lines_of_engine_and_performance_md():
     line = noc_line(d)
     assert line in paragraph(DOCS / "engine.md", "`pimsim run` prints it as the last line"), \
         f"docs/engine.md 'On-chip network' shows a stale line; the command prints:\n{line}"
+    # 'Why "the pace held"': the exact plateaus at the start of its completion gaps (the
+    # first two runs of at least 3 equal gaps; image k's gap is gaps[k - 1])
+    gaps = [round(b - a, 2) for a, b in zip(r.engine_stats.image_finish_ns,
+                                            r.engine_stats.image_finish_ns[1:])]
+    runs, k = [], 0
+    while k < len(gaps) and len(runs) < 2:
+        end = k
+        while end + 1 < len(gaps) and gaps[end + 1] == gaps[k]:
+            end += 1
+        if end - k >= 2:
+            runs.append(f"{end - k + 1} {'gaps ' if not runs else ''}of {gaps[k]:,.2f} ns "
+                        f"at images {k + 1} to {end + 1}")
+        k = end + 1
+    quoted = " and ".join(runs)
+    assert quoted in paragraph(DOCS / "engine.md", 'Why "the pace held"'), \
+        f"docs/engine.md 'Why \"the pace held\"' is stale: {quoted}"
     closed = d["total"]["bottleneck"]["closed_form_interval_ns"]
     quoted = f"the closed form's interval ({closed / 1e3:.2f} us"
     assert quoted in paragraph(DOCS / "performance.md", "What the steady state costs here"), \
