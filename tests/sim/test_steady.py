@@ -502,18 +502,57 @@ def test_an_exact_cycle_while_a_layer_falls_behind_is_not_the_steady_state():
 
 
 def test_mnsim_vgg16_is_not_taken_at_its_first_pace():
-    # mnsim_vgg16_shapes on ISAAC (fast): every gap is 28,850.62 ns up to image 17 while
-    # features_0_0 (the closed form's bottleneck) loses 22.7 ns per image against the
-    # output (tile eDRAM ports shared by its copies; with them uncontended the pace stays
-    # 28,850.625 ns); from image 31 on nearly every gap is 29,509.02 ns. The former rule
-    # stopped after 7 images at 28,850.62 ns (-2.2 % from 48 forced images) and the
-    # doubling check could not see it. ~4 s.
+    # mnsim_vgg16_shapes on ISAAC (fast): every gap is the closed form's 28,850.625 ns up
+    # to image 20 while features_0_0 (the closed form's bottleneck) loses 22.7 ns per
+    # image against the output (tile eDRAM ports shared by its copies; with them
+    # uncontended the pace stays 28,850.625 ns); then the pace changes, and from image 26
+    # on the most common gap is 29,509.02 ns. The former rule stopped after 7 images at
+    # 28,850.62 ns (-2.2 % from 48 forced images) and the doubling check could not see it.
+    # The figures of docs/engine.md, "A change of pace after a long exact cycle (traced)",
+    # are recomputed from the same runs. ~4 s.
+    from collections import Counter
+
+    from pimsim.sim import evaluate
+    from pimsim.sim.outcome import engine_result
+
     net = load_network(REPO / "traces" / "mnsim_vgg16_shapes.npz")
     arch = isaac_arch()
     own = simulate(net, arch, fidelity="fast").total
-    ref = simulate(net, arch, fidelity="fast", images=48).total
+    eng = _engine(net, arch, 48)
+    ref = engine_result(eng).total
     assert own.converged and own.images > 2 * PERIOD_REPEATS + 1
     assert abs(own.interval_ns / ref.interval_ns - 1) < 0.01
+    closed = evaluate(net, arch).total
+    assert closed.bottleneck["layer"] == eng.layers[0].lay.name == "features_0_0"
+    f = np.array(eng.image_finish)
+    g = np.diff(f)
+    exact = next(k for k in range(len(g)) if abs(g[k] / closed.interval_ns - 1) > 1e-9)
+    lead = np.diff(f - np.array(eng.layers[0].img_finish[:len(f)]))
+    loss = round(float(lead[exact - 1]), 2)                     # image `exact`'s loss
+    first = exact
+    while first > 1 and round(float(lead[first - 2]), 2) == loss:
+        first -= 1
+    mode, _ = Counter(np.round(g, 2).tolist()).most_common(1)[0]
+    since = next(k + 1 for k in range(len(g)) if round(float(g[k]), 2) == mode)
+    adm = np.array(eng.admit_ns)
+    in_flight = {int((adm <= t).sum()) - k - 1 for k, t in enumerate(f)}
+    back = next(k for k in range(1, exact)          # admissions at the first pace
+                if np.allclose(np.diff(adm)[k - 1:exact], closed.interval_ns, rtol=1e-9))
+    assert mode == round(own.interval_ns, 2)
+    quoted = [
+        f"exactly {closed.interval_ns:,.2f} ns from image 1 to image {exact}",
+        f"from image {since} on the most common gap is {mode:,.2f} ns "
+        f"({mode / closed.interval_ns - 1:+.1%})".replace("%", " %"),
+        f"are {in_flight.pop() if len(in_flight) == 1 else in_flight} for every `k`",
+        f"admits an image every {closed.interval_ns:,.2f} ns from image {back} on until",
+        f"{closed.interval_ns:,.3f} ns per image: `--fidelity analytic`",
+        f"shrinks by {-loss:.1f} ns per image from image {first} to {exact}",
+    ]
+    para = " ".join(_paragraph(ENGINE_DOC, x) for x in (
+        "**A change of pace after a long exact cycle (traced).**",
+        "it is not the source filling the buffers"))
+    for q in quoted:
+        assert q in para, f"docs/engine.md 'A change of pace' is stale: {q}"
 
 
 # ---- figures quoted in docs/engine.md's prose, recomputed (stale: rewrite the prose) -----
