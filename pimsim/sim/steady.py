@@ -74,15 +74,14 @@ output, ``f[i] - layer's completion of image i``, must not be below
 0.5 % of one interval of its lead; ``se`` the slope's standard error from the leads'
 scatter: a lead that shrinks exactly is caught, one that jitters, as on
 ``resnet50_shapes``, is not taken for a drift). A layer that loses its lead more slowly
-than that (``resnet8_mnist`` on 512x512 crossbars: a residual block's downsample
-branch, 2.92 ns per image of a 28.7 us lead, 0.05 % of the interval) does not hold the
-run back: if its slack runs out after many more images, that change goes unseen. A layer
+than that, its scatter included (``resnet8_mnist`` on 512x512 crossbars: a residual
+block's downsample branch, whose lead falls a few ns per image of about 28.7 us, with a
+scatter of the same order; docs/engine.md has the figures) does not hold the run back: if its slack runs out after many more images, that change goes unseen. A layer
 whose lead shrinks completes its images more slowly than the output does, so the output
 is running on rows buffered behind it and cannot keep its pace; how much it changes when the buffer is spent is not
 bounded by the layer's drift (``mnsim_vgg16_shapes`` on ISAAC: exact gaps of 28,850.62 ns
-to image 17 while ``features_0_0`` loses 22.7 ns per image against the output, then
-29,509.02 ns, +2.3 %, from image 31 on; the rule now stops after 29 images at
-29,509.02 ns). A layer whose lead grows (it runs ahead while the buffers in front of a
+to image 20 while ``features_0_0`` loses 22.7 ns per image against the output, then
+mostly 29,509.02 ns, +2.3 %; the rule now stops after 29 images at 29,509.02 ns). A layer whose lead grows (it runs ahead while the buffers in front of a
 slower stage fill) does not hold the rules back: that would cost the cap on
 ``cnn_digits``, whose source keeps filling them for more than 64 images.
 

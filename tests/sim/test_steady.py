@@ -553,6 +553,8 @@ def test_mnsim_vgg16_is_not_taken_at_its_first_pace():
         "it is not the source filling the buffers"))
     for q in quoted:
         assert q in para, f"docs/engine.md 'A change of pace' is stale: {q}"
+    shared = _paragraph(ENGINE_DOC, "which alignment of the copies' requests a port")
+    assert f"`mnsim_vgg16_shapes` it changes after {exact} images" in shared
 
 
 # ---- figures quoted in docs/engine.md's prose, recomputed (stale: rewrite the prose) -----
