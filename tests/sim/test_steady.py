@@ -702,3 +702,32 @@ def test_the_resnet_block_figures_of_the_doc(block_run):
     para = _paragraph(ENGINE_DOC, "**The ResNet block under link contention**")
     for q in quoted:
         assert q in para, f"docs/engine.md 'The ResNet block under link contention' is stale: {q}"
+
+
+def test_the_cnn_digits_figures_of_the_doc(digits):
+    # docs/engine.md: on ISAAC, a forced 64-image run's gaps and the images' time in
+    # flight ('Why "the pace held"', the stricter rule that was dropped); on 256x256
+    # crossbars the own run and 40 forced images ("Steady-state check"). Under a second.
+    from pimsim.arch import build_arch
+    from pimsim.config import load_design
+
+    eng = _engine(digits, isaac_arch(), 64)
+    f = np.array(eng.image_finish)
+    g = np.round(np.diff(f), 2)
+    since = next(k + 1 for k in range(len(g)) if np.all(g[k:] == g[-1]))
+    flight = np.round(np.diff(f - np.array(eng.admit_ns[:len(f)])), 1)
+    grows = next(k for k in range(len(flight)) if np.all(flight[k:] == flight[-1]))
+    assert flight[-1] > 0 and grows < len(flight) - 1   # the interval is final, the state is not
+    quoted = [f"keeps exactly {g[-1]:,.2f} ns per image from image {since} on",
+              f"grows by {flight[-1]:.1f} ns per image up to the {len(f)}th"]
+    para = _paragraph(ENGINE_DOC, "A stricter rule was tried and dropped")
+    for q in quoted:
+        assert q in para, f"docs/engine.md 'Why \"the pace held\"' is stale: {q}"
+    arch = build_arch(load_design(REPO / "configs" / "isaac_xbar256.yaml"))
+    own = simulate(digits, arch, fidelity="fast").total
+    forced = simulate(digits, arch, fidelity="fast", images=40).total
+    quoted = (f"still stops after {own.images} images at {own.interval_ns:,.1f} ns, while 40 "
+              f"forced images give {forced.interval_ns:,.3f} ns "
+              f"({forced.interval_ns / own.interval_ns - 1:+.2%})").replace("%", " %")
+    assert quoted in _paragraph(ENGINE_DOC, "The check does not see every later change"), \
+        f"docs/engine.md 'Steady-state check' is stale: {quoted}"
