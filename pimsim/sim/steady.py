@@ -16,7 +16,9 @@ few gaps look alike:
   slow stage still fill, the output can keep an exact pace for a few images and then
   leave it (``mnsim_resnet18_shapes`` on ISAAC: 4 gaps of 11,326.67 ns up to image 7,
   then 5 of 10,935.56 ns, while the long-run pace is about 11,635 ns; the ResNet block of
-  the tests: 4 gaps of 1,602.81 ns, the source's pace, then 1,615 ns for good). The
+  the tests: 4 gaps of 1,602.81 ns, the source's pace, where the layers' pace check of
+  :func:`keeps_pace` is what holds the run, then a cycle of 2 images averaging 1,615 ns;
+  docs/engine.md has the figures and the tests that keep them current). The
   **interval** is the mean gap over the cycle's blocks,
   ``(f[n] - f[n - R p]) / (R p)`` with ``R = PERIOD_REPEATS``, and the **fill** is the
   mean of ``f[i] - i x interval`` over the last cycle's ``p`` completions (for ``p = 1``:
@@ -31,8 +33,8 @@ few gaps look alike:
   completions, the estimates lie within ``TOLERANCE`` of each other and the window does
   not drift. Stable estimates alone are not enough: a transient that is still decaying
   moves the estimate slowly, so it looks stable while still about 1 % off (ResNet-18 on
-  ISAAC: 128,060 ns after 10 images against the 129,306.7 ns every image takes from
-  image 8 on); the halves of such a window differ by the drift. The window does not
+  ISAAC at bd18735: 128,060 ns after 10 images against the 129,306.7 ns every image took
+  from image 8 on); the halves of such a window differ by the drift. The window does not
   drift when the least-squares slopes ``a`` and ``b`` over its two halves (``n // 2 .. m``
   and ``m .. n``, ``m = (n // 2 + n) // 2``) agree
 
@@ -72,15 +74,14 @@ output, ``f[i] - layer's completion of image i``, must not be below
 0.5 % of one interval of its lead; ``se`` the slope's standard error from the leads'
 scatter: a lead that shrinks exactly is caught, one that jitters, as on
 ``resnet50_shapes``, is not taken for a drift). A layer that loses its lead more slowly
-than that (``resnet8_mnist`` on 512x512 crossbars: a residual block's downsample
-branch, 2.92 ns per image of a 28.7 us lead, 0.05 % of the interval) does not hold the
-run back: if its slack runs out after many more images, that change goes unseen. A layer
+than that, its scatter included (``resnet8_mnist`` on 512x512 crossbars: a residual
+block's downsample branch, whose lead falls a few ns per image of about 28.7 us, with a
+scatter of the same order; docs/engine.md has the figures) does not hold the run back: if its slack runs out after many more images, that change goes unseen. A layer
 whose lead shrinks completes its images more slowly than the output does, so the output
 is running on rows buffered behind it and cannot keep its pace; how much it changes when the buffer is spent is not
 bounded by the layer's drift (``mnsim_vgg16_shapes`` on ISAAC: exact gaps of 28,850.62 ns
-to image 17 while ``features_0_0`` loses 22.7 ns per image against the output, then
-29,509.02 ns, +2.3 %, from image 31 on; the rule now stops after 29 images at
-29,509.02 ns). A layer whose lead grows (it runs ahead while the buffers in front of a
+to image 20 while ``features_0_0`` loses 22.7 ns per image against the output, then
+mostly 29,509.02 ns, +2.3 %; the rule now stops after 29 images at 29,509.02 ns). A layer whose lead grows (it runs ahead while the buffers in front of a
 slower stage fill) does not hold the rules back: that would cost the cap on
 ``cnn_digits``, whose source keeps filling them for more than 64 images.
 
