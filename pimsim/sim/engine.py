@@ -84,9 +84,12 @@ class Engine(Processes):
         # A forced count N is N completions *of a fed pipeline*: images keep being injected
         # behind image N-1 (up to MAX_IMAGES more) so that the last completions measured do
         # not drain with nothing behind them; the run stops when N images are complete.
+        # The steady-state run is fed the same way up to its cap of MAX_IMAGES completions:
+        # a pipeline holding many images would otherwise stop being fed before its last
+        # completions and converge on a drain.
         self.forced = images
         self.target = images if images is not None else MAX_IMAGES
-        self.cap = images + MAX_IMAGES if images is not None else MAX_IMAGES
+        self.cap = self.target + MAX_IMAGES
         if alone and images is not None:      # exactly the forced images, none behind them
             self.cap = images
         self.injected = 0                     # images admitted by the source(s) so far

@@ -85,9 +85,10 @@ mostly 29,509.02 ns, +2.3 %; the rule now stops after 29 images at 29,509.02 ns)
 slower stage fill) does not hold the rules back: that would cost the cap on
 ``cnn_digits``, whose source keeps filling them for more than 64 images.
 
-The engine then stops injecting images (``MAX_IMAGES`` is the cap; a run that reaches
-it without converging says so). A forced count ``N`` measures ``N`` completions with
-images still fed behind them (not a batch that drains); its estimate is the periodic one
+The engine then stops injecting images (``MAX_IMAGES`` completions is the cap; a run
+that reaches it without converging says so; up to it, images are fed behind the last
+completion measured, up to ``MAX_IMAGES`` more). A forced count ``N`` measures ``N``
+completions with images still fed behind them (not a batch that drains); its estimate is the periodic one
 when its completions end in a cycle whose pace held, else the trend over all of them.
 """
 
