@@ -10,27 +10,21 @@ The steady-state figures of docs/engine.md are kept by tests/sim/test_steady.py
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
-from pimsim.arch import build_arch
-from pimsim.config import load_design
-from pimsim.sim import simulate
-from pimsim.workload.trace import load_network
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from doctext import paragraph  # noqa: E402
+
+from pimsim.arch import build_arch  # noqa: E402
+from pimsim.config import load_design  # noqa: E402
+from pimsim.sim import simulate  # noqa: E402
+from pimsim.workload.trace import load_network  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
-
-
-def paragraph(path: Path, anchor: str) -> str:
-    """The paragraph of ``path`` (blank-line delimited) that contains ``anchor``, its
-    whitespace collapsed to single spaces (a quoted figure may wrap)."""
-    for para in path.read_text(encoding="utf-8").split("\n\n"):
-        flat = " ".join(para.split())
-        if anchor in flat:
-            return flat
-    raise AssertionError(f"{path.name}: no paragraph contains {anchor!r}")
 
 
 def test_paragraph_finds_a_wrapped_figure_and_only_in_its_paragraph(tmp_path):

@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "mapping"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from doctext import assert_quoted, paragraph  # noqa: E402
 from netbuild import REPO, isaac_arch, resnet_block  # noqa: E402
 
 from pimsim.sim import simulate, steady  # noqa: E402
@@ -369,7 +371,7 @@ def test_image0_latency_never_falls_with_a_larger_batch():
     assert lat[-1] > lat[0]                     # the batch does load the pipeline
     quoted = " / ".join(f"{x:,.1f}" for x in lat) + " ns for 1 / 2 / 6 / 12 images"
     print(quoted)
-    assert quoted in _paragraph(ENGINE_DOC, "test_image0_latency_never_falls_with_a_larger_batch"), \
+    assert quoted in paragraph(ENGINE_DOC, "test_image0_latency_never_falls_with_a_larger_batch"), \
         f"docs/engine.md 'Steady-state check' is stale: the ResNet block gives {quoted}"
 
 
@@ -548,28 +550,18 @@ def test_mnsim_vgg16_is_not_taken_at_its_first_pace():
         f"{closed.interval_ns:,.3f} ns per image: `--fidelity analytic`",
         f"shrinks by {-loss:.1f} ns per image from image {first} to {exact}",
     ]
-    para = " ".join(_paragraph(ENGINE_DOC, x) for x in (
+    para = " ".join(paragraph(ENGINE_DOC, x) for x in (
         "**A change of pace after a long exact cycle (traced).**",
         "it is not the source filling the buffers"))
     for q in quoted:
         assert q in para, f"docs/engine.md 'A change of pace' is stale: {q}"
-    shared = _paragraph(ENGINE_DOC, "which alignment of the copies' requests a port")
+    shared = paragraph(ENGINE_DOC, "which alignment of the copies' requests a port")
     assert f"`mnsim_vgg16_shapes` it changes after {exact} images" in shared
 
 
 # ---- figures quoted in docs/engine.md's prose, recomputed (stale: rewrite the prose) -----
 
 ENGINE_DOC = REPO / "docs" / "engine.md"
-
-
-def _paragraph(path: Path, anchor: str) -> str:
-    """The paragraph of ``path`` (blank-line delimited) that contains ``anchor``, its
-    whitespace collapsed to single spaces (a quoted figure may wrap)."""
-    for para in path.read_text(encoding="utf-8").split("\n\n"):
-        flat = " ".join(para.split())
-        if anchor in flat:
-            return flat
-    raise AssertionError(f"{path.name}: no paragraph contains {anchor!r}")
 
 
 def _slope_se(y) -> tuple[float, float]:
@@ -644,10 +636,8 @@ def test_the_resnet8_on_512x512_figures_of_the_doc():
         f"the horizon term alone ({-horizon:.2f} ns)",
         f"the bound with its scatter ({bound:.2f} ns)",
     ]
-    print("\n".join(quoted))
-    para = _paragraph(ENGINE_DOC, "`resnet8_mnist` on `configs/isaac_xbar512.yaml`")
-    for q in quoted:
-        assert q in para, f"docs/engine.md 'No layer falls behind' is stale: {q}"
+    assert_quoted(quoted, ENGINE_DOC, "`resnet8_mnist` on `configs/isaac_xbar512.yaml`",
+                  "No layer falls behind")
 
 
 def test_the_resnet_block_figures_of_the_doc(block_run):
@@ -699,10 +689,8 @@ def test_the_resnet_block_figures_of_the_doc(block_run):
         f"passes ({2 * t.images} forced images)",
         f"{len(eng.admit_ns)} images admitted when it stops",
     ]
-    print("\n".join(quoted))
-    para = _paragraph(ENGINE_DOC, "**The ResNet block under link contention**")
-    for q in quoted:
-        assert q in para, f"docs/engine.md 'The ResNet block under link contention' is stale: {q}"
+    assert_quoted(quoted, ENGINE_DOC, "**The ResNet block under link contention**",
+                  "The ResNet block under link contention")
 
 
 def test_the_cnn_digits_figures_of_the_doc(digits):
@@ -721,7 +709,7 @@ def test_the_cnn_digits_figures_of_the_doc(digits):
     assert flight[-1] > 0 and grows < len(flight) - 1   # the interval is final, the state is not
     quoted = [f"keeps exactly {g[-1]:,.2f} ns per image from image {since} on",
               f"grows by {flight[-1]:.1f} ns per image up to the {len(f)}th"]
-    para = _paragraph(ENGINE_DOC, "A stricter rule was tried and dropped")
+    para = paragraph(ENGINE_DOC, "A stricter rule was tried and dropped")
     for q in quoted:
         assert q in para, f"docs/engine.md 'Why \"the pace held\"' is stale: {q}"
     arch = build_arch(load_design(REPO / "configs" / "isaac_xbar256.yaml"))
@@ -730,5 +718,5 @@ def test_the_cnn_digits_figures_of_the_doc(digits):
     quoted = (f"still stops after {own.images} images at {own.interval_ns:,.1f} ns, while 40 "
               f"forced images give {forced.interval_ns:,.3f} ns "
               f"({forced.interval_ns / own.interval_ns - 1:+.2%})").replace("%", " %")
-    assert quoted in _paragraph(ENGINE_DOC, "The check does not see every later change"), \
+    assert quoted in paragraph(ENGINE_DOC, "The check does not see every later change"), \
         f"docs/engine.md 'Steady-state check' is stale: {quoted}"
