@@ -193,10 +193,11 @@ def _state(sched, rings: list, k: int) -> np.ndarray:
     and when its rows up to image ``k - 1``'s last had all arrived (ns)."""
     parts = []
     for st in sched.layer_rows:
-        if hasattr(st, "go"):
-            parts += [st.go, st.adc, st.stage]
+        if st.copy_rows:
+            parts += [np.asarray(st.go, dtype=float), np.asarray(st.adc, dtype=float),
+                      np.asarray(st.stage, dtype=float)]
         else:
-            parts.append(st.free)
+            parts.append(np.asarray(st.free, dtype=float))
     parts.append(np.array([e.last for e in rings]))
     parts.append(np.array([e.prefix(k * e.b.rows - 1) for e in rings]))
     return np.concatenate(parts)
@@ -209,12 +210,12 @@ def _rows(sched, rings: list, img: int) -> list[np.ndarray]:
     for st in sched.layer_rows:
         sl = slice(img * st.per_image, (img + 1) * st.per_image)
         out += [st.start[sl], st.there[sl]]
-        out += [st.ends[:, sl].ravel(), st.first_end[sl]] if hasattr(st, "ends") else [st.end[sl]]
+        out += [st.ends_of(sl).ravel(), st.first_end[sl]] if st.copy_rows else [st.end[sl]]
     for e in rings:
         sl = slice(img * e.b.rows, (img + 1) * e.b.rows)
         e.prefix(sl.stop - 1)
         out += [e.claims[sl], e.raw[sl]]
-    return out
+    return [np.asarray(a, dtype=float) for a in out]
 
 
 def _shifted(a: np.ndarray, b: np.ndarray, shift: float) -> bool:
