@@ -110,7 +110,7 @@ def pipeline_pace(network: Network, nmap: NetworkMap, arch: Arch,
                   noc: Traffic | None = None, chunk_positions: int = CHUNK_POSITIONS,
                   max_images: int = MAX_IMAGES,
                   widen: dict[tuple[int, int], int] | None = None,
-                  first_images: int = FIRST_IMAGES) -> Pace:
+                  first_images: int = FIRST_IMAGES, setup: dict | None = None) -> Pace:
     """The pace of the module doc, image 0's latency and the rings that may limit it.
 
     The schedule's arrays are set up for ``first_images`` images (setting up costs time in
@@ -118,13 +118,17 @@ def pipeline_pace(network: Network, nmap: NetworkMap, arch: Arch,
     twice as many, up to ``max_images`` (the same rows: a row's times do not depend on how
     many images follow).
     ``widen``: rings given more slots (:func:`pimsim.sim.stages.build_rows`; what-if).
+    ``setup``: :func:`pimsim.sim.stages.build_rows`' set-up kept between schedules of the
+    same network and design (the reliefs of :func:`reliefs` reuse the first one's).
     """
+    setup = {} if setup is None else setup
     ends = sinks(network)
     caps = [min(first_images, max_images)]
     while caps[-1] < max_images:                 # doubling: room for what is still needed
         caps.append(min(2 * caps[-1], max_images))
     for cap in caps:
-        sched = build_rows(network, nmap, arch, chunk_positions, noc, images=cap, widen=widen)
+        sched = build_rows(network, nmap, arch, chunk_positions, noc, images=cap, widen=widen,
+                           setup=setup)
         rings = [e for st in sched.layer_rows for e in st.ins]
         lag = max((-(-e.slots // e.b.rows) for e in rings), default=1)
         m = Monitor()
@@ -170,17 +174,19 @@ def relieve(pace: Pace, tried: list[tuple[dict, float]]) -> dict:
 
 def reliefs(network: Network, nmap: NetworkMap, arch: Arch, pace: Pace,
             noc: Traffic | None = None, floor_ns: float = 0.0,
-            checks: int = RING_CHECKS) -> list[tuple[dict, float]]:
+            checks: int = RING_CHECKS, setup: dict | None = None) -> list[tuple[dict, float]]:
     """(ring, pace in ns with the ring given ``RELIEF`` x its slots, the extra in its
     consumer's eDRAM) for the first ``checks`` of ``pace.candidates``, in order; the search
     ends at a ring whose relief brings the pace down to ``floor_ns`` (the slowest stage:
-    no ring can do better)."""
+    no ring can do better). ``setup``: as :func:`pipeline_pace`'s (the pace's own, for
+    the same network and design: set up once)."""
+    setup = {} if setup is None else setup
     out = []
     for ring in pace.candidates[:checks]:
         key = (ring["consumer"], ring["operand"])
         # set up for as many images as the pace took (a relieved ring seldom needs more)
         ns = pipeline_pace(network, nmap, arch, noc, widen={key: RELIEF},
-                           first_images=pace.images + 1).interval_ns
+                           first_images=pace.images + 1, setup=setup).interval_ns
         out.append((ring, ns))
         if ns <= floor_ns * (1.0 + SHIFT_TOLERANCE):
             break

@@ -327,14 +327,19 @@ def run_rows(network: Network, nmap: NetworkMap, arch: Arch,
 
 def build_rows(network: Network, nmap: NetworkMap, arch: Arch,
                chunk_positions: int = CHUNK_POSITIONS, noc: Traffic | None = None,
-               images: int = 1, widen: Mapping[tuple[int, int], int] | None = None
-               ) -> "RowSchedule":
+               images: int = 1, widen: Mapping[tuple[int, int], int] | None = None,
+               setup: dict | None = None) -> "RowSchedule":
     """The layers of :func:`row_schedule` set up for up to ``images`` images back to back,
     not stepped yet (:meth:`RowSchedule.advance`). ``widen``: (consumer layer index,
     operand) -> factor, rings given that many times their slots
-    (:meth:`pimsim.sim.edram.OperandBuffer.widened`; a what-if, not the design)."""
+    (:meth:`pimsim.sim.edram.OperandBuffer.widened`; a what-if, not the design).
+    ``setup``: a dict kept between calls for the same network, mapping, design, NoC and
+    ``chunk_positions`` (empty at first): what does not depend on ``images`` or ``widen``
+    (each layer's copy layout, the buffer plan, the receptive-field windows) is computed
+    once into it and reused."""
     from pimsim.sim.buffers import windows        # the engine's receptive-field rule
 
+    setup = {} if setup is None else setup
     d = arch.design
     t_read, edram_bw, bus_bw, link_bw, router_ns = _rates(arch)
     noc = noc if noc is not None else traffic(network, nmap, arch)
@@ -343,22 +348,30 @@ def build_rows(network: Network, nmap: NetworkMap, arch: Arch,
     lays = list(network)
     # a producer's output register (a worker, or the output stage of a row's first part)
     # is held until the row's off-chip bits have crossed and its NoC transfer starts
-    hold: dict[str, np.ndarray] = {}
-    for lay, lm in zip(network, nmap.layers):
+    hold: dict[str, np.ndarray] = setup.get("hold", {})
+    for lay, lm in zip(network, nmap.layers) if "hold" not in setup else ():
         for order, src in enumerate(lay.inputs):
             if src != NETWORK_INPUT and (lay.is_mvm or order > 0):
                 src_rows = max(1, network.layer(src).out_shape[1])
                 h_ = hold.setdefault(src, np.zeros(src_rows))
                 np.maximum(h_, _off_rows(lay, lm, order, src_rows) * off_bit_ns, out=h_)
+    setup["hold"] = hold
     layer_rows = []
-    for lay, lm in zip(network, nmap.layers):
+    for i, (lay, lm) in enumerate(zip(network, nmap.layers)):
         rows = max(1, lay.out_shape[1])
         held = np.tile(hold.get(lay.name, np.zeros(rows)), images)
-        layer_rows.append(_CopyRows(lay, lm, arch, rows, chunk_positions, held, images)
-                          if lm.is_mvm else _WorkerRows(lay, lm, arch, rows, held, images))
+        if lm.is_mvm:
+            st = _CopyRows(lay, lm, arch, rows, chunk_positions, held, images,
+                           static=setup.get(("copies", i)))
+            setup[("copies", i)] = st.static_data
+        else:
+            st = _WorkerRows(lay, lm, arch, rows, held, images)
+        layer_rows.append(st)
     sources = []
     c_in, h_in, w_in = network.input_shape
-    for b in plan_buffers(network, nmap, d):          # where image 0's rows live
+    if "plan" not in setup:
+        setup["plan"] = plan_buffers(network, nmap, d)
+    for b in setup["plan"]:                           # where image 0's rows live
         if widen and (b.consumer, b.order) in widen:
             b = b.widened(widen[(b.consumer, b.order)])
         lay, lm = lays[b.consumer], nmap.layers[b.consumer]
@@ -377,7 +390,9 @@ def build_rows(network: Network, nmap: NetworkMap, arch: Arch,
         else:                             # a worker's whole row
             row_ns = lays[b.producer].out_shape[0] * lays[b.producer].out_shape[2] * bits / link_bw
         cons = layer_rows[b.consumer]
-        lo, hi = windows(lay, cons.per_image, b.rows)
+        if ("windows", b.consumer, b.order) not in setup:
+            setup[("windows", b.consumer, b.order)] = windows(lay, cons.per_image, b.rows)
+        lo, hi = setup[("windows", b.consumer, b.order)]
         shift = np.repeat(np.arange(images) * b.rows, cons.per_image)
         lo, hi = np.tile(lo, images) + shift, np.tile(hi, images) + shift
         e = _Buffer(b, prod, cons, lo, hi,
@@ -706,25 +721,11 @@ class _CopyRows(_Rows):
     copy_rows = True
 
     def __init__(self, lay, lm, arch: Arch, rows: int, chunk_positions: int,
-                 held: np.ndarray, images: int = 1):
-        from pimsim.sim.noc import copy_layout
-
+                 held: np.ndarray, images: int = 1, static: dict | None = None):
         super().__init__(rows * images, rows)
         d = arch.design
         t_read, edram_bw, bus_bw, _, _ = _rates(arch)
-        width = 1 if lay.is_matmul else max(1, lay.out_shape[2])   # written: per row of A
         c = lm.replication
-        chunk = max(1, min(width, chunk_positions))
-        ppr, _ = copy_layout(lm, rows, width, d.tile.imas, chunk)     # [copies, rows]
-        self.ppr = np.tile(ppr, (1, images))
-        cyc = d.input_cycles * ou_steps(lm, arch)
-        self.rowk = []                         # per row of an image: (copies, n, m) arrays
-        for r in range(rows):
-            k = np.nonzero(ppr[:, r])[0]
-            n = ppr[k, r].astype(float)
-            keep = 1.0 - lm.skip_cycles
-            m = n * cyc if keep == 1.0 else np.ceil(n * cyc * keep)
-            self.rowk.append((k, n, m, k.tolist(), n.tolist(), m.tolist()))
         t_conv = conversion_ns(lm, arch)
         fetch = lay.weight_rows * lay.groups * d.precision.input_bits
         store = lay.out_shape[0] * d.precision.output_bits
@@ -741,22 +742,12 @@ class _CopyRows(_Rows):
         self.keep = 1.0 - lm.skip_cycles
         self.write_ns = lm.write_ns
         self.held = held.tolist()
-        # per row of an image: the first of its copies where they are a run k0, k0 + 1, ...
-        # (indexed by a slice, a view; -1 otherwise) and, for the array form, each copy's
-        # n x fetch, (m - 1) x period and n x drain (the products :meth:`step` adds)
-        self.first_k = []
-        self.vec = []
-        for k, n, m, kl, _, _ in self.rowk:
-            if len(kl) <= SCALAR_COPIES:
-                self.first_k.append(-1)
-                self.vec.append(None)
-                continue
-            run = kl[-1] - kl[0] == len(kl) - 1
-            self.first_k.append(kl[0] if run else -1)
-            ks = slice(kl[0], kl[-1] + 1) if run else k
-            self.vec.append((ks, n * self.fetch_ns, (m - 1) * self.period, bool((m > 0).all()),
-                             n * self.drain_ns))
-        self.scalar = max((len(x[3]) for x in self.rowk), default=0) <= SCALAR_COPIES
+        if static is None:
+            static = self.static(lay, lm, arch, rows, chunk_positions)
+        self.static_data = static
+        self.ppr = np.tile(static["ppr"], (1, images))
+        self.rowk, self.first_k, self.vec = static["rowk"], static["first_k"], static["vec"]
+        self.scalar = static["scalar"]
         n_rows = rows * images
         if self.scalar:                        # every row stepped copy by copy: Python lists
             self.go, self.adc, self.stage = [0.0] * c, [0.0] * c, [0.0] * c
@@ -773,6 +764,44 @@ class _CopyRows(_Rows):
             self.ends = np.full((c, n_rows), -np.inf)
             self.first_part = np.zeros(n_rows, dtype=np.int64)
             self.first_end = np.zeros(n_rows)  # the first part's output stage is over
+
+    def static(self, lay, lm, arch: Arch, rows: int, chunk_positions: int) -> dict:
+        """What does not depend on the images or the rings (:func:`build_rows` keeps it
+        for the next schedule of the same network): ``ppr`` [copies, rows of an image],
+        positions of each copy in each row; per row of an image, ``rowk`` (its copies
+        ``k``, their positions ``n`` and reads ``m``, as arrays and lists), ``first_k``
+        (the first copy where they are a run k0, k0 + 1, ..., indexed by a slice, a view;
+        -1 otherwise) and ``vec`` (for the array form of :meth:`step`: the copies' index
+        and each copy's n x fetch, (m - 1) x period, whether every m > 0, n x drain);
+        ``scalar``: every row is stepped copy by copy."""
+        from pimsim.sim.noc import copy_layout
+
+        d = arch.design
+        width = 1 if lay.is_matmul else max(1, lay.out_shape[2])   # written: per row of A
+        chunk = max(1, min(width, chunk_positions))
+        ppr, _ = copy_layout(lm, rows, width, d.tile.imas, chunk)     # [copies, rows]
+        cyc = d.input_cycles * ou_steps(lm, arch)
+        keep = 1.0 - lm.skip_cycles
+        rr, kk = np.nonzero(ppr.T)             # row by row, each row's copies in order
+        n_all = ppr[kk, rr].astype(float)
+        m_all = n_all * cyc if keep == 1.0 else np.ceil(n_all * cyc * keep)
+        cut = np.searchsorted(rr, np.arange(rows + 1)).tolist()
+        kl_all, nl_all, ml_all = kk.tolist(), n_all.tolist(), m_all.tolist()
+        rowk, first_k, vec = [], [], []
+        for r in range(rows):
+            a, b = cut[r], cut[r + 1]
+            k, n, m, kl = kk[a:b], n_all[a:b], m_all[a:b], kl_all[a:b]
+            rowk.append((k, n, m, kl, nl_all[a:b], ml_all[a:b]))
+            if len(kl) <= SCALAR_COPIES:
+                first_k.append(-1)
+                vec.append(None)
+                continue
+            run = kl[-1] - kl[0] == len(kl) - 1
+            first_k.append(kl[0] if run else -1)
+            vec.append((slice(kl[0], kl[-1] + 1) if run else k, n * self.fetch_ns,
+                        (m - 1) * self.period, bool((m > 0).all()), n * self.drain_ns))
+        return {"ppr": ppr, "rowk": rowk, "first_k": first_k, "vec": vec,
+                "scalar": max((len(x[3]) for x in rowk), default=0) <= SCALAR_COPIES}
 
     def ends_of(self, rows: slice = slice(None)) -> np.ndarray:
         """[copies, rows]: when each copy's part of each row (of ``rows``) has its output
