@@ -518,7 +518,7 @@ class _Rows:
         t = None
         for e in self.ins:
             x = e.hil[r]
-            a = e.run if x == e.upto - 1 else e.prefix(x)
+            a = e.run if x == e.upto - 1 else e.arrived[x] if x < e.upto else e.prefix(x)
             if t is None or a > t:
                 t = a
         if t is None:
@@ -594,8 +594,8 @@ class _Buffer:
             r = x % p.per_image           # the row's off-chip bits once it has its slot
             k, _, _, kl, nl, _ = p.rowk[r]
             if len(kl) == 1:              # one part, the first (most rows of small layers)
-                return self._stored(x, self.claims[x] + self.off_ns[x] + nl[0] * self.row_ns)
-            if 0 < len(kl) <= SCALAR_COPIES:
+                t = self.claims[x] + self.off_ns[x] + nl[0] * self.row_ns
+            elif 0 < len(kl) <= SCALAR_COPIES:
                 fp, t = p.first_part[x], -np.inf
                 endl = p.endl
                 for kk, nn in zip(kl, nl):
@@ -604,29 +604,25 @@ class _Buffer:
                     else:
                         v = endl[kk][x] if endl is not None else p.ends[kk, x]
                     t = max(t, float(v + nn * self.row_ns))
-                return self._stored(x, t)
-            a0 = p.first_k[r]
-            if a0 >= 0:                   # the row's copies a0, a0 + 1, ...: a slice
+            elif p.first_k[r] >= 0:       # the row's copies a0, a0 + 1, ...: a slice
+                a0 = p.first_k[r]
                 part = self.part_ns.get(r)
                 if part is None:
                     part = self.part_ns[r] = p.ppr[k, x] * self.row_ns
-                t = p.ends[a0:a0 + len(kl), x] + part
+                tt = p.ends[a0:a0 + len(kl), x] + part
                 j = p.first_part[x] - a0
                 if 0 <= j < len(kl):
-                    t[j] = (self.claims[x] + self.off_ns[x]) + part[j]
-                return self._stored(x, float(t.max()))
-            if not k.size:                # (copies without a part: -inf, left out)
-                k = np.arange(p.ppr.shape[0])
-            t = p.ends[k, x]
-            t[k == p.first_part[x]] = self.claims[x] + self.off_ns[x]
-            t = float((t + p.ppr[k, x] * self.row_ns).max())
+                    tt[j] = (self.claims[x] + self.off_ns[x]) + part[j]
+                t = float(tt.max())
+            else:
+                if not k.size:            # (copies without a part: -inf, left out)
+                    k = np.arange(p.ppr.shape[0])
+                tt = p.ends[k, x]
+                tt[k == p.first_part[x]] = self.claims[x] + self.off_ns[x]
+                t = float((tt + p.ppr[k, x] * self.row_ns).max())
         else:
             t = self.claims[x] + self.off_ns[x] + self.row_ns
-        return self._stored(x, t)
-
-    def _stored(self, x: int, t: float) -> float:
-        """Row ``x``, sent at ``t`` (ns), readable in the consumer's buffer."""
-        pool = self.pools[x % self.slots]         # as stored_ns, without a call
+        pool = self.pools[x % self.slots]         # stored: as stored_ns, without a call
         if pool == 0:
             return t + self.hop_ns
         if pool == 1:
@@ -769,7 +765,8 @@ class _CopyRows(_Rows):
         """What does not depend on the images or the rings (:func:`build_rows` keeps it
         for the next schedule of the same network): ``ppr`` [copies, rows of an image],
         positions of each copy in each row; per row of an image, ``rowk`` (its copies
-        ``k``, their positions ``n`` and reads ``m``, as arrays and lists), ``first_k``
+        ``k``, their positions ``n`` and reads ``m``, as lists, and as arrays where the
+        row is on none or more than ``SCALAR_COPIES`` copies, else None), ``first_k``
         (the first copy where they are a run k0, k0 + 1, ..., indexed by a slice, a view;
         -1 otherwise) and ``vec`` (for the array form of :meth:`step`: the copies' index
         and each copy's n x fetch, (m - 1) x period, whether every m > 0, n x drain);
@@ -790,9 +787,15 @@ class _CopyRows(_Rows):
         rowk, first_k, vec = [], [], []
         for r in range(rows):
             a, b = cut[r], cut[r + 1]
-            k, n, m, kl = kk[a:b], n_all[a:b], m_all[a:b], kl_all[a:b]
+            kl = kl_all[a:b]
+            if 0 < len(kl) <= SCALAR_COPIES:   # stepped copy by copy: the lists only
+                rowk.append((None, None, None, kl, nl_all[a:b], ml_all[a:b]))
+                first_k.append(-1)
+                vec.append(None)
+                continue
+            k, n, m = kk[a:b], n_all[a:b], m_all[a:b]
             rowk.append((k, n, m, kl, nl_all[a:b], ml_all[a:b]))
-            if len(kl) <= SCALAR_COPIES:
+            if not kl:
                 first_k.append(-1)
                 vec.append(None)
                 continue
@@ -816,9 +819,9 @@ class _CopyRows(_Rows):
             self.first[:] = [True] * len(self.first)
         i = r % self.per_image
         k, n, m, kl, nl, ml = self.rowk[i]
-        if not k.size:
+        if not kl:
             return
-        if k.size <= SCALAR_COPIES:
+        if len(kl) <= SCALAR_COPIES:
             self._step_scalar(r, kl, nl, ml)
             return
         ks, nf, mp, all_m, nd = self.vec[i]
