@@ -830,6 +830,25 @@ class _CopyRows(_Rows):
         if self.write_ns != 0.0:
             b = b + np.where(self.first[ks], self.write_ns, 0.0)
         self.start[r] = float(b.max())
+        if all_m and type(ks) is slice:        # the same operations, in place on views
+            adc, stage = self.adc[ks], self.stage[ks]
+            cs = np.add(b, nf, out=b)          # f
+            cs += self.t_read
+            np.maximum(cs, adc, out=cs)
+            last = np.add(cs, mp, out=cs)
+            ready = last + period
+            np.add(last, self.t_conv, out=adc)
+            np.maximum(last, stage, out=self.go[ks])
+            wrote = np.maximum(ready, stage, out=ready)
+            wrote += nd
+            self.ends[ks, r] = wrote
+            j = int(wrote.argmin())
+            kj = kl[j]
+            self.first_part[r] = kj
+            stage[:] = wrote
+            self.stage[kj] = self.first_end[r] = self.claim(r, float(wrote[j])) + self.held[r]
+            self.first[ks] = False
+            return
         f = b + nf
         cs = np.maximum(f + self.t_read, self.adc[ks])
         if all_m:
