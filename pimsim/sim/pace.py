@@ -114,9 +114,10 @@ def pipeline_pace(network: Network, nmap: NetworkMap, arch: Arch,
     """The pace of the module doc, image 0's latency and the rings that may limit it.
 
     The schedule's arrays are set up for ``first_images`` images (setting up costs time in
-    proportion); a pace not decided by then is stepped again from image 0 with room for
-    twice as many, up to ``max_images`` (the same rows: a row's times do not depend on how
-    many images follow).
+    proportion); a pace not decided by then goes on in room for twice as many, up to
+    ``max_images`` (:meth:`pimsim.sim.stages.RowSchedule.grow`, the rows stepped so far
+    kept: a row's times do not depend on how many images follow, and the convergence
+    rules see the same completions as from image 0).
     ``widen``: rings given more slots (:func:`pimsim.sim.stages.build_rows`; what-if).
     ``setup``: :func:`pimsim.sim.stages.build_rows`' set-up kept between schedules of the
     same network and design (the reliefs of :func:`reliefs` reuse the first one's).
@@ -126,15 +127,17 @@ def pipeline_pace(network: Network, nmap: NetworkMap, arch: Arch,
     caps = [min(first_images, max_images)]
     while caps[-1] < max_images:                 # doubling: room for what is still needed
         caps.append(min(2 * caps[-1], max_images))
+    sched = build_rows(network, nmap, arch, chunk_positions, noc, images=caps[0],
+                       widen=widen, setup=setup)
+    rings = [e for st in sched.layer_rows for e in st.ins]
+    lag = max((-(-e.slots // e.b.rows) for e in rings), default=1)
+    m = Monitor()
+    fin: list[float] = []
+    snaps: list[np.ndarray] = []
+    latency, interval, converged, k = 0.0, 0.0, False, 0
     for cap in caps:
-        sched = build_rows(network, nmap, arch, chunk_positions, noc, images=cap, widen=widen,
-                           setup=setup)
-        rings = [e for st in sched.layer_rows for e in st.ins]
-        lag = max((-(-e.slots // e.b.rows) for e in rings), default=1)
-        m = Monitor()
-        fin: list[float] = []
-        snaps: list[np.ndarray] = []
-        latency, interval, converged, k = 0.0, 0.0, False, 0
+        if cap > sched.images:
+            sched.grow(cap)
         while k < cap and not converged:
             k += 1
             sched.advance(k)

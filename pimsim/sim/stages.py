@@ -392,17 +392,25 @@ def build_rows(network: Network, nmap: NetworkMap, arch: Arch,
         cons = layer_rows[b.consumer]
         if ("windows", b.consumer, b.order) not in setup:
             setup[("windows", b.consumer, b.order)] = windows(lay, cons.per_image, b.rows)
-        lo, hi = setup[("windows", b.consumer, b.order)]
-        shift = np.repeat(np.arange(images) * b.rows, cons.per_image)
-        lo, hi = np.tile(lo, images) + shift, np.tile(hi, images) + shift
-        e = _Buffer(b, prod, cons, lo, hi,
-                    np.tile(_off_rows(lay, lm, b.order, b.rows) * off_bit_ns, images),
+        win = setup[("windows", b.consumer, b.order)]
+        off = _off_rows(lay, lm, b.order, b.rows) * off_bit_ns
+        lo, hi = _tiled_windows(win, b.rows, cons.per_image, images)
+        e = _Buffer(b, prod, cons, lo, hi, np.tile(off, images),
                     row_ns if over_noc else 0.0,
                     noc.edge_hops.get((src, lay.name), 0.0) * router_ns if over_noc else 0.0,
                     link_bw, d.noc.avg_hops * router_ns, off_bit_ns)
+        e.win, e.off_image = win, off.tolist()     # one image's (RowSchedule.grow)
         prod.outs.append(e)
         cons.ins.append(e)
     return RowSchedule(network, nmap, arch, sources, layer_rows)
+
+
+def _tiled_windows(win: tuple[np.ndarray, np.ndarray], rows: int, per_image: int,
+                   images: int) -> tuple[np.ndarray, np.ndarray]:
+    """One image's receptive-field windows (``lo``, ``hi`` per consumer row, over ``rows``
+    input rows) for ``images`` images back to back, image-major."""
+    shift = np.repeat(np.arange(images) * rows, per_image)
+    return np.tile(win[0], images) + shift, np.tile(win[1], images) + shift
 
 
 class RowSchedule:
@@ -459,6 +467,21 @@ class RowSchedule:
                               "report it with the design point and trace")
         self.upto = max(self.upto, upto)
 
+    @property
+    def images(self) -> int:
+        """The images the schedule has room for."""
+        st = (self.sources + self.layer_rows)[0]
+        return st.rows // st.per_image
+
+    def grow(self, images: int) -> None:
+        """Room for ``images`` images (more than now), the rows stepped so far kept: the
+        same schedule as one set up for ``images`` from the start and advanced as far (a
+        row's times do not depend on how many images follow)."""
+        for s in self.sources + self.layer_rows:
+            s.grow(images)
+            for e in s.ins:
+                e.grow(images)
+
     def done(self, names: set[str] | None = None,
              image: int | None = None) -> dict[str, np.ndarray]:
         """Each layer's (or each of ``names``') completion time of every output row (or of
@@ -502,6 +525,13 @@ class _Rows:
         self.there = [0.0] * rows         # when each row's input rows were all there
         self.queued = False               # in RowSchedule.advance's worklist
         self.nbrs: list[_Rows] = []       # the steppers a step of this one may unblock
+
+    def grow(self, images: int) -> None:
+        """Room for ``images`` images' rows (:meth:`RowSchedule.grow`)."""
+        extra = self.per_image * images - self.rows
+        self.start += [0.0] * extra
+        self.there += [0.0] * extra
+        self.rows += extra
 
     def ready(self, r: int) -> bool:
         """Are row ``r``'s input rows in and its slots' previous holders read?"""
@@ -586,6 +616,22 @@ class _Buffer:
         self.part_ns: dict[int, np.ndarray] = {}   # row of an image -> its parts' NoC ns
         self.read_lo = self.read_hi = -1  # release(): the last window of readers, its max
         self.read_ns = 0.0
+
+    def grow(self, images: int) -> None:
+        """Room for ``images`` images' rows (:meth:`RowSchedule.grow`): the windows and
+        readers of every image, the rows so far kept."""
+        b, n = self.b, self.b.rows * images
+        extra = n - self.nrows
+        self.lo, self.hi = _tiled_windows(self.win, b.rows, self.cons.per_image, images)
+        self.first_reader, self.last_reader = readers(self.lo, self.hi, n)
+        self.hil, self.lastl = self.hi.tolist(), self.last_reader.tolist()
+        self.firstl = self.first_reader.tolist()
+        self.off_ns += self.off_image * (extra // b.rows)
+        self.claims += [0.0] * extra
+        self.wait = np.concatenate([self.wait, np.zeros(extra)])
+        self.arrived += [0.0] * extra
+        self.raw += [0.0] * extra
+        self.nrows = n
 
     def arrival(self, x: int) -> float:
         """When row ``x`` can be read in the consumer's buffer (ns)."""
@@ -681,6 +727,12 @@ class _WorkerRows(_Rows):
         self.free = [0.0] * self.h
         self.end = [0.0] * (rows * images)
         self.held = held.tolist()
+
+    def grow(self, images: int) -> None:
+        extra = self.per_image * images - self.rows
+        super().grow(images)
+        self.end += [0.0] * extra
+        self.held += self.held[:self.per_image] * (extra // self.per_image)
 
     def step(self, r: int) -> None:
         w = (r % self.per_image) % self.h
@@ -805,6 +857,22 @@ class _CopyRows(_Rows):
                         (m - 1) * self.period, bool((m > 0).all()), n * self.drain_ns))
         return {"ppr": ppr, "rowk": rowk, "first_k": first_k, "vec": vec,
                 "scalar": max((len(x[3]) for x in rowk), default=0) <= SCALAR_COPIES}
+
+    def grow(self, images: int) -> None:
+        extra = self.per_image * images - self.rows
+        super().grow(images)
+        self.ppr = np.tile(self.static_data["ppr"], (1, images))
+        self.held += self.held[:self.per_image] * (extra // self.per_image)
+        if self.endl is not None:
+            for e in self.endl:
+                e += [-np.inf] * extra
+            self.first_part += [0] * extra
+            self.first_end += [0.0] * extra
+        else:
+            c = self.ends.shape[0]
+            self.ends = np.concatenate([self.ends, np.full((c, extra), -np.inf)], axis=1)
+            self.first_part = np.concatenate([self.first_part, np.zeros(extra, np.int64)])
+            self.first_end = np.concatenate([self.first_end, np.zeros(extra)])
 
     def ends_of(self, rows: slice = slice(None)) -> np.ndarray:
         """[copies, rows]: when each copy's part of each row (of ``rows``) has its output

@@ -215,3 +215,15 @@ def test_rows_in_other_tiles_or_off_chip_arrive_as_stored_ns_says(edram_bytes):
             assert e.arrival(x) == stored_ns(b, x // b.rows, x % b.rows, local, e.link_bw,
                                              e.remote_hop_ns, e.off_bit_ns)
     assert pools >= ({0, 2} if edram_bytes == 128 else {1})
+
+
+@pytest.mark.parametrize("first", [1, 2, 3])
+def test_room_grown_mid_run_gives_the_same_pace(ring_bound, first):
+    # a pace not decided within the first images' room goes on in a grown schedule
+    # (RowSchedule.grow, the rows so far kept) instead of starting again: the same pace,
+    # latency, images and rings as a schedule with room for every image from the start
+    net, arch = ring_bound
+    nmap = map_network(net, arch)
+    roomy = pipeline_pace(net, nmap, arch, first_images=64)
+    assert roomy.images > 3
+    assert pipeline_pace(net, nmap, arch, first_images=first) == roomy
