@@ -211,10 +211,11 @@ def checked_pace(network: Network, nmap: NetworkMap, arch: Arch, noc: Traffic,
     Where the pace is above the slowest stage (``slowest_ns``) by more than float noise,
     the ring it names is checked (:func:`pimsim.sim.pace.relieve`: the one whose relief
     lowers it most); elsewhere nothing is tried."""
-    pace = pipeline_pace(network, nmap, arch, noc=noc)
+    setup: dict = {}                    # the schedule's set-up, made once for all runs
+    pace = pipeline_pace(network, nmap, arch, noc=noc, setup=setup)
     if pace.interval_ns <= slowest_ns * (1.0 + PACE_NOISE) or not pace.candidates:
         return pace, []
-    tried = reliefs(network, nmap, arch, pace, noc, floor_ns=slowest_ns)
+    tried = reliefs(network, nmap, arch, pace, noc, floor_ns=slowest_ns, setup=setup)
     return replace(pace, ring=relieve(pace, tried)), tried
 
 

@@ -110,27 +110,34 @@ def pipeline_pace(network: Network, nmap: NetworkMap, arch: Arch,
                   noc: Traffic | None = None, chunk_positions: int = CHUNK_POSITIONS,
                   max_images: int = MAX_IMAGES,
                   widen: dict[tuple[int, int], int] | None = None,
-                  first_images: int = FIRST_IMAGES) -> Pace:
+                  first_images: int = FIRST_IMAGES, setup: dict | None = None) -> Pace:
     """The pace of the module doc, image 0's latency and the rings that may limit it.
 
     The schedule's arrays are set up for ``first_images`` images (setting up costs time in
-    proportion); a pace not decided by then is stepped again from image 0 with room for
-    twice as many, up to ``max_images`` (the same rows: a row's times do not depend on how
-    many images follow).
+    proportion); a pace not decided by then goes on in room for twice as many, up to
+    ``max_images`` (:meth:`pimsim.sim.stages.RowSchedule.grow`, the rows stepped so far
+    kept: a row's times do not depend on how many images follow, and the convergence
+    rules see the same completions as from image 0).
     ``widen``: rings given more slots (:func:`pimsim.sim.stages.build_rows`; what-if).
+    ``setup``: :func:`pimsim.sim.stages.build_rows`' set-up kept between schedules of the
+    same network and design (the reliefs of :func:`reliefs` reuse the first one's).
     """
+    setup = {} if setup is None else setup
     ends = sinks(network)
     caps = [min(first_images, max_images)]
     while caps[-1] < max_images:                 # doubling: room for what is still needed
         caps.append(min(2 * caps[-1], max_images))
+    sched = build_rows(network, nmap, arch, chunk_positions, noc, images=caps[0],
+                       widen=widen, setup=setup)
+    rings = [e for st in sched.layer_rows for e in st.ins]
+    lag = max((-(-e.slots // e.b.rows) for e in rings), default=1)
+    m = Monitor()
+    fin: list[float] = []
+    snaps: list[np.ndarray] = []
+    latency, interval, converged, k = 0.0, 0.0, False, 0
     for cap in caps:
-        sched = build_rows(network, nmap, arch, chunk_positions, noc, images=cap, widen=widen)
-        rings = [e for st in sched.layer_rows for e in st.ins]
-        lag = max((-(-e.slots // e.b.rows) for e in rings), default=1)
-        m = Monitor()
-        fin: list[float] = []
-        snaps: list[np.ndarray] = []
-        latency, interval, converged, k = 0.0, 0.0, False, 0
+        if cap > sched.images:
+            sched.grow(cap)
         while k < cap and not converged:
             k += 1
             sched.advance(k)
@@ -170,17 +177,19 @@ def relieve(pace: Pace, tried: list[tuple[dict, float]]) -> dict:
 
 def reliefs(network: Network, nmap: NetworkMap, arch: Arch, pace: Pace,
             noc: Traffic | None = None, floor_ns: float = 0.0,
-            checks: int = RING_CHECKS) -> list[tuple[dict, float]]:
+            checks: int = RING_CHECKS, setup: dict | None = None) -> list[tuple[dict, float]]:
     """(ring, pace in ns with the ring given ``RELIEF`` x its slots, the extra in its
     consumer's eDRAM) for the first ``checks`` of ``pace.candidates``, in order; the search
     ends at a ring whose relief brings the pace down to ``floor_ns`` (the slowest stage:
-    no ring can do better)."""
+    no ring can do better). ``setup``: as :func:`pipeline_pace`'s (the pace's own, for
+    the same network and design: set up once)."""
+    setup = {} if setup is None else setup
     out = []
     for ring in pace.candidates[:checks]:
         key = (ring["consumer"], ring["operand"])
         # set up for as many images as the pace took (a relieved ring seldom needs more)
         ns = pipeline_pace(network, nmap, arch, noc, widen={key: RELIEF},
-                           first_images=pace.images + 1).interval_ns
+                           first_images=pace.images + 1, setup=setup).interval_ns
         out.append((ring, ns))
         if ns <= floor_ns * (1.0 + SHIFT_TOLERANCE):
             break
@@ -193,10 +202,11 @@ def _state(sched, rings: list, k: int) -> np.ndarray:
     and when its rows up to image ``k - 1``'s last had all arrived (ns)."""
     parts = []
     for st in sched.layer_rows:
-        if hasattr(st, "go"):
-            parts += [st.go, st.adc, st.stage]
+        if st.copy_rows:
+            parts += [np.asarray(st.go, dtype=float), np.asarray(st.adc, dtype=float),
+                      np.asarray(st.stage, dtype=float)]
         else:
-            parts.append(st.free)
+            parts.append(np.asarray(st.free, dtype=float))
     parts.append(np.array([e.last for e in rings]))
     parts.append(np.array([e.prefix(k * e.b.rows - 1) for e in rings]))
     return np.concatenate(parts)
@@ -209,12 +219,12 @@ def _rows(sched, rings: list, img: int) -> list[np.ndarray]:
     for st in sched.layer_rows:
         sl = slice(img * st.per_image, (img + 1) * st.per_image)
         out += [st.start[sl], st.there[sl]]
-        out += [st.ends[:, sl].ravel(), st.first_end[sl]] if hasattr(st, "ends") else [st.end[sl]]
+        out += [st.ends_of(sl).ravel(), st.first_end[sl]] if st.copy_rows else [st.end[sl]]
     for e in rings:
         sl = slice(img * e.b.rows, (img + 1) * e.b.rows)
         e.prefix(sl.stop - 1)
         out += [e.claims[sl], e.raw[sl]]
-    return out
+    return [np.asarray(a, dtype=float) for a in out]
 
 
 def _shifted(a: np.ndarray, b: np.ndarray, shift: float) -> bool:

@@ -310,7 +310,7 @@ def row_schedule(network: Network, nmap: NetworkMap, arch: Arch,
     """
     done, layer_rows = run_rows(network, nmap, arch, chunk_positions, noc, images)
     arrivals = {(e.b.consumer, e.b.order): e.arrivals() for st in layer_rows for e in st.ins}
-    return done, [st.there for st in layer_rows], arrivals
+    return done, [np.array(st.there, dtype=float) for st in layer_rows], arrivals
 
 
 def run_rows(network: Network, nmap: NetworkMap, arch: Arch,
@@ -327,14 +327,19 @@ def run_rows(network: Network, nmap: NetworkMap, arch: Arch,
 
 def build_rows(network: Network, nmap: NetworkMap, arch: Arch,
                chunk_positions: int = CHUNK_POSITIONS, noc: Traffic | None = None,
-               images: int = 1, widen: Mapping[tuple[int, int], int] | None = None
-               ) -> "RowSchedule":
+               images: int = 1, widen: Mapping[tuple[int, int], int] | None = None,
+               setup: dict | None = None) -> "RowSchedule":
     """The layers of :func:`row_schedule` set up for up to ``images`` images back to back,
     not stepped yet (:meth:`RowSchedule.advance`). ``widen``: (consumer layer index,
     operand) -> factor, rings given that many times their slots
-    (:meth:`pimsim.sim.edram.OperandBuffer.widened`; a what-if, not the design)."""
+    (:meth:`pimsim.sim.edram.OperandBuffer.widened`; a what-if, not the design).
+    ``setup``: a dict kept between calls for the same network, mapping, design, NoC and
+    ``chunk_positions`` (empty at first): what does not depend on ``images`` or ``widen``
+    (each layer's copy layout, the buffer plan, the receptive-field windows) is computed
+    once into it and reused."""
     from pimsim.sim.buffers import windows        # the engine's receptive-field rule
 
+    setup = {} if setup is None else setup
     d = arch.design
     t_read, edram_bw, bus_bw, link_bw, router_ns = _rates(arch)
     noc = noc if noc is not None else traffic(network, nmap, arch)
@@ -343,22 +348,30 @@ def build_rows(network: Network, nmap: NetworkMap, arch: Arch,
     lays = list(network)
     # a producer's output register (a worker, or the output stage of a row's first part)
     # is held until the row's off-chip bits have crossed and its NoC transfer starts
-    hold: dict[str, np.ndarray] = {}
-    for lay, lm in zip(network, nmap.layers):
+    hold: dict[str, np.ndarray] = setup.get("hold", {})
+    for lay, lm in zip(network, nmap.layers) if "hold" not in setup else ():
         for order, src in enumerate(lay.inputs):
             if src != NETWORK_INPUT and (lay.is_mvm or order > 0):
                 src_rows = max(1, network.layer(src).out_shape[1])
                 h_ = hold.setdefault(src, np.zeros(src_rows))
                 np.maximum(h_, _off_rows(lay, lm, order, src_rows) * off_bit_ns, out=h_)
+    setup["hold"] = hold
     layer_rows = []
-    for lay, lm in zip(network, nmap.layers):
+    for i, (lay, lm) in enumerate(zip(network, nmap.layers)):
         rows = max(1, lay.out_shape[1])
         held = np.tile(hold.get(lay.name, np.zeros(rows)), images)
-        layer_rows.append(_CopyRows(lay, lm, arch, rows, chunk_positions, held, images)
-                          if lm.is_mvm else _WorkerRows(lay, lm, arch, rows, held, images))
+        if lm.is_mvm:
+            st = _CopyRows(lay, lm, arch, rows, chunk_positions, held, images,
+                           static=setup.get(("copies", i)))
+            setup[("copies", i)] = st.static_data
+        else:
+            st = _WorkerRows(lay, lm, arch, rows, held, images)
+        layer_rows.append(st)
     sources = []
     c_in, h_in, w_in = network.input_shape
-    for b in plan_buffers(network, nmap, d):          # where image 0's rows live
+    if "plan" not in setup:
+        setup["plan"] = plan_buffers(network, nmap, d)
+    for b in setup["plan"]:                           # where image 0's rows live
         if widen and (b.consumer, b.order) in widen:
             b = b.widened(widen[(b.consumer, b.order)])
         lay, lm = lays[b.consumer], nmap.layers[b.consumer]
@@ -377,17 +390,27 @@ def build_rows(network: Network, nmap: NetworkMap, arch: Arch,
         else:                             # a worker's whole row
             row_ns = lays[b.producer].out_shape[0] * lays[b.producer].out_shape[2] * bits / link_bw
         cons = layer_rows[b.consumer]
-        lo, hi = windows(lay, cons.per_image, b.rows)
-        shift = np.repeat(np.arange(images) * b.rows, cons.per_image)
-        lo, hi = np.tile(lo, images) + shift, np.tile(hi, images) + shift
-        e = _Buffer(b, prod, cons, lo, hi,
-                    np.tile(_off_rows(lay, lm, b.order, b.rows) * off_bit_ns, images),
+        if ("windows", b.consumer, b.order) not in setup:
+            setup[("windows", b.consumer, b.order)] = windows(lay, cons.per_image, b.rows)
+        win = setup[("windows", b.consumer, b.order)]
+        off = _off_rows(lay, lm, b.order, b.rows) * off_bit_ns
+        lo, hi = _tiled_windows(win, b.rows, cons.per_image, images)
+        e = _Buffer(b, prod, cons, lo, hi, np.tile(off, images),
                     row_ns if over_noc else 0.0,
                     noc.edge_hops.get((src, lay.name), 0.0) * router_ns if over_noc else 0.0,
                     link_bw, d.noc.avg_hops * router_ns, off_bit_ns)
+        e.win, e.off_image = win, off.tolist()     # one image's (RowSchedule.grow)
         prod.outs.append(e)
         cons.ins.append(e)
     return RowSchedule(network, nmap, arch, sources, layer_rows)
+
+
+def _tiled_windows(win: tuple[np.ndarray, np.ndarray], rows: int, per_image: int,
+                   images: int) -> tuple[np.ndarray, np.ndarray]:
+    """One image's receptive-field windows (``lo``, ``hi`` per consumer row, over ``rows``
+    input rows) for ``images`` images back to back, image-major."""
+    shift = np.repeat(np.arange(images) * rows, per_image)
+    return np.tile(win[0], images) + shift, np.tile(win[1], images) + shift
 
 
 class RowSchedule:
@@ -401,6 +424,8 @@ class RowSchedule:
         self.network, self.nmap, self.arch = network, nmap, arch
         self.sources, self.layer_rows = sources, layer_rows
         self.upto = 0
+        for s in sources + layer_rows:        # consumers (new input rows), producers (slots)
+            s.nbrs = list(dict.fromkeys([e.cons for e in s.outs] + [e.prod for e in s.ins]))
 
     def advance(self, upto: int) -> None:
         """Step every layer through the rows of the first ``upto`` images (EngineError when
@@ -408,23 +433,29 @@ class RowSchedule:
         steppers = self.sources + self.layer_rows
         for s in steppers:
             s.limit = min(s.rows, upto * s.per_image)
+            s.queued = True
         # a worklist: a layer that took rows may let its consumers (new input rows) and
         # its producers (freed slots) go on; each row's times depend only on rows its
         # ``ready`` waits for, so the order layers are stepped in does not change them
         todo = deque(steppers)
-        queued = set(map(id, steppers))
+        pop, push = todo.popleft, todo.append
         while todo:
-            s = todo.popleft()
-            queued.discard(id(s))
-            lim, start = s.limit, s.next
-            while s.next < lim and s.ready(s.next):
-                s.step(s.next)
-                s.next += 1
-            if s.next > start:
-                for t in [e.cons for e in s.outs] + [e.prod for e in s.ins]:
-                    if id(t) not in queued and t.next < t.limit:
-                        queued.add(id(t))
-                        todo.append(t)
+            s = pop()
+            s.queued = False
+            n, lim = s.next, s.limit
+            if n >= lim:
+                continue
+            ready, step = s.ready, s.step
+            start = n
+            while n < lim and ready(n):
+                step(n)                   # (a step reads other steppers' ``next`` only)
+                n += 1
+                s.next = n
+            if n > start:
+                for t in s.nbrs:
+                    if not t.queued and t.next < t.limit:
+                        t.queued = True
+                        push(t)
         if any(s.next < s.limit for s in steppers):
             # the engine would deadlock too: a defect of the plan
             from pimsim.errors import EngineError
@@ -435,6 +466,21 @@ class RowSchedule:
                               file=d.source, where="--fidelity", expected="please "
                               "report it with the design point and trace")
         self.upto = max(self.upto, upto)
+
+    @property
+    def images(self) -> int:
+        """The images the schedule has room for."""
+        st = (self.sources + self.layer_rows)[0]
+        return st.rows // st.per_image
+
+    def grow(self, images: int) -> None:
+        """Room for ``images`` images (more than now), the rows stepped so far kept: the
+        same schedule as one set up for ``images`` from the start and advanced as far (a
+        row's times do not depend on how many images follow)."""
+        for s in self.sources + self.layer_rows:
+            s.grow(images)
+            for e in s.ins:
+                e.grow(images)
 
     def done(self, names: set[str] | None = None,
              image: int | None = None) -> dict[str, np.ndarray]:
@@ -450,8 +496,8 @@ class RowSchedule:
                     else slice(image * st.per_image, (image + 1) * st.per_image))
             end = st.done(rows)
             if lm.host_out_bits and links:      # a sink's results cross a link to the host
-                if isinstance(st, _CopyRows):   # an equal share per unit (copy's part)
-                    end = (st.ends[:, rows] + lm.host_out_bits
+                if st.copy_rows:                # an equal share per unit (copy's part)
+                    end = (st.ends_of(rows) + lm.host_out_bits
                            / np.count_nonzero(st.ppr[:, :st.per_image]) * off_bit_ns
                            ).max(axis=0)
                 else:                           # one unit per row
@@ -464,6 +510,8 @@ class _Rows:
     """A producer of rows in :func:`row_done_ns`: how far it is (``next``), its
     consumers' buffers (``outs``) and its inputs (``ins``)."""
 
+    copy_rows = False                     # an MVM layer's copies (:class:`_CopyRows`)
+
     def __init__(self, rows: int, per_image: int | None = None):
         self.rows = rows                  # rows of every image stepped (image-major)
         self.per_image = per_image or rows
@@ -471,8 +519,19 @@ class _Rows:
         self.limit = rows                 # rows to step to (RowSchedule.advance)
         self.outs: list[_Buffer] = []
         self.ins: list[_Buffer] = []
-        self.start = np.zeros(rows)       # when each row's last unit started (read inputs)
-        self.there = np.zeros(rows)       # when each row's input rows were all there
+        # per-row times are Python lists of floats: read and written one row at a time,
+        # where numpy scalars cost more (the same IEEE double arithmetic either way)
+        self.start = [0.0] * rows         # when each row's last unit started (read inputs)
+        self.there = [0.0] * rows         # when each row's input rows were all there
+        self.queued = False               # in RowSchedule.advance's worklist
+        self.nbrs: list[_Rows] = []       # the steppers a step of this one may unblock
+
+    def grow(self, images: int) -> None:
+        """Room for ``images`` images' rows (:meth:`RowSchedule.grow`)."""
+        extra = self.per_image * images - self.rows
+        self.start += [0.0] * extra
+        self.there += [0.0] * extra
+        self.rows += extra
 
     def ready(self, r: int) -> bool:
         """Are row ``r``'s input rows in and its slots' previous holders read?"""
@@ -489,7 +548,7 @@ class _Rows:
         t = None
         for e in self.ins:
             x = e.hil[r]
-            a = e.run if x == e.upto - 1 else e.prefix(x)
+            a = e.run if x == e.upto - 1 else e.arrived[x] if x < e.upto else e.prefix(x)
             if t is None or a > t:
                 t = a
         if t is None:
@@ -524,72 +583,116 @@ class _Source(_Rows):
 
 class _Buffer:
     """One consumer operand's ring of row slots (``pimsim.sim.edram.OperandBuffer``)
-    between two steppers of :func:`row_done_ns`: when each row took its slot and arrived."""
+    between two steppers of :func:`row_done_ns`: when each row took its slot and arrived.
+    Per-row times are Python lists (``claims``, ``raw``, ``arrived``; ``wait`` a numpy
+    array: it is summed)."""
 
     def __init__(self, b, prod: _Rows, cons: _Rows, lo: np.ndarray, hi: np.ndarray,
                  off_ns: np.ndarray, row_ns: float, hop_ns: float, link_bw: float,
                  remote_hop_ns: float, off_bit_ns: float):
         self.b, self.prod, self.cons = b, prod, cons
         self.slots = b.slots
-        self.local = [b.pool(0, i) == 0 for i in range(b.slots)]   # slot -> in local eDRAM
+        # slot -> 0: local eDRAM, 1: another tile's, 2: off-chip (a row's slot is its index
+        # modulo the slots: OperandBuffer.pool) and the time it adds after the hop (ns,
+        # :func:`stored_ns`' terms)
+        self.pools = [b.pool(0, i) for i in range(b.slots)]
+        self.remote_ns = b.send_bits / link_bw
+        self.spill_ns = 2 * b.send_bits * off_bit_ns
         self.lo, self.hi = lo, hi
-        self.off_ns, self.row_ns, self.hop_ns = off_ns, row_ns, hop_ns
+        self.off_ns, self.row_ns, self.hop_ns = off_ns.tolist(), row_ns, hop_ns
         self.link_bw, self.remote_hop_ns, self.off_bit_ns = link_bw, remote_hop_ns, off_bit_ns
         n = self.nrows = b.rows * (cons.rows // cons.per_image)   # rows of every image
-        self.claims = np.zeros(n)
+        self.claims = [0.0] * n
         self.wait = np.zeros(n)           # how long the producer waited for each row's slot
         self.last = -np.inf
         # the consumer row that reads each input row last (-1: none) and the first
         self.first_reader, self.last_reader = readers(lo, hi, n)
         self.hil, self.lastl = hi.tolist(), self.last_reader.tolist()   # fast to index
+        self.firstl = self.first_reader.tolist()
         self.run = -np.inf                # rows 0..upto - 1 have all arrived by then
-        self.arrived = np.zeros(n)
-        self.raw = np.zeros(n)            # each row's own arrival, for rows < upto
+        self.arrived = [0.0] * n
+        self.raw = [0.0] * n              # each row's own arrival, for rows < upto
         self.upto = 0                     # prefix maxima known for rows < upto
+        self.part_ns: dict[int, np.ndarray] = {}   # row of an image -> its parts' NoC ns
+        self.read_lo = self.read_hi = -1  # release(): the last window of readers, its max
+        self.read_ns = 0.0
+
+    def grow(self, images: int) -> None:
+        """Room for ``images`` images' rows (:meth:`RowSchedule.grow`): the windows and
+        readers of every image, the rows so far kept."""
+        b, n = self.b, self.b.rows * images
+        extra = n - self.nrows
+        self.lo, self.hi = _tiled_windows(self.win, b.rows, self.cons.per_image, images)
+        self.first_reader, self.last_reader = readers(self.lo, self.hi, n)
+        self.hil, self.lastl = self.hi.tolist(), self.last_reader.tolist()
+        self.firstl = self.first_reader.tolist()
+        self.off_ns += self.off_image * (extra // b.rows)
+        self.claims += [0.0] * extra
+        self.wait = np.concatenate([self.wait, np.zeros(extra)])
+        self.arrived += [0.0] * extra
+        self.raw += [0.0] * extra
+        self.nrows = n
 
     def arrival(self, x: int) -> float:
         """When row ``x`` can be read in the consumer's buffer (ns)."""
         p = self.prod
-        if isinstance(p, _CopyRows):      # each copy's part on its own, the first with
-            k, _, _, kl, nl, _ = p.rowk[x % p.per_image]   # the row's off-chip bits once
-            if 0 < len(kl) <= SCALAR_COPIES:               # it has its slot
+        if p.copy_rows:                   # each copy's part on its own, the first with
+            r = x % p.per_image           # the row's off-chip bits once it has its slot
+            k, _, _, kl, nl, _ = p.rowk[r]
+            if len(kl) == 1:              # one part, the first (most rows of small layers)
+                t = self.claims[x] + self.off_ns[x] + nl[0] * self.row_ns
+            elif 0 < len(kl) <= SCALAR_COPIES:
                 fp, t = p.first_part[x], -np.inf
+                endl = p.endl
                 for kk, nn in zip(kl, nl):
-                    v = self.claims[x] + self.off_ns[x] if kk == fp else p.ends[kk, x]
+                    if kk == fp:
+                        v = self.claims[x] + self.off_ns[x]
+                    else:
+                        v = endl[kk][x] if endl is not None else p.ends[kk, x]
                     t = max(t, float(v + nn * self.row_ns))
-                return self._stored(x, t)
-            if not k.size:                # (copies without a part: -inf, left out)
-                k = np.arange(p.ppr.shape[0])
-            t = p.ends[k, x]
-            t[k == p.first_part[x]] = self.claims[x] + self.off_ns[x]
-            t = float((t + p.ppr[k, x] * self.row_ns).max())
+            elif p.first_k[r] >= 0:       # the row's copies a0, a0 + 1, ...: a slice
+                a0 = p.first_k[r]
+                part = self.part_ns.get(r)
+                if part is None:
+                    part = self.part_ns[r] = p.ppr[k, x] * self.row_ns
+                tt = p.ends[a0:a0 + len(kl), x] + part
+                j = p.first_part[x] - a0
+                if 0 <= j < len(kl):
+                    tt[j] = (self.claims[x] + self.off_ns[x]) + part[j]
+                t = float(tt.max())
+            else:
+                if not k.size:            # (copies without a part: -inf, left out)
+                    k = np.arange(p.ppr.shape[0])
+                tt = p.ends[k, x]
+                tt[k == p.first_part[x]] = self.claims[x] + self.off_ns[x]
+                t = float((tt + p.ppr[k, x] * self.row_ns).max())
         else:
             t = self.claims[x] + self.off_ns[x] + self.row_ns
-        return self._stored(x, t)
-
-    def _stored(self, x: int, t: float) -> float:
-        """Row ``x``, sent at ``t`` (ns), readable in the consumer's buffer."""
-        if self.local[x % self.slots]:             # the common case, without a call
+        pool = self.pools[x % self.slots]         # stored: as stored_ns, without a call
+        if pool == 0:
             return t + self.hop_ns
-        return stored_ns(self.b, x // self.b.rows, x % self.b.rows, t + self.hop_ns,
-                         self.link_bw, self.remote_hop_ns, self.off_bit_ns)
+        if pool == 1:
+            return t + self.hop_ns + self.remote_ns + self.remote_hop_ns
+        return t + self.hop_ns + self.spill_ns
 
     def prefix(self, x: int) -> float:
         """When rows 0..x have all arrived."""
         if x < self.upto:
-            return float(self.arrived[x])
-        run = self.run
-        while self.upto <= x:
-            a = self.raw[self.upto] = self.arrival(self.upto)
-            run = a if self.upto == 0 else max(a, run)
-            self.arrived[self.upto] = run
-            self.upto += 1
+            return self.arrived[x]
+        run, upto, raw, arrived = self.run, self.upto, self.raw, self.arrived
+        while upto <= x:
+            a = raw[upto] = self.arrival(upto)
+            if upto == 0 or not run > a:  # max(a, run)
+                run = a
+            arrived[upto] = run
+            upto += 1
+        self.upto = upto
         self.run = run                    # rows 0..upto - 1 have all arrived by then
         return run
 
     def arrivals(self) -> np.ndarray:
         """When every row can be read in the consumer's buffer (:meth:`arrival`), ns."""
-        out = self.raw.copy()
+        out = np.array(self.raw, dtype=float)
         for x in range(self.upto, self.nrows):
             out[x] = self.arrival(x)
         return out
@@ -597,12 +700,17 @@ class _Buffer:
     def release(self, x: int) -> float:
         """When row ``x``'s slot is free: its last reader has started (read it), or it
         arrived when no output reads it."""
-        lo, hi = self.first_reader[x], self.last_reader[x]
+        hi = self.lastl[x]
         if hi < 0:
             return self.arrival(x)
+        lo = self.firstl[x]
         if lo == hi:
-            return float(self.cons.start[lo])
-        return float(self.cons.start[lo:hi + 1].max())
+            return self.cons.start[lo]
+        if lo == self.read_lo and hi == self.read_hi:   # rows read by the same consumer
+            return self.read_ns                         # rows (final once all started)
+        self.read_lo, self.read_hi = lo, hi
+        self.read_ns = t = max(self.cons.start[lo:hi + 1])
+        return t
 
 
 class _WorkerRows(_Rows):
@@ -616,17 +724,23 @@ class _WorkerRows(_Rows):
             "accumulate" if role == "tile_shift_add" else "op"))
             / units_per_tile(arch, role)) if role else 0.0
         self.per_row = ops * op_ns / rows
-        self.free = np.zeros(self.h)
-        self.end = np.zeros(rows * images)
-        self.held = held
+        self.free = [0.0] * self.h
+        self.end = [0.0] * (rows * images)
+        self.held = held.tolist()
+
+    def grow(self, images: int) -> None:
+        extra = self.per_image * images - self.rows
+        super().grow(images)
+        self.end += [0.0] * extra
+        self.held += self.held[:self.per_image] * (extra // self.per_image)
 
     def step(self, r: int) -> None:
         w = (r % self.per_image) % self.h
-        self.start[r] = max(self.free[w], self.avail(r))
-        self.free[w] = self.end[r] = self.claim(r, self.start[r] + self.per_row) + self.held[r]
+        self.start[r] = s = max(self.free[w], self.avail(r))
+        self.free[w] = self.end[r] = self.claim(r, s + self.per_row) + self.held[r]
 
     def done(self, rows: slice = slice(None)) -> np.ndarray:
-        return self.end[rows]
+        return np.array(self.end[rows], dtype=float)
 
 
 class _CopyRows(_Rows):
@@ -652,26 +766,14 @@ class _CopyRows(_Rows):
       (:meth:`_Rows.claim`) and holds the register until it has them.
     """
 
-    def __init__(self, lay, lm, arch: Arch, rows: int, chunk_positions: int,
-                 held: np.ndarray, images: int = 1):
-        from pimsim.sim.noc import copy_layout
+    copy_rows = True
 
+    def __init__(self, lay, lm, arch: Arch, rows: int, chunk_positions: int,
+                 held: np.ndarray, images: int = 1, static: dict | None = None):
         super().__init__(rows * images, rows)
         d = arch.design
         t_read, edram_bw, bus_bw, _, _ = _rates(arch)
-        width = 1 if lay.is_matmul else max(1, lay.out_shape[2])   # written: per row of A
         c = lm.replication
-        chunk = max(1, min(width, chunk_positions))
-        ppr, _ = copy_layout(lm, rows, width, d.tile.imas, chunk)     # [copies, rows]
-        self.ppr = np.tile(ppr, (1, images))
-        cyc = d.input_cycles * ou_steps(lm, arch)
-        self.rowk = []                         # per row of an image: (copies, n, m) arrays
-        for r in range(rows):
-            k = np.nonzero(ppr[:, r])[0]
-            n = ppr[k, r].astype(float)
-            keep = 1.0 - lm.skip_cycles
-            m = n * cyc if keep == 1.0 else np.ceil(n * cyc * keep)
-            self.rowk.append((k, n, m, k.tolist(), n.tolist(), m.tolist()))
         t_conv = conversion_ns(lm, arch)
         fetch = lay.weight_rows * lay.groups * d.precision.input_bits
         store = lay.out_shape[0] * d.precision.output_bits
@@ -687,49 +789,161 @@ class _CopyRows(_Rows):
         self.cycles = d.input_cycles * ou_steps(lm, arch)
         self.keep = 1.0 - lm.skip_cycles
         self.write_ns = lm.write_ns
-        self.held = held
-        self.go = np.zeros(c)                  # when each copy may start its next unit
-        self.adc = np.zeros(c)                 # when its ADCs are free
-        self.stage = np.zeros(c)               # when its last output stage ends
-        self.first = np.ones(c, dtype=bool)    # no unit yet (a written operand is programmed)
-        if max(len(x[3]) for x in self.rowk) <= SCALAR_COPIES:   # every row stepped in
-            self.go, self.adc, self.stage = [0.0] * c, [0.0] * c, [0.0] * c   # Python
-            self.first = [True] * c                                          # floats
-        self.ends = np.full((c, rows * images), -np.inf)
-        self.first_part = np.zeros(rows * images, dtype=np.int64)
-        self.first_end = np.zeros(rows * images)   # the first part's output stage is over
+        self.held = held.tolist()
+        if static is None:
+            static = self.static(lay, lm, arch, rows, chunk_positions)
+        self.static_data = static
+        self.ppr = np.tile(static["ppr"], (1, images))
+        self.rowk, self.first_k, self.vec = static["rowk"], static["first_k"], static["vec"]
+        self.scalar = static["scalar"]
+        n_rows = rows * images
+        if self.scalar:                        # every row stepped copy by copy: Python lists
+            self.go, self.adc, self.stage = [0.0] * c, [0.0] * c, [0.0] * c
+            self.first = [True] * c
+            self.endl = [[-np.inf] * n_rows for _ in range(c)]   # [copy][row]
+            self.first_part = [0] * n_rows
+            self.first_end = [0.0] * n_rows
+        else:
+            self.go = np.zeros(c)              # when each copy may start its next unit
+            self.adc = np.zeros(c)             # when its ADCs are free
+            self.stage = np.zeros(c)           # when its last output stage ends
+            self.first = np.ones(c, dtype=bool)   # no unit yet (a written operand is programmed)
+            self.endl = None
+            self.ends = np.full((c, n_rows), -np.inf)
+            self.first_part = np.zeros(n_rows, dtype=np.int64)
+            self.first_end = np.zeros(n_rows)  # the first part's output stage is over
+
+    def static(self, lay, lm, arch: Arch, rows: int, chunk_positions: int) -> dict:
+        """What does not depend on the images or the rings (:func:`build_rows` keeps it
+        for the next schedule of the same network): ``ppr`` [copies, rows of an image],
+        positions of each copy in each row; per row of an image, ``rowk`` (its copies
+        ``k``, their positions ``n`` and reads ``m``, as lists, and as arrays where the
+        row is on none or more than ``SCALAR_COPIES`` copies, else None), ``first_k``
+        (the first copy where they are a run k0, k0 + 1, ..., indexed by a slice, a view;
+        -1 otherwise) and ``vec`` (for the array form of :meth:`step`: the copies' index
+        and each copy's n x fetch, (m - 1) x period, whether every m > 0, n x drain);
+        ``scalar``: every row is stepped copy by copy."""
+        from pimsim.sim.noc import copy_layout
+
+        d = arch.design
+        width = 1 if lay.is_matmul else max(1, lay.out_shape[2])   # written: per row of A
+        chunk = max(1, min(width, chunk_positions))
+        ppr, _ = copy_layout(lm, rows, width, d.tile.imas, chunk)     # [copies, rows]
+        cyc = d.input_cycles * ou_steps(lm, arch)
+        keep = 1.0 - lm.skip_cycles
+        rr, kk = np.nonzero(ppr.T)             # row by row, each row's copies in order
+        n_all = ppr[kk, rr].astype(float)
+        m_all = n_all * cyc if keep == 1.0 else np.ceil(n_all * cyc * keep)
+        cut = np.searchsorted(rr, np.arange(rows + 1)).tolist()
+        kl_all, nl_all, ml_all = kk.tolist(), n_all.tolist(), m_all.tolist()
+        rowk, first_k, vec = [], [], []
+        for r in range(rows):
+            a, b = cut[r], cut[r + 1]
+            kl = kl_all[a:b]
+            if 0 < len(kl) <= SCALAR_COPIES:   # stepped copy by copy: the lists only
+                rowk.append((None, None, None, kl, nl_all[a:b], ml_all[a:b]))
+                first_k.append(-1)
+                vec.append(None)
+                continue
+            k, n, m = kk[a:b], n_all[a:b], m_all[a:b]
+            rowk.append((k, n, m, kl, nl_all[a:b], ml_all[a:b]))
+            if not kl:
+                first_k.append(-1)
+                vec.append(None)
+                continue
+            run = kl[-1] - kl[0] == len(kl) - 1
+            first_k.append(kl[0] if run else -1)
+            vec.append((slice(kl[0], kl[-1] + 1) if run else k, n * self.fetch_ns,
+                        (m - 1) * self.period, bool((m > 0).all()), n * self.drain_ns))
+        return {"ppr": ppr, "rowk": rowk, "first_k": first_k, "vec": vec,
+                "scalar": max((len(x[3]) for x in rowk), default=0) <= SCALAR_COPIES}
+
+    def grow(self, images: int) -> None:
+        extra = self.per_image * images - self.rows
+        super().grow(images)
+        self.ppr = np.tile(self.static_data["ppr"], (1, images))
+        self.held += self.held[:self.per_image] * (extra // self.per_image)
+        if self.endl is not None:
+            for e in self.endl:
+                e += [-np.inf] * extra
+            self.first_part += [0] * extra
+            self.first_end += [0.0] * extra
+        else:
+            c = self.ends.shape[0]
+            self.ends = np.concatenate([self.ends, np.full((c, extra), -np.inf)], axis=1)
+            self.first_part = np.concatenate([self.first_part, np.zeros(extra, np.int64)])
+            self.first_end = np.concatenate([self.first_end, np.zeros(extra)])
+
+    def ends_of(self, rows: slice = slice(None)) -> np.ndarray:
+        """[copies, rows]: when each copy's part of each row (of ``rows``) has its output
+        stage over (-inf: no part), ns; a new array."""
+        if self.endl is not None:
+            return np.array([e[rows] for e in self.endl], dtype=float).reshape(
+                len(self.endl), -1)
+        return self.ends[:, rows].copy()
 
     def step(self, r: int) -> None:
         if r % self.per_image == 0:             # a written operand: programmed per image
             self.first[:] = [True] * len(self.first)
-        k, n, m, kl, nl, ml = self.rowk[r % self.per_image]
-        if not k.size:
+        i = r % self.per_image
+        k, n, m, kl, nl, ml = self.rowk[i]
+        if not kl:
             return
-        if k.size <= SCALAR_COPIES:
+        if len(kl) <= SCALAR_COPIES:
             self._step_scalar(r, kl, nl, ml)
             return
+        ks, nf, mp, all_m, nd = self.vec[i]
         period = self.period
-        b = np.maximum(self.go[k], self.avail(r)) + np.where(self.first[k], self.write_ns, 0.0)
-        self.start[r] = b.max()
-        f = b + n * self.fetch_ns
-        cs = np.maximum(f + self.t_read, self.adc[k])
-        last = np.where(m > 0, cs + (m - 1) * period, f)
-        ready = np.where(m > 0, last + period, f)
-        self.adc[k] = np.where(m > 0, last + self.t_conv, self.adc[k])
-        self.go[k] = np.maximum(last, self.stage[k])
-        wrote = np.maximum(ready, self.stage[k]) + n * self.drain_ns
-        self.ends[k, r] = wrote
-        j = int(np.argmin(wrote))
-        self.first_part[r] = k[j]
-        self.stage[k] = wrote
-        self.stage[k[j]] = self.first_end[r] = self.claim(r, float(wrote[j])) + self.held[r]
-        self.first[k] = False
+        b = np.maximum(self.go[ks], self.avail(r))
+        if self.write_ns != 0.0:
+            b = b + np.where(self.first[ks], self.write_ns, 0.0)
+        self.start[r] = float(b.max())
+        if all_m and type(ks) is slice:        # the same operations, in place on views
+            adc, stage = self.adc[ks], self.stage[ks]
+            cs = np.add(b, nf, out=b)          # f
+            cs += self.t_read
+            np.maximum(cs, adc, out=cs)
+            last = np.add(cs, mp, out=cs)
+            ready = last + period
+            np.add(last, self.t_conv, out=adc)
+            np.maximum(last, stage, out=self.go[ks])
+            wrote = np.maximum(ready, stage, out=ready)
+            wrote += nd
+            self.ends[ks, r] = wrote
+            j = int(wrote.argmin())
+            kj = kl[j]
+            self.first_part[r] = kj
+            stage[:] = wrote
+            self.stage[kj] = self.first_end[r] = self.claim(r, float(wrote[j])) + self.held[r]
+            self.first[ks] = False
+            return
+        f = b + nf
+        cs = np.maximum(f + self.t_read, self.adc[ks])
+        if all_m:
+            last = cs + mp
+            ready = last + period
+            self.adc[ks] = last + self.t_conv
+        else:
+            last = np.where(m > 0, cs + mp, f)
+            ready = np.where(m > 0, last + period, f)
+            self.adc[ks] = np.where(m > 0, last + self.t_conv, self.adc[ks])
+        stage = self.stage[ks]
+        self.go[ks] = np.maximum(last, stage)
+        wrote = np.maximum(ready, stage) + nd
+        self.ends[ks, r] = wrote
+        j = int(wrote.argmin())
+        kj = kl[j]
+        self.first_part[r] = kj
+        self.stage[ks] = wrote
+        self.stage[kj] = self.first_end[r] = self.claim(r, float(wrote[j])) + self.held[r]
+        self.first[ks] = False
 
     def _step_scalar(self, r: int, kl: list[int], nl: list[float], ml: list[float]) -> None:
         """:meth:`step` for a row on a few copies, copy by copy in Python floats (the same
         operations in the same order as the array form, so the same results)."""
         period, t_read, t_conv = self.period, self.t_read, self.t_conv
-        go, adc, stage, first, ends = self.go, self.adc, self.stage, self.first, self.ends
+        go, adc, stage, first, endl = self.go, self.adc, self.stage, self.first, self.endl
+        fetch_ns, drain_ns = self.fetch_ns, self.drain_ns
         avail = self.avail(r)
         start = -np.inf
         best, bj = np.inf, 0
@@ -738,7 +952,7 @@ class _CopyRows(_Rows):
             if first[kk]:
                 b += self.write_ns
             start = max(start, b)
-            f = b + nn * self.fetch_ns
+            f = b + nn * fetch_ns
             if mm > 0:
                 cs = max(f + t_read, float(adc[kk]))
                 last = cs + (mm - 1) * period
@@ -748,8 +962,12 @@ class _CopyRows(_Rows):
                 last = ready = f
             st = float(stage[kk])
             go[kk] = max(last, st)
-            wrote = max(ready, st) + nn * self.drain_ns
-            ends[kk, r] = stage[kk] = wrote
+            wrote = max(ready, st) + nn * drain_ns
+            stage[kk] = wrote
+            if endl is not None:
+                endl[kk][r] = wrote
+            else:
+                self.ends[kk, r] = wrote
             if wrote < best:
                 best, bj = wrote, kk
             first[kk] = False
@@ -760,9 +978,11 @@ class _CopyRows(_Rows):
     def done(self, rows: slice = slice(None)) -> np.ndarray:
         """When each row (of ``rows``) has its last output stage over."""
         idx = np.arange(self.rows)[rows]
-        done = self.ends[:, rows].copy()
-        has = self.ppr[self.first_part[idx], idx] > 0
-        done[self.first_part[idx][has], np.nonzero(has)[0]] = self.first_end[idx][has]
+        done = self.ends_of(rows)
+        fp = np.asarray(self.first_part[rows], dtype=np.int64)
+        fe = np.asarray(self.first_end[rows], dtype=float)
+        has = self.ppr[fp, idx] > 0
+        done[fp[has], np.nonzero(has)[0]] = fe[has]
         return done.max(axis=0)
 
 
