@@ -247,19 +247,21 @@ def bottleneck(stage_list: list[Stage], interval_ns: float) -> dict:
 
 
 def stored_ns(b, image: int, row: int, arrive: float, link_bw: float,
-              remote_hop_ns: float, off_bit_ns: float) -> float:
+              remote_hop_ns: float, off_bit_ns: float, bits: float | None = None) -> float:
     """When row ``row`` of image ``image`` in buffer ``b`` (``pimsim.sim.edram.OperandBuffer``)
     can be read, from when it reaches the consumer (``arrive``, ns), as the engine stores it
     (``Processes.stored``): a row in another tile's eDRAM crosses the on-chip network once
     more (bits / link bandwidth + ``noc.avg_hops`` routers, ``remote_hop_ns``); a spilled
     row is written out and read back over the chip's off-chip links (2 x bits x
     ``off_bit_ns``), without queueing (the engine measures the links' queueing,
-    ``pimsim.sim.agreement``)."""
+    ``pimsim.sim.agreement``). ``bits``: what arrived, the whole row (``b.send_bits``) when
+    not given; a copy's part of the row is stored on its own, with its own bits."""
     pool = b.pool(image, row)
+    bits = b.send_bits if bits is None else bits
     if pool == 1:
-        return arrive + b.send_bits / link_bw + remote_hop_ns
+        return arrive + bits / link_bw + remote_hop_ns
     if pool == 2:
-        return arrive + 2 * b.send_bits * off_bit_ns
+        return arrive + 2 * bits * off_bit_ns
     return arrive
 
 
@@ -398,7 +400,8 @@ def build_rows(network: Network, nmap: NetworkMap, arch: Arch,
         e = _Buffer(b, prod, cons, lo, hi, np.tile(off, images),
                     row_ns if over_noc else 0.0,
                     noc.edge_hops.get((src, lay.name), 0.0) * router_ns if over_noc else 0.0,
-                    link_bw, d.noc.avg_hops * router_ns, off_bit_ns)
+                    link_bw, d.noc.avg_hops * router_ns, off_bit_ns,
+                    lays[b.producer].out_shape[0] * bits if b.producer >= 0 else 0.0)
         e.win, e.off_image = win, off.tolist()     # one image's (RowSchedule.grow)
         prod.outs.append(e)
         cons.ins.append(e)
@@ -589,15 +592,18 @@ class _Buffer:
 
     def __init__(self, b, prod: _Rows, cons: _Rows, lo: np.ndarray, hi: np.ndarray,
                  off_ns: np.ndarray, row_ns: float, hop_ns: float, link_bw: float,
-                 remote_hop_ns: float, off_bit_ns: float):
+                 remote_hop_ns: float, off_bit_ns: float, pos_bits: float = 0.0):
         self.b, self.prod, self.cons = b, prod, cons
         self.slots = b.slots
         # slot -> 0: local eDRAM, 1: another tile's, 2: off-chip (a row's slot is its index
         # modulo the slots: OperandBuffer.pool) and the time it adds after the hop (ns,
-        # :func:`stored_ns`' terms)
+        # :func:`stored_ns`' terms): a whole row's (a worker's or the host's), and per
+        # position of a copy's part (``pos_bits``: each part is stored on its own, as the
+        # engine's Processes.stored does)
         self.pools = [b.pool(0, i) for i in range(b.slots)]
         self.remote_ns = b.send_bits / link_bw
         self.spill_ns = 2 * b.send_bits * off_bit_ns
+        self.pos_ns = (0.0, pos_bits / link_bw, 2 * pos_bits * off_bit_ns)   # by pool
         self.lo, self.hi = lo, hi
         self.off_ns, self.row_ns, self.hop_ns = off_ns.tolist(), row_ns, hop_ns
         self.link_bw, self.remote_hop_ns, self.off_bit_ns = link_bw, remote_hop_ns, off_bit_ns
@@ -636,11 +642,13 @@ class _Buffer:
     def arrival(self, x: int) -> float:
         """When row ``x`` can be read in the consumer's buffer (ns)."""
         p = self.prod
+        pool = self.pools[x % self.slots]
         if p.copy_rows:                   # each copy's part on its own, the first with
-            r = x % p.per_image           # the row's off-chip bits once it has its slot
-            k, _, _, kl, nl, _ = p.rowk[r]
+            r = x % p.per_image           # the row's off-chip bits once it has its slot;
+            k, _, _, kl, nl, _ = p.rowk[r]      # each part then stored on its own
+            rate = self.row_ns + self.pos_ns[pool]    # ns per position: NoC + storing
             if len(kl) == 1:              # one part, the first (most rows of small layers)
-                t = self.claims[x] + self.off_ns[x] + nl[0] * self.row_ns
+                t = self.claims[x] + self.off_ns[x] + nl[0] * rate
             elif 0 < len(kl) <= SCALAR_COPIES:
                 fp, t = p.first_part[x], -np.inf
                 endl = p.endl
@@ -649,12 +657,13 @@ class _Buffer:
                         v = self.claims[x] + self.off_ns[x]
                     else:
                         v = endl[kk][x] if endl is not None else p.ends[kk, x]
-                    t = max(t, float(v + nn * self.row_ns))
+                    t = max(t, float(v + nn * rate))
             elif p.first_k[r] >= 0:       # the row's copies a0, a0 + 1, ...: a slice
                 a0 = p.first_k[r]
-                part = self.part_ns.get(r)
+                key = r if pool == 0 else (r, pool)
+                part = self.part_ns.get(key)
                 if part is None:
-                    part = self.part_ns[r] = p.ppr[k, x] * self.row_ns
+                    part = self.part_ns[key] = p.ppr[k, x] * rate
                 tt = p.ends[a0:a0 + len(kl), x] + part
                 j = p.first_part[x] - a0
                 if 0 <= j < len(kl):
@@ -665,11 +674,12 @@ class _Buffer:
                     k = np.arange(p.ppr.shape[0])
                 tt = p.ends[k, x]
                 tt[k == p.first_part[x]] = self.claims[x] + self.off_ns[x]
-                t = float((tt + p.ppr[k, x] * self.row_ns).max())
-        else:
-            t = self.claims[x] + self.off_ns[x] + self.row_ns
-        pool = self.pools[x % self.slots]         # stored: as stored_ns, without a call
-        if pool == 0:
+                t = float((tt + p.ppr[k, x] * rate).max())
+            if pool == 1:                 # the parts' NoC transfer to the other tile
+                return t + self.hop_ns + self.remote_hop_ns
+            return t + self.hop_ns
+        t = self.claims[x] + self.off_ns[x] + self.row_ns
+        if pool == 0:                     # stored: as stored_ns, without a call
             return t + self.hop_ns
         if pool == 1:
             return t + self.hop_ns + self.remote_ns + self.remote_hop_ns
