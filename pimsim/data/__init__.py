@@ -1,0 +1,1 @@
+"""Data shipped with pimsim: the JSON Schema of a result document (docs/results.md)."""
