@@ -69,16 +69,16 @@ def _env() -> dict:
     return dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
 
 
-def _cpu_children() -> float:
+def cpu_children() -> float:
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
     return r.ru_utime + r.ru_stime
 
 
-def _timed(cmd: list[str], cwd: Path, env: dict) -> tuple[float, float, str]:
+def timed(cmd: list[str], cwd: Path, env: dict) -> tuple[float, float, str]:
     """(wall s, CPU s of the process and its threads, stdout) of one whole process."""
-    c0, t0 = _cpu_children(), time.perf_counter()
+    c0, t0 = cpu_children(), time.perf_counter()
     out = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
-    dt, cpu = time.perf_counter() - t0, _cpu_children() - c0
+    dt, cpu = time.perf_counter() - t0, cpu_children() - c0
     if out.returncode:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{out.stderr[-2000:]}")
     return dt, cpu, out.stdout
@@ -98,7 +98,7 @@ def run_round(with_mnsim: bool, mnsim_threads: int | None = None) -> dict[str, f
             if mnsim_threads:      # torch's intra-op threads (MNSIM's default: all cores)
                 menv.update(OMP_NUM_THREADS=str(mnsim_threads),
                             MKL_NUM_THREADS=str(mnsim_threads))
-            out[f"mnsim:{label}"], out[f"cpu:mnsim:{label}"], _ = _timed(
+            out[f"mnsim:{label}"], out[f"cpu:mnsim:{label}"], _ = timed(
                 [MNSIM_PY, "run_hw.py"], MNSIM_DIR, menv)
         _pimsim(out, label, trace, DEFAULT_FIDELITY, env)
     for label, _, trace in ANALYTIC:
@@ -108,10 +108,10 @@ def run_round(with_mnsim: bool, mnsim_threads: int | None = None) -> dict[str, f
 
 def _pimsim(out: dict[str, float], label: str, trace: str, fidelity: str, env: dict) -> None:
     """Time ``pimsim run`` (whole process) and ``simulate()`` alone on ``trace`` into ``out``."""
-    out[f"pimsim:{label}"], out[f"cpu:pimsim:{label}"], _ = _timed(
+    out[f"pimsim:{label}"], out[f"cpu:pimsim:{label}"], _ = timed(
         [sys.executable, "-m", "pimsim.cli", "run", CONFIG, "--trace", trace,
          "--baseline", "none", "--fidelity", fidelity], ROOT, env)
-    _, _, sim = _timed([sys.executable, "-c", SIM_ONLY, CONFIG, trace, fidelity], ROOT, env)
+    _, _, sim = timed([sys.executable, "-c", SIM_ONLY, CONFIG, trace, fidelity], ROOT, env)
     out[f"sim:{label}"] = float(sim.strip().splitlines()[-1])
 
 

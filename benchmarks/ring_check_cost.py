@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.bench_mnsim import timed  # noqa: E402
 
 CASES = ("isaac:mobilenet_v2_shapes", "isaac_xbar64:vit_tiny_shapes",
          "isaac_xbar64:densenet121_shapes", "isaac:efficientnet_b0_shapes",
@@ -46,29 +48,18 @@ print(time.perf_counter() - t0)
 """
 
 
-def _cpu_children() -> float:
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
-
-
-def _timed(cmd: list[str], cwd: Path) -> tuple[float, float, str]:
-    """(wall s, CPU s, stdout) of one whole process run in ``cwd`` with it on the path."""
-    env = dict(os.environ, PYTHONPATH=str(cwd))
-    c0, t0 = _cpu_children(), time.perf_counter()
-    out = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
-    wall, cpu = time.perf_counter() - t0, _cpu_children() - c0
-    if out.returncode:
-        raise RuntimeError(f"{' '.join(cmd)} in {cwd} failed:\n{out.stderr[-2000:]}")
-    return wall, cpu, out.stdout
+def _in_tree(cmd: list[str], tree: Path) -> tuple[float, float, str]:
+    """:func:`benchmarks.bench_mnsim.timed` in ``tree`` with it on the path."""
+    return timed(cmd, tree, dict(os.environ, PYTHONPATH=str(tree)))
 
 
 def run_case(tree: Path, case: str) -> tuple[float, float, float]:
     """(whole-process wall s, its CPU s, sim-only wall s) of ``case`` (DESIGN:TRACE)."""
     design, trace = case.split(":")
     config, npz = f"configs/{design}.yaml", f"traces/{trace}.npz"
-    wall, cpu, _ = _timed([sys.executable, "-m", "pimsim.cli", "run", config, "--trace", npz,
+    wall, cpu, _ = _in_tree([sys.executable, "-m", "pimsim.cli", "run", config, "--trace", npz,
                            "--fidelity", "analytic", "--baseline", "none"], tree)
-    _, _, sim = _timed([sys.executable, "-c", SIM_ONLY, config, npz], tree)
+    _, _, sim = _in_tree([sys.executable, "-c", SIM_ONLY, config, npz], tree)
     return wall, cpu, float(sim.strip().splitlines()[-1])
 
 
