@@ -619,7 +619,9 @@ class _Buffer:
         self.arrived = [0.0] * n
         self.raw = [0.0] * n              # each row's own arrival, for rows < upto
         self.upto = 0                     # prefix maxima known for rows < upto
-        self.part_ns: dict[int, np.ndarray] = {}   # row of an image -> its parts' NoC ns
+        # row of an image (with the slot's pool where not local) -> its parts' NoC and
+        # storing ns
+        self.part_ns: dict[int | tuple[int, int], np.ndarray] = {}
         self.read_lo = self.read_hi = -1  # release(): the last window of readers, its max
         self.read_ns = 0.0
 
@@ -919,27 +921,20 @@ class _CopyRows(_Rows):
             np.maximum(last, stage, out=self.go[ks])
             wrote = np.maximum(ready, stage, out=ready)
             wrote += nd
-            self.ends[ks, r] = wrote
-            j = int(wrote.argmin())
-            kj = kl[j]
-            self.first_part[r] = kj
-            stage[:] = wrote
-            self.stage[kj] = self.first_end[r] = self.claim(r, float(wrote[j])) + self.held[r]
-            self.first[ks] = False
-            return
-        f = b + nf
-        cs = np.maximum(f + self.t_read, self.adc[ks])
-        if all_m:
-            last = cs + mp
-            ready = last + period
-            self.adc[ks] = last + self.t_conv
         else:
-            last = np.where(m > 0, cs + mp, f)
-            ready = np.where(m > 0, last + period, f)
-            self.adc[ks] = np.where(m > 0, last + self.t_conv, self.adc[ks])
-        stage = self.stage[ks]
-        self.go[ks] = np.maximum(last, stage)
-        wrote = np.maximum(ready, stage) + nd
+            f = b + nf
+            cs = np.maximum(f + self.t_read, self.adc[ks])
+            if all_m:
+                last = cs + mp
+                ready = last + period
+                self.adc[ks] = last + self.t_conv
+            else:
+                last = np.where(m > 0, cs + mp, f)
+                ready = np.where(m > 0, last + period, f)
+                self.adc[ks] = np.where(m > 0, last + self.t_conv, self.adc[ks])
+            stage = self.stage[ks]
+            self.go[ks] = np.maximum(last, stage)
+            wrote = np.maximum(ready, stage) + nd
         self.ends[ks, r] = wrote
         j = int(wrote.argmin())
         kj = kl[j]
