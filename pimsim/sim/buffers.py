@@ -13,12 +13,11 @@
 
 from __future__ import annotations
 
-from heapq import heappush
-
 import numpy as np
 import simpy
 from simpy.events import NORMAL
 
+from pimsim.sim.events import Signal
 from pimsim.workload.layer import POOL_KINDS, Layer
 
 
@@ -42,27 +41,6 @@ def windows(lay: Layer, out_rows: int, in_rows: int) -> tuple[np.ndarray, np.nda
     lo = np.clip(lo, 0, in_rows - 1)
     hi = np.clip(hi, lo, in_rows - 1)
     return lo, hi
-
-
-class Signal:
-    """A one-shot event a process waits on (a row arrived, a slot or the turn is free):
-    what the event loop and a simpy process need of a ``simpy.Event`` (``callbacks``,
-    ``_ok``, ``_value``); ``succeed()`` schedules it now, as ``simpy.Event.succeed``
-    does, without its set-up, at priority ``prio``: the waiter's
-    :func:`pimsim.sim.arbiter.rank` (simpy's normal priority by default)."""
-
-    __slots__ = ("env", "callbacks", "prio")
-    _ok = True
-    _value = None
-
-    def __init__(self, env: simpy.Environment, prio: int = NORMAL):
-        self.env = env
-        self.callbacks: list = []
-        self.prio = prio
-
-    def succeed(self) -> None:
-        env = self.env
-        heappush(env._queue, (env._now, self.prio, next(env._eid), self))
 
 
 class _ImageRows:

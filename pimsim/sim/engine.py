@@ -32,7 +32,6 @@ import math
 from typing import Callable, Iterable, Mapping
 
 import numpy as np
-import simpy
 
 from pimsim.arch.compose import Arch
 from pimsim.arch.read_timing import conversion_ns, crossbar_conversion_ns
@@ -46,6 +45,7 @@ from pimsim.sim.adc_banks import copy_banks
 from pimsim.kernels.counts import copy_geometry, max_steps
 from pimsim.sim.analytic import kernel_inputs
 from pimsim.sim.buffers import Edge
+from pimsim.sim.events import Env
 from pimsim.sim.edram import plan_buffers, spill_bits_per_image
 from pimsim.sim.noc import (CHUNK_POSITIONS, FROM_IO, Router, copy_layout,
                             mesh_link_bits_per_ns, receiver_tiles, worker_tiles)
@@ -97,7 +97,7 @@ class Engine(Processes):
         self.monitor = Monitor()
         self.completed = 0                    # images complete in order 0..completed-1
         self.stop = False                     # run(): forced count done or converged
-        self.env = simpy.Environment()
+        self.env = Env()
         self.trace: list[dict] | None = [] if timeline else None
         # timing constants from the component models
         self.t_read = arch.latency_ns("crossbar", "read")
@@ -356,7 +356,8 @@ class Engine(Processes):
         self.stop = self.completed >= self.target
         progress = self.progress
         n = 0
-        # simpy's Environment.step, inlined (same order: (time, priority, insertion));
+        # simpy's Environment.step, inlined (same order: (time, priority, insertion)) over
+        # the engine's queue entries, each calling fn(arg) (pimsim.sim.events);
         # the stop test after each event (one event may complete an image and converge
         # the run: image_done sets ``stop``), progress every PROGRESS_EVERY events
         queue = env._queue
@@ -395,16 +396,10 @@ class Engine(Processes):
         while not self.stop:
             for _ in range(PROGRESS_EVERY):
                 try:
-                    env._now, _, _, event = pop(queue)
+                    env._now, _, _, fn, arg = pop(queue)
                 except IndexError:
                     break
-                callbacks, event.callbacks = event.callbacks, None
-                for callback in callbacks:
-                    callback(event)
-                if not event._ok and not hasattr(event, "_defused"):
-                    exc = type(event._value)(*event._value.args)
-                    exc.__cause__ = event._value
-                    raise exc
+                fn(arg)
                 n += 1
                 if self.stop:
                     break

@@ -31,34 +31,24 @@ from pimsim.sim.noc import FROM_IO
 from pimsim.sim.resources import book_together
 
 
-class _Call:
-    """A scheduled event without a ``Timeout``'s set-up: what the event loop and a simpy
-    process need of an event (``callbacks``, ``_ok``, ``_value``); see :func:`later`."""
-
-    __slots__ = ("callbacks",)
-    _ok = True
-    _value = None
-
-
-def later(env: simpy.Environment, delay: float, fn=None, prio: int = NORMAL) -> _Call:
-    """An event ``delay`` ns from now calling ``fn(event)`` (if given), queued as
-    ``env.timeout(delay)`` is (time, priority, insertion order) with priority ``prio``
+def later(env: simpy.Environment, delay: float, fn=None, prio: int = NORMAL):
+    """``fn(None)`` called ``delay`` ns from now, queued as ``env.timeout(delay)`` is
+    (time, priority, insertion order) with priority ``prio``
     (:func:`pimsim.sim.arbiter.rank` of the request it leads to; simpy's normal priority
-    by default); a process may yield it as it would the timeout."""
+    by default); without ``fn``, what a process yields to sleep ``delay`` ns
+    (:class:`pimsim.sim.events.Proc`)."""
+    if fn is None:
+        return delay, prio
     if delay < 0:
         raise ValueError(f"Negative delay {delay}")
-    ev = _Call()
-    ev.callbacks = [] if fn is None else [fn]
-    heappush(env._queue, (env._now + delay, prio, next(env._eid), ev))
-    return ev
+    heappush(env._queue, (env._now + delay, prio, next(env._eid), fn, None))
 
 
 class _Drain:
     """One unit's output stage in flight (the copy waits on it: the OR is one deep)."""
 
     __slots__ = ("L", "k", "tile", "img", "r", "n", "begin", "done", "event", "cause",
-                 "callbacks", "services", "prio")
-    _ok = True                # scheduled as its own event (what the event loop needs)
+                 "services", "prio")
 
     def __init__(self, L: LayerState, k: int, tile: int, img: int, r: int, n: int, begin: float):
         self.L, self.k, self.tile, self.img, self.r, self.n = L, k, tile, img, r, n
@@ -66,16 +56,13 @@ class _Drain:
         self.done = False
         self.event: Signal | None = None
         self.cause = "buffer_bandwidth"      # what it is waiting on now (for stalls)
-        self.callbacks: list | None = None
         self.prio = rank(img, k)             # its requests' place among simultaneous ones
 
     def at(self, env: simpy.Environment, delay: float, fn) -> None:
-        """Call ``fn(self)`` ``delay`` ns from now (as :func:`later`, the stage itself
-        being the event: one object less per step)."""
+        """Call ``fn(self)`` ``delay`` ns from now (as :func:`later`)."""
         if delay < 0:
             raise ValueError(f"Negative delay {delay}")
-        self.callbacks = [fn]
-        heappush(env._queue, (env._now + delay, self.prio, next(env._eid), self))
+        heappush(env._queue, (env._now + delay, self.prio, next(env._eid), fn, self))
 
 
 

@@ -5,13 +5,13 @@ import sys
 from pathlib import Path
 
 import pytest
-import simpy
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "mapping"))
 from netbuild import NetBuilder, isaac_with  # noqa: E402
 
 from pimsim.sim.arbiter import rank  # noqa: E402
 from pimsim.sim.engine import run_engine  # noqa: E402
+from pimsim.sim.events import Env  # noqa: E402
 from pimsim.sim.processes import later  # noqa: E402
 from pimsim.sim.resources import Server  # noqa: E402
 
@@ -19,7 +19,7 @@ from pimsim.sim.resources import Server  # noqa: E402
 def test_simultaneous_requests_go_to_the_older_image_then_the_lower_copy():
     # three requests for one port at t = 10 ns, made in the worst order: image 1's copy 0
     # (5 ns), then image 0's copy 1 (3 ns), then image 0's copy 0 (2 ns)
-    env = simpy.Environment()
+    env = Env()                   # the engine's event queue (pimsim.sim.events)
     port = Server("edram[0]")
     got = {}
 
