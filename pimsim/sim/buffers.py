@@ -137,6 +137,12 @@ class Edge:
         return ev
 
     def arrive(self, img: int, row: int) -> None:
+        self.arrived((img, row))
+
+    def arrived(self, part: tuple[int, int]) -> None:
+        """A part of row ``part[1]`` of image ``part[0]`` is in the buffer (an event
+        queue entry's call, pimsim.sim.events)."""
+        img, row = part
         st = self._img.get(img) or self.state(img)
         st.got[row] += 1
         if st.got[row] != self.parts[row]:

@@ -50,13 +50,16 @@ class _Drain:
     __slots__ = ("L", "k", "tile", "img", "r", "n", "begin", "done", "event", "cause",
                  "services", "prio")
 
-    def __init__(self, L: LayerState, k: int, tile: int, img: int, r: int, n: int, begin: float):
+    def __init__(self, L: LayerState, k: int, tile: int, img: int, r: int, n: int, begin: float,
+                 services: tuple, prio: int):
         self.L, self.k, self.tile, self.img, self.r, self.n = L, k, tile, img, r, n
         self.begin = begin
         self.done = False
         self.event: Signal | None = None
         self.cause = "buffer_bandwidth"      # what it is waiting on now (for stalls)
-        self.prio = rank(img, k)             # its requests' place among simultaneous ones
+        self.services = services
+        self.prio = prio                     # rank(img, k): its requests' place among
+                                             # simultaneous ones
 
     def at(self, env: simpy.Environment, delay: float, fn) -> None:
         """Call ``fn(self)`` ``delay`` ns from now (as :func:`later`)."""
@@ -103,7 +106,11 @@ class Processes:
             _, end = book_together(arrive, servers, self.services(bits, len(servers)), L.idx)
             arrive = end + hops * self.router_ns
         arrive = self.stored(e, L, img, r, width * e.bits_per_position, arrive)
-        later(self.env, arrive - self.env._now, lambda _ev: e.arrive(img, r), prio)
+        env = self.env
+        if arrive < env._now:
+            raise ValueError(f"Negative delay {arrive - env._now}")
+        heappush(env._queue, (env._now + (arrive - env._now), prio, next(env._eid),
+                              e.arrived, (img, r)))   # later(..., e.arrive(img, r))
 
     def copy(self, L: LayerState, k: int):
         """One copy of an MVM layer: its units (positions of one output row), all images."""
@@ -210,7 +217,7 @@ class Processes:
                         if adc_free > cs0:
                             cs0 = adc_free
                         last = cs0 + (m - 1) * period
-                        yield timeout(last - env._now)
+                        yield last - env._now, prio           # timeout(last - env._now)
                         # charged when the unit's reads are done, with its work (a run
                         # that stops mid-unit counts neither), as event does
                         dt = (cs0 - t_start - t_read) + (m - 1) * conv_wait
@@ -250,7 +257,7 @@ class Processes:
                     prev.event = Signal(env, prio)
                     yield prev.event
                     L.stall(cause, env._now - t0)
-                prev = self.drain(L, k, tile, img, r, n, ready, out_svc)
+                prev = self.drain(L, k, tile, img, r, n, ready, out_svc, prio)
 
     def reads_event(self, L: LayerState, n: int, m: int, own_ns: float,
                     shared: list[tuple[simpy.Resource, float]], empty: float, count: bool,
@@ -329,15 +336,17 @@ class Processes:
         return tsa, [2 * orb / self.edram_bw, orb / self.bus_bw] * len(tiles)
 
     def drain(self, L: LayerState, k: int, tile: int, img: int, r: int, n: int,
-              ready: float, services: tuple | None = None) -> "_Drain":
+              ready: float, services: tuple | None = None, prio: int | None = None) -> "_Drain":
         """Output stage of one unit: S+A merge, eDRAM write, delivery to the consumers.
 
         Booked from ``ready`` (the last conversion done, its read's period over); runs as
         timeout callbacks and becomes a process only if it must wait for a buffer slot.
+        ``prio``: ``rank(img, k)`` if known.
         """
         env = self.env
-        dr = _Drain(L, k, tile, img, r, n, env._now)
-        dr.services = services if services is not None else self.drain_services(L, k, n)
+        dr = _Drain(L, k, tile, img, r, n, env._now,
+                    services if services is not None else self.drain_services(L, k, n),
+                    rank(img, k) if prio is None else prio)
         # request the units when the outputs are ready, not before: requests reach
         # the servers in simulated-time order
         dr.at(env, max(0.0, ready - env._now), self._drain_store)
@@ -508,7 +517,10 @@ class Processes:
                     self._x(f"{C.lay.name}<-", "noc", start, arrive - start,
                             -1 - self.router_of(tile), 0, {"image": img, "row": r, "bits": bits})
             arrive = self.stored(e, C, img, r, n * e.bits_per_position, arrive)
-            later(env, arrive - env._now, lambda _ev, e=e: e.arrive(img, r), prio)
+            if arrive < env._now:
+                raise ValueError(f"Negative delay {arrive - env._now}")
+            heappush(env._queue, (env._now + (arrive - env._now), prio, next(env._eid),
+                                  e.arrived, (img, r)))   # later(..., e.arrive(img, r))
         return None, hold
 
     def services(self, bits: float, n: int) -> list[float]:

@@ -143,15 +143,48 @@ def book_together(now: float, servers: list[Server], services: list[float],
         ca, cb = a.one, b.one
         if ca is not None and cb is not None and now >= a.last and now >= b.last:
             da, db = services
+            # the start: when both are free; _take_one(a, ...), _take_one(b, ...) inlined
+            # (each forgets the bookings over by ``now``, which end before the start)
             start = now
             if ca:
-                if ca[-1][1] > start:
-                    start = ca[-1][1]
+                e = ca[-1][1]
+                if e <= now:
+                    if e > a.floor:
+                        a.floor = e
+                    ca.clear()
+                else:
+                    start = e
+                    if ca[0][1] <= now:
+                        _forget(a, ca, now)
             if cb:
-                if cb[-1][1] > start:
-                    start = cb[-1][1]
-            _take_one(a, ca, now, start, da, who)
-            _take_one(b, cb, now, start, db, who)
+                e = cb[-1][1]
+                if e <= now:
+                    if e > b.floor:
+                        b.floor = e
+                    cb.clear()
+                else:
+                    if e > start:
+                        start = e
+                    if cb[0][1] <= now:
+                        _forget(b, cb, now)
+            a.busy_ns += da
+            by = a.by
+            try:
+                by[who] += da
+            except KeyError:
+                by[who] = 0.0 + da
+            a.last = now
+            if da > 0.0:
+                ca.append((start, start + da))
+            b.busy_ns += db
+            by = b.by
+            try:
+                by[who] += db
+            except KeyError:
+                by[who] = 0.0 + db
+            b.last = now
+            if db > 0.0:
+                cb.append((start, start + db))
             return start, start + (da if da > db else db)
     elif not servers:
         return now, now
@@ -193,7 +226,10 @@ def _take_one(s: Server, cal: list[tuple[float, float]], now: float, start: floa
     bookings all end by ``start`` (the in-order rule): forget those over by ``now``."""
     s.busy_ns += d
     by = s.by
-    by[who] = by.get(who, 0.0) + d
+    try:
+        by[who] += d
+    except KeyError:
+        by[who] = 0.0 + d
     s.last = now
     if cal:
         if cal[-1][1] <= now:
