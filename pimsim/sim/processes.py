@@ -158,7 +158,7 @@ class Processes:
         t_read, period, t_conv = self.t_read, L.period, L.t_conv
         conv_wait = max(0.0, t_conv - t_read)
         prio = NORMAL
-        def timeout(delay: float, env=env) -> _Call:
+        def timeout(delay: float, env=env) -> tuple[float, int]:
             return later(env, delay, None, prio)
 
         for img in range(self.cap):         # blocks on input of images never admitted
@@ -489,7 +489,7 @@ class Processes:
                 e.next_turn()
                 off = e.offchip_rows[r]
             C = self.layers[e.consumer]
-            arrive = env.now
+            arrive = env._now
             if off:
                 if img == 0:
                     C.offchip_bits += off
@@ -516,7 +516,8 @@ class Processes:
                 if self.trace is not None:
                     self._x(f"{C.lay.name}<-", "noc", start, arrive - start,
                             -1 - self.router_of(tile), 0, {"image": img, "row": r, "bits": bits})
-            arrive = self.stored(e, C, img, r, n * e.bits_per_position, arrive)
+            if e.local < e.slots:                # some slots are not in C's eDRAM
+                arrive = self.stored(e, C, img, r, n * e.bits_per_position, arrive)
             if arrive < env._now:
                 raise ValueError(f"Negative delay {arrive - env._now}")
             heappush(env._queue, (env._now + (arrive - env._now), prio, next(env._eid),

@@ -186,6 +186,15 @@ def book_together(now: float, servers: list[Server], services: list[float],
             if db > 0.0:
                 cb.append((start, start + db))
             return start, start + (da if da > db else db)
+    elif len(servers) == 1:
+        # one server (a tile's shift-and-add units), one port, in order
+        a = servers[0]
+        ca = a.one
+        if ca is not None and now >= a.last:
+            d = services[0]
+            start = ca[-1][1] if ca and ca[-1][1] > now else now
+            _take_one(a, ca, now, start, d, who)
+            return start, start + d
     elif not servers:
         return now, now
     # common case: every server serves in order (no booking made ahead of ``now``): the
