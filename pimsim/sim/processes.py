@@ -157,6 +157,7 @@ class Processes:
         who = L.idx
         t_read, period, t_conv = self.t_read, L.period, L.t_conv
         conv_wait = max(0.0, t_conv - t_read)
+        queue, eid, store = env._queue, env._eid, self._drain_store
         prio = NORMAL
         def timeout(delay: float, env=env) -> tuple[float, int]:
             return later(env, delay, None, prio)
@@ -257,7 +258,10 @@ class Processes:
                     prev.event = Signal(env, prio)
                     yield prev.event
                     L.stall(cause, env._now - t0)
-                prev = self.drain(L, k, tile, img, r, n, ready, out_svc, prio)
+                # self.drain(L, k, tile, img, r, n, ready, out_svc, prio), inlined
+                prev = _Drain(L, k, tile, img, r, n, env._now, out_svc, prio)
+                heappush(queue, (env._now + max(0.0, ready - env._now), prio, next(eid),
+                                 store, prev))
 
     def reads_event(self, L: LayerState, n: int, m: int, own_ns: float,
                     shared: list[tuple[simpy.Resource, float]], empty: float, count: bool,
@@ -415,27 +419,27 @@ class Processes:
             if img:       # resumed by the older image's event: let its requests of this
                 yield later(env, 0.0, None, prio)       # instant go first (arbiter.py)
             for r in L.worker_rows[w]:
-                t0 = env.now
+                t0 = env._now
                 for ei, e in enumerate(L.edges_in):
                     ev = e.wait(img, L.hi[ei][r], prio)
                     if ev is not None:
                         yield ev
-                L.stall("input_wait", env.now - t0)
+                L.stall("input_wait", env._now - t0)
                 for ei, e in enumerate(L.edges_in):
                     e.release(img, L.lo[ei][r], L.hi[ei][r])
-                t_start = env.now
+                t_start = env._now
                 if img == 0:
                     L.start0 = min(L.start0, t_start)
                 ops = L.row_ops[r]
                 L.computed += 1
                 if ops and unit is not None:
-                    start, end = unit.book(env.now, ops * op_ns, 0.0, L.idx)
-                    L.stall("unit_busy", start - env.now)
+                    start, end = unit.book(env._now, ops * op_ns, 0.0, L.idx)
+                    L.stall("unit_busy", start - env._now)
                     L.busy += end - start
                     L.copy_busy[w] += end - start
                     if img == 0 and col is not None:
                         L.counts[col] += ops
-                    yield later(env, end - env.now, None, prio)
+                    yield later(env, end - env._now, None, prio)
                     if self.trace is not None:
                         self._x(L.lay.name, "compute", start, end - start, tile, L.tid + 2 * w,
                                 {"image": img, "row": r})
@@ -557,17 +561,17 @@ class Processes:
             blocked, hold = self.deliver_now(L, img, r, n, tile, first, resumed, prio)
             if blocked is None:
                 break
-            t0 = env.now
+            t0 = env._now
             yield from self.take_slot(L.edges_out[blocked], img, r, prio)
-            waits["buffer_full"] += env.now - t0
+            waits["buffer_full"] += env._now - t0
             first, resumed = blocked, True
-        if hold > env.now:
-            waits["network"] = hold - env.now
-            yield later(env, hold - env.now, None, prio)
+        if hold > env._now:
+            waits["network"] = hold - env._now
+            yield later(env, hold - env._now, None, prio)
         return waits
 
     def unit_done(self, L: LayerState, img: int) -> None:
-        now = self.env.now
+        now = self.env._now
         self.done_units += 1
         L.done += 1
         left = L.img_left
