@@ -368,13 +368,17 @@ class Processes:
             tsa = L.copy_tsa[k] = [self.server("tile_shift_add", x) for x in L.copy_tileset[k]]
         _, t = book_together(env._now, tsa, svc, L.idx)
         # the write is requested when the merge is done (requests in simulated-time order)
-        dr.at(env, max(0.0, t - env._now), self._drain_write)
+        # (dr.at(env, max(0.0, t - env._now), self._drain_write), inlined)
+        heappush(env._queue, (env._now + max(0.0, t - env._now), dr.prio, next(env._eid),
+                              self._drain_write, dr))
 
     def _drain_write(self, dr: "_Drain") -> None:
         """The unit's outputs into eDRAM over the bus, then on to the consumers."""
         env, L = self.env, dr.L
         _, t = book_together(env._now, L.copy_bufs[dr.k], dr.services[1], L.idx)
-        dr.at(env, max(0.0, t - env._now), self._drain_send)
+        # (dr.at(env, max(0.0, t - env._now), self._drain_send), inlined)
+        heappush(env._queue, (env._now + max(0.0, t - env._now), dr.prio, next(env._eid),
+                              self._drain_send, dr))
 
     def _drain_send(self, dr: "_Drain", first: int = 0, resumed: bool = False) -> None:
         blocked, hold = self.deliver_now(dr.L, dr.img, dr.r, dr.n, dr.tile, first, resumed,
