@@ -447,9 +447,13 @@ class Processes:
                     if self.trace is not None:
                         self._x(L.lay.name, "compute", start, end - start, tile, L.tid + 2 * w,
                                 {"image": img, "row": r})
-                waits = yield from self.deliver(L, img, r, L.width, tile, prio)
-                for cause, dt in waits.items():
-                    L.stall(cause, dt)
+                # deliver(), its first step taken here: no process step when the row
+                # part goes out at once (no slot to wait for, the links free)
+                sent = self.deliver_now(L, img, r, L.width, tile, 0, False, prio)
+                if sent[0] is not None or sent[1] > env._now:
+                    waits = yield from self.deliver(L, img, r, L.width, tile, prio, sent)
+                    for cause, dt in waits.items():
+                        L.stall(cause, dt)
                 self.unit_done(L, img)
 
     def take_slot(self, e: Edge, img: int, r: int, prio: int = NORMAL):
@@ -556,13 +560,18 @@ class Processes:
                 arrive, 2 * bits * self.off_ns_per_bit, 0.0, C.idx)
         return arrive
 
-    def deliver(self, L: LayerState, img: int, r: int, n: int, tile: int, prio: int = NORMAL):
-        """``deliver_now`` inside a process, waiting where it must; {cause: wait ns}."""
+    def deliver(self, L: LayerState, img: int, r: int, n: int, tile: int, prio: int = NORMAL,
+                sent: tuple[int | None, float] | None = None):
+        """``deliver_now`` inside a process, waiting where it must; {cause: wait ns}
+        (``sent``: what its first call, made by the caller now, returned)."""
         env = self.env
         waits = {"buffer_full": 0.0, "network": 0.0}
         first, resumed = 0, False
         while True:
-            blocked, hold = self.deliver_now(L, img, r, n, tile, first, resumed, prio)
+            if sent is None:
+                blocked, hold = self.deliver_now(L, img, r, n, tile, first, resumed, prio)
+            else:
+                (blocked, hold), sent = sent, None
             if blocked is None:
                 break
             t0 = env._now
