@@ -158,6 +158,7 @@ class Processes:
         t_read, period, t_conv = self.t_read, L.period, L.t_conv
         conv_wait = max(0.0, t_conv - t_read)
         queue, eid, store = env._queue, env._eid, self._drain_store
+        trace = self.trace
         prio = NORMAL
         def timeout(delay: float, env=env) -> tuple[float, int]:
             return later(env, delay, None, prio)
@@ -249,7 +250,7 @@ class Processes:
                 L.busy += dt
                 copy_busy[k] += dt
                 L.computed += 1
-                if self.trace is not None:
+                if trace is not None:
                     self._x(L.lay.name, "compute", t_start, dt, tile, L.tid + 2 * k,
                             {"image": img, "row": r, "positions": n})
                 # the output register is one deep: wait for the previous unit's outputs
@@ -524,7 +525,8 @@ class Processes:
                     C.router_bit_hops += bits * hops
                 start, arrive = book_together(arrive, servers, svc, L.idx)
                 arrive += hops * self.router_ns
-                hold = max(hold, start)
+                if start > hold:                 # hold = max(hold, start)
+                    hold = start
                 if self.trace is not None:
                     self._x(f"{C.lay.name}<-", "noc", start, arrive - start,
                             -1 - self.router_of(tile), 0, {"image": img, "row": r, "bits": bits})
