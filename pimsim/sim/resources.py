@@ -24,6 +24,7 @@
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 
 
 class Server:
@@ -235,3 +236,79 @@ def _book_together_any(now: float, servers: list[Server], services: list[float],
         s.book(now, d, start, who)
         end = max(end, start + d)
     return start, end
+
+
+class StaticServer(Server):
+    """``ports`` identical servers whose requests may come in any simulated-time order
+    (times in ns): the shared units of the ``oldest_first`` arbitration
+    (:class:`pimsim.sim.arbiter.OldestFirst`), which steps the images one after another,
+    so a younger image's requests arrive after an older image's bookings for later times.
+
+    Every request takes the earliest idle span of its whole service at or after its time
+    (``max(now, not_before)``) on the port where that span starts first (the lower port on
+    a tie); no booking ever moves or is split: a compile-time schedule that lays the
+    older images out first and fits the younger ones' transfers into the gaps they leave.
+    Per port the bookings are kept sorted (their starts and ends: they do not overlap, so
+    both are increasing) and a request looks up the first booking that ends after it by
+    bisection. Bookings that end by ``horizon()`` (the earliest time any later request can
+    have) are forgotten; they could not hold a later request back anyway.
+
+    ``last`` stays at infinity and ``one`` at None, so that
+    :func:`book_together` always asks :meth:`earliest` and :meth:`book`.
+    """
+
+    __slots__ = ("starts", "horizon")
+
+    #: a port's calendar is trimmed to the horizon once it holds more bookings than this
+    TRIM_AT = 32
+
+    def __init__(self, name: str, ports: int = 1, horizon=None):
+        super().__init__(name, ports)
+        self.one = None
+        self.last = math.inf
+        self.starts: list[list[float]] = [[] for _ in self.cal]   # per port, sorted
+        # ``cal`` holds each port's booking ends (sorted); ``len(cal)`` is the port count
+        self.horizon = horizon if horizon is not None else (lambda: -math.inf)
+
+    @staticmethod
+    def _fit_sorted(starts: list[float], ends: list[float], t: float,
+                    service_ns: float) -> tuple[float, int]:
+        """(earliest start >= t of an idle span of ``service_ns`` on one port, insert index)."""
+        i = bisect_right(ends, t)               # the first booking still busy after t
+        n = len(ends)
+        while i < n:
+            if t + service_ns <= starts[i]:
+                return t, i
+            t = ends[i]
+            i += 1
+        return t, n
+
+    def idle_from(self, t: float) -> bool:
+        return any(not ends or ends[-1] <= t for ends in self.cal)
+
+    def earliest(self, now: float, service_ns: float, not_before: float = 0.0) -> float:
+        t = not_before if not_before > now else now
+        return min(self._fit_sorted(s, e, t, service_ns)[0]
+                   for s, e in zip(self.starts, self.cal))
+
+    def book(self, now: float, service_ns: float, not_before: float = 0.0,
+             who: int = -1) -> tuple[float, float]:
+        t = not_before if not_before > now else now
+        self.busy_ns += service_ns
+        self.by[who] = self.by.get(who, 0.0) + service_ns
+        best, port, at = math.inf, 0, 0
+        for p, (starts, ends) in enumerate(zip(self.starts, self.cal)):
+            start, i = self._fit_sorted(starts, ends, t, service_ns)
+            if start < best:
+                best, port, at = start, p, i
+        end = best + service_ns
+        if service_ns > 0.0:
+            starts, ends = self.starts[port], self.cal[port]
+            starts.insert(at, best)
+            ends.insert(at, end)
+            if len(ends) > self.TRIM_AT:
+                j = bisect_right(ends, self.horizon())
+                if j:
+                    del starts[:j]
+                    del ends[:j]
+        return best, end
