@@ -221,6 +221,8 @@ def _forget(s: Server, cal: list[tuple[float, float]], now: float) -> None:
 def _book_together_any(now: float, servers: list[Server], services: list[float],
                        who: int) -> tuple[float, float]:
     """:func:`book_together` when some server has a booking made ahead of ``now``."""
+    if all(type(s) is StaticServer for s in servers):
+        return _book_static(now, servers, services, who)
     start = now
     for _ in range(len(servers) * 64):       # converges in a few rounds; bounded anyway
         t = start
@@ -312,3 +314,54 @@ class StaticServer(Server):
                     del starts[:j]
                     del ends[:j]
         return best, end
+
+
+def _book_static(now: float, servers: list[StaticServer], services: list[float],
+                 who: int) -> tuple[float, float]:
+    """:func:`book_together` on :class:`StaticServer` s only: the earliest time every one
+    has an idle span of its service (found by raising the start until all agree), then
+    each booked there."""
+    fit = StaticServer._fit_sorted
+    start = now
+    spots = []
+    for _ in range(len(servers) * 64):       # converges in a few rounds; bounded anyway
+        t = start
+        spots.clear()
+        for s, d in zip(servers, services):
+            cal = s.cal
+            if len(cal) == 1:                 # one port: _fit_sorted inlined
+                starts, ends = s.starts[0], cal[0]
+                i, n = bisect_right(ends, t), len(ends)
+                while i < n and t + d > starts[i]:
+                    t = ends[i]
+                    i += 1
+                spots.append((0, i))
+                continue
+            best, port, at = math.inf, 0, 0
+            for p, (starts, ends) in enumerate(zip(s.starts, cal)):
+                x, i = fit(starts, ends, t, d)
+                if x < best:
+                    best, port, at = x, p, i
+            spots.append((port, at))
+            t = best
+        if t == start:
+            break
+        start = t
+    else:
+        raise RuntimeError("book_together did not find a common idle span")
+    end = start
+    for s, d, (port, at) in zip(servers, services, spots):
+        s.busy_ns += d
+        s.by[who] = s.by.get(who, 0.0) + d
+        if d > 0.0:
+            starts, ends = s.starts[port], s.cal[port]
+            starts.insert(at, start)
+            ends.insert(at, start + d)
+            if len(ends) > s.TRIM_AT:
+                j = bisect_right(ends, s.horizon())
+                if j:
+                    del starts[:j]
+                    del ends[:j]
+            if start + d > end:
+                end = start + d
+    return start, end
