@@ -221,7 +221,7 @@ def _forget(s: Server, cal: list[tuple[float, float]], now: float) -> None:
 def _book_together_any(now: float, servers: list[Server], services: list[float],
                        who: int) -> tuple[float, float]:
     """:func:`book_together` when some server has a booking made ahead of ``now``."""
-    if all(type(s) is StaticServer for s in servers):
+    if all(isinstance(s, StaticServer) for s in servers):
         return _book_static(now, servers, services, who)
     start = now
     for _ in range(len(servers) * 64):       # converges in a few rounds; bounded anyway
