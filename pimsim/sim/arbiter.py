@@ -116,8 +116,8 @@ class OldestFirst:
             return
         for L in engine.layers:
             if any(b.shared for b in getattr(L, "banks", ())):
-                raise ConfigError("engine.arbitration 'oldest_first' does not model ADC "
-                                  "banks shared by two copies in the event fidelity (layer "
+                raise ConfigError("'oldest_first' does not model ADC banks shared by "
+                                  "two copies in the event fidelity (layer "
                                   f"'{L.lay.name}')", file=engine.d.source,
                                   where="engine.arbitration", found="oldest_first",
                                   expected="'fifo', adc.shared_by: 1, or --fidelity fast")
