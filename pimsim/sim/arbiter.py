@@ -18,7 +18,7 @@ from heapq import heappop, heappush
 import simpy
 from simpy.events import NORMAL
 
-from pimsim.errors import ConfigError
+from pimsim.errors import ConfigError, EngineError
 from pimsim.sim.resources import Server, StaticServer
 
 #: copies (or workers) of one layer: fewer than this (the image's weight in the rank)
@@ -70,6 +70,7 @@ class OldestFirst:
     def __init__(self, env: simpy.Environment):
         self.env = env
         self.image = 0                            # the image whose events are stepped
+        self.lo = NORMAL                          # priorities of older images: (NORMAL, lo)
         self.hi = NORMAL + COPY_SPAN              # priorities of images after it: >= hi
         self.waiting: dict[int, list] = {}        # younger image -> its heap of events
         self.younger = math.inf                   # earliest time of an event set aside
@@ -93,6 +94,14 @@ class OldestFirst:
             if queue:
                 item = heappop(queue)
                 if item[1] < self.hi:
+                    if NORMAL < item[1] < self.lo:
+                        raise EngineError(f"engine.arbitration 'oldest_first': an event of "
+                                          f"image {(item[1] - NORMAL) // COPY_SPAN} queued "
+                                          f"while image {self.image} is stepped (a defect "
+                                          "of the model: an older image's work must not "
+                                          "wait on a younger one's)", where="engine.arbitration",
+                                          expected="'fifo'; please report it with the "
+                                          "design point and trace")
                     return item
                 img = (item[1] - NORMAL) // COPY_SPAN    # a younger image's: set aside
                 heap = self.waiting.get(img)
@@ -105,7 +114,8 @@ class OldestFirst:
             if not self.waiting:
                 raise IndexError("no event left")
             self.image = min(self.waiting)
-            self.hi = NORMAL + (self.image + 1) * COPY_SPAN
+            self.lo = NORMAL + self.image * COPY_SPAN
+            self.hi = self.lo + COPY_SPAN
             env._queue = self.waiting.pop(self.image)
             self.younger = min((h[0][0] for h in self.waiting.values()), default=math.inf)
 
