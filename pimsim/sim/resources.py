@@ -259,9 +259,10 @@ class StaticServer(Server):
     :func:`book_together` always asks :meth:`earliest` and :meth:`book`.
     """
 
-    __slots__ = ("starts", "horizon")
+    __slots__ = ("starts", "horizon", "trim_at")
 
     #: a port's calendar is trimmed to the horizon once it holds more bookings than this
+    #: (or than twice what the last trim kept, whichever is more: amortized)
     TRIM_AT = 32
 
     def __init__(self, name: str, ports: int = 1, horizon=None):
@@ -271,6 +272,7 @@ class StaticServer(Server):
         self.starts: list[list[float]] = [[] for _ in self.cal]   # per port, sorted
         # ``cal`` holds each port's booking ends (sorted); ``len(cal)`` is the port count
         self.horizon = horizon if horizon is not None else (lambda: -math.inf)
+        self.trim_at = self.TRIM_AT
 
     @staticmethod
     def _fit_sorted(starts: list[float], ends: list[float], t: float,
@@ -308,12 +310,17 @@ class StaticServer(Server):
             starts, ends = self.starts[port], self.cal[port]
             starts.insert(at, best)
             ends.insert(at, end)
-            if len(ends) > self.TRIM_AT:
-                j = bisect_right(ends, self.horizon())
-                if j:
-                    del starts[:j]
-                    del ends[:j]
+            if len(ends) > self.trim_at:
+                self.trim(starts, ends)
         return best, end
+
+    def trim(self, starts: list[float], ends: list[float]) -> None:
+        """Forget one port's bookings that end by the horizon."""
+        j = bisect_right(ends, self.horizon())
+        if j:
+            del starts[:j]
+            del ends[:j]
+        self.trim_at = max(self.TRIM_AT, 2 * len(ends))
 
 
 def _book_static(now: float, servers: list[StaticServer], services: list[float],
@@ -357,11 +364,8 @@ def _book_static(now: float, servers: list[StaticServer], services: list[float],
             starts, ends = s.starts[port], s.cal[port]
             starts.insert(at, start)
             ends.insert(at, start + d)
-            if len(ends) > s.TRIM_AT:
-                j = bisect_right(ends, s.horizon())
-                if j:
-                    del starts[:j]
-                    del ends[:j]
+            if len(ends) > s.trim_at:
+                s.trim(starts, ends)
             if start + d > end:
                 end = start + d
     return start, end
