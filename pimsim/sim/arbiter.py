@@ -8,6 +8,11 @@ the event queue (time, priority, insertion order), so the process of the older i
 request (then the lower copy's) runs first at a given time and books first. It orders
 only what happens at one instant: a request made earlier is still served first, whatever
 its image (no preemption). docs/engine.md ("Requests at the same time").
+
+That is the default rule, :class:`Fifo`. ``engine.arbitration`` in the design point picks
+one of :data:`ARBITRATIONS`: :class:`OldestFirst` is a strict priority by image (image
+``k`` is never delayed by a later image; docs/engine.md, "Oldest image first"). A rule
+is one class here: the shared units it builds and the order it pops the event queue in.
 """
 
 from __future__ import annotations

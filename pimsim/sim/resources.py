@@ -11,6 +11,9 @@
   for utilization. Requests made at the same time reach a server in the order of the
   engine's event queue, which :mod:`pimsim.sim.arbiter` ranks (the older image, then the
   lower copy index, first).
+* :class:`StaticServer` -- the same units under ``engine.arbitration: oldest_first``
+  (:mod:`pimsim.sim.arbiter`), whose requests come in any time order: each takes the
+  earliest idle span of its whole service at or after its time (a static schedule).
 * Buffer *capacity* is a ring of row slots per consumer operand (``Edge.occupied`` in
   :mod:`pimsim.sim.buffers`: image-major row ``j`` waits for slot ``j % slots``, one
   waiting event, since slots are granted in row order): producers block on it (stall
