@@ -99,6 +99,11 @@ def test_static_book_together_waits_for_a_common_idle_span():
     assert book_together(0, [a, b], [10, 10]) == (0, 10)
     assert book_together(0, [a, b], [15, 15]) == (45, 60)
     assert a.book(10, 10) == (10, 20)        # the gap between 0..10 and 20..30 on a
+    c, d = StaticServer("c"), StaticServer("d")
+    d.book(10, 5)                            # d busy 10..15
+    # a span that ends where a booking starts fits (on either server of the pair)
+    assert book_together(0, [c, d], [3, 10]) == (0, 10)
+    assert book_together(0, [d, c], [5, 2]) == (15, 20)   # 0..5 on d is taken by now
 
 
 def test_static_server_matches_a_plain_reference_under_any_request_order():
@@ -106,27 +111,47 @@ def test_static_server_matches_a_plain_reference_under_any_request_order():
 
     from pimsim.sim.resources import StaticServer
 
-    request = st.tuples(st.integers(0, 60), st.integers(0, 15), st.integers(0, 1))
+    # (time, service on x, how: 0 x alone, 1 book_together([x]), 2 together with a
+    # one-port y for service2)
+    request = st.tuples(st.integers(0, 30), st.integers(0, 8), st.integers(0, 2),
+                        st.integers(0, 8))
 
-    @settings(max_examples=150, deadline=None)
-    @given(st.lists(request, min_size=1, max_size=60), st.integers(1, 3))
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(request, min_size=1, max_size=60), st.sampled_from([1, 1, 2, 3]))
     def check(reqs, ports):
         # requests in "image-major" order: times go back between groups; the horizon is
         # the earliest time of any request still to come (what the engine gives)
-        times = [float(t) for t, _, _ in reqs]
+        times = [float(t) for t, _, _, _ in reqs]
         i = 0
 
         class Forgetful(StaticServer):
             TRIM_AT = 2                      # forget as often as possible
 
-        s = Forgetful("x", ports, horizon=lambda: min(times[i:], default=1e9))
-        ref: list[list[tuple[float, float]]] = [[] for _ in range(ports)]
-        for i, (t, d, together) in enumerate(reqs):
-            start, port = _reference_fit(ref, float(t), float(d))
-            got = s.book(float(t), float(d)) if not together else \
-                book_together(float(t), [s], [float(d)])
-            assert got == (start, start + d)
+        def horizon():
+            return min(times[i:], default=1e9)
+
+        x, y = Forgetful("x", ports, horizon), Forgetful("y", 1, horizon)
+        ref_x: list[list[tuple[float, float]]] = [[] for _ in range(ports)]
+        ref_y: list[list[tuple[float, float]]] = [[]]
+        for i, (t, d, how, d2) in enumerate(reqs):
+            if how < 2:
+                start, port = _reference_fit(ref_x, float(t), float(d))
+                got = x.book(float(t), float(d)) if how == 0 else \
+                    book_together(float(t), [x], [float(d)])
+                assert got == (start, start + d)
+            else:
+                # the earliest start, at t or some booking's end, where x and y are both
+                # idle for their services (x on its lowest such port)
+                ends = {e for cal in ref_x + ref_y for _, e in cal if e >= t}
+                start, port = next((c, _reference_fit(ref_x, c, float(d))[1])
+                                   for c in sorted({float(t)} | ends)
+                                   if _reference_fit(ref_x, c, float(d))[0] == c
+                                   and _reference_fit(ref_y, c, float(d2))[0] == c)
+                got = book_together(float(t), [x, y], [float(d), float(d2)])
+                assert got == (start, start + max(d, d2))
+                if d2:
+                    ref_y[0].append((start, start + d2))
             if d:
-                ref[port].append((start, start + d))
+                ref_x[port].append((start, start + d))
 
     check()
