@@ -196,6 +196,19 @@ class Mapping:
 
 
 @dataclass(frozen=True)
+class EngineOptions:
+    arbitration: str = spec("fifo", "-", "how the engine's shared units (eDRAM ports, buses, "
+                            "NoC, off-chip links, digital units) order requests of different "
+                            "images: 'fifo' (first come, first served in simulated time; at "
+                            "one instant the older image first) or 'oldest_first' (a strict "
+                            "priority by image, as a compile-time schedule that lays out older "
+                            "images first: a younger image's transfer takes the earliest idle "
+                            "span of its whole length the older ones leave, so no image is "
+                            "delayed by a younger one; docs/engine.md)",
+                            choices=("fifo", "oldest_first"))
+
+
+@dataclass(frozen=True)
 class NonIdeal:
     """Device and circuit non-idealities of the functional (accuracy) model, pimsim/functional.
 
@@ -257,6 +270,7 @@ SECTIONS: dict[str, type] = {
     "noc": NoC,
     "mapping": Mapping,
     "nonideal": NonIdeal,
+    "engine": EngineOptions,
 }
 
 #: Top-level numeric keys: (limits, typical) as for section fields.
@@ -297,6 +311,7 @@ class Design:
     components: dict  # role -> {"model": name, **reference values}
     description: str = ""
     nonideal: NonIdeal = field(default_factory=NonIdeal)
+    engine: EngineOptions = field(default_factory=EngineOptions)
 
     # Derived quantities used everywhere; formulas documented in docs/components.md.
     @property

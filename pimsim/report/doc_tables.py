@@ -108,6 +108,9 @@ BLOCKS: tuple[Block, ...] = (
           note="scripts/steady_check.py on every shipped trace, ISAAC, fast (one process per "
                "CPU: ~20-30 min on 2 cores) "
                "(tests/sim/test_steady.py re-checks the three quick traces' rows)"),
+    Block("engine-oldest-first", "docs/engine.md", "scripts.arbitration_compare:render",
+          slow=True, note="scripts/arbitration_compare.py: engine.arbitration fifo vs "
+                          "oldest_first on seven traces, ISAAC, fast, ~3-5 min on 2 cores"),
     Block("engine-steady-history", "docs/engine.md", "scripts.steady_check:render_history",
           note="images to converge under the earlier rules, from the committed blocks (git)"),
     Block("engine-steady-pace", "docs/engine.md", "scripts.steady_check:render_pace",

@@ -77,6 +77,12 @@ class Edge:
         self.peak_onchip = 0                  # most on-chip slots taken at once
         self.spilled_bits = 0                 # bits written off-chip and read back (run)
         self.occupied = bytearray(plan.slots)   # ring slot -> holds a row
+        # when each ring slot was last freed and when the turn passed to ``seq_next``
+        # (ns): a producer takes a slot at the latest of the two, so one stepping an
+        # image after an older image's rows were freed (engine.arbitration
+        # oldest_first) waits for the time they were freed; under fifo both are past
+        self.free_at = [0.0] * plan.slots
+        self.turn_at = 0.0
         self.slot_waiter: Signal | None = None
         self.waiter_slot = -1
         self._img: dict[int, _ImageRows] = {}
@@ -91,6 +97,12 @@ class Edge:
     def slot(self, img: int, row: int) -> int:
         """Row ``row`` of image ``img``'s place in the ring."""
         return (img * self.rows + row) % self.slots
+
+    def free_from(self, img: int, row: int) -> float:
+        """When row ``row`` of image ``img`` may take its (free) ring slot: once the slot
+        was freed and the turn reached it (ns)."""
+        t = self.free_at[(img * self.rows + row) % self.slots]
+        return t if t > self.turn_at else self.turn_at
 
     def take(self, img: int, row: int) -> None:
         """Take the row's ring slot (free); slots ``0 .. onchip - 1`` are on chip."""
@@ -110,12 +122,14 @@ class Edge:
             ev.succeed()
         else:
             self.occupied[i] = 0
+            self.free_at[i] = self.env._now
             if i < self.onchip:
                 self.used_onchip -= 1
 
     def next_turn(self) -> None:
         """The row in turn got its slot: pass the turn on (waking its owner if waiting)."""
         self.seq_next += 1
+        self.turn_at = self.env._now
         ev = self.turns.pop(self.seq_next, None)
         if ev is not None:
             ev.succeed()

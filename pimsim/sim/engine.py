@@ -27,7 +27,6 @@ the unit's op counts from :func:`pimsim.kernels.unit_counts.unit_counts`.
 from __future__ import annotations
 
 import gc
-import heapq
 import math
 from typing import Callable, Iterable, Mapping
 
@@ -42,6 +41,7 @@ from pimsim.mapping.network_map import LayerOverride
 from pimsim.result import Result
 from pimsim.sim.accounting import LayerState
 from pimsim.sim.adc_banks import copy_banks
+from pimsim.sim.arbiter import ARBITRATIONS
 from pimsim.kernels.counts import copy_geometry, max_steps
 from pimsim.sim.analytic import kernel_inputs
 from pimsim.sim.buffers import Edge
@@ -98,6 +98,8 @@ class Engine(Processes):
         self.completed = 0                    # images complete in order 0..completed-1
         self.stop = False                     # run(): forced count done or converged
         self.env = Env()
+        # how shared units order the images' requests (engine.arbitration; arbiter.py)
+        self.arbitration = ARBITRATIONS[d.engine.arbitration](self.env)
         self.trace: list[dict] | None = [] if timeline else None
         # timing constants from the component models
         self.t_read = arch.latency_ns("crossbar", "read")
@@ -135,8 +137,10 @@ class Engine(Processes):
                      "router": d.tile.tiles_per_router}.get(role, 1)
             name = (f"noc_link[{self.noc.mesh.link_name(index)}]" if role == "noc_link"
                     else f"{role}[{index}]")
-            cls = Unqueued if is_uncontended(role, self.uncontended) else Server
-            s = self.servers[key] = cls(name, ports)
+            if is_uncontended(role, self.uncontended):
+                s = self.servers[key] = Unqueued(name, ports)
+            else:
+                s = self.servers[key] = self.arbitration.server(name, ports)
         return s
 
     def router_of(self, tile: int) -> int:
@@ -316,6 +320,7 @@ class Engine(Processes):
                               expected="--fidelity analytic (closed form), or a smaller "
                               "network or input")
         self.tiles_per_chip = tiles_per_chip
+        self.arbitration.check(self)
 
     # -- timeline -----------------------------------------------------------------------
     def _x(self, name: str, cat: str, start: float, dur: float, pid: int, tid: int, args: dict):
@@ -361,7 +366,7 @@ class Engine(Processes):
         # the stop test after each event (one event may complete an image and converge
         # the run: image_done sets ``stop``), progress every PROGRESS_EVERY events
         queue = env._queue
-        pop = heapq.heappop
+        pop = self.arbitration.pop
         # the loop allocates many short-lived objects and no reference cycles: the cyclic
         # collector's passes over the engine's state would be wasted (restored after)
         collect = gc.isenabled()

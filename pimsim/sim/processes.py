@@ -47,8 +47,8 @@ def later(env: simpy.Environment, delay: float, fn=None, prio: int = NORMAL):
 class _Drain:
     """One unit's output stage in flight (the copy waits on it: the OR is one deep)."""
 
-    __slots__ = ("L", "k", "tile", "img", "r", "n", "begin", "done", "event", "cause",
-                 "services", "prio")
+    __slots__ = ("L", "k", "tile", "img", "r", "n", "begin", "done", "end", "event",
+                 "cause", "services", "prio")
 
     def __init__(self, L: LayerState, k: int, tile: int, img: int, r: int, n: int, begin: float,
                  services: tuple, prio: int):
@@ -259,6 +259,12 @@ class Processes:
                     prev.event = Signal(env, prio)
                     yield prev.event
                     L.stall(cause, env._now - t0)
+                elif prev is not None and prev.end > env._now:
+                    # done when an older image's events were stepped, at a later time
+                    # (engine.arbitration oldest_first): wait until then
+                    t0, cause = env._now, prev.cause
+                    yield later(env, prev.end - t0, None, prio)
+                    L.stall(cause, env._now - t0)
                 # self.drain(L, k, tile, img, r, n, ready, out_svc, prio), inlined
                 prev = _Drain(L, k, tile, img, r, n, env._now, out_svc, prio)
                 heappush(queue, (env._now + max(0.0, ready - env._now), prio, next(eid),
@@ -399,6 +405,7 @@ class Processes:
 
     def _drain_finish(self, dr: "_Drain") -> None:
         dr.done = True
+        dr.end = self.env._now
         L = dr.L
         if self.trace is not None:
             self._x(L.lay.name, "output", dr.begin, self.env.now - dr.begin, dr.tile,
@@ -470,6 +477,9 @@ class Processes:
             e.waiter_slot = i
             yield e.slot_waiter
         else:
+            t = e.free_from(img, r)
+            if t > self.env._now:         # freed (or its turn came) later: an older image's
+                yield later(self.env, t - self.env._now, None, prio)   # (oldest_first)
             e.take(img, r)
         e.next_turn()
 
@@ -496,7 +506,8 @@ class Processes:
                 # the first part of a row claims its slot; the other parts of the row
                 # (other copies) travel with it
                 st.taken[r] = True
-                if img * e.rows + r != e.seq_next or e.occupied[e.slot(img, r)]:
+                if img * e.rows + r != e.seq_next or e.occupied[e.slot(img, r)] \
+                        or e.free_from(img, r) > env._now:
                     return i, hold
                 e.take(img, r)
                 e.next_turn()

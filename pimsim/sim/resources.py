@@ -11,6 +11,9 @@
   for utilization. Requests made at the same time reach a server in the order of the
   engine's event queue, which :mod:`pimsim.sim.arbiter` ranks (the older image, then the
   lower copy index, first).
+* :class:`StaticServer` -- the same units under ``engine.arbitration: oldest_first``
+  (:mod:`pimsim.sim.arbiter`), whose requests come in any time order: each takes the
+  earliest idle span of its whole service at or after its time (a static schedule).
 * Buffer *capacity* is a ring of row slots per consumer operand (``Edge.occupied`` in
   :mod:`pimsim.sim.buffers`: image-major row ``j`` waits for slot ``j % slots``, one
   waiting event, since slots are granted in row order): producers block on it (stall
@@ -24,6 +27,7 @@
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 
 
 class Server:
@@ -265,6 +269,8 @@ def _forget(s: Server, cal: list[tuple[float, float]], now: float) -> None:
 def _book_together_any(now: float, servers: list[Server], services: list[float],
                        who: int) -> tuple[float, float]:
     """:func:`book_together` when some server has a booking made ahead of ``now``."""
+    if all(isinstance(s, StaticServer) for s in servers):
+        return _book_static(now, servers, services, who)
     start = now
     for _ in range(len(servers) * 64):       # converges in a few rounds; bounded anyway
         t = start
@@ -280,3 +286,166 @@ def _book_together_any(now: float, servers: list[Server], services: list[float],
         s.book(now, d, start, who)
         end = max(end, start + d)
     return start, end
+
+
+class StaticServer(Server):
+    """``ports`` identical servers whose requests may come in any simulated-time order
+    (times in ns): the shared units of the ``oldest_first`` arbitration
+    (:class:`pimsim.sim.arbiter.OldestFirst`), which steps the images one after another,
+    so a younger image's requests arrive after an older image's bookings for later times.
+
+    Every request takes the earliest idle span of its whole service at or after its time
+    (``max(now, not_before)``) on the port where that span starts first (the lower port on
+    a tie); no booking ever moves or is split: a compile-time schedule that lays the
+    older images out first and fits the younger ones' transfers into the gaps they leave.
+    Per port the bookings are kept sorted (their starts and ends: they do not overlap, so
+    both are increasing) and a request looks up the first booking that ends after it by
+    bisection. Bookings that end by ``horizon()`` (the earliest time any later request can
+    have) are forgotten; they could not hold a later request back anyway.
+
+    ``last`` stays at infinity and ``one`` at None, so that
+    :func:`book_together` always asks :meth:`earliest` and :meth:`book`.
+    """
+
+    __slots__ = ("starts", "horizon", "trim_at")
+
+    #: a port's calendar is trimmed to the horizon once it holds more bookings than this
+    #: (or than twice what the last trim kept, whichever is more: amortized)
+    TRIM_AT = 32
+
+    def __init__(self, name: str, ports: int = 1, horizon=None):
+        super().__init__(name, ports)
+        self.one = None
+        self.last = math.inf
+        self.starts: list[list[float]] = [[] for _ in self.cal]   # per port, sorted
+        # ``cal`` holds each port's booking ends (sorted); ``len(cal)`` is the port count
+        self.horizon = horizon if horizon is not None else (lambda: -math.inf)
+        self.trim_at = self.TRIM_AT
+
+    @staticmethod
+    def _fit_sorted(starts: list[float], ends: list[float], t: float,
+                    service_ns: float) -> tuple[float, int]:
+        """(earliest start >= t of an idle span of ``service_ns`` on one port, insert index)."""
+        i = bisect_right(ends, t)               # the first booking still busy after t
+        n = len(ends)
+        while i < n:
+            if t + service_ns <= starts[i]:
+                return t, i
+            t = ends[i]
+            i += 1
+        return t, n
+
+    def idle_from(self, t: float) -> bool:
+        return any(not ends or ends[-1] <= t for ends in self.cal)
+
+    def earliest(self, now: float, service_ns: float, not_before: float = 0.0) -> float:
+        t = not_before if not_before > now else now
+        return min(self._fit_sorted(s, e, t, service_ns)[0]
+                   for s, e in zip(self.starts, self.cal))
+
+    def book(self, now: float, service_ns: float, not_before: float = 0.0,
+             who: int = -1) -> tuple[float, float]:
+        t = not_before if not_before > now else now
+        self.busy_ns += service_ns
+        self.by[who] = self.by.get(who, 0.0) + service_ns
+        best, port, at = math.inf, 0, 0
+        for p, (starts, ends) in enumerate(zip(self.starts, self.cal)):
+            start, i = self._fit_sorted(starts, ends, t, service_ns)
+            if start < best:
+                best, port, at = start, p, i
+        end = best + service_ns
+        if service_ns > 0.0:
+            starts, ends = self.starts[port], self.cal[port]
+            starts.insert(at, best)
+            ends.insert(at, end)
+            if len(ends) > self.trim_at:
+                self.trim(starts, ends)
+        return best, end
+
+    def trim(self, starts: list[float], ends: list[float]) -> None:
+        """Forget one port's bookings that end by the horizon."""
+        j = bisect_right(ends, self.horizon())
+        if j:
+            del starts[:j]
+            del ends[:j]
+        self.trim_at = max(self.TRIM_AT, 2 * len(ends))
+
+
+def _book_static(now: float, servers: list[StaticServer], services: list[float],
+                 who: int) -> tuple[float, float]:
+    """:func:`book_together` on :class:`StaticServer` s only: the earliest time every one
+    has an idle span of its service (found by raising the start until all agree), then
+    each booked there."""
+    if len(servers) == 2 and len(servers[0].cal) == 1 and len(servers[1].cal) == 1:
+        return _book_static_pair(now, servers[0], servers[1], services[0], services[1], who)
+    fit = StaticServer._fit_sorted
+    start = now
+    spots = []
+    for _ in range(len(servers) * 64):       # converges in a few rounds; bounded anyway
+        t = start
+        spots.clear()
+        for s, d in zip(servers, services):
+            cal = s.cal
+            if len(cal) == 1:                 # one port: _fit_sorted inlined
+                starts, ends = s.starts[0], cal[0]
+                i, n = bisect_right(ends, t), len(ends)
+                while i < n and t + d > starts[i]:
+                    t = ends[i]
+                    i += 1
+                spots.append((0, i))
+                continue
+            best, port, at = math.inf, 0, 0
+            for p, (starts, ends) in enumerate(zip(s.starts, cal)):
+                x, i = fit(starts, ends, t, d)
+                if x < best:
+                    best, port, at = x, p, i
+            spots.append((port, at))
+            t = best
+        if t == start:
+            break
+        start = t
+    else:
+        raise RuntimeError("book_together did not find a common idle span")
+    end = start
+    for s, d, (port, at) in zip(servers, services, spots):
+        s.busy_ns += d
+        s.by[who] = s.by.get(who, 0.0) + d
+        if d > 0.0:
+            starts, ends = s.starts[port], s.cal[port]
+            starts.insert(at, start)
+            ends.insert(at, start + d)
+            if len(ends) > s.trim_at:
+                s.trim(starts, ends)
+            if start + d > end:
+                end = start + d
+    return start, end
+
+
+def _book_static_pair(now: float, a: StaticServer, b: StaticServer, da: float, db: float,
+                      who: int) -> tuple[float, float]:
+    """:func:`_book_static` for the most common transfer, two one-port servers (a tile's
+    eDRAM port and bus): the same search, unrolled."""
+    sa, ea, sb, eb = a.starts[0], a.cal[0], b.starts[0], b.cal[0]
+    start = now
+    while True:                     # raise the start until both have an idle span there
+        t = start
+        i, n = bisect_right(ea, t), len(ea)
+        while i < n and t + da > sa[i]:
+            t = ea[i]
+            i += 1
+        j, m = bisect_right(eb, t), len(eb)
+        while j < m and t + db > sb[j]:
+            t = eb[j]
+            j += 1
+        if t == start:
+            break
+        start = t
+    for s, d, starts, ends, at in ((a, da, sa, ea, i), (b, db, sb, eb, j)):
+        s.busy_ns += d
+        s.by[who] = s.by.get(who, 0.0) + d
+        if d > 0.0:
+            starts.insert(at, start)
+            ends.insert(at, start + d)
+            if len(ends) > s.trim_at:
+                s.trim(starts, ends)
+    return start, start + (da if da > db else db)

@@ -38,6 +38,8 @@ CASES = {
     "bad choice": ("precision:\n  signed_weights: offest\n",
                    ["precision.signed_weights", "did you mean 'offset'"]),
     "bool expected": ("adc:\n  encoding: maybe\n", ["adc.encoding", "true or false"]),
+    "unknown arbitration": ("engine:\n  arbitration: oldest\n",
+                            ["engine.arbitration", "did you mean 'oldest_first'", "fifo"]),
     "section not a mapping": ("crossbar: 128\n", ["crossbar", "mapping"]),
     "unknown component model": ("components:\n  adc:\n    model: sar_adcc\n",
                                 ["components.adc.model", "did you mean 'sar_adc'"]),
