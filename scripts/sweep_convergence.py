@@ -9,10 +9,10 @@ and prints a Markdown row: images completed, converged, the rule that stopped it
 (``pimsim.sim.steady.Monitor.rule``), the interval (ns), simpy events and the CPU seconds
 of the run (``time.process_time()`` around ``Engine.run``, after a warm-up run).
 ``--distinct`` runs one point per (crossbar size, cells per weight = weight bits / bits per
-cell, read cycle) and names the points it stands for (the timing depends on the crossbar
-shape, the bit-slices per weight and the read cycle, not on how weight bits and cell bits
-make up the slices); ``--points`` keeps the points whose label (``512x512 2b/cell w16 read 100ns``) contains
-one of the words.
+cell, read cycle) and names the points it stands for (it assumes the timing depends on
+the crossbar shape, the bit-slices per weight and the read cycle, not on how weight bits
+and cell bits make up the slices: run without it to see every point); ``--points`` keeps the points whose label (``512x512 2b/cell w16
+read 100ns``) contains one of the words.
 ``--long N`` then forces ``N`` completions on each point that reached the cap (a fed
 stream: its first completions are those of the capped run, docs/engine.md "Steady state")
 and prints where the rules of ``pimsim.sim.steady`` first hold on those completions (every
@@ -57,8 +57,8 @@ def label(spec: dict) -> str:
 def timing_class(spec: dict) -> tuple[int, int, float]:
     """(crossbar rows, cells per weight, read cycle ns) of a point."""
     o = spec["overrides"]
-    return (int(o["crossbar.rows"]), int(o["precision.weight_bits"]) // int(o["crossbar.bits_per_cell"]),
-            float(o["crossbar.read_cycle_ns"]))
+    cells = int(o["precision.weight_bits"]) // int(o["crossbar.bits_per_cell"])
+    return int(o["crossbar.rows"]), cells, float(o["crossbar.read_cycle_ns"])
 
 
 def engine(spec: dict, images: int | None):
