@@ -87,9 +87,13 @@ slower stage fill) does not hold the rules back: that would cost the cap on
 
 The engine then stops injecting images (``MAX_IMAGES`` completions is the cap; a run
 that reaches it without converging says so; up to it, images are fed behind the last
-completion measured, up to ``MAX_IMAGES`` more). A forced count ``N`` measures ``N``
-completions with images still fed behind them (not a batch that drains); its estimate is the periodic one
-when its completions end in a cycle whose pace held, else the trend over all of them.
+completion measured, up to ``MAX_IMAGES`` more). Runs that reach the cap are still in a
+transient, wander, or keep an exact pace while a layer's lead falls, which a window of
+completions cannot tell from a drain that ends in a change of pace (docs/engine.md, "Runs
+that reach the cap", measures them on the fast sweep benchmark's points). A forced count
+``N`` measures ``N`` completions with images still fed behind them (not a batch that
+drains); its estimate is the periodic one when its completions end in a cycle whose pace
+held, else the trend over all of them.
 """
 
 from __future__ import annotations

@@ -720,3 +720,49 @@ def test_the_cnn_digits_figures_of_the_doc(digits):
               f"({forced.interval_ns / own.interval_ns - 1:+.2%})").replace("%", " %")
     assert quoted in paragraph(ENGINE_DOC, "The check does not see every later change"), \
         f"docs/engine.md 'Steady-state check' is stale: {quoted}"
+
+
+def _sawtooth_and_drain(prefix: int, cycle: int):
+    """Two fed streams that agree on their first ``prefix + 1`` completions, with one
+    layer's completions each: after a fill of 1000 ns the output completes an image every
+    100 ns while the layer completes one every 100.5 ns (its lead falls 0.5 ns per image:
+    the output runs on rows buffered behind it). Then, in the *sawtooth*, 2 gaps of
+    ``100 + 0.5 x cycle / 2`` ns give the layer its lead back, and the same ``cycle``
+    images repeat (a bounded lead; long-run pace 100.5 ns, the layer's); in the *drain*,
+    the buffer is spent and every gap is 102.3 ns (mnsim_vgg16_shapes's +2.3 %)."""
+    saw, drain = [1000.0], [1000.0]
+    for i in range(1, 4 * prefix + 1):
+        k = (i - 1) % cycle                      # position in the sawtooth's cycle
+        saw.append(saw[-1] + (100.0 if k < cycle - 2 else 100.0 + 0.5 * cycle / 2))
+        drain.append(drain[-1] + (100.0 if i <= prefix else 102.3))
+    layer = [-500.0 + 100.5 * i for i in range(len(saw))]
+    return saw, drain, layer
+
+
+def test_a_falling_lead_looks_the_same_in_a_sawtooth_and_in_a_drain():
+    # docs/engine.md, "Runs that reach the cap": resnet20 on 512x512 crossbars keeps exact
+    # gaps while layers' leads fall, then slower gaps restore them (a bounded lead, its
+    # interval within 0.1 % of the long run), while mnsim_vgg16_shapes's falling lead
+    # ended in a +2.3 % change of pace. Up to the first recovery the two are the same
+    # completions and the same layers' completions, so any rule that stopped the
+    # sawtooth there would stop the drain too, whose doubled run fails issue 12's 1 %.
+    prefix, cycle = 40, 50
+    saw, drain, layer = _sawtooth_and_drain(prefix, cycle)
+    assert saw[:prefix + 1] == drain[:prefix + 1]
+    # by hand: the sawtooth's cycle of 50 gaps is 48 x 100 + 2 x 112.5 = 5025 ns, 100.5
+    # ns per image (the layer's pace: its lead is bounded); the drain's pace is 102.3 ns
+    assert saw[1 + 3 * cycle] - saw[1 + 2 * cycle] == pytest.approx(5025.0)
+    assert saw[prefix] - saw[prefix - 1] == 100.0
+    # the doubled run of a stop at 41 completions: 82 completions, whose second half
+    # (images 41..81) is all 102.3 ns gaps in the drain, +2.3 % from a stop at 100 ns
+    n2 = 2 * (prefix + 1) - 1
+    assert (drain[n2] - drain[n2 // 2]) / (n2 - n2 // 2) == pytest.approx(102.3)
+    assert 102.3 / 100.0 - 1 > LIMIT
+    # the rules with the layer's completions: no stop on the shared prefix
+    m = Monitor()
+    assert not any(m.add(t, [layer[i]]) for i, t in enumerate(saw[:prefix + 1]))
+    # without the layer, the periodic rule takes the plateau (3 gaps of 100 ns and the
+    # 3 before them: 7 completions), which the drain's doubling fails
+    alone = Monitor()
+    stop = next(i for i, t in enumerate(saw) if alone.add(t))
+    assert stop + 1 == 2 * PERIOD_REPEATS + 1 and alone.result().interval_ns == 100.0
