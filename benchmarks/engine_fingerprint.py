@@ -64,10 +64,11 @@ Ninth session: the engine's own queue entries and processes (branch ``speed2``,
 docs/performance.md "A second round") and the ``engine.arbitration`` option (branch
 ``oldest``; the default ``fifo`` path unchanged) left the 26 quick cases identical after
 each merge. A full run on the merged main (2-core machine, Python 3.11) found the
-``resnet20_digits.npz`` cases on ``isaac_8bit.yaml``, ``isaac_xbar256.yaml`` and
-``isaac_xbar512.yaml`` and ``mnsim_resnet18_shapes.npz isaac_xbar256.yaml fast`` stale
-since the eighth session's fed steady-state run (the 4c24b1e tree prints them alike;
-``isaac_xbar512.yaml``: 6,413.41 ns, was 6,410.96): refreshed. A full run on another
+``resnet20_digits.npz`` cases on ``isaac_8bit.yaml`` and ``isaac_xbar512.yaml`` (fast and
+event) and ``mnsim_resnet18_shapes.npz isaac_xbar256.yaml fast`` stale since the eighth
+session's fed steady-state run (4c24b1e, the session's start, printed them alike: branch
+``speed2``'s check; ``isaac_xbar512.yaml``: 6,413.41 ns, was 6,410.96; the
+others' printed figures unchanged): refreshed; every other case identical. A full run on another
 machine (Python 3.12, another numpy) hashes most cases differently (the last digit of a
 few floats), so the baseline is a 2-core Python 3.11 run.
 """
