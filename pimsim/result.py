@@ -181,6 +181,9 @@ class EngineStats:
     # the on-chip network: routing, mean hops per bit, directed links used, the busiest
     # link and its busy time per image / interval (pimsim.sim.noc, docs/engine.md)
     noc: dict = dataclasses.field(default_factory=dict)
+    # how the shared units ordered the images' requests (engine.arbitration:
+    # "fifo" or "oldest_first"; pimsim.sim.arbiter, docs/engine.md)
+    arbitration: str = "fifo"
 
     def as_dict(self) -> dict:
         d = dataclasses.asdict(self)
@@ -229,14 +232,16 @@ class Result:
     @property
     def fidelity(self) -> dict:
         """How the figures were obtained: the fidelity and, for the engine, the images it
-        simulated, whether the steady state was reached and the fill time."""
+        simulated, whether the steady state was reached, the fill time and the shared
+        units' arbitration rule."""
         if self.engine_stats is None:
             return {"name": self.engine, "images": None}
         t = self.total
         return {"name": self.engine,
                 "images": getattr(t, "images", 0) or self.engine_stats.images,
                 "converged": bool(getattr(t, "converged", True)),
-                "fill_ns": float(getattr(t, "fill_ns", 0.0))}
+                "fill_ns": float(getattr(t, "fill_ns", 0.0)),
+                "arbitration": self.engine_stats.arbitration}
 
     def as_dict(self) -> dict:
         """The one Result -> JSON-ready dict of the result schema (docs/results.md);

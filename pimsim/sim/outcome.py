@@ -56,7 +56,7 @@ def engine_result(eng) -> Result:
         layers=tuple(timings), timeline=trace, work_images=float(eng.work_images),
         converged=bool(steady.converged),
         fill_ns=float(steady.fill_ns if images > 1 else latency),
-        noc=noc_stats(eng, interval))
+        noc=noc_stats(eng, interval), arbitration=eng.d.engine.arbitration)
     result = build_result(network, arch, nmap, counts, dyn, actions, cycles, times, latency,
                           interval, engine=eng.fidelity, engine_stats=stats,
                           spill=[L.spill_bits for L in eng.layers],

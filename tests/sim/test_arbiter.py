@@ -198,3 +198,22 @@ def test_oldest_first_refuses_event_adc_banks_shared_by_two_copies():
     with pytest.raises(ConfigError, match="engine.arbitration.*ADC banks shared"):
         run_engine(cnn3(), arch, images=2, fidelity="event")
     assert run_engine(cnn3(), arch, images=2, fidelity="fast").total.latency_ns > 0
+
+
+@pytest.mark.parametrize("arbitration", ["fifo", "oldest_first"])
+def test_the_result_names_its_arbitration_rule(arbitration):
+    # JSON (fidelity.arbitration, engine_stats.arbitration, valid against the shipped
+    # schema) and the terminal's fidelity line (only a rule other than the default)
+    import json
+
+    from netbuild import cnn3
+
+    from pimsim.report.documents import validate
+    from pimsim.report.views import fidelity_line
+
+    r = run_engine(cnn3(), isaac_with(engine={"arbitration": arbitration}), images=2)
+    doc = r.as_dict()
+    assert doc["fidelity"]["arbitration"] == doc["engine_stats"]["arbitration"] == arbitration
+    validate(json.dumps(doc))            # as the CLI writes it
+    line = fidelity_line(doc)
+    assert ("shared units: oldest_first" in line) == (arbitration == "oldest_first")
