@@ -70,7 +70,10 @@ session's fed steady-state run (4c24b1e, the session's start, printed them alike
 ``speed2``'s check; ``isaac_xbar512.yaml``: 6,413.41 ns, was 6,410.96; the
 others' printed figures unchanged): refreshed; every other case identical. A full run on another
 machine (Python 3.12, another numpy) hashes most cases differently (the last digit of a
-few floats), so the baseline is a 2-core Python 3.11 run.
+few floats), so the baseline is a 2-core Python 3.11 run. Every hash was then refreshed
+when the Result started naming its arbitration rule (``engine_stats.arbitration``, a
+field of the hashed ``as_dict()``); every printed figure of every case is identical (the
+full output diffed without its ``sha=`` and ``cpu_s`` lines).
 """
 
 from __future__ import annotations
