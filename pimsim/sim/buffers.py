@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+from heapq import heappush
+
 import numpy as np
 import simpy
 from simpy.events import NORMAL
@@ -150,8 +152,15 @@ class Edge:
         st.waiters.setdefault(hi, []).append(ev)
         return ev
 
-    def arrive(self, img: int, row: int) -> None:
-        self.arrived((img, row))
+    def arrive_at(self, t: float, img: int, row: int, prio: int) -> None:
+        """Queue the arrival of a part of row ``row`` of image ``img`` for ``t`` ns, at
+        priority ``prio`` (the sender's :func:`pimsim.sim.arbiter.rank`): an event queue
+        entry calling :meth:`arrived` (pimsim.sim.events)."""
+        env = self.env
+        if t < env._now:
+            raise ValueError(f"Negative delay {t - env._now}")
+        heappush(env._queue, (env._now + (t - env._now), prio, next(env._eid), self.arrived,
+                              (img, row)))
 
     def arrived(self, part: tuple[int, int]) -> None:
         """A part of row ``part[1]`` of image ``part[0]`` is in the buffer (an event

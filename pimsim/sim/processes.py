@@ -6,7 +6,7 @@
   for the input rows, fetch them (eDRAM + bus), step the crossbar reads and ADC
   conversions (``fast``: the recurrence in closed form; ``event``: read by read,
   ``reads_event``), hand the outputs to the output stage;
-* output stage (``drain``) -- tile shift-and-add merges, eDRAM write, a row slot in each
+* output stage (``_Drain``, ``_drain_*``) -- tile shift-and-add merges, eDRAM write, a row slot in each
   consumer's buffer, the NoC / off-chip transfer;
 * ``worker`` -- a non-MVM layer's rows on one host tile's digital unit (generic over the
   unit role the mapping names);
@@ -106,11 +106,7 @@ class Processes:
             _, end = book_together(arrive, servers, self.services(bits, len(servers)), L.idx)
             arrive = end + hops * self.router_ns
         arrive = self.stored(e, L, img, r, width * e.bits_per_position, arrive)
-        env = self.env
-        if arrive < env._now:
-            raise ValueError(f"Negative delay {arrive - env._now}")
-        heappush(env._queue, (env._now + (arrive - env._now), prio, next(env._eid),
-                              e.arrived, (img, r)))   # later(..., e.arrive(img, r))
+        e.arrive_at(arrive, img, r, prio)
 
     def copy(self, L: LayerState, k: int):
         """One copy of an MVM layer: its units (positions of one output row), all images."""
@@ -265,7 +261,10 @@ class Processes:
                     t0, cause = env._now, prev.cause
                     yield later(env, prev.end - t0, None, prio)
                     L.stall(cause, env._now - t0)
-                # self.drain(L, k, tile, img, r, n, ready, out_svc, prio), inlined
+                # the unit's output stage (S+A merge, eDRAM write, delivery: timeout
+                # callbacks from _drain_store on, a process only if it must wait for a
+                # buffer slot), its first request made when the outputs are ready, not
+                # before: requests reach the servers in simulated-time order
                 prev = _Drain(L, k, tile, img, r, n, env._now, out_svc, prio)
                 heappush(queue, (env._now + max(0.0, ready - env._now), prio, next(eid),
                                  store, prev))
@@ -345,23 +344,6 @@ class Processes:
         tsa = [n * merges * self.tsa_ns / spread] * len(tiles) if merges else None
         orb = n * L.store_bits / spread
         return tsa, [2 * orb / self.edram_bw, orb / self.bus_bw] * len(tiles)
-
-    def drain(self, L: LayerState, k: int, tile: int, img: int, r: int, n: int,
-              ready: float, services: tuple | None = None, prio: int | None = None) -> "_Drain":
-        """Output stage of one unit: S+A merge, eDRAM write, delivery to the consumers.
-
-        Booked from ``ready`` (the last conversion done, its read's period over); runs as
-        timeout callbacks and becomes a process only if it must wait for a buffer slot.
-        ``prio``: ``rank(img, k)`` if known.
-        """
-        env = self.env
-        dr = _Drain(L, k, tile, img, r, n, env._now,
-                    services if services is not None else self.drain_services(L, k, n),
-                    rank(img, k) if prio is None else prio)
-        # request the units when the outputs are ready, not before: requests reach
-        # the servers in simulated-time order
-        dr.at(env, max(0.0, ready - env._now), self._drain_store)
-        return dr
 
     def _drain_store(self, dr: "_Drain") -> None:
         """Row-tile merges on the tile S+A (if any), then the eDRAM write (at its time)."""
@@ -543,10 +525,7 @@ class Processes:
                             -1 - self.router_of(tile), 0, {"image": img, "row": r, "bits": bits})
             if e.local < e.slots:                # some slots are not in C's eDRAM
                 arrive = self.stored(e, C, img, r, n * e.bits_per_position, arrive)
-            if arrive < env._now:
-                raise ValueError(f"Negative delay {arrive - env._now}")
-            heappush(env._queue, (env._now + (arrive - env._now), prio, next(env._eid),
-                                  e.arrived, (img, r)))   # later(..., e.arrive(img, r))
+            e.arrive_at(arrive, img, r, prio)
         return None, hold
 
     def services(self, bits: float, n: int) -> list[float]:
