@@ -74,6 +74,11 @@ few floats), so the baseline is a 2-core Python 3.11 run. Every hash was then re
 when the Result started naming its arbitration rule (``engine_stats.arbitration``, a
 field of the hashed ``as_dict()``); every printed figure of every case is identical (the
 full output diffed without its ``sha=`` and ``cpu_s`` lines).
+Tenth session: a digital unit's busy time is its service (``ops x op_ns``), no longer the
+difference of its end and start (a service under ``oldest_first`` may pause for an older
+image's), so under ``fifo`` every case's per-layer ``busy_ns`` moved in its last digits
+(e.g. 426.66666666666504 to 426.66666666666623 ns) and every hash with it; the full
+output diffed with ``busy_ns`` removed is identical: refreshed.
 """
 
 from __future__ import annotations

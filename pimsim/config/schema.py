@@ -202,8 +202,8 @@ class EngineOptions:
                             "images: 'fifo' (first come, first served in simulated time; at "
                             "one instant the older image first) or 'oldest_first' (a strict "
                             "priority by image, as a compile-time schedule that lays out older "
-                            "images first: a younger image's transfer takes the earliest idle "
-                            "span of its whole length the older ones leave, so no image is "
+                            "images first: a younger image's transfer is served in the idle "
+                            "time the older ones leave, pausing for them, so no image is "
                             "delayed by a younger one; docs/engine.md)",
                             choices=("fifo", "oldest_first"))
 

@@ -12,8 +12,8 @@ idle crossbars of its last IMA.
 A bank whose crossbars all belong to one copy serves only that copy (the copy's
 crossbars read in lockstep, so its crossbars' conversions follow each other: the bank is
 busy for the sum of their conversion times per read). A bank holding crossbars of two
-copies is contended: the ``event`` engine makes it a ``simpy.Resource`` both copies queue
-on. Plain data, computed once before the event loop.
+copies is contended: the ``event`` engine makes it a one-port shared unit both copies
+book under ``engine.arbitration`` (``pimsim.sim.arbiter``). Plain data, computed once before the event loop.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from heapq import heappop, heappush
 import simpy
 from simpy.events import NORMAL
 
-from pimsim.errors import ConfigError, EngineError
+from pimsim.errors import EngineError
 from pimsim.sim.resources import Server, StaticServer
 
 #: copies (or workers) of one layer: fewer than this (the image's weight in the rank)
@@ -51,9 +51,6 @@ class Fifo:
         """A shared unit of ``ports`` ports."""
         return Server(name, ports)
 
-    def check(self, engine) -> None:
-        """Refuse a run this rule cannot model (nothing: it models every run)."""
-
 
 class OldestFirst:
     """``engine.arbitration: oldest_first``: a strict priority by image. Image ``k`` is
@@ -65,8 +62,8 @@ class OldestFirst:
     belong to the image being stepped). Events of younger images met in the queue are set
     aside in one heap per image until the older images have no event left, so simulated
     time goes back when the next image's turn starts. Shared units are
-    :class:`StaticServer` s: a younger image's request takes the earliest idle span of its
-    whole service that the older images' bookings leave. The engine's other state that a
+    :class:`StaticServer` s: a younger image's request is served in the idle time the older
+    images' bookings leave, pausing for them (a preemptive priority). The engine's other state that a
     younger image reads is a time (a buffer slot's free time, an output stage's end), not a
     flag (pimsim.sim.buffers, pimsim.sim.processes), so it sees an older image's use of it
     when that use happened.
@@ -124,19 +121,6 @@ class OldestFirst:
             # the same list object: processes keep a reference to the queue they push to
             queue[:] = self.waiting.pop(self.image)
             self.younger = min((h[0][0] for h in self.waiting.values()), default=math.inf)
-
-    def check(self, engine) -> None:
-        """``event`` fidelity's ADC banks shared by two copies are ``simpy.Resource`` s,
-        which grant in the order requests are made, not in time: refused."""
-        if engine.fidelity != "event":
-            return
-        for L in engine.layers:
-            if any(b.shared for b in getattr(L, "banks", ())):
-                raise ConfigError("'oldest_first' does not model ADC banks shared by "
-                                  "two copies in the event fidelity (layer "
-                                  f"'{L.lay.name}')", file=engine.d.source,
-                                  where="engine.arbitration", found="oldest_first",
-                                  expected="'fifo', adc.shared_by: 1, or --fidelity fast")
 
 
 #: engine.arbitration -> the rule (a plug-in: one class and one entry here)

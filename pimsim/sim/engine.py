@@ -19,7 +19,7 @@ One model, two fidelities (docs/engine.md):
 The read cycle and ADC pipeline: a read takes ``crossbar.read_cycle_ns``; its sample is
 held in the S+H until the crossbar's ``adc.per_crossbar`` ADCs are free, and they convert
 the used columns (``ceil(cols / ADCs)`` samples at ``1 / sample_rate``) while the next
-read proceeds. ``event`` simulates this read by read with the ADCs as a simpy Resource;
+read proceeds. ``event`` simulates this read by read, an ADC bank shared by two copies a shared unit;
 ``fast`` books a whole unit at once with the same recurrence in closed form and takes
 the unit's op counts from :func:`pimsim.kernels.unit_counts.unit_counts`.
 """
@@ -230,7 +230,7 @@ class Engine(Processes):
                     # them as its own banks)
                     conv = [crossbar_conversion_ns(int(w), self.arch) for w in lm.xb_cols]
                     L.banks = copy_banks(conv, c, 1 if lm.shared else d.adc.shared_by)
-                    L.bank_res = {}               # bank number -> simpy.Resource (shared)
+                    L.bank_res = {}               # bank number -> its unit (shared)
             else:
                 L.worker_tile = worker_tiles(lm, L.rows)
                 h = len(L.worker_tile)
@@ -320,7 +320,6 @@ class Engine(Processes):
                               expected="--fidelity analytic (closed form), or a smaller "
                               "network or input")
         self.tiles_per_chip = tiles_per_chip
-        self.arbitration.check(self)
 
     # -- timeline -----------------------------------------------------------------------
     def _x(self, name: str, cat: str, start: float, dur: float, pid: int, tid: int, args: dict):

@@ -10,7 +10,7 @@ schedules when a process ends.
 
 * :class:`Proc` -- a process: a generator that yields ``(delay ns, priority)`` to sleep
   (:func:`pimsim.sim.processes.later` without a callback), a :class:`Signal` to wait for
-  it, or a simpy event (the ``event`` fidelity's ADC bank ``simpy.Resource`` requests);
+  it, or a simpy event;
 * :class:`Signal` -- a one-shot event one process waits on (a row arrived, a slot or the
   turn is free);
 * simpy's own events (``Env.schedule``) are entries calling :func:`fire`, which runs their

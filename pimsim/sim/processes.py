@@ -28,7 +28,7 @@ from pimsim.sim.accounting import STALL_EPS_NS, LayerState
 from pimsim.sim.arbiter import rank
 from pimsim.sim.buffers import Edge, Signal
 from pimsim.sim.noc import FROM_IO
-from pimsim.sim.resources import book_together
+from pimsim.sim.resources import Server, book_together
 
 
 def later(env: simpy.Environment, delay: float, fn=None, prio: int = NORMAL):
@@ -118,14 +118,17 @@ class Processes:
         event = self.fidelity == "event"
         if event:
             # the copy's ADC banks: its own (lockstep: the longest one's conversions per
-            # read) and those shared with a neighbouring copy (a queue both copies use)
+            # read) and those shared with a neighbouring copy (a one-port unit both copies
+            # book, under the engine's arbitration rule; kept out of ``servers``: a bank
+            # is not a component the roll-up counts)
             banks = L.banks[k]
             shared = []
             for b, c in banks.shared:
-                res = L.bank_res.get(b)
-                if res is None:
-                    res = L.bank_res[b] = simpy.Resource(env, capacity=1)
-                shared.append((res, c))
+                bank = L.bank_res.get(b)
+                if bank is None:
+                    bank = L.bank_res[b] = self.arbitration.server(
+                        f"adc_bank[{L.lay.name}.{b}]", 1)
+                shared.append((bank, c))
         adc_free = 0.0          # fast: the ADCs are free; event: the S+Hs are empty
         prev = None
         # timing moves each receptive field once (the bus broadcasts it to the column
@@ -270,7 +273,7 @@ class Processes:
                                  store, prev))
 
     def reads_event(self, L: LayerState, n: int, m: int, own_ns: float,
-                    shared: list[tuple[simpy.Resource, float]], empty: float, count: bool,
+                    shared: list[tuple[Server, float]], empty: float, count: bool,
                     prio: int = NORMAL):
         """``event`` fidelity: every read of the copy's crossbar group, every conversion
         request on an ADC bank shared with another copy.
@@ -285,8 +288,9 @@ class Processes:
         ``adc_busy``). Each bank then converts its crossbars' columns one after another:
         a bank of the copy's own is free at the sample (its previous conversions emptied
         the S+Hs) and busy ``own_ns`` (the longest own bank); a bank shared with another
-        copy (``shared``: resource, this copy's conversion ns on it) is requested at the
-        sample and granted in request order. Returns (ns the reads waited for the S+Hs,
+        copy (``shared``: its one-port unit, this copy's conversion ns on it) is booked at
+        the sample under the engine's arbitration rule (``fifo``: in request order;
+        ``oldest_first``: the older image's conversions first). Returns (ns the reads waited for the S+Hs,
         when the last read's conversions are done, when the last read was sampled).
 
         Counts are the dense counts of the ``n`` positions, booked when the unit starts
@@ -315,15 +319,10 @@ class Processes:
                 sample = empty
             yield later(env, sample - env._now, None, prio)
             empty = sample + own_ns             # own banks: free at the sample
-            if shared:
-                reqs = [(res, res.request(), cn) for res, cn in shared]
-                for res, req, cn in reqs:
-                    if not req.triggered:       # the other copy's conversions first
-                        yield req
-                    end = env._now + cn
-                    later(env, cn, lambda _ev, res=res, req=req: res.release(req), prio)
-                    if end > empty:
-                        empty = end
+            for bank, cn in shared:             # requested at the sample, in bank order
+                _, end = bank.book(env._now, cn, 0.0, L.idx)
+                if end > empty:
+                    empty = end
             drive = sample                      # the next read drives once this one is held
         c[A_IR] += n * 2 * ir_bits
         c[A_OR] += n * 2 * or_bits
@@ -427,10 +426,13 @@ class Processes:
                 ops = L.row_ops[r]
                 L.computed += 1
                 if ops and unit is not None:
-                    start, end = unit.book(env._now, ops * op_ns, 0.0, L.idx)
+                    svc = ops * op_ns
+                    start, end = unit.book(env._now, svc, 0.0, L.idx)
                     L.stall("unit_busy", start - env._now)
-                    L.busy += end - start
-                    L.copy_busy[w] += end - start
+                    # the unit's own time (under oldest_first a service may pause for an
+                    # older image's: end - start is then longer)
+                    L.busy += svc
+                    L.copy_busy[w] += svc
                     if img == 0 and col is not None:
                         L.counts[col] += ops
                     yield later(env, end - env._now, None, prio)

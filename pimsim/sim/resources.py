@@ -12,16 +12,17 @@
   engine's event queue, which :mod:`pimsim.sim.arbiter` ranks (the older image, then the
   lower copy index, first).
 * :class:`StaticServer` -- the same units under ``engine.arbitration: oldest_first``
-  (:mod:`pimsim.sim.arbiter`), whose requests come in any time order: each takes the
-  earliest idle span of its whole service at or after its time (a static schedule).
+  (:mod:`pimsim.sim.arbiter`), whose requests come in any time order: each is served in
+  the idle time the earlier bookings leave at or after its time, pausing for them (a
+  static schedule with a preemptive priority for what was laid out first).
 * Buffer *capacity* is a ring of row slots per consumer operand (``Edge.occupied`` in
   :mod:`pimsim.sim.buffers`: image-major row ``j`` waits for slot ``j % slots``, one
   waiting event, since slots are granted in row order): producers block on it (stall
   cause ``buffer_full``).
-* In the ``event`` fidelity an ADC bank holding crossbars of two copies is a
-  ``simpy.Resource`` both copies request at each read's sample (granted in request
-  order); a copy's own banks and its crossbars' one-read S+Hs are stepped inside the
-  copy's process (:mod:`pimsim.sim.adc_banks`, ``Processes.reads_event``).
+* In the ``event`` fidelity an ADC bank holding crossbars of two copies is a one-port
+  unit of this module both copies book at each read's sample; a copy's own banks and
+  its crossbars' one-read S+Hs are stepped inside the copy's process
+  (:mod:`pimsim.sim.adc_banks`, ``Processes.reads_event``).
 """
 
 from __future__ import annotations
@@ -294,14 +295,19 @@ class StaticServer(Server):
     (:class:`pimsim.sim.arbiter.OldestFirst`), which steps the images one after another,
     so a younger image's requests arrive after an older image's bookings for later times.
 
-    Every request takes the earliest idle span of its whole service at or after its time
-    (``max(now, not_before)``) on the port where that span starts first (the lower port on
-    a tie); no booking ever moves or is split: a compile-time schedule that lays the
-    older images out first and fits the younger ones' transfers into the gaps they leave.
-    Per port the bookings are kept sorted (their starts and ends: they do not overlap, so
-    both are increasing) and a request looks up the first booking that ends after it by
-    bisection. Bookings that end by ``horizon()`` (the earliest time any later request can
-    have) are forgotten; they could not hold a later request back anyway.
+    A request is served in the idle time its port has left at or after its time
+    (``max(now, not_before)``): it starts at the first idle moment and, where an earlier
+    booking (an older image's, laid out first) begins before it is done, pauses for that
+    booking and resumes after it, until its whole service is done: a preemptive priority,
+    as a compile-time schedule that lays the older images out first and streams the
+    younger ones' transfers through every gap they leave (a transfer is a stream of bus
+    beats or row operations, so it need not fit a gap whole; no booking already made
+    moves). The port where the service ends first is taken (the lower port on a tie).
+    Per port the busy time is kept as sorted, disjoint spans (their starts and ends, both
+    increasing); the spans a request passes are merged with it into one span, from its
+    start to its end, since it fills every gap between. A request looks up the first span
+    that ends after it by bisection. Spans that end by ``horizon()`` (the earliest time
+    any later request can have) are forgotten; they could not hold a later request back.
 
     ``last`` stays at infinity and ``one`` at None, so that
     :func:`book_together` always asks :meth:`earliest` and :meth:`book`.
@@ -309,7 +315,7 @@ class StaticServer(Server):
 
     __slots__ = ("starts", "horizon", "trim_at")
 
-    #: a port's calendar is trimmed to the horizon once it holds more bookings than this
+    #: a port's calendar is trimmed to the horizon once it holds more spans than this
     #: (or than twice what the last trim kept, whichever is more: amortized)
     TRIM_AT = 32
 
@@ -318,52 +324,66 @@ class StaticServer(Server):
         self.one = None
         self.last = math.inf
         self.starts: list[list[float]] = [[] for _ in self.cal]   # per port, sorted
-        # ``cal`` holds each port's booking ends (sorted); ``len(cal)`` is the port count
+        # ``cal`` holds each port's span ends (sorted); ``len(cal)`` is the port count
         self.horizon = horizon if horizon is not None else (lambda: -math.inf)
         self.trim_at = self.TRIM_AT
 
     @staticmethod
-    def _fit_sorted(starts: list[float], ends: list[float], t: float,
-                    service_ns: float) -> tuple[float, int]:
-        """(earliest start >= t of an idle span of ``service_ns`` on one port, insert index)."""
-        i = bisect_right(ends, t)               # the first booking still busy after t
+    def _fill(starts: list[float], ends: list[float], t: float,
+              service_ns: float) -> tuple[float, float, int, int]:
+        """Serve ``service_ns`` on one port in its idle time from ``t``: (start, end, index
+        of the first span after the start, index after the last span the service passes)."""
+        i = bisect_right(ends, t)               # the first span still busy after t
         n = len(ends)
-        while i < n:
-            if t + service_ns <= starts[i]:
-                return t, i
+        while i < n and starts[i] <= t:         # busy at t: start when that span ends
             t = ends[i]
             i += 1
-        return t, n
+        start, lo = t, i
+        while i < n and starts[i] < t + service_ns:   # a span begins before it is done
+            service_ns -= starts[i] - t
+            t = ends[i]
+            i += 1
+        return start, t + service_ns, lo, i
 
     def idle_from(self, t: float) -> bool:
         return any(not ends or ends[-1] <= t for ends in self.cal)
 
+    def _port(self, t: float, service_ns: float) -> tuple[int, float, float, int, int]:
+        """(port, start, end, lo, hi) of the port where the service from ``t`` ends first."""
+        best = None
+        for p, (starts, ends) in enumerate(zip(self.starts, self.cal)):
+            start, end, lo, hi = self._fill(starts, ends, t, service_ns)
+            if best is None or end < best[2]:
+                best = (p, start, end, lo, hi)
+        return best
+
     def earliest(self, now: float, service_ns: float, not_before: float = 0.0) -> float:
-        t = not_before if not_before > now else now
-        return min(self._fit_sorted(s, e, t, service_ns)[0]
-                   for s, e in zip(self.starts, self.cal))
+        return self._port(not_before if not_before > now else now, service_ns)[1]
 
     def book(self, now: float, service_ns: float, not_before: float = 0.0,
              who: int = -1) -> tuple[float, float]:
+        """Serve ``service_ns`` from ``max(now, not_before)`` as the class doc says:
+        (when it starts, when it is done), ns."""
         t = not_before if not_before > now else now
+        port, start, end, lo, hi = self._port(t, service_ns)
+        self.take(port, start, end, lo, hi, service_ns, who)
+        return start, end
+
+    def take(self, port: int, start: float, end: float, lo: int, hi: int,
+             service_ns: float, who: int) -> None:
+        """Record a service found by :meth:`_fill` on ``port``: the spans ``lo .. hi - 1``
+        it passes and the service become one span ``start .. end``."""
         self.busy_ns += service_ns
         self.by[who] = self.by.get(who, 0.0) + service_ns
-        best, port, at = math.inf, 0, 0
-        for p, (starts, ends) in enumerate(zip(self.starts, self.cal)):
-            start, i = self._fit_sorted(starts, ends, t, service_ns)
-            if start < best:
-                best, port, at = start, p, i
-        end = best + service_ns
         if service_ns > 0.0:
             starts, ends = self.starts[port], self.cal[port]
-            starts.insert(at, best)
-            ends.insert(at, end)
+            starts[lo:hi] = (start,)
+            ends[lo:hi] = (end,)
             if len(ends) > self.trim_at:
                 self.trim(starts, ends)
-        return best, end
 
     def trim(self, starts: list[float], ends: list[float]) -> None:
-        """Forget one port's bookings that end by the horizon."""
+        """Forget one port's spans that end by the horizon."""
         j = bisect_right(ends, self.horizon())
         if j:
             del starts[:j]
@@ -373,79 +393,14 @@ class StaticServer(Server):
 
 def _book_static(now: float, servers: list[StaticServer], services: list[float],
                  who: int) -> tuple[float, float]:
-    """:func:`book_together` on :class:`StaticServer` s only: the earliest time every one
-    has an idle span of its service (found by raising the start until all agree), then
-    each booked there."""
-    if len(servers) == 2 and len(servers[0].cal) == 1 and len(servers[1].cal) == 1:
-        return _book_static_pair(now, servers[0], servers[1], services[0], services[1], who)
-    fit = StaticServer._fit_sorted
-    start = now
-    spots = []
-    for _ in range(len(servers) * 64):       # converges in a few rounds; bounded anyway
-        t = start
-        spots.clear()
-        for s, d in zip(servers, services):
-            cal = s.cal
-            if len(cal) == 1:                 # one port: _fit_sorted inlined
-                starts, ends = s.starts[0], cal[0]
-                i, n = bisect_right(ends, t), len(ends)
-                while i < n and t + d > starts[i]:
-                    t = ends[i]
-                    i += 1
-                spots.append((0, i))
-                continue
-            best, port, at = math.inf, 0, 0
-            for p, (starts, ends) in enumerate(zip(s.starts, cal)):
-                x, i = fit(starts, ends, t, d)
-                if x < best:
-                    best, port, at = x, p, i
-            spots.append((port, at))
-            t = best
-        if t == start:
-            break
-        start = t
-    else:
-        raise RuntimeError("book_together did not find a common idle span")
-    end = start
-    for s, d, (port, at) in zip(servers, services, spots):
-        s.busy_ns += d
-        s.by[who] = s.by.get(who, 0.0) + d
-        if d > 0.0:
-            starts, ends = s.starts[port], s.cal[port]
-            starts.insert(at, start)
-            ends.insert(at, start + d)
-            if len(ends) > s.trim_at:
-                s.trim(starts, ends)
-            if start + d > end:
-                end = start + d
+    """:func:`book_together` on :class:`StaticServer` s only: each server serves its part
+    of the transfer in its own idle time from ``now`` (:meth:`StaticServer.book`); the
+    transfer starts when every part has started and ends when the last is done."""
+    start = end = now
+    for s, d in zip(servers, services):
+        a, b = s.book(now, d, now, who)
+        if a > start:
+            start = a
+        if b > end:
+            end = b
     return start, end
-
-
-def _book_static_pair(now: float, a: StaticServer, b: StaticServer, da: float, db: float,
-                      who: int) -> tuple[float, float]:
-    """:func:`_book_static` for the most common transfer, two one-port servers (a tile's
-    eDRAM port and bus): the same search, unrolled."""
-    sa, ea, sb, eb = a.starts[0], a.cal[0], b.starts[0], b.cal[0]
-    start = now
-    while True:                     # raise the start until both have an idle span there
-        t = start
-        i, n = bisect_right(ea, t), len(ea)
-        while i < n and t + da > sa[i]:
-            t = ea[i]
-            i += 1
-        j, m = bisect_right(eb, t), len(eb)
-        while j < m and t + db > sb[j]:
-            t = eb[j]
-            j += 1
-        if t == start:
-            break
-        start = t
-    for s, d, starts, ends, at in ((a, da, sa, ea, i), (b, db, sb, eb, j)):
-        s.busy_ns += d
-        s.by[who] = s.by.get(who, 0.0) + d
-        if d > 0.0:
-            starts.insert(at, start)
-            ends.insert(at, start + d)
-            if len(ends) > s.trim_at:
-                s.trim(starts, ends)
-    return start, start + (da if da > db else db)

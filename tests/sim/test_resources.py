@@ -60,50 +60,67 @@ def test_routers_are_shared_by_tiles_per_router_tiles():
 
 # -- StaticServer (engine.arbitration oldest_first): requests in any time order ---------
 
-def _reference_fit(bookings: list[list[tuple[float, float]]], t: float, d: float):
-    """(start, port): the earliest start >= t at which some port has nothing booked in
-    [start, start + d) (the lower port on a tie), searched over t and every booking's end;
-    a second, plain implementation (every booking kept, no bisection, no forgetting)."""
+def _reference_fill(busy: list[set[int]], t: int, d: int) -> tuple[int, int, int]:
+    """(start, end, port) of a service of ``d`` whole ns from ``t`` served in a port's idle
+    ns, stepping ns by ns (the class doc's rule; a second, plain implementation over sets
+    of busy ns, every one kept): the start is the first idle ns at or after ``t``, the end
+    follows the ``d``-th idle ns taken; the port where it ends first (the lower on a tie).
+    Marks the ns taken busy on that port."""
     best = None
-    for p, cal in enumerate(bookings):
-        for c in sorted({t} | {e for _, e in cal if e >= t}):
-            if all(not (s < c + d and c < e) for s, e in cal):
-                if best is None or c < best[0]:
-                    best = (c, p)
-                break
-    return best
+    for p, cal in enumerate(busy):
+        c = t
+        while c in cal:
+            c += 1
+        start, taken, end = c, [], c
+        while len(taken) < d:
+            if c not in cal:
+                taken.append(c)
+                end = c + 1
+            c += 1
+        if best is None or end < best[1]:
+            best = (start, end, p, taken)
+    start, end, port, taken = best
+    busy[port].update(taken)
+    return start, end, port
 
 
-def test_static_server_fits_a_request_into_the_earliest_idle_span_of_its_length():
+def test_static_server_serves_a_request_in_the_idle_time_it_finds():
     from pimsim.sim.resources import StaticServer
 
     s = StaticServer("edram")
     assert s.book(100, 10) == (100, 110)     # an older image's booking, made first
     assert s.book(0, 10) == (0, 10)          # a younger image's, earlier: before it
-    assert s.book(0, 95) == (110, 205)       # too long for the gap 10..100: after 110
-    assert s.book(5, 90) == (10, 100)        # exactly the gap 10..100
-    assert s.book(0, 1) == (205, 206)        # nothing idle before 205 any more
+    # 95 ns from 0: 90 in the gap 10..100, a pause for 100..110, the last 5 after it
+    assert s.book(0, 95) == (10, 115)
+    assert s.book(5, 90) == (115, 205)       # nothing idle before 115 any more
+    assert s.book(0, 1) == (205, 206)
     assert s.busy_ns == 206
     two = StaticServer("edram", ports=2)
     assert [two.book(0, 10) for _ in range(3)] == [(0, 10), (0, 10), (10, 20)]
+    # the port where the service ends first, not where it starts first
+    three = StaticServer("edram", ports=2)
+    assert three.book(2, 20) == (2, 22)      # port 0
+    # 3 ns from 0: port 0 would take 0..2 and 22..23, port 1 is done at 3
+    assert three.book(0, 3) == (0, 3)        # port 1
+    # 5 ns from 0: port 0 starts first (0..2, then 22..25), port 1 ends first (3..8)
+    assert three.book(0, 5) == (3, 8)
+    # 2 ns from 0: port 0's gap 0..2 holds it; port 1 is busy to 8
+    assert three.book(0, 2) == (0, 2)
 
 
-def test_static_book_together_waits_for_a_common_idle_span():
+def test_static_book_together_serves_each_part_in_its_own_idle_time():
     from pimsim.sim.resources import StaticServer
 
     a, b = StaticServer("a"), StaticServer("b")
     a.book(20, 10)                           # a busy 20..30
     b.book(35, 10)                           # b busy 35..45
-    # 10 ns on both from 0: at 0 (both idle); 15 ns: a is busy from 20, so after 30,
-    # and b from 35: after 45
+    # 10 ns on both from 0: both idle, (0, 10); then 15 ns each: a from 10, 10 ns to 20,
+    # a pause 20..30, 5 ns to 35; b from 10 to 25
     assert book_together(0, [a, b], [10, 10]) == (0, 10)
-    assert book_together(0, [a, b], [15, 15]) == (45, 60)
-    assert a.book(10, 10) == (10, 20)        # the gap between 0..10 and 20..30 on a
-    c, d = StaticServer("c"), StaticServer("d")
-    d.book(10, 5)                            # d busy 10..15
-    # a span that ends where a booking starts fits (on either server of the pair)
-    assert book_together(0, [c, d], [3, 10]) == (0, 10)
-    assert book_together(0, [d, c], [5, 2]) == (15, 20)   # 0..5 on d is taken by now
+    assert book_together(0, [a, b], [15, 15]) == (10, 35)
+    # a's part starts at 35 (busy to then), b's at 25: the transfer starts when both have
+    # started, and b's 20 ns take 25..35 and 45..55
+    assert book_together(0, [a, b], [1, 20]) == (35, 55)
 
 
 def test_static_server_matches_a_plain_reference_under_any_request_order():
@@ -131,27 +148,18 @@ def test_static_server_matches_a_plain_reference_under_any_request_order():
             return min(times[i:], default=1e9)
 
         x, y = Forgetful("x", ports, horizon), Forgetful("y", 1, horizon)
-        ref_x: list[list[tuple[float, float]]] = [[] for _ in range(ports)]
-        ref_y: list[list[tuple[float, float]]] = [[]]
+        ref_x: list[set[int]] = [set() for _ in range(ports)]
+        ref_y: list[set[int]] = [set()]
         for i, (t, d, how, d2) in enumerate(reqs):
             if how < 2:
-                start, port = _reference_fit(ref_x, float(t), float(d))
+                start, end, _ = _reference_fill(ref_x, t, d)
                 got = x.book(float(t), float(d)) if how == 0 else \
                     book_together(float(t), [x], [float(d)])
-                assert got == (start, start + d)
+                assert got == (max(start, t) if how else start, end)
             else:
-                # the earliest start, at t or some booking's end, where x and y are both
-                # idle for their services (x on its lowest such port)
-                ends = {e for cal in ref_x + ref_y for _, e in cal if e >= t}
-                start, port = next((c, _reference_fit(ref_x, c, float(d))[1])
-                                   for c in sorted({float(t)} | ends)
-                                   if _reference_fit(ref_x, c, float(d))[0] == c
-                                   and _reference_fit(ref_y, c, float(d2))[0] == c)
+                sx, ex, _ = _reference_fill(ref_x, t, d)
+                sy, ey, _ = _reference_fill(ref_y, t, d2)
                 got = book_together(float(t), [x, y], [float(d), float(d2)])
-                assert got == (start, start + max(d, d2))
-                if d2:
-                    ref_y[0].append((start, start + d2))
-            if d:
-                ref_x[port].append((start, start + d))
+                assert got == (max(t, sx, sy), max(t, ex, ey))
 
     check()
