@@ -302,12 +302,15 @@ class StaticServer(Server):
     as a compile-time schedule that lays the older images out first and streams the
     younger ones' transfers through every gap they leave (a transfer is a stream of bus
     beats or row operations, so it need not fit a gap whole; no booking already made
-    moves). The port where the service ends first is taken (the lower port on a tie).
+    moves). With several ports a request uses one port at a time, whichever is idle (the
+    one in use while it stays idle, else the lowest), and resumes on any port that is
+    free: the unit never idles while a request waits, as with one port.
     Per port the busy time is kept as sorted, disjoint spans (their starts and ends, both
-    increasing); the spans a request passes are merged with it into one span, from its
-    start to its end, since it fills every gap between. A request looks up the first span
-    that ends after it by bisection. Spans that end by ``horizon()`` (the earliest time
-    any later request can have) are forgotten; they could not hold a later request back.
+    increasing); with one port the spans a request passes are merged with it into one
+    span, from its start to its end, since it fills every gap between. A request looks up
+    the first span that ends after it by bisection. Spans that end by ``horizon()`` (the
+    earliest time any later request can have) are forgotten; they could not hold a later
+    request back.
 
     ``last`` stays at infinity and ``one`` at None, so that
     :func:`book_together` always asks :meth:`earliest` and :meth:`book`.
@@ -348,39 +351,77 @@ class StaticServer(Server):
     def idle_from(self, t: float) -> bool:
         return any(not ends or ends[-1] <= t for ends in self.cal)
 
-    def _port(self, t: float, service_ns: float) -> tuple[int, float, float, int, int]:
-        """(port, start, end, lo, hi) of the port where the service from ``t`` ends first."""
-        best = None
-        for p, (starts, ends) in enumerate(zip(self.starts, self.cal)):
-            start, end, lo, hi = self._fill(starts, ends, t, service_ns)
-            if best is None or end < best[2]:
-                best = (p, start, end, lo, hi)
-        return best
+    def _pieces(self, t: float, service_ns: float) -> tuple[float, float, list]:
+        """Several ports: serve ``service_ns`` from ``t`` in the time some port is idle, one
+        port at a time: the port in use while it stays idle, else the lowest idle one (a
+        transfer paused on one port resumes on any other that is free). Returns (start,
+        end, pieces ``(port, from, to)``)."""
+        starts_all, ends_all = self.starts, self.cal
+        left, cur, start, pieces = service_ns, -1, None, []
+        while True:
+            wake, idle = math.inf, []           # when a busy port frees; (port, idle until)
+            for p, (starts, ends) in enumerate(zip(starts_all, ends_all)):
+                i = bisect_right(ends, t)           # the first span still busy after t
+                if i < len(ends) and starts[i] <= t:    # busy at t
+                    if ends[i] < wake:
+                        wake = ends[i]
+                else:
+                    idle.append((p, starts[i] if i < len(ends) else math.inf))
+            if not idle:
+                t = wake
+                continue
+            p, until = next((x for x in idle if x[0] == cur), idle[0])
+            if start is None:
+                start = t
+            if left <= 0.0:
+                return start, start, pieces
+            if until >= t + left:
+                pieces.append((p, t, t + left))
+                return start, t + left, pieces
+            pieces.append((p, t, until))
+            left -= until - t
+            t, cur = until, p
 
     def earliest(self, now: float, service_ns: float, not_before: float = 0.0) -> float:
-        return self._port(not_before if not_before > now else now, service_ns)[1]
+        t = not_before if not_before > now else now
+        if len(self.cal) == 1:
+            return self._fill(self.starts[0], self.cal[0], t, service_ns)[0]
+        return self._pieces(t, service_ns)[0]
 
     def book(self, now: float, service_ns: float, not_before: float = 0.0,
              who: int = -1) -> tuple[float, float]:
         """Serve ``service_ns`` from ``max(now, not_before)`` as the class doc says:
         (when it starts, when it is done), ns."""
         t = not_before if not_before > now else now
-        port, start, end, lo, hi = self._port(t, service_ns)
-        self.take(port, start, end, lo, hi, service_ns, who)
-        return start, end
-
-    def take(self, port: int, start: float, end: float, lo: int, hi: int,
-             service_ns: float, who: int) -> None:
-        """Record a service found by :meth:`_fill` on ``port``: the spans ``lo .. hi - 1``
-        it passes and the service become one span ``start .. end``."""
         self.busy_ns += service_ns
         self.by[who] = self.by.get(who, 0.0) + service_ns
-        if service_ns > 0.0:
-            starts, ends = self.starts[port], self.cal[port]
-            starts[lo:hi] = (start,)
-            ends[lo:hi] = (end,)
+        if len(self.cal) == 1:
+            starts, ends = self.starts[0], self.cal[0]
+            start, end, lo, hi = self._fill(starts, ends, t, service_ns)
+            if service_ns > 0.0:
+                # the spans it passes and the service become one span (it filled every gap)
+                starts[lo:hi] = (start,)
+                ends[lo:hi] = (end,)
+                if len(ends) > self.trim_at:
+                    self.trim(starts, ends)
+            return start, end
+        start, end, pieces = self._pieces(t, service_ns)
+        for p, a, b in pieces:
+            starts, ends = self.starts[p], self.cal[p]
+            i = bisect_right(ends, a)            # spans before i end by a
+            if i and ends[i - 1] == a:           # abuts the span before: extend it
+                ends[i - 1] = b
+                if i < len(ends) and starts[i] == b:     # and the one after: merge
+                    ends[i - 1] = ends[i]
+                    del starts[i], ends[i]
+            elif i < len(ends) and starts[i] == b:
+                starts[i] = a
+            else:
+                starts.insert(i, a)
+                ends.insert(i, b)
             if len(ends) > self.trim_at:
                 self.trim(starts, ends)
+        return start, end
 
     def trim(self, starts: list[float], ends: list[float]) -> None:
         """Forget one port's spans that end by the horizon."""

@@ -60,28 +60,26 @@ def test_routers_are_shared_by_tiles_per_router_tiles():
 
 # -- StaticServer (engine.arbitration oldest_first): requests in any time order ---------
 
-def _reference_fill(busy: list[set[int]], t: int, d: int) -> tuple[int, int, int]:
-    """(start, end, port) of a service of ``d`` whole ns from ``t`` served in a port's idle
-    ns, stepping ns by ns (the class doc's rule; a second, plain implementation over sets
-    of busy ns, every one kept): the start is the first idle ns at or after ``t``, the end
-    follows the ``d``-th idle ns taken; the port where it ends first (the lower on a tie).
-    Marks the ns taken busy on that port."""
-    best = None
-    for p, cal in enumerate(busy):
-        c = t
-        while c in cal:
-            c += 1
-        start, taken, end = c, [], c
-        while len(taken) < d:
-            if c not in cal:
-                taken.append(c)
-                end = c + 1
-            c += 1
-        if best is None or end < best[1]:
-            best = (start, end, p, taken)
-    start, end, port, taken = best
-    busy[port].update(taken)
-    return start, end, port
+def _reference_fill(busy: list[set[int]], t: int, d: int) -> tuple[int, int]:
+    """(start, end) of a service of ``d`` whole ns from ``t`` served in the ports' idle ns,
+    stepping ns by ns (the class doc's rule; a second, plain implementation over sets of
+    busy ns, every one kept): at each ns from ``t`` on, the port used the ns before if it
+    is idle, else the lowest idle port, else none; the start is the first ns some port is
+    idle, the end follows the ``d``-th ns taken. Marks the ns taken busy."""
+    c, cur, start, taken = t, -1, None, 0
+    while True:
+        idle = [p for p, cal in enumerate(busy) if c not in cal]
+        if idle:
+            if start is None:
+                start = c
+            if taken == d:
+                return start, (c if d == 0 else end)
+            cur = cur if cur in idle else idle[0]
+            busy[cur].add(c)
+            taken, end = taken + 1, c + 1
+            if taken == d:
+                return start, end
+        c += 1
 
 
 def test_static_server_serves_a_request_in_the_idle_time_it_finds():
@@ -98,14 +96,15 @@ def test_static_server_serves_a_request_in_the_idle_time_it_finds():
     two = StaticServer("edram", ports=2)
     assert [two.book(0, 10) for _ in range(3)] == [(0, 10), (0, 10), (10, 20)]
     # the port where the service ends first, not where it starts first
+    # with several ports a request moves to whichever port is idle
     three = StaticServer("edram", ports=2)
     assert three.book(2, 20) == (2, 22)      # port 0
-    # 3 ns from 0: port 0 would take 0..2 and 22..23, port 1 is done at 3
-    assert three.book(0, 3) == (0, 3)        # port 1
-    # 5 ns from 0: port 0 starts first (0..2, then 22..25), port 1 ends first (3..8)
-    assert three.book(0, 5) == (3, 8)
-    # 2 ns from 0: port 0's gap 0..2 holds it; port 1 is busy to 8
-    assert three.book(0, 2) == (0, 2)
+    # 3 ns from 0: port 0 for 0..2 (busy from 2), then port 1 for 2..3
+    assert three.book(0, 3) == (0, 3)
+    # 5 ns from 0: port 1 for 0..2, both busy 2..3, port 1 again for 3..6
+    assert three.book(0, 5) == (0, 6)
+    # 2 ns from 0: both busy (port 0 to 22, port 1 to 6): port 1 for 6..8
+    assert three.book(0, 2) == (6, 8)
 
 
 def test_static_book_together_serves_each_part_in_its_own_idle_time():
@@ -152,13 +151,13 @@ def test_static_server_matches_a_plain_reference_under_any_request_order():
         ref_y: list[set[int]] = [set()]
         for i, (t, d, how, d2) in enumerate(reqs):
             if how < 2:
-                start, end, _ = _reference_fill(ref_x, t, d)
+                start, end = _reference_fill(ref_x, t, d)
                 got = x.book(float(t), float(d)) if how == 0 else \
                     book_together(float(t), [x], [float(d)])
                 assert got == (max(start, t) if how else start, end)
             else:
-                sx, ex, _ = _reference_fill(ref_x, t, d)
-                sy, ey, _ = _reference_fill(ref_y, t, d2)
+                sx, ex = _reference_fill(ref_x, t, d)
+                sy, ey = _reference_fill(ref_y, t, d2)
                 got = book_together(float(t), [x, y], [float(d), float(d2)])
                 assert got == (max(t, sx, sy), max(t, ex, ey))
 
