@@ -183,7 +183,7 @@ class EngineStats:
     noc: dict = dataclasses.field(default_factory=dict)
     # how the shared units ordered the images' requests (engine.arbitration:
     # "fifo" or "oldest_first"; pimsim.sim.arbiter, docs/engine.md)
-    arbitration: str = "fifo"
+    arbitration: str = "oldest_first"
 
     def as_dict(self) -> dict:
         d = dataclasses.asdict(self)

@@ -145,7 +145,7 @@ def to_markdown(entries: list[dict], config: str, fidelity: str) -> str:
 
 
 DOC_BLOCK = "engine-steady-check"
-OLDEST_BLOCK = "engine-steady-check-oldest-first"
+FIFO_BLOCK = "engine-steady-check-fifo"
 
 
 def _check_on(config: str, path: Path) -> dict:
@@ -176,10 +176,10 @@ def render(jobs: int | None = None) -> str:
     return _render("isaac.yaml", DOC_BLOCK, jobs)
 
 
-def render_oldest_first(jobs: int | None = None) -> str:
-    """The same check under ``engine.arbitration: oldest_first``
-    (configs/isaac_oldest_first.yaml; block ``engine-steady-check-oldest-first``)."""
-    return _render("isaac_oldest_first.yaml", OLDEST_BLOCK, jobs)
+def render_fifo(jobs: int | None = None) -> str:
+    """The same check under ``engine.arbitration: fifo`` (configs/isaac_fifo.yaml; block
+    ``engine-steady-check-fifo``)."""
+    return _render("isaac_fifo.yaml", FIFO_BLOCK, jobs)
 
 
 #: (commit, column heading) of the earlier rules whose images to converge docs/engine.md

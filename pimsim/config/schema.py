@@ -197,14 +197,15 @@ class Mapping:
 
 @dataclass(frozen=True)
 class EngineOptions:
-    arbitration: str = spec("fifo", "-", "how the engine's shared units (eDRAM ports, buses, "
-                            "NoC, off-chip links, digital units) order requests of different "
-                            "images: 'fifo' (first come, first served in simulated time; at "
-                            "one instant the older image first) or 'oldest_first' (a strict "
-                            "priority by image, as a compile-time schedule that lays out older "
-                            "images first: a younger image's transfer is served in the idle "
-                            "time the older ones leave, pausing for them, so no image is "
-                            "delayed by a younger one; docs/engine.md)",
+    arbitration: str = spec("oldest_first", "-", "how the engine's shared units (eDRAM ports, buses, "
+                            "NoC, off-chip links, digital units, shared ADC banks) order "
+                            "requests of different images: 'oldest_first' (a strict priority "
+                            "by image: a younger image's transfer is served in the idle time "
+                            "the older ones leave, pausing for them, so no image is delayed, "
+                            "or sped up, by a younger one) or 'fifo' (first come, first "
+                            "served in simulated time; at one instant the older image first; "
+                            "a later image can then change an earlier one's latency either "
+                            "way); docs/engine.md",
                             choices=("fifo", "oldest_first"))
 
 

@@ -108,11 +108,10 @@ BLOCKS: tuple[Block, ...] = (
           note="scripts/steady_check.py on every shipped trace, ISAAC, fast (one process per "
                "CPU: ~20-30 min on 2 cores) "
                "(tests/sim/test_steady.py re-checks the three quick traces' rows)"),
-    Block("engine-steady-check-oldest-first", "docs/engine.md",
-          "scripts.steady_check:render_oldest_first", slow=True,
+    Block("engine-steady-check-fifo", "docs/engine.md",
+          "scripts.steady_check:render_fifo", slow=True,
           note="scripts/steady_check.py on every shipped trace, ISAAC with "
-               "engine.arbitration oldest_first, fast (one process per CPU: ~20-30 min on "
-               "2 cores)"),
+               "engine.arbitration fifo, fast (one process per CPU: ~20-30 min on 2 cores)"),
     Block("engine-oldest-first", "docs/engine.md", "scripts.arbitration_compare:render",
           slow=True, note="scripts/arbitration_compare.py: engine.arbitration fifo vs "
                           "oldest_first on seven traces, ISAAC, fast, ~3-5 min on 2 cores"),

@@ -31,7 +31,8 @@ def fidelity_line(result: dict) -> str:
     for key, words in (("converged", "steady state reached"),):
         if key in fid:
             parts.append(words if fid[key] else "steady state NOT reached")
-    if fid.get("arbitration", "fifo") != "fifo":     # the default goes unsaid
+    # the default (engine.arbitration's, in pimsim.config.schema) goes unsaid
+    if fid.get("arbitration", "oldest_first") != "oldest_first":
         parts.append(f"shared units: {fid['arbitration']}")
     return f"fidelity: {name} ({'; '.join(parts)})"
 

@@ -213,7 +213,8 @@ def test_oldest_first_event_adc_banks_shared_by_two_copies():
 @pytest.mark.parametrize("arbitration", ["fifo", "oldest_first"])
 def test_the_result_names_its_arbitration_rule(arbitration):
     # JSON (fidelity.arbitration, engine_stats.arbitration, valid against the shipped
-    # schema) and the terminal's fidelity line (only a rule other than the default)
+    # schema) and the terminal's fidelity line (only a rule other than the default,
+    # oldest_first)
     import json
 
     from netbuild import cnn3
@@ -226,4 +227,5 @@ def test_the_result_names_its_arbitration_rule(arbitration):
     assert doc["fidelity"]["arbitration"] == doc["engine_stats"]["arbitration"] == arbitration
     validate(json.dumps(doc))            # as the CLI writes it
     line = fidelity_line(doc)
-    assert ("shared units: oldest_first" in line) == (arbitration == "oldest_first")
+    assert ("shared units: fifo" in line) == (arbitration == "fifo")
+    assert "oldest_first" not in line                # the default goes unsaid

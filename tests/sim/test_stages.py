@@ -180,7 +180,9 @@ def test_relieving_the_bottleneck_raises_throughput(cfg, trace):
 def test_engine_names_its_bottleneck_and_relieving_it_helps(digits):
     f = simulate(digits, _arch("isaac_8bit"), fidelity="fast")
     b = f.total.bottleneck
-    assert b["resource"] == "tile_shift_add" and 0 < b["share"] <= 1.0
+    # at most the interval, within test_no_measured_stage_is_busier_than_the_interval's
+    # 2 % (a partly dealt image at the run's end; 1 + 1.6e-14 under oldest_first)
+    assert b["resource"] == "tile_shift_add" and 0 < b["share"] <= 1.02
     more = simulate(digits, _arch("isaac_8bit", **{"tile.shift_adds": 2}), fidelity="fast")
     assert more.total.throughput_images_per_s > f.total.throughput_images_per_s
 

@@ -12,7 +12,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "mapping"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from doctext import assert_quoted, paragraph  # noqa: E402
-from netbuild import REPO, isaac_arch, resnet_block  # noqa: E402
+from netbuild import REPO, isaac_arch, isaac_with, resnet_block  # noqa: E402
 
 from pimsim.sim import simulate, steady  # noqa: E402
 from pimsim.sim.steady import (JITTER_POINTS, LIMIT, MAX_IMAGES, MAX_PERIOD,  # noqa: E402
@@ -321,12 +321,31 @@ def _engine(net, arch, images: int | None = None):
     return eng
 
 
+#: engine.arbitration fifo: the rule the figures of docs/engine.md's "Steady state" and
+#: "Steady-state check" sections were measured under (the default is oldest_first)
+FIFO = {"engine.arbitration": "fifo"}
+
+
+def fifo_arch():
+    """ISAAC with ``engine.arbitration: fifo``."""
+    return isaac_with(engine={"arbitration": "fifo"})
+
+
 @pytest.fixture(scope="module")
 def block_run():
     """The ResNet block's own run on ISAAC (no forced count): the engine and its Result."""
     from pimsim.sim.outcome import engine_result
 
     eng = _engine(resnet_block(), isaac_arch())
+    return eng, engine_result(eng)
+
+
+@pytest.fixture(scope="module")
+def block_run_fifo():
+    """:func:`block_run` under ``fifo`` (the rule of the doc's figures)."""
+    from pimsim.sim.outcome import engine_result
+
+    eng = _engine(resnet_block(), fifo_arch())
     return eng, engine_result(eng)
 
 
@@ -354,20 +373,25 @@ def test_doubling_the_images_keeps_the_interval(make, digits, request):
     assert twice.total.dynamic_energy_pJ == pytest.approx(t.dynamic_energy_pJ, rel=1e-12)
 
 
-def test_image0_latency_never_falls_with_a_larger_batch():
+@pytest.mark.parametrize("rule", ["oldest_first", "fifo"])
+def test_image0_latency_never_falls_with_a_larger_batch(rule):
     # A forced count feeds images behind the last one measured, so the images in flight
     # when image 0 completes do not depend on it (the forced counts above give one
     # latency). Here exactly N images are injected (``alone=True``: a batch, no image
-    # behind it), so a larger N puts more images in flight behind image 0; with causal
-    # shared units they can only delay it. ResNet block on ISAAC: docs/engine.md,
-    # "Steady-state check", quotes the four latencies (printed with -s).
+    # behind it), so a larger N puts more images in flight behind image 0. Under the
+    # default oldest_first they never change it; under fifo they can delay it (here they
+    # do, and never make it faster). ResNet block on ISAAC: docs/engine.md, "Steady-state
+    # check", quotes fifo's four latencies (printed with -s).
     from pimsim.sim.engine import run_engine
 
     net = resnet_block()
-    arch = isaac_arch()
+    arch = isaac_with(engine={"arbitration": rule})
     lat = [run_engine(net, arch, fidelity="fast", images=n, alone=True).total.latency_ns
            for n in (1, 2, 6, 12)]
     assert all(a <= b for a, b in zip(lat, lat[1:])), lat
+    if rule == "oldest_first":
+        assert lat == [lat[0]] * 4
+        return
     assert lat[-1] > lat[0]                     # the batch does load the pipeline
     quoted = " / ".join(f"{x:,.1f}" for x in lat) + " ns for 1 / 2 / 6 / 12 images"
     print(quoted)
@@ -518,7 +542,7 @@ def test_mnsim_vgg16_is_not_taken_at_its_first_pace():
     from pimsim.sim.outcome import engine_result
 
     net = load_network(REPO / "traces" / "mnsim_vgg16_shapes.npz")
-    arch = isaac_arch()
+    arch = fifo_arch()                  # the doc's figures were measured under fifo
     own = simulate(net, arch, fidelity="fast").total
     eng = _engine(net, arch, 48)
     ref = engine_result(eng).total
@@ -597,7 +621,7 @@ def test_the_resnet8_on_512x512_figures_of_the_doc():
     from pimsim.config import load_design
 
     net = load_network(REPO / "traces" / "resnet8_mnist.npz")
-    arch = build_arch(load_design(REPO / "configs" / "isaac_xbar512.yaml"))
+    arch = build_arch(load_design(REPO / "configs" / "isaac_xbar512.yaml", FIFO))
     eng = _engine(net, arch)
     m = eng.monitor
     n = eng.completed - 1
@@ -640,12 +664,12 @@ def test_the_resnet8_on_512x512_figures_of_the_doc():
                   "No layer falls behind")
 
 
-def test_the_resnet_block_figures_of_the_doc(block_run):
+def test_the_resnet_block_figures_of_the_doc(block_run_fifo):
     # docs/engine.md, 'Why "the pace held"' and "The ResNet block under link contention":
     # the block's own run on ISAAC (mesh NoC, links contend); prints the figures with -s
     from pimsim.sim import evaluate
 
-    eng, r = block_run
+    eng, r = block_run_fifo
     m = eng.monitor
     f = np.array(m.finish)
     g = np.diff(f)
@@ -700,7 +724,7 @@ def test_the_cnn_digits_figures_of_the_doc(digits):
     from pimsim.arch import build_arch
     from pimsim.config import load_design
 
-    eng = _engine(digits, isaac_arch(), 64)
+    eng = _engine(digits, fifo_arch(), 64)
     f = np.array(eng.image_finish)
     g = np.round(np.diff(f), 2)
     since = next(k + 1 for k in range(len(g)) if np.all(g[k:] == g[-1]))
@@ -712,7 +736,7 @@ def test_the_cnn_digits_figures_of_the_doc(digits):
     para = paragraph(ENGINE_DOC, "A stricter rule was tried and dropped")
     for q in quoted:
         assert q in para, f"docs/engine.md 'Why \"the pace held\"' is stale: {q}"
-    arch = build_arch(load_design(REPO / "configs" / "isaac_xbar256.yaml"))
+    arch = build_arch(load_design(REPO / "configs" / "isaac_xbar256.yaml", FIFO))
     own = simulate(digits, arch, fidelity="fast").total
     forced = simulate(digits, arch, fidelity="fast", images=40).total
     quoted = (f"still stops after {own.images} images at {own.interval_ns:,.1f} ns, while 40 "
