@@ -24,7 +24,7 @@ import simpy
 from simpy.events import NORMAL
 
 from pimsim.errors import EngineError
-from pimsim.sim.resources import Server, StaticServer
+from pimsim.sim.resources import Server, StaticServer, book_static, book_together
 
 #: copies (or workers) of one layer: fewer than this (the image's weight in the rank)
 COPY_SPAN = 1 << 32
@@ -43,6 +43,8 @@ class Fifo:
 
     #: pops the next (time, priority, id, fn, arg) of the engine's queue (pimsim.sim.events)
     pop = staticmethod(heappop)
+    #: books a transfer on several shared units at once (pimsim.sim.resources)
+    book_together = staticmethod(book_together)
 
     def __init__(self, env: simpy.Environment):
         self.env = env
@@ -68,6 +70,9 @@ class OldestFirst:
     flag (pimsim.sim.buffers, pimsim.sim.processes), so it sees an older image's use of it
     when that use happened.
     """
+
+    #: books a transfer on several shared units at once: each in its own idle time
+    book_together = staticmethod(book_static)
 
     def __init__(self, env: simpy.Environment):
         self.env = env

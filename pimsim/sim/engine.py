@@ -100,6 +100,7 @@ class Engine(Processes):
         self.env = Env()
         # how shared units order the images' requests (engine.arbitration; arbiter.py)
         self.arbitration = ARBITRATIONS[d.engine.arbitration](self.env)
+        self.book_together = self.arbitration.book_together   # a transfer on several units
         self.trace: list[dict] | None = [] if timeline else None
         # timing constants from the component models
         self.t_read = arch.latency_ns("crossbar", "read")

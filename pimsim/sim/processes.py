@@ -28,7 +28,7 @@ from pimsim.sim.accounting import STALL_EPS_NS, LayerState
 from pimsim.sim.arbiter import rank
 from pimsim.sim.buffers import Edge, Signal
 from pimsim.sim.noc import FROM_IO
-from pimsim.sim.resources import Server, book_together
+from pimsim.sim.resources import Server
 
 
 def later(env: simpy.Environment, delay: float, fn=None, prio: int = NORMAL):
@@ -103,7 +103,7 @@ class Processes:
             if img == 0:
                 L.router_bits += bits
                 L.router_bit_hops += bits * hops
-            _, end = book_together(arrive, servers, self.services(bits, len(servers)), L.idx)
+            _, end = self.book_together(arrive, servers, self.services(bits, len(servers)), L.idx)
             arrive = end + hops * self.router_ns
         arrive = self.stored(e, L, img, r, width * e.bits_per_position, arrive)
         e.arrive_at(arrive, img, r, prio)
@@ -192,7 +192,7 @@ class Processes:
                 # and bus interleave with them; fast books the unit's fields as one
                 # request: the same time when nobody else asks
                 t_req = env._now
-                _, t_start = book_together(t_req, bufs, svc, who)
+                _, t_start = self.book_together(t_req, bufs, svc, who)
                 for e, l, h in rows_in:
                     e.release(img, l, h)
                 left = n - first
@@ -201,7 +201,7 @@ class Processes:
                     part = min(burst, left)
                     left -= part
                     ir = part * fetch_per_pos / spread
-                    _, t_start = book_together(env._now, bufs,
+                    _, t_start = self.book_together(env._now, bufs,
                                                [2 * ir / self.edram_bw, ir / self.bus_bw]
                                                * len(tiles), who)
                 dt = t_start - t_req
@@ -354,7 +354,7 @@ class Processes:
         tsa = L.copy_tsa[k]
         if tsa is None:
             tsa = L.copy_tsa[k] = [self.server("tile_shift_add", x) for x in L.copy_tileset[k]]
-        _, t = book_together(env._now, tsa, svc, L.idx)
+        _, t = self.book_together(env._now, tsa, svc, L.idx)
         # the write is requested when the merge is done (requests in simulated-time order)
         # (dr.at(env, max(0.0, t - env._now), self._drain_write), inlined)
         heappush(env._queue, (env._now + max(0.0, t - env._now), dr.prio, next(env._eid),
@@ -363,7 +363,7 @@ class Processes:
     def _drain_write(self, dr: "_Drain") -> None:
         """The unit's outputs into eDRAM over the bus, then on to the consumers."""
         env, L = self.env, dr.L
-        _, t = book_together(env._now, L.copy_bufs[dr.k], dr.services[1], L.idx)
+        _, t = self.book_together(env._now, L.copy_bufs[dr.k], dr.services[1], L.idx)
         # (dr.at(env, max(0.0, t - env._now), self._drain_send), inlined)
         heappush(env._queue, (env._now + max(0.0, t - env._now), dr.prio, next(env._eid),
                               self._drain_send, dr))
@@ -518,7 +518,7 @@ class Processes:
                 if img == 0:
                     C.router_bits += bits
                     C.router_bit_hops += bits * hops
-                start, arrive = book_together(arrive, servers, svc, L.idx)
+                start, arrive = self.book_together(arrive, servers, svc, L.idx)
                 arrive += hops * self.router_ns
                 if start > hold:                 # hold = max(hold, start)
                     hold = start

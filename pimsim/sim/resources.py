@@ -271,7 +271,7 @@ def _book_together_any(now: float, servers: list[Server], services: list[float],
                        who: int) -> tuple[float, float]:
     """:func:`book_together` when some server has a booking made ahead of ``now``."""
     if all(isinstance(s, StaticServer) for s in servers):
-        return _book_static(now, servers, services, who)
+        return book_static(now, servers, services, who)
     start = now
     for _ in range(len(servers) * 64):       # converges in a few rounds; bounded anyway
         t = start
@@ -432,14 +432,41 @@ class StaticServer(Server):
         self.trim_at = max(self.TRIM_AT, 2 * len(ends))
 
 
-def _book_static(now: float, servers: list[StaticServer], services: list[float],
-                 who: int) -> tuple[float, float]:
-    """:func:`book_together` on :class:`StaticServer` s only: each server serves its part
-    of the transfer in its own idle time from ``now`` (:meth:`StaticServer.book`); the
-    transfer starts when every part has started and ends when the last is done."""
+def book_static(now: float, servers: list[Server], services: list[float],
+                who: int = -1) -> tuple[float, float]:
+    """:func:`book_together` under ``oldest_first``: on :class:`StaticServer` s only, each
+    serves its part of the transfer in its own idle time from ``now``
+    (:meth:`StaticServer.book`); the transfer starts when every part has started and ends
+    when the last is done. A one-port server idle from ``now`` on (the common case) is
+    booked inline, with the same figures as its ``book``. With an uncontended unit among
+    them (:class:`pimsim.sim.uncontended.Unqueued`), :func:`book_together`."""
+    for s in servers:
+        if not isinstance(s, StaticServer):
+            return book_together(now, servers, services, who)
     start = end = now
     for s, d in zip(servers, services):
-        a, b = s.book(now, d, now, who)
+        if len(s.cal) == 1:
+            s.busy_ns += d
+            by = s.by
+            try:
+                by[who] += d
+            except KeyError:
+                by[who] = 0.0 + d
+            starts, ends = s.starts[0], s.cal[0]
+            if not ends or ends[-1] <= now:      # idle from now on: no gap to walk
+                a, b = now, now + d
+                if d > 0.0:
+                    starts.append(a)
+                    ends.append(b)
+            else:
+                a, b, lo, hi = StaticServer._fill(starts, ends, now, d)
+                if d > 0.0:
+                    starts[lo:hi] = (a,)
+                    ends[lo:hi] = (b,)
+            if len(ends) > s.trim_at:
+                s.trim(starts, ends)
+        else:
+            a, b = s.book(now, d, now, who)
         if a > start:
             start = a
         if b > end:
