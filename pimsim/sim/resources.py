@@ -393,18 +393,10 @@ class StaticServer(Server):
         """Serve ``service_ns`` from ``max(now, not_before)`` as the class doc says:
         (when it starts, when it is done), ns."""
         t = not_before if not_before > now else now
+        if len(self.cal) == 1:
+            return _serve_one(self, t, service_ns, who)
         self.busy_ns += service_ns
         self.by[who] = self.by.get(who, 0.0) + service_ns
-        if len(self.cal) == 1:
-            starts, ends = self.starts[0], self.cal[0]
-            start, end, lo, hi = self._fill(starts, ends, t, service_ns)
-            if service_ns > 0.0:
-                # the spans it passes and the service become one span (it filled every gap)
-                starts[lo:hi] = (start,)
-                ends[lo:hi] = (end,)
-                if len(ends) > self.trim_at:
-                    self.trim(starts, ends)
-            return start, end
         start, end, pieces = self._pieces(t, service_ns)
         for p, a, b in pieces:
             starts, ends = self.starts[p], self.cal[p]
@@ -432,41 +424,40 @@ class StaticServer(Server):
         self.trim_at = max(self.TRIM_AT, 2 * len(ends))
 
 
+def _serve_one(s: StaticServer, t: float, d: float, who: int) -> tuple[float, float]:
+    """:meth:`StaticServer.book` of ``d`` ns from ``t`` on a one-port ``s``: (start, end)."""
+    s.busy_ns += d
+    s.by[who] = s.by.get(who, 0.0) + d
+    starts, ends = s.starts[0], s.cal[0]
+    if not ends or ends[-1] <= t:            # idle from t on: no gap to walk
+        a, b = t, t + d
+        if d > 0.0:
+            starts.append(a)
+            ends.append(b)
+    else:
+        a, b, lo, hi = StaticServer._fill(starts, ends, t, d)
+        if d > 0.0:
+            # the spans it passes and the service become one span (it filled every gap)
+            starts[lo:hi] = (a,)
+            ends[lo:hi] = (b,)
+    if len(ends) > s.trim_at:
+        s.trim(starts, ends)
+    return a, b
+
+
 def book_static(now: float, servers: list[Server], services: list[float],
                 who: int = -1) -> tuple[float, float]:
     """:func:`book_together` under ``oldest_first``: on :class:`StaticServer` s only, each
     serves its part of the transfer in its own idle time from ``now``
     (:meth:`StaticServer.book`); the transfer starts when every part has started and ends
-    when the last is done. A one-port server idle from ``now`` on (the common case) is
-    booked inline, with the same figures as its ``book``. With an uncontended unit among
-    them (:class:`pimsim.sim.uncontended.Unqueued`), :func:`book_together`."""
+    when the last is done (one-port servers without the method call). With an uncontended
+    unit among them (:class:`pimsim.sim.uncontended.Unqueued`), :func:`book_together`."""
     for s in servers:
         if not isinstance(s, StaticServer):
             return book_together(now, servers, services, who)
     start = end = now
     for s, d in zip(servers, services):
-        if len(s.cal) == 1:
-            s.busy_ns += d
-            by = s.by
-            try:
-                by[who] += d
-            except KeyError:
-                by[who] = 0.0 + d
-            starts, ends = s.starts[0], s.cal[0]
-            if not ends or ends[-1] <= now:      # idle from now on: no gap to walk
-                a, b = now, now + d
-                if d > 0.0:
-                    starts.append(a)
-                    ends.append(b)
-            else:
-                a, b, lo, hi = StaticServer._fill(starts, ends, now, d)
-                if d > 0.0:
-                    starts[lo:hi] = (a,)
-                    ends[lo:hi] = (b,)
-            if len(ends) > s.trim_at:
-                s.trim(starts, ends)
-        else:
-            a, b = s.book(now, d, now, who)
+        a, b = _serve_one(s, now, d, who) if len(s.cal) == 1 else s.book(now, d, now, who)
         if a > start:
             start = a
         if b > end:
